@@ -1,0 +1,19 @@
+"""What an output produces: files in memory, written by `write.py`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str  # relative to the output folder, forward slashes
+    data: bytes | None = None  # the bytes, or None when copied from `copy_from`
+    copy_from: Path | None = None
+    sources: tuple[str, ...] = ()  # content files it was made from (for messages and serve)
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.copy_from is not None
+        return self.copy_from.read_bytes()

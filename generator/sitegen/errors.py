@@ -1,0 +1,92 @@
+"""Problems found in a site, reported to people who are not programmers.
+
+Every content mistake becomes a :class:`Problem` with a location (file and line),
+the field it concerns and a message. Loading and validation collect all of them;
+the build stops with :class:`ContentError` only after looking at everything.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: str  # relative to the site directory, with forward slashes
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: Location
+    field: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = str(self.location)
+        prefix = "warning: " if self.severity == "warning" else ""
+        if self.field:
+            return f"{where}: {prefix}{self.field}: {self.message}"
+        return f"{where}: {prefix}{self.message}"
+
+    def sort_key(self):
+        return (self.location.path, self.location.line or 0, self.field, self.message)
+
+
+@dataclass
+class ProblemList:
+    """Collects problems while a site is loaded; frozen into a tuple at the end."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def error(self, location: Location, field_: str, message: str) -> None:
+        self.items.append(Problem(location, field_, message, "error"))
+
+    def warning(self, location: Location, field_: str, message: str) -> None:
+        self.items.append(Problem(location, field_, message, "warning"))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.items.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return sorted((p for p in self.items if p.severity == "error"), key=Problem.sort_key)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return sorted((p for p in self.items if p.severity == "warning"), key=Problem.sort_key)
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise ContentError(self.errors, self.warnings)
+
+
+class SitegenError(Exception):
+    """Base class of errors the CLI reports as a message, without a traceback."""
+
+
+class ContentError(SitegenError):
+    """The site's content has mistakes; nothing was written."""
+
+    def __init__(self, errors: list[Problem], warnings: list[Problem] | None = None):
+        self.errors = list(errors)
+        self.warnings = list(warnings or [])
+        super().__init__(f"{len(self.errors)} problem(s) in the content")
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.errors]
+
+
+class OutputError(SitegenError):
+    """The output directory cannot be written safely."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint like " (did you mean 'cardiology'?)", or "" when nothing is close."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

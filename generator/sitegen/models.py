@@ -1,0 +1,283 @@
+"""The content schema: what PR and liaison staff write, one model per file kind.
+
+Field names are short English words; values are Japanese. Every model is closed
+(`extra="forbid"`): a misspelt key is an error with a "did you mean" hint, never
+a silently ignored field. Models are frozen; derived data lives in `assemble.py`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+SESSIONS = ("午前", "午後")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Weekday = Literal["月", "火", "水", "木", "金", "土", "日"]
+Session = Literal["午前", "午後"]
+WeekOfMonth = Annotated[int, Field(ge=1, le=5)]
+
+
+def _check_time(value: str) -> str:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+    if not match:
+        raise ValueError("expected a time like 08:30 (hours:minutes, 24-hour clock)")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _check_colour(value: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        raise ValueError("expected a colour like #0B5C8C")
+    return value.upper()
+
+
+def _check_base_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?", value):
+        raise ValueError("expected an address like https://www.example.jp/renkei/")
+    return value if value.endswith("/") else value + "/"
+
+
+def _check_site_path(value: str) -> str:
+    if not value or value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or "\\" in value:
+        raise ValueError("expected a path inside content/, like images/doctors/yamada.jpg")
+    return value
+
+
+Time = Annotated[str, AfterValidator(_check_time)]
+Colour = Annotated[str, AfterValidator(_check_colour)]
+BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
+SitePath = Annotated[str, AfterValidator(_check_site_path)]  # relative to content/
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- shared pieces -------------------------------------------------------------
+
+
+class Image(Model):
+    src: SitePath
+    alt: Text  # say what the picture shows; 「写真」 is not enough
+
+
+class Hours(Model):
+    """One row of opening hours: days, times, and optionally which weeks of the month."""
+
+    days: list[Weekday] = Field(min_length=1)
+    open: Time
+    close: Time
+    weeks: list[WeekOfMonth] = []  # e.g. [1, 3] for 第1・3土曜; empty = every week
+    note: OptionalText = ""
+
+
+class Contact(Model):
+    id: Slug
+    type: Literal["tel", "fax", "email", "web"]
+    label: Text  # 紹介予約専用ダイヤル
+    value: Text  # number, address or URL
+    hours: list[Hours] = []
+    closed: list[Text] = []  # 日曜・祝日, 年末年始（12月29日〜1月3日）
+    notes: list[Text] = []  # FAX cut-offs: 16:15以降の受信分は翌診療日に回答
+
+
+# --- site.yaml -----------------------------------------------------------------
+
+
+class Address(Model):
+    postal_code: Annotated[str, StringConstraints(pattern=r"^\d{3}-\d{4}$")]
+    text: Text
+
+
+class Access(Model):
+    train: list[Text] = []
+    bus: list[Text] = []
+    car: list[Text] = []
+    parking: list[Text] = []
+    map: Image | None = None
+
+
+class Beds(Model):
+    total: int = Field(ge=0)
+    open: int = Field(default=0, ge=0)  # 開放型病床
+    notes: list[Text] = []
+
+
+class Hospital(Model):
+    name: Text
+    name_en: Text
+    name_kana: Text
+    director: OptionalText = ""
+    address: Address
+    phone: Text
+    beds: Beds
+    designations: list[Text] = []
+    logo: Image | None = None
+    access: Access = Access()
+    website: OptionalText = ""  # the hospital's main website, if any
+
+
+class Office(Model):
+    name: Text  # 地域医療連携室
+    manager: OptionalText = ""
+    description: OptionalText = ""
+    contacts: list[Contact] = Field(min_length=1)
+
+
+class Colours(Model):
+    primary: Colour = "#0B5C8C"
+    accent: Colour = "#B5471B"
+    text: Colour = "#1F2933"
+    background: Colour = "#FFFFFF"
+
+
+class SiteSettings(Model):
+    base_url: BaseUrl
+    title: Text
+    description: Text
+    theme: Slug = "default"
+    colours: Colours = Colours()
+    department_groups: list[Text] = Field(min_length=1)  # order of 内科系, 外科系, センター …
+    news_on_home: int = Field(default=5, ge=0, le=50)
+
+
+class SiteFile(Model):
+    """`site.yaml`. Later outputs (brochures, newsletters) add their own sections."""
+
+    site: SiteSettings
+    hospital: Hospital
+    office: Office
+
+
+# --- content/qualifications.yaml -------------------------------------------------
+
+
+class Qualification(Model):
+    name: Text  # 循環器専門医
+    issuer: Text  # 日本循環器学会
+    kind: Literal["専門医", "指導医", "認定医", "その他"] = "専門医"
+    advertisable: bool  # 広告可能な資格か (医療広告ガイドライン)
+
+
+# --- content/departments/<slug>.md ----------------------------------------------
+
+
+class OutcomeItem(Model):
+    label: Text
+    value: int | float | Text
+    unit: OptionalText = ""
+
+
+class Outcomes(Model):
+    period: Text  # 2025年度（2025年4月〜2026年3月）
+    source: Text  # 当院DPCデータ
+    items: list[OutcomeItem] = Field(min_length=1)
+
+
+class Referral(Model):
+    patients: list[Text] = []  # 紹介していただきたい患者さん
+    first_visit: OptionalText = ""  # 紹介制 / 予約制 …
+    urgent_contact: Slug | None = None  # id of a contact in site.yaml
+    notes: list[Text] = []
+
+
+class Department(Model):
+    name: Text
+    name_en: Text
+    group: Text
+    order: int = 100
+    summary: Text
+    features: list[Text] = []
+    conditions: list[Text] = []  # 対象疾患
+    symptoms: list[Text] = []  # 症状から探す
+    exams: list[Text] = []  # 主な検査・治療・設備
+    referral: Referral = Referral()
+    outcomes: Outcomes | None = None
+    doctors: list[Slug] = []  # display order; doctors not listed follow
+    image: Image | None = None
+
+
+# --- content/doctors/<slug>.md ---------------------------------------------------
+
+
+class Doctor(Model):
+    name: Text  # 山田 太郎
+    kana: Text  # やまだ たろう
+    name_en: OptionalText = ""
+    title: OptionalText = ""  # 部長, 医長
+    departments: list[Slug] = Field(min_length=1)
+    featured: bool = False  # 注目のドクター
+    joined: dt.date | None = None
+    photo: Image | None = None
+    school: OptionalText = ""
+    graduated: int | None = Field(default=None, ge=1940, le=2100)
+    specialties: list[Text] = []  # 専門分野
+    strengths: list[Text] = []  # 得意分野
+    qualifications: list[Slug] = []  # ids from content/qualifications.yaml
+    societies: list[Text] = []
+    message: OptionalText = ""  # 紹介元の先生方へ
+
+
+# --- content/schedules/<department>.yaml ------------------------------------------
+
+
+class Period(Model):
+    start: dt.date
+    end: dt.date | None = None
+
+
+class Slot(Model):
+    day: Weekday
+    time: Session
+    room: OptionalText = ""
+    doctor: Slug | None = None
+    clinic: OptionalText = ""  # 専門外来: ペースメーカー外来
+    visit: Literal["初診", "再診", "初診・再診"] = "初診・再診"
+    booking: Literal["紹介制", "予約制", "紹介・予約制", "予約不要"] = "予約制"
+    weeks: list[WeekOfMonth] = []  # [1, 3] = 第1・3週; empty = every week
+    note: OptionalText = ""
+
+
+class Schedule(Model):
+    period: Period
+    slots: list[Slot] = Field(min_length=1)
+    notes: list[Text] = []
+
+
+# --- content/guides/<slug>.md -----------------------------------------------------
+
+
+class Form(Model):
+    file: SitePath  # files/shokai-fax.pdf
+    label: Text
+    note: OptionalText = ""
+
+
+class Question(Model):
+    q: Text
+    a: Text
+
+
+class Guide(Model):
+    title: Text
+    order: int = 100
+    summary: OptionalText = ""
+    forms: list[Form] = []
+    faq: list[Question] = []
+
+
+# --- content/news/<slug>.md -------------------------------------------------------
+
+
+class NewsItem(Model):
+    title: Text
+    date: dt.date
+    expires: dt.date | None = None
+    draft: bool = False
+    category: Literal["お知らせ", "休診・代診", "イベント", "診療体制", "採用"] = "お知らせ"
+    summary: OptionalText = ""

@@ -1,0 +1,45 @@
+"""Where a site's files are: site.yaml, content/, themes/ and the output folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path  # the site directory, resolved
+    out: Path  # the build directory
+
+    @classmethod
+    def at(cls, source: str | Path = ".", out: str | Path | None = None) -> "Project":
+        root = Path(source).resolve()
+        return cls(root=root, out=Path(out).resolve() if out else root / "build")
+
+    @property
+    def site_file(self) -> Path:
+        return self.root / "site.yaml"
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def themes(self) -> Path:
+        return self.root / "themes"
+
+    def rel(self, path: Path) -> str:
+        """A path as shown to authors: relative to the site, with forward slashes."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def inside(self, path: Path) -> bool:
+        """True when `path`, with every symlink followed, stays inside the site directory."""
+        try:
+            path.resolve().relative_to(self.root)
+        except (ValueError, OSError, RuntimeError):
+            return False
+        return True

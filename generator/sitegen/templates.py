@@ -1,0 +1,91 @@
+"""Jinja environments: one per output (web, print, mail), strict and escaping.
+
+Search path, first match wins:
+  1. the site's own   themes/<theme>/<output>/   then  themes/<theme>/partials/
+  2. the packaged     themes/<theme>/<output>/   then  themes/<theme>/partials/
+  3. the packaged default theme (when <theme> is another name)
+A template can extend the one it overrides with the `!theme/` prefix, which
+skips the site's folder: `{% extends "!theme/base.html" %}`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import jinja2
+
+from .errors import SitegenError
+from .project import PACKAGE_THEMES, Project
+
+WEEKDAY_JA = "月火水木金土日"
+
+
+class ThemeError(SitegenError):
+    pass
+
+
+def template_error(exc: jinja2.TemplateError) -> ThemeError:
+    """A template mistake as `template:line: message` (the innermost template frame)."""
+    where = ""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = f"{exc.filename or exc.name}:{exc.lineno}: "
+    else:
+        tb = exc.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith((".html", ".xml", ".txt", ".mjml", ".css")):
+                where = f"{name}:{tb.tb_lineno}: "
+            tb = tb.tb_next
+    return ThemeError(f"template error: {where}{exc.message or exc}")
+
+
+def theme_dirs(project: Project, theme: str) -> tuple[list[Path], list[Path]]:
+    """(site dirs, packaged dirs) holding the theme, most specific first."""
+    site = [project.themes / theme] if (project.themes / theme).is_dir() else []
+    packaged = [PACKAGE_THEMES / name for name in dict.fromkeys([theme, "default"]) if (PACKAGE_THEMES / name).is_dir()]
+    if not site and theme not in [p.name for p in packaged]:
+        raise ThemeError(f"site.yaml: site.theme: theme '{theme}' not found in {project.themes} or the packaged themes")
+    return site, packaged
+
+
+def _search_path(dirs: list[Path], output: str) -> list[str]:
+    return [str(d / sub) for d in dirs for sub in (output, "partials") if (d / sub).is_dir()]
+
+
+def make_environment(project: Project, theme: str, output: str, *, autoescape=True) -> jinja2.Environment:
+    site_dirs, packaged = theme_dirs(project, theme)
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(_search_path(site_dirs + packaged, output)),
+        jinja2.PrefixLoader({"!theme": jinja2.FileSystemLoader(_search_path(packaged, output))}, delimiter="/"),
+    ])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(date_ja=date_ja, weekday_ja=weekday_ja, number=number)
+    return env
+
+
+def static_dirs(project: Project, theme: str) -> list[Path]:
+    """Folders of static files, lowest priority first, so later copies win."""
+    site_dirs, packaged = theme_dirs(project, theme)
+    return [d / "static" for d in reversed(site_dirs + packaged) if (d / "static").is_dir()]
+
+
+def date_ja(value: dt.date | None, weekday: bool = False) -> str:
+    if value is None:
+        return ""
+    text = f"{value.year}年{value.month}月{value.day}日"
+    return text + f"（{WEEKDAY_JA[value.weekday()]}）" if weekday else text
+
+
+def weekday_ja(value: dt.date) -> str:
+    return WEEKDAY_JA[value.weekday()]
+
+
+def number(value) -> str:
+    return f"{value:,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)

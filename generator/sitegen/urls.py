@@ -1,0 +1,70 @@
+"""The one place where output paths and URLs are computed.
+
+Pages are plain `.html` files (`doctors/yamada-taro.html`) and links between them
+are relative, so the site works under a sub-path (`https://example.jp/renkei/`)
+and opened from disk (`file://`). Absolute URLs (canonical, sitemap, feed, QR
+codes, emails) are the base URL plus the same path.
+"""
+from __future__ import annotations
+
+import posixpath
+
+PATTERNS = {
+    "home": "index.html",
+    "departments": "departments/index.html",
+    "department": "departments/{slug}.html",
+    "doctors": "doctors/index.html",
+    "doctor": "doctors/{slug}.html",
+    "featured": "doctors/featured.html",
+    "schedule": "schedule.html",
+    "guides": "guides/index.html",
+    "guide": "guides/{slug}.html",
+    "news": "news/index.html",
+    "news_item": "news/{slug}.html",
+    "access": "access.html",
+    "not_found": "404.html",
+    "sitemap": "sitemap.xml",
+    "feed": "feed.xml",
+    "robots": "robots.txt",
+    "newsletters": "newsletters/index.html",
+    "newsletter": "newsletters/{slug}.html",
+}
+
+
+def page_path(kind: str, slug: str | None = None) -> str:
+    pattern = PATTERNS[kind]
+    if "{slug}" in pattern:
+        if not slug:
+            raise ValueError(f"page kind {kind!r} needs a slug")
+        return pattern.format(slug=slug)
+    return pattern
+
+
+def asset_path(name: str) -> str:
+    """Theme static files (css, js, images) are published under assets/."""
+    return "assets/" + name
+
+
+def content_file_path(name: str) -> str:
+    """Files from content/images and content/files keep their path."""
+    return name
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """Link from one output file to another, e.g. doctors/a.html -> ../index.html."""
+    start = posixpath.dirname(from_path) or "."
+    rel = posixpath.relpath(to_path, start)
+    return rel
+
+
+def absolute(base_url: str, path: str) -> str:
+    if path == "index.html":
+        return base_url
+    return base_url + path.removesuffix("index.html")
+
+
+def root_relative(base_url: str, path: str) -> str:
+    """'/renkei/doctors/a.html': for pages served at any depth (404)."""
+    after_host = base_url.split("://", 1)[-1]
+    prefix = "/" + after_host.split("/", 1)[1] if "/" in after_host else "/"
+    return prefix + path
