@@ -16,7 +16,8 @@ from markupsafe import Markup
 
 from .errors import Location, ProblemList, did_you_mean
 from .load import Content, Loaded
-from .models import SESSIONS, WEEKDAYS, Department, Doctor, Guide, NewsItem, Qualification, Schedule, Slot, SiteFile
+from .config import SiteFile
+from .models import SESSIONS, WEEKDAYS, Department, Doctor, Guide, NewsItem, Qualification, Schedule, Slot
 from .project import Project
 from .render_markdown import MarkdownRenderer
 from .sources import Source, dotted
@@ -230,6 +231,8 @@ def _department_members(content, depts, docs, problems) -> dict[str, tuple[str, 
         for i, doc_slug in enumerate(item.model.doctors):
             where = item.source.location(("doctors", i))
             if doc_slug not in docs:
+                if content.exists("doctors", doc_slug):
+                    continue
                 problems.error(where, f"doctors[{i}]", f"unknown doctor '{doc_slug}'{did_you_mean(doc_slug, docs)}; doctors are files in content/doctors/")
             elif slug not in docs[doc_slug].model.departments:
                 problems.error(where, f"doctors[{i}]",
@@ -243,6 +246,8 @@ def _department_members(content, depts, docs, problems) -> dict[str, tuple[str, 
     for doc_slug, item in sorted(docs.items(), key=lambda kv: (kv[1].model.kana, kv[0])):
         for i, dep in enumerate(item.model.departments):
             if dep not in depts:
+                if content.exists("departments", dep):
+                    continue
                 problems.error(item.source.location(("departments", i)), f"departments[{i}]",
                                f"unknown department '{dep}'{did_you_mean(dep, depts)}; departments are files in content/departments/")
             elif doc_slug not in listed[dep]:
@@ -258,6 +263,8 @@ def _schedules(project, content: Content, depts, docs, today, problems):
         sched: Schedule = item.model
         src = item.source
         if item.slug not in depts:
+            if content.exists("departments", item.slug):
+                continue
             problems.error(src.location(), "", f"no department '{item.slug}'{did_you_mean(item.slug, depts)}: a schedule file is named after its department (content/departments/{item.slug}.md)")
             continue
         if sched.period.end and sched.period.end < sched.period.start:
@@ -272,6 +279,8 @@ def _schedules(project, content: Content, depts, docs, today, problems):
                 problems.error(where, f"slots[{i}]", "a slot needs a doctor or a clinic name")
                 continue
             if slot.doctor is not None and slot.doctor not in docs:
+                if content.exists("doctors", slot.doctor):
+                    continue
                 problems.error(src.location(("slots", i, "doctor")), f"slots[{i}].doctor",
                                f"unknown doctor '{slot.doctor}'{did_you_mean(slot.doctor, docs)}")
                 continue

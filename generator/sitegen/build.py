@@ -17,8 +17,8 @@ from .project import Project
 from .templates import template_error
 from .write import write_outputs
 
-# output name -> render(project, site) -> artifacts. Each is written to build/<name>/.
-Renderer = Callable[[Project, Site], list[Artifact]]
+# output name -> render(project, site, options) -> artifacts. Each is written to build/<name>/.
+Renderer = Callable[[Project, Site, "BuildOptions"], list[Artifact]]
 OUTPUTS: dict[str, Renderer] = {
     "site": web.render,
 }
@@ -33,6 +33,8 @@ class BuildOptions:
     today: dt.date
     outputs: tuple[str, ...] = tuple(OUTPUTS)
     dry_run: bool = False
+    browser: str | None = None  # explicit Chromium path (else found by sitegen.browser)
+    press: bool = False  # print-shop edition of the brochures (bleed and crop marks)
 
 
 @dataclass
@@ -80,7 +82,7 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         t0 = time.perf_counter()
         entry = report.outputs[name] = OutputReport(name)
         try:
-            artifacts = OUTPUTS[name](project, site)
+            artifacts = OUTPUTS[name](project, site, options)
         except OutputSkipped as exc:
             entry.skipped = str(exc)
             continue

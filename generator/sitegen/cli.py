@@ -94,5 +94,7 @@ def build(source, out, only, date, strict, dry_run, quiet):
                 where = "(dry run)" if dry_run else f"{project.out / entry.name}"
                 click.echo(f"{entry.name}: {entry.files} files in {entry.seconds:.2f}s -> {where}")
         click.echo(f"{len(report.warnings)} warning(s); content loaded in {report.load_seconds:.2f}s")
-    if strict and (report.warnings or report.skipped):
+    if report.skipped and (strict or only):
+        sys.exit(1)  # an output that was asked for by name, or --strict, must not be skipped
+    if strict and report.warnings:
         sys.exit(1)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from .errors import Location, ProblemList, did_you_mean
-from .models import Department, Doctor, Guide, NewsItem, Qualification, Schedule, SiteFile
+from .config import SiteFile
+from .models import Department, Doctor, Guide, NewsItem, Qualification, Schedule
 from .project import Project
 from .sources import Source, load_markdown_file, load_yaml_file
 from .validate import validate
@@ -48,6 +49,11 @@ class Content:
     qualifications_source: Source | None
     collections: dict[str, list[Loaded]]
     assets: tuple[str, ...]  # files under content/images and content/files, relative to content/
+    invalid: dict[str, set[str]]  # folder -> slugs of files that exist but failed validation
+
+    def exists(self, folder: str, slug: str) -> bool:
+        """True for any file of that slug, valid or not (so one mistake is not reported twice)."""
+        return slug in self.invalid.get(folder, ()) or any(i.slug == slug for i in self.collections[folder])
 
 
 def load_content(project: Project, problems: ProblemList, extra_collections: dict | None = None) -> Content | None:
@@ -56,13 +62,14 @@ def load_content(project: Project, problems: ProblemList, extra_collections: dic
     site, site_source = _load_site(project, problems)
     qualifications, qual_source = _load_qualifications(project, problems)
     collections: dict[str, list[Loaded]] = {}
+    invalid: dict[str, set[str]] = {}
     for folder, (model, suffix) in collections_spec.items():
-        collections[folder] = _load_collection(project, folder, model, suffix, problems)
+        collections[folder], invalid[folder] = _load_collection(project, folder, model, suffix, problems)
     _check_stray_files(project, set(collections_spec), problems)
     assets = _list_assets(project, problems)
     if site is None:
         return None
-    return Content(site, site_source, qualifications, qual_source, collections, assets)
+    return Content(site, site_source, qualifications, qual_source, collections, assets, invalid)
 
 
 def _load_site(project: Project, problems: ProblemList) -> tuple[SiteFile | None, Source | None]:
@@ -122,8 +129,9 @@ def _content_files(project: Project, folder: str, suffix: str, problems: Problem
         yield path, rel
 
 
-def _load_collection(project: Project, folder: str, model, suffix: str, problems: ProblemList) -> list[Loaded]:
+def _load_collection(project: Project, folder: str, model, suffix: str, problems: ProblemList):
     loaded: list[Loaded] = []
+    invalid: set[str] = set()
     first_seen: dict[str, str] = {}
     reader = load_markdown_file if suffix == ".md" else load_yaml_file
     for path, rel in _content_files(project, folder, suffix, problems):
@@ -140,13 +148,15 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
         first_seen[slug] = rel
         source, found = reader(path, rel)
         problems.extend(found)
-        if source is None:
-            continue
-        item, found = validate(source, model)
-        problems.extend(found)
-        if item is not None:
+        item = None
+        if source is not None:
+            item, found = validate(source, model)
+            problems.extend(found)
+        if item is None:
+            invalid.add(slug)
+        else:
             loaded.append(Loaded(slug, item, source))
-    return loaded
+    return loaded, invalid
 
 
 def _check_stray_files(project: Project, folders: set[str], problems: ProblemList) -> None:

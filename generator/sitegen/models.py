@@ -1,5 +1,7 @@
 """The content schema: what PR and liaison staff write, one model per file kind.
 
+`site.yaml` as a whole is `config.SiteFile`; this module has its parts.
+
 Field names are short English words; values are Japanese. Every model is closed
 (`extra="forbid"`): a misspelt key is an error with a "did you mean" hint, never
 a silently ignored field. Models are frozen; derived data lives in `assemble.py`.
@@ -144,14 +146,6 @@ class SiteSettings(Model):
     colours: Colours = Colours()
     department_groups: list[Text] = Field(min_length=1)  # order of 内科系, 外科系, センター …
     news_on_home: int = Field(default=5, ge=0, le=50)
-
-
-class SiteFile(Model):
-    """`site.yaml`. Later outputs (brochures, newsletters) add their own sections."""
-
-    site: SiteSettings
-    hospital: Hospital
-    office: Office
 
 
 # --- content/qualifications.yaml -------------------------------------------------

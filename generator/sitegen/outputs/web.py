@@ -6,8 +6,6 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-import jinja2
-
 from .. import jsonld, urls
 from ..artifacts import Artifact
 from ..assemble import Site
@@ -56,8 +54,8 @@ def pages(site: Site) -> Iterator[Page]:
     yield Page("not_found", "404.html", title="ページが見つかりません")
 
 
-def render(project: Project, site: Site, env: jinja2.Environment | None = None) -> list[Artifact]:
-    env = env or make_environment(project, site.settings.theme, "web")
+def render(project: Project, site: Site, options=None) -> list[Artifact]:
+    env = make_environment(project, site.settings.theme, "web")
     out: list[Artifact] = []
     all_pages = list(pages(site))
     for page in all_pages:

@@ -1,0 +1,15 @@
+"""`site.yaml`: the hospital, the liaison office and the settings of each output.
+
+Each output keeps the schema of its own section next to its code; this module
+only puts the sections together. Every section but `site`, `hospital` and
+`office` is optional.
+"""
+from __future__ import annotations
+
+from .models import Hospital, Model, Office, SiteSettings
+
+
+class SiteFile(Model):
+    site: SiteSettings
+    hospital: Hospital
+    office: Office
