@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
 SESSIONS = ("午前", "午後")
@@ -155,7 +155,7 @@ class Qualification(Model):
     name: Text  # 循環器専門医
     issuer: Text  # 日本循環器学会
     kind: Literal["専門医", "指導医", "認定医", "その他"] = "専門医"
-    advertisable: bool  # 広告可能な資格か (医療広告ガイドライン)
+    advertisable: StrictBool  # 広告可能な資格か (医療広告ガイドライン)
 
 
 # --- content/departments/<slug>.md ----------------------------------------------
@@ -205,7 +205,7 @@ class Doctor(Model):
     name_en: OptionalText = ""
     title: OptionalText = ""  # 部長, 医長
     departments: list[Slug] = Field(min_length=1)
-    featured: bool = False  # 注目のドクター
+    featured: StrictBool = False  # 注目のドクター
     joined: dt.date | None = None
     photo: Image | None = None
     school: OptionalText = ""
@@ -272,6 +272,6 @@ class NewsItem(Model):
     title: Text
     date: dt.date
     expires: dt.date | None = None
-    draft: bool = False
+    draft: StrictBool = False
     category: Literal["お知らせ", "休診・代診", "イベント", "診療体制", "採用"] = "お知らせ"
     summary: OptionalText = ""

@@ -1,0 +1,68 @@
+"""The YAML reader: PyYAML's pitfalls are closed, line numbers are kept."""
+from __future__ import annotations
+
+from sitegen.sources import load_markdown_file, parse_yaml
+
+
+def test_times_ids_and_yes_no_stay_text():
+    data, _, problems = parse_yaml("a: 9:30\nb: 13:45\nc: 0123\nd: NO\ne: on\nf: 12\ng: 1.5\nh: true\ni: ~\n", "x.yaml")
+    assert problems == []
+    assert data == {"a": "9:30", "b": "13:45", "c": "0123", "d": "NO", "e": "on", "f": 12, "g": 1.5, "h": True, "i": None}
+
+
+def test_dates_stay_text_for_the_schema_to_check():
+    data, _, _ = parse_yaml("d: 2026-04-01\n", "x.yaml")
+    assert data == {"d": "2026-04-01"}
+
+
+def test_duplicate_keys_are_an_error_with_both_lines():
+    _, _, problems = parse_yaml("a: 1\nb:\n  c: 1\n  c: 2\na: 3\n", "x.yaml")
+    assert [str(p) for p in problems] == [
+        "x.yaml:4: b.c: duplicate key 'c' (first given on line 3)",
+        "x.yaml:5: a: duplicate key 'a' (first given on line 1)",
+    ]
+
+
+def test_anchors_and_aliases_are_refused():
+    bomb = 'a: &a ["lol","lol"]\nb: &b [*a,*a,*a]\nc: &c [*b,*b,*b]\n'
+    data, _, problems = parse_yaml(bomb, "x.yaml")
+    assert data is None
+    assert [str(p) for p in problems] == ["x.yaml:1: YAML anchors ('&a') are not allowed; write the value out"]
+
+
+def test_deep_nesting_ends_in_a_clean_error():
+    data, _, problems = parse_yaml("[" * 50000, "x.yaml")
+    assert data is None
+    assert "nested more than" in problems[0].message
+
+
+def test_python_tags_are_refused():
+    data, _, problems = parse_yaml("a: !!python/object/apply:os.system ['true']\n", "x.yaml")
+    assert data is None
+    assert "not allowed" in problems[0].message
+
+
+def test_marks_point_at_keys_and_list_items():
+    _, marks, _ = parse_yaml("a:\n  - x\n  - y: 1\n    z: 2\n", "x.yaml")
+    assert marks[("a",)] == 1
+    assert marks[("a", 1)] == 3
+    assert marks[("a", 1, "z")] == 4
+
+
+def test_front_matter_lines_are_file_lines(tmp_path):
+    f = tmp_path / "d.md"
+    f.write_text("---\nname: 内科\nbad: [\n---\n本文\n", encoding="utf-8")
+    source, problems = load_markdown_file(f, "content/d.md")
+    assert source is None
+    assert problems[0].location.line == 4  # the unclosed flow list is noticed at the fence line
+    f.write_text("---\nname: 内科\nkana: ないか\n---\n本文\n", encoding="utf-8")
+    source, problems = load_markdown_file(f, "content/d.md")
+    assert problems == [] and source.line(("kana",)) == 3 and source.body == "本文\n" and source.body_line == 5
+
+
+def test_not_utf8_is_reported_with_its_line(tmp_path):
+    f = tmp_path / "d.md"
+    f.write_bytes("---\nname: 内科\n".encode() + "kana: ないか\n".encode("shift_jis") + b"---\n")
+    source, problems = load_markdown_file(f, "content/d.md")
+    assert source is None
+    assert str(problems[0]) == "content/d.md:3: the file is not UTF-8 text; save it as UTF-8"

@@ -1,0 +1,128 @@
+"""Every invalid sample site under tests/sites/invalid/ produces exactly its expected messages.
+
+Each case folder holds only the files that differ from tests/sites/minimal/ and an
+expected.txt with the problem lines the build must print (all of them, at once).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen.build import load_site
+from sitegen.cli import main
+from sitegen.errors import ContentError
+from sitegen.project import Project
+from sitegen.write import MARKER
+
+SITES = Path(__file__).resolve().parent / "sites"
+CASES = sorted(p.name for p in (SITES / "invalid").iterdir() if p.is_dir())
+TODAY = dt.date(2026, 11, 25)
+
+
+def make_site(tmp_path: Path, case: str | None = None) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", site)
+    if case:
+        shutil.copytree(SITES / "invalid" / case, site, dirs_exist_ok=True)
+        (site / "expected.txt").unlink()
+    return site
+
+
+def build(site: Path, *args: str):
+    return CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25", *args])
+
+
+def previous_build(site: Path) -> Path:
+    """A previous build/ with a marker, to prove a failed build leaves it alone."""
+    out = site / "build"
+    (out / "site").mkdir(parents=True)
+    (out / MARKER).write_text("x")
+    (out / "site" / "index.html").write_text("previous build")
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invalid_site_reports_every_problem(tmp_path, case):
+    site = make_site(tmp_path, case)
+    out = previous_build(site)
+    result = build(site)
+    expected = (SITES / "invalid" / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+    lines = [l for l in result.stderr.splitlines() if not l.startswith("build failed")]
+    assert lines == expected
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert (out / "site" / "index.html").read_text() == "previous build"
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "site"])
+
+
+def test_minimal_site_is_valid():
+    site, warnings = load_site(Project.at(SITES / "minimal"), TODAY)
+    assert warnings == []
+    assert [d.slug for d in site.departments] == ["naika", "geka"]
+    assert site.department("naika").doctors == ("yamada-taro", "suzuki-ichiro")
+    assert site.department("geka").doctors == ("suzuki-ichiro", "tanaka-hanako")
+
+
+def test_outpatient_days_are_derived_from_the_schedule():
+    site, _ = load_site(Project.at(SITES / "minimal"), TODAY)
+    days = [(s.department, s.day, s.time, s.weeks_label) for s in site.doctor("yamada-taro").outpatient]
+    assert days == [("naika", "月", "午前", ""), ("naika", "土", "午前", "第1・3週")]
+
+
+def test_drafts_future_and_expired_news_are_not_published(tmp_path):
+    site_dir = make_site(tmp_path)
+    news = site_dir / "content" / "news"
+    (news / "2026-09-01-draft.md").write_text("---\ntitle: 下書き\ndate: 2026-09-01\ndraft: true\n---\n", encoding="utf-8")
+    (news / "2026-08-01-old.md").write_text("---\ntitle: 終了\ndate: 2026-08-01\nexpires: 2026-10-31\n---\n", encoding="utf-8")
+    site, _ = load_site(Project.at(site_dir), TODAY)
+    assert [n.slug for n in site.news] == ["2026-10-01-open"]
+    later, _ = load_site(Project.at(site_dir), dt.date(2027, 1, 1))
+    assert [n.slug for n in later.news] == ["2027-01-01-future", "2026-10-01-open"]
+
+
+def test_expired_schedule_is_a_warning_not_an_error(tmp_path):
+    site_dir = make_site(tmp_path)
+    f = site_dir / "content" / "schedules" / "naika.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("start: 2026-10-01", "start: 2026-04-01").replace("end: 2027-03-31", "end: 2026-09-30"), encoding="utf-8")
+    _, warnings = load_site(Project.at(site_dir), TODAY)
+    assert [str(w) for w in warnings] == [
+        "content/schedules/naika.yaml:3: warning: period.end: this schedule ended on 2026-09-30; update it or extend the period"
+    ]
+
+
+def test_symlinks_out_of_the_site_are_refused(tmp_path):
+    site_dir = make_site(tmp_path)
+    outside = tmp_path / "secret.md"
+    outside.write_text("---\nname: 外部\nkana: がいぶ\ndepartments: [naika]\n---\n", encoding="utf-8")
+    os.symlink(outside, site_dir / "content" / "doctors" / "outsider.md")
+    os.symlink("/etc/passwd", site_dir / "content" / "images" / "passwd.png")
+    with pytest.raises(ContentError) as exc:
+        load_site(Project.at(site_dir), TODAY)
+    assert exc.value.lines() == [
+        "content/doctors/outsider.md: points outside the site folder (symbolic link); not read",
+        "content/images/passwd.png: points outside the site folder (symbolic link); not copied",
+    ]
+
+
+def test_huge_and_deeply_nested_files_end_in_clean_errors(tmp_path):
+    site_dir = make_site(tmp_path)
+    (site_dir / "content" / "schedules" / "geka.yaml").write_text("[" * 50000, encoding="utf-8")
+    (site_dir / "content" / "news" / "2026-01-01-big.md").write_text("---\ntitle: x\n---\n" + "あ" * 400_000, encoding="utf-8")
+    result = build(site_dir)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines()[:2] == [
+        "content/news/2026-01-01-big.md: file is too large (1,200,017 bytes; at most 1,000,000)",
+        "content/schedules/geka.yaml:1: nested more than 40 levels deep",
+    ]
+
+
+def test_missing_site_yaml_is_a_clear_error(tmp_path):
+    result = build(tmp_path)
+    assert result.exit_code == 1
+    assert "no site.yaml in" in result.stderr and "Traceback" not in result.output
