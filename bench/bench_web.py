@@ -1,0 +1,74 @@
+"""Benchmark of the web build: pages/second and peak memory for synthetic sites.
+
+    .venv/bin/python bench/bench_web.py            # 1,000 and 10,000 pages
+    .venv/bin/python bench/bench_web.py --sizes 1000
+
+Each size runs in a fresh subprocess so that peak memory (ru_maxrss) is its own.
+Load (read + validate + assemble), render and write are timed separately.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+# pages = departments + doctors + news (+ ~12 fixed pages); about 5 % departments, 70 % doctors, 25 % news
+SHAPES = {1000: (50, 700, 250), 10000: (200, 7000, 2800)}
+
+
+def measure(site: Path) -> dict:
+    import datetime as dt
+    import resource
+
+    from sitegen.build import BuildOptions, load_site, run
+    from sitegen.project import Project
+
+    project = Project.at(site)
+    today = dt.date(2026, 11, 25)
+    t0 = time.perf_counter()
+    load_site(project, today)
+    t1 = time.perf_counter()
+    report = run(project, BuildOptions(today=today, outputs=("site",)))
+    t2 = time.perf_counter()
+    pages = sum(1 for a in report.artifacts["site"] if a.path.endswith(".html"))
+    return {
+        "pages": pages,
+        "load_s": round(t1 - t0, 2),
+        "build_s": round(t2 - t1, 2),
+        "render_s": round(report.outputs["site"].seconds, 2),
+        "pages_per_s": round(pages / (t2 - t1)),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="*", default=sorted(SHAPES))
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return
+    from synthetic import make_site
+
+    print(f"{'target':>8} {'pages':>7} {'load s':>7} {'build s':>8} {'render s':>9} {'pages/s':>8} {'peak MB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            shape = SHAPES.get(size) or (max(1, size // 20), size * 7 // 10, size // 4)
+            site = make_site(Path(tmp) / f"site-{size}", *shape)
+            out = subprocess.run([sys.executable, __file__, "--child", str(site)], capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(out.stderr)
+            r = json.loads(out.stdout)
+            print(f"{size:>8} {r['pages']:>7} {r['load_s']:>7} {r['build_s']:>8} {r['render_s']:>9} {r['pages_per_s']:>8} {r['peak_mb']:>8}")
+
+
+if __name__ == "__main__":
+    main()
