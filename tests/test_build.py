@@ -58,9 +58,10 @@ def test_yaml_values_are_escaped_and_markdown_is_sanitised(site_dir):
     )
     build(site_dir)
     html = (site_dir / "build" / "site" / "doctors" / "tanaka-hanako.html").read_text(encoding="utf-8")
-    for bad in ["<script>alert", "onerror=", "onclick", "javascript:", "<iframe"]:
+    for bad in ["<script>alert", "<img src=x onerror", "onerror=alert(6)", "onclick", "javascript:", "<iframe"]:
         assert bad not in html, bad
     assert "田中&lt;script&gt;alert(1)&lt;/script&gt;花子" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html  # the YAML message is shown as text
     assert 'href="tel:03-0000-0000"' in html and 'href="https://www.example.jp/map"' in html
 
 
