@@ -126,3 +126,13 @@ def test_missing_site_yaml_is_a_clear_error(tmp_path):
     result = build(tmp_path)
     assert result.exit_code == 1
     assert "no site.yaml in" in result.stderr and "Traceback" not in result.output
+
+
+def test_brand_colours_with_poor_contrast_are_a_warning(tmp_path):
+    site_dir = make_site(tmp_path)
+    f = site_dir / "site.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("  department_groups:", "  colours:\n    primary: \"#7CC242\"\n  department_groups:"), encoding="utf-8")
+    _, warnings = load_site(Project.at(site_dir), TODAY)
+    assert [str(w) for w in warnings] == [
+        "site.yaml:7: warning: site.colours.primary: #7CC242 on #FFFFFF has a contrast of 2.18:1; text needs at least 4.5:1 (JIS X 8341-3 AA); choose a darker colour"
+    ]

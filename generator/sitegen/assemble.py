@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .colour import AA_TEXT, contrast
 from .errors import Location, ProblemList, did_you_mean
 from .load import Content, Loaded
 from .config import SiteFile
@@ -130,6 +131,7 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
     render = MarkdownRenderer()
     cfg = content.site
     contacts = _check_contacts(content, problems)
+    _check_colours(content, problems)
     _check_file(project, content.site_source, ("hospital", "logo", "src"), cfg.hospital.logo, problems)
     _check_file(project, content.site_source, ("hospital", "access", "map", "src"), cfg.hospital.access.map, problems)
 
@@ -207,6 +209,18 @@ def _check_contacts(content: Content, problems: ProblemList) -> dict:
                 problems.error(content.site_source.location(("office", "contacts", i, "hours", j)),
                                f"office.contacts[{i}].hours[{j}]", f"opens at {h.open} but closes at {h.close}")
     return contacts
+
+
+def _check_colours(content: Content, problems: ProblemList) -> None:
+    """Brand colours are used for text on the background and as a background behind white text."""
+    c = content.site.site.colours
+    pairs = [("primary", c.primary, c.background), ("accent", c.accent, c.background),
+             ("text", c.text, c.background), ("primary", c.primary, "#FFFFFF")]
+    for name, fg, bg in dict.fromkeys(pairs):
+        ratio = contrast(fg, bg)
+        if ratio < AA_TEXT:
+            problems.warning(content.site_source.location(("site", "colours", name)), f"site.colours.{name}",
+                             f"{fg} on {bg} has a contrast of {ratio:.2f}:1; text needs at least {AA_TEXT}:1 (JIS X 8341-3 AA); choose a darker colour")
 
 
 def _check_file(project: Project, source: Source | None, loc: tuple, ref, problems: ProblemList, attr: str = "src") -> None:
