@@ -418,3 +418,35 @@ def test_no_horizontal_overflow(browser, site, site_dir, tmp_path, width):
             assert scroll <= width, f"{path} is {scroll}px wide at {width}px"
     finally:
         page.close()
+
+
+# --- brand colours ------------------------------------------------------------------------------------
+
+
+def contrast_on_white(hex_colour: str) -> float:
+    def lin(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b) + 0.05)
+
+
+@pytest.mark.parametrize("brand", ["#0B5C8C", "#7CC242", "#00A0E9", "#E60012", "#FFFFFF", "#FFD700"])
+def test_brand_colours_are_darkened_until_text_passes_aa(brand):
+    from sitegen.templates import make_environment
+
+    macros = make_environment(Project.at(REPO), "default", "web").get_template("_macros.html").module
+    ink = str(macros.ink(brand))
+    assert re.fullmatch(r"#[0-9A-F]{6}", ink), ink
+    assert contrast_on_white(ink) >= 5.5, (brand, ink)
+    if contrast_on_white(brand) >= 5.5:
+        assert ink == brand  # a colour that already passes is used as it is
+
+
+def test_brand_colours_reach_the_pages(site, html_files):
+    style = re.search(r"<style>(.*?)</style>", html_files["index.html"], re.S).group(1)
+    assert f"--c-primary:{site.settings.colours.primary}" in style
+    for var in ("--c-primary-ink", "--c-accent-ink", "--c-text"):
+        value = re.search(var + r":(#[0-9A-F]{6})", style).group(1)
+        assert contrast_on_white(value) >= 4.5, (var, value)
