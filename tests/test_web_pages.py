@@ -163,7 +163,7 @@ def test_no_private_data_is_published(site, site_dir, html_files):
     email = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
     # addresses published on purpose: site.yaml's site/hospital/office sections and the pages' content files
     config = yaml.safe_load((REPO / "site.yaml").read_text(encoding="utf-8"))
-    texts = [json.dumps([config[k] for k in ("site", "hospital", "office")], ensure_ascii=False)]
+    texts = [json.dumps([config[k] for k in ("site", "hospital", "office")], ensure_ascii=False, default=str)]
     texts += [f.read_text(encoding="utf-8") for f in (REPO / "content").glob("*/*.md")]
     allowed = {m.group(0).lower() for t in texts for m in email.finditer(t)}
     for rel, text in html_files.items():
