@@ -12,7 +12,8 @@ from .artifacts import Artifact
 from .assemble import Site, assemble
 from .errors import Problem, ProblemList, SitegenError
 from .load import load_content
-from .outputs import web
+from . import newsletters
+from .outputs import mail, web
 from .project import Project
 from .templates import template_error
 from .write import write_outputs
@@ -21,6 +22,7 @@ from .write import write_outputs
 Renderer = Callable[[Project, Site, "BuildOptions"], list[Artifact]]
 OUTPUTS: dict[str, Renderer] = {
     "site": web.render,
+    "mail": mail.render,
 }
 
 
@@ -65,6 +67,7 @@ def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
     if content is None:
         problems.raise_if_errors()
     site = assemble(project, content, today, problems)
+    site = newsletters.attach(content, site, problems)
     problems.raise_if_errors()
     return site, problems.warnings
 
@@ -90,6 +93,7 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
             raise template_error(exc) from exc
         entry.seconds = time.perf_counter() - t0
         entry.files = len(artifacts)
+        report.warnings.extend(getattr(artifacts, "warnings", ()))  # e.g. a newsletter over Gmail's size limit
         report.artifacts[name] = artifacts
 
     if not options.dry_run and report.artifacts:

@@ -7,9 +7,12 @@ only puts the sections together. Every section but `site`, `hospital` and
 from __future__ import annotations
 
 from .models import Hospital, Model, Office, SiteSettings
+from .newsletter_models import NewsletterSettings, SmtpSettings
 
 
 class SiteFile(Model):
     site: SiteSettings
     hospital: Hospital
     office: Office
+    newsletter: NewsletterSettings | None = None  # sender, recipient list, unsubscribe (outputs/mail.py, send.py)
+    smtp: SmtpSettings | None = None  # where `sitegen send` delivers; secrets come from environment variables

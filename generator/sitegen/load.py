@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from .errors import Location, ProblemList, did_you_mean
 from .config import SiteFile
 from .models import Department, Doctor, Guide, NewsItem, Qualification, Schedule
+from .newsletter_models import Newsletter
 from .project import Project
 from .sources import Source, load_markdown_file, load_yaml_file
 from .validate import validate
@@ -28,6 +29,7 @@ COLLECTIONS = {
     "schedules": (Schedule, ".yaml"),
     "guides": (Guide, ".md"),
     "news": (NewsItem, ".md"),
+    "newsletters": (Newsletter, ".md"),
 }
 ASSET_FOLDERS = ("images", "files")
 

@@ -11,6 +11,7 @@ from ..artifacts import Artifact
 from ..assemble import Site
 from ..project import Project
 from ..templates import make_environment, static_dirs
+from . import mail
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def render(project: Project, site: Site, options=None) -> list[Artifact]:
     for page in all_pages:
         html = env.get_template(page.template).render(_context(site, page))
         out.append(Artifact(page.path, html.encode("utf-8"), page.sources))
+    out.extend(mail.web_archive(project, site, env))  # newsletter back numbers (「ブラウザで見る」)
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
         text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))

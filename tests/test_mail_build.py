@@ -1,0 +1,212 @@
+"""Newsletters: build/mail/<issue>/ files, the compiled HTML, the plain-text part, errors for authors."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from email import message_from_bytes, policy
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from mail_fixtures import make_mail_site
+from sitegen.build import BuildOptions, run
+from sitegen.errors import ContentError, SitegenError
+from sitegen.mail_message import MARKERS
+from sitegen.mjml_compile import MjmlError, byte_offset_to_line_col, compile_mjml
+from sitegen.project import Project
+
+TODAY = dt.date(2026, 11, 25)
+ISSUES = ("2026-10-no1", "2026-11-no2")
+FILES = ("index.html", "index.txt", "newsletter.mjml", "sample.eml", "template.html", "template.txt", "manifest.json")
+
+
+def build(site: Path, outputs=("site", "mail")):
+    return run(Project.at(site), BuildOptions(today=TODAY, outputs=outputs))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    site = make_mail_site(tmp_path_factory.mktemp("mail") / "hospital")
+    report = build(site)
+    assert not report.warnings, report.warnings
+    return site / "build"
+
+
+class Html(HTMLParser):
+    def __init__(self, text: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def all(self, name):
+        return [a for t, a in self.tags if t == name]
+
+
+def test_every_issue_has_its_files(built):
+    for issue in ISSUES:
+        for name in FILES:
+            assert (built / "mail" / issue / name).is_file(), f"{issue}/{name}"
+
+
+@pytest.mark.parametrize("issue", ISSUES)
+def test_compiled_html(built, issue):
+    raw = (built / "mail" / issue / "index.html").read_bytes()
+    assert len(raw) < 102 * 1024, f"{len(raw)} bytes: Gmail would clip it"
+    html = raw.decode("utf-8")
+    doc = Html(html)
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="ja"' in html
+    assert len(doc.all("h1")) == 1
+    assert "max-width:600px" in html.replace(" ", "")
+    for tag in ("script", "form", "input", "iframe", "object", "embed"):
+        assert not doc.all(tag), tag
+    for marker in MARKERS:
+        assert marker not in html
+    assert "{{" not in html and "{%" not in html and "%%" not in html and "<mj-" not in html
+    images = doc.all("img")
+    assert images
+    for img in images:
+        assert img.get("alt", "").strip(), img
+        assert img.get("width"), img
+        assert img["src"].startswith("https://"), img
+    links = [a["href"] for a in doc.all("a")]
+    assert links
+    for href in links:
+        assert re.match(r"(https://|mailto:|tel:)", href), href
+    text = "".join(doc.text)
+    assert "配信停止" in text and "いつでも配信を停止できます" in text  # 特定電子メール法: the opt-out sentence
+    assert "みなと中央病院 地域医療連携室" in text and "東京都湊区中央1-2-3" in text and "03-0000-1001" in text
+    assert "https://www.example.jp/renkei/teishi" in links
+    assert f"https://www.example.jp/renkei/newsletters/{issue}.html" in links  # ブラウザで見る
+    assert "ご担当者様" in text
+    # css from <mj-style inline="inline"> really is inlined
+    assert re.search(r"<h2 style=\"[^\"]*border-left", html)
+
+
+def test_issue_sections_are_filled_from_the_content(built):
+    html = (built / "mail" / "2026-11-no2" / "index.html").read_text(encoding="utf-8")
+    assert "山田 太郎" in html and "https://www.example.jp/renkei/images/yamada-taro.png" in html
+    assert "内科部長 山田太郎医師の写真" in html  # the photo's alt text from the doctor's file
+    assert "禁煙外来" in html  # the schedule
+    assert "連携室の受付時間を延長しました" in html  # the news item
+    assert "https://www.example.jp/renkei/form/kai5" in html  # RSVP
+    assert "https://www.example.jp/renkei/guides/referral.html" in html  # a relative Markdown link, made absolute
+    first = (built / "mail" / "2026-10-no1" / "index.html").read_text(encoding="utf-8")
+    assert "内科全般の診療を行っています。" in first  # department spotlight from content/departments/naika.md
+
+
+def test_plain_text_part(built):
+    text = (built / "mail" / "2026-11-no2" / "index.txt").read_text(encoding="utf-8")
+    assert "<" not in text and "&amp;" not in text and "&lt;" not in text
+    assert "■ 注目のドクター" in text and "■ 外来担当医表の変更" in text
+    assert "月曜 午前：山田 太郎［初診・紹介制］、鈴木 一郎［初診・再診・予約制］" in text
+    assert "土曜 午前：山田 太郎（第1・3週）" in text
+    assert "https://www.example.jp/renkei/doctors/yamada-taro.html" in text
+    assert "当日のプログラム（https://www.example.jp/renkei/guides/referral.html）" in text
+    assert "配信停止：https://www.example.jp/renkei/teishi" in text
+    assert "ご担当者様" in text
+    for marker in MARKERS:
+        assert marker not in text
+
+
+def test_sample_eml(built):
+    raw = (built / "mail" / "2026-11-no2" / "sample.eml").read_bytes()
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["Subject"] == "第2号：注目のドクターと外来担当医表の変更"
+    assert msg["Date"] == "Fri, 20 Nov 2026 09:00:00 +0900"
+    parts = {p.get_content_type(): p.get_content() for p in msg.iter_parts()}
+    assert "第5回 地域医療連携の会" in parts["text/plain"] and "第5回 地域医療連携の会" in parts["text/html"]
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_builds_are_byte_identical(built, tmp_path):
+    site = make_mail_site(tmp_path / "again")
+    build(site)
+    for issue in ISSUES:
+        for name in FILES:
+            a = (built / "mail" / issue / name).read_bytes()
+            b = (site / "build" / "mail" / issue / name).read_bytes()
+            assert hashlib.sha256(a).digest() == hashlib.sha256(b).digest(), f"{issue}/{name}"
+
+
+def test_web_archive_pages(built):
+    index = (built / "site" / "newsletters" / "index.html").read_text(encoding="utf-8")
+    assert "2026-11-no2.html" in index and "2026-10-no1.html" in index
+    page = (built / "site" / "newsletters" / "2026-11-no2.html").read_text(encoding="utf-8")
+    assert page.count("<h1") == 1 and "<main" in page
+    assert "teishi@example.jp" not in page  # no opt-out machinery on the web
+    assert 'src="https://' not in page  # the web copy loads images from the site itself
+    for p in (built / "site").rglob("*"):
+        assert not p.name.endswith((".csv", ".eml")), p  # the partner list never reaches the website
+
+
+def test_values_are_escaped_in_mjml(tmp_path):
+    site = make_mail_site(tmp_path / "h")
+    f = site / "content" / "newsletters" / "2026-11-no2.md"
+    f.write_text(f.read_text(encoding="utf-8").replace("subject: 第2号：", "subject: <script>alert(1)</script>&第2号："),
+                 encoding="utf-8")
+    build(site, ("mail",))
+    html = (site / "build" / "mail" / "2026-11-no2" / "index.html").read_text(encoding="utf-8")
+    assert not Html(html).all("script")  # no live element (css-inline leaves '<' unescaped inside quoted attributes)
+    assert "<h1" in html and "&lt;script&gt;alert(1)&lt;/script&gt;&amp;第2号" in html
+
+
+def test_content_mistakes_are_reported_with_file_and_line(tmp_path):
+    site = make_mail_site(tmp_path / "h")
+    (site / "content" / "newsletters" / "2026-12-no3.md").write_text(
+        "---\nnumber: 2\ndate: 2026-12-01\nsubject: 第3号\nsections:\n"
+        "  - type: doctor\n    doctor: yamada-tarou\n"
+        "  - type: departmnt\n    department: naika\n"
+        "  - type: news\n    itmes: [x]\n"
+        "  - type: event\n    title: 会\n    date: 2026-12-11\n    place: 講堂\n    rsvp: javascript:alert(1)\n---\n", encoding="utf-8")
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    lines = exc.value.lines()
+    assert lines == [
+        "content/newsletters/2026-12-no3.md:2: number: みなと連携だより No.2 is also content/newsletters/2026-11-no2.md",
+        "content/newsletters/2026-12-no3.md:7: sections[0].doctor: unknown doctor 'yamada-tarou' (did you mean 'yamada-taro'?); doctors are files in content/doctors/",
+        "content/newsletters/2026-12-no3.md:8: sections[1].type: unknown section type 'departmnt' (did you mean 'department'?); one of text, doctor, department, new_doctors, schedule_changes, news, event",
+        "content/newsletters/2026-12-no3.md:11: sections[2].itmes: unknown field 'itmes' (did you mean 'items'?)",
+        "content/newsletters/2026-12-no3.md:16: sections[3].rsvp: expected an address starting with https://, found the text 'javascript:alert(1)'",
+    ], lines
+
+
+def test_size_over_gmail_clip_is_a_warning(tmp_path):
+    site = make_mail_site(tmp_path / "h")
+    f = site / "content" / "newsletters" / "2026-11-no2.md"
+    big = "\n\n".join(f"段落{i}：" + "地域の先生方と連携して診療を進めています。" * 20 for i in range(150))
+    f.write_text(f.read_text(encoding="utf-8") + "\n" + big + "\n", encoding="utf-8")
+    report = build(site, ("mail",))
+    messages = [str(w) for w in report.warnings]
+    assert any("Gmail clips" in m and m.startswith("content/newsletters/2026-11-no2.md") for m in messages), messages
+
+
+def test_template_mistake_reaches_the_author_with_file_and_line(tmp_path):
+    site = make_mail_site(tmp_path / "h")
+    override = site / "themes" / "default" / "mail" / "sections"
+    override.mkdir(parents=True)
+    (override / "news.mjml").write_text("<mj-section>\n  <mj-column>\n    {{ section.titel }}\n", encoding="utf-8")
+    with pytest.raises(SitegenError) as exc:
+        build(site, ("mail",))
+    assert "themes/default/mail/sections/news.mjml:3" in str(exc.value)
+
+
+def test_mjml_errors_become_line_and_column():
+    text = "<mjml>\n<mj-head>\n<mj-title>日本語の題名</mj-title>\n<mj-foo/>\n</mj-head>\n</mjml>"
+    with pytest.raises(MjmlError) as exc:
+        compile_mjml(text)
+    assert exc.value.line == 4 and "mj-foo" in str(exc.value)
+    # MRML's own position (a byte offset) is converted with the Japanese text in mind
+    assert byte_offset_to_line_col("日本\n語x", len("日本\n語".encode())) == (2, 2)
+    with pytest.raises(MjmlError) as exc:
+        compile_mjml("<mjml><mj-body>\n<mj-section>\n<mj-column>\n<mj-text>あ</mj-text>\n</mj-section></mj-body></mjml>")
+    assert exc.value.line == 5 and "does not match" in str(exc.value)
