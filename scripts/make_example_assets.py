@@ -1,4 +1,4 @@
-"""Draw the example hospital's pictures and forms: logo, access map, doctors' portraits, PDF forms.
+"""Draw the example hospital's pictures and forms: logo mark (square, as the theme shows it), access map, doctors' portraits, PDF forms.
 
 The example content ships these files already; run this only to change them:
 
@@ -45,11 +45,11 @@ HAIR = {  # back hair (behind the face), fringe (over the forehead)
 BACKGROUNDS = ["#DCE8F2", "#E4EEE4", "#EFE7DC", "#E6E3F0", "#F0E2E2", "#E0ECEE"]
 
 LOGO = """<!doctype html><html><body style="margin:0;background:transparent">
-<div id="art" style="display:inline-flex;align-items:center;gap:14px;padding:8px 12px;font-family:{font}">
-<svg width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="31" fill="#0B5C8C"/>
-<path d="M32 50 C18 40 16 24 32 12 C48 24 46 40 32 50 Z" fill="#FFFFFF"/><path d="M32 50 L32 20" stroke="#0B5C8C" stroke-width="3"/></svg>
-<div><div style="font-size:34px;font-weight:700;color:#0B5C8C;letter-spacing:.08em">あおば総合病院</div>
-<div style="font-size:14px;color:#3E4C59;letter-spacing:.12em">AOBA GENERAL HOSPITAL</div></div></div></body></html>"""
+<svg id="art" xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 64 64">
+<circle cx="32" cy="32" r="31" fill="#0B5C8C"/>
+<path d="M32 52 C16 41 14 23 32 10 C50 23 48 41 32 52 Z" fill="#FFFFFF"/>
+<path d="M32 52 L32 19 M32 30 L24 24 M32 38 L41 31" stroke="#0B5C8C" stroke-width="2.6" stroke-linecap="round" fill="none"/>
+</svg></body></html>"""
 
 MAP = """<!doctype html><html><body style="margin:0">
 <svg id="art" xmlns="http://www.w3.org/2000/svg" width="960" height="600" viewBox="0 0 960 600" font-family="{font}">
@@ -136,7 +136,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_browser(None), args=list(LAUNCH_ARGS))
         page = browser.new_page()
-        shoot(page, LOGO.format(font=FONT), CONTENT / "images/logo.png", transparent=True)
+        shoot(page, LOGO, CONTENT / "images/logo.png", transparent=True)
         shoot(page, MAP.format(font=FONT), CONTENT / "images/access-map.png")
         for slug, src in doctors():
             female = slug in FEMALE
