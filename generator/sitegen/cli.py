@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -97,4 +98,138 @@ def build(source, out, only, date, strict, dry_run, quiet):
     if report.skipped and (strict or only):
         sys.exit(1)  # an output that was asked for by name, or --strict, must not be skipped
     if strict and report.warnings:
+        sys.exit(1)
+
+
+def _send_summary(plan, journal_path: str | None) -> None:
+    m = plan.manifest
+    click.echo(f"{m.series} 第{m.number}号「{m.subject}」 from {m.from_name} <{m.from_address}>")
+    click.echo(f"recipients: {plan.recipients_path}")
+    for w in plan.warnings:
+        click.secho(w, fg="yellow", err=True)
+    if plan.invalid:
+        click.secho(f"{len(plan.invalid)} invalid address(es), not sent:", fg="yellow", err=True)
+        for line, address, reason in plan.invalid:
+            click.secho(f"  {plan.recipients_path}:{line}: {address!r}: {reason}", fg="yellow", err=True)
+    for reason, count in sorted(plan.skipped.items()):
+        click.echo(f"skipped: {count} {reason}")
+    if plan.ambiguous:
+        _show_ambiguous(plan.ambiguous, journal_path)
+    click.secho(f"to send: {len(plan.to_send)}", bold=True)
+
+
+def _show_ambiguous(addresses, journal_path: str | None) -> None:
+    click.secho(f"{len(addresses)} ambiguous (in flight when an earlier run stopped; the server may have it):",
+                fg="yellow", err=True)
+    for a in addresses:
+        click.secho(f"  {a}", fg="yellow", err=True)
+    click.secho("  check the mail server's log, then run again with --resolve-ambiguous sent (it arrived) "
+                "or --resolve-ambiguous resend", fg="yellow", err=True)
+
+
+@main.command()
+@click.argument("issue")
+@click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Site folder holding site.yaml, content/ and build/.")
+@click.option("--recipients", default=None, type=click.Path(dir_okay=False),
+              help="Partner list (CSV or YAML) inside the site folder. Default: newsletter.recipients in site.yaml.")
+@click.option("--segment", "segments", multiple=True, metavar="KEY=VALUE",
+              help="Only partners with this area, specialty, registered or status (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Write one .eml per recipient to a folder; send nothing.")
+@click.option("--out-dir", default=None, type=click.Path(file_okay=False),
+              help="Folder for --dry-run (default: SOURCE/.sitegen/dry-run/ISSUE).")
+@click.option("--test-to", default=None, metavar="ADDRESS", help="Send one real message to this address only.")
+@click.option("--rate", default=None, type=click.FloatRange(min=0.01, max=1000),
+              help="Messages per second (default: smtp.rate in site.yaml).")
+@click.option("--resolve-ambiguous", type=click.Choice(["sent", "resend"]), default=None,
+              help="After checking the server's log: mark the ambiguous recipients as sent, or send to them again.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before sending.")
+def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, resolve_ambiguous, yes):
+    """Mail a built newsletter issue to the partner list, exactly once per recipient.
+
+    \b
+    Example:
+      sitegen send 2026-11-no2 --dry-run
+      sitegen send 2026-11-no2 --test-to me@example.jp
+      sitegen send 2026-11-no2 --segment area=港区 --rate 2
+    """
+    from . import recipients as rl
+    from . import send as sender
+    from .journal import Journal, JournalView, journal_dir
+
+    project = Project.at(source)
+    if sum(map(bool, (dry_run, test_to, resolve_ambiguous))) > 1:
+        _fail(["--dry-run, --test-to and --resolve-ambiguous cannot be combined"], "nothing was sent")
+    if out_dir and not dry_run:
+        _fail(["--out-dir only goes with --dry-run"], "nothing was sent")
+    try:
+        segs = rl.parse_segments(segments)
+    except ValueError as exc:
+        _fail([str(exc)], "nothing was sent")
+    jdir = journal_dir(project.root)
+    now = dt.datetime.now(sender.JST)
+    journal = None
+    try:
+        if dry_run or test_to:
+            view = JournalView(jdir, issue)
+            try:
+                plan = sender.prepare(project, issue, journal=view, recipients=recipients, segments=segs, allow_draft=True)
+            finally:
+                view.close()
+            _send_summary(plan, None)
+            if dry_run:
+                folder = Path(out_dir).resolve() if out_dir else sender.dry_run_dir(project, issue)
+                written = sender.dry_run(plan, folder, now)
+                click.echo(f"dry run: wrote {len(written)} message(s) to {folder}; nothing was sent")
+                return
+            if not rl.is_valid_address(test_to):
+                _fail([f"--test-to: not a valid e-mail address: {test_to!r}"], "nothing was sent")
+            smtp = sender.SmtpConfig.from_settings(plan.smtp, os.environ)
+            mid = sender.send_test(plan, smtp, test_to, now)
+            click.echo(f"test message {mid} accepted by {smtp.where} for {test_to}; the journal is unchanged")
+            return
+        journal = Journal(jdir, issue)
+        if resolve_ambiguous:
+            changed = journal.resolve_ambiguous(resolve_ambiguous)
+            verb = "marked as sent" if resolve_ambiguous == "sent" else "will be sent again"
+            click.echo(f"{len(changed)} ambiguous recipient(s) {verb}" + "".join(f"\n  {a}" for a in changed))
+        plan = sender.prepare(project, issue, journal=journal, recipients=recipients, segments=segs)
+        smtp = sender.SmtpConfig.from_settings(plan.smtp, os.environ)
+        _send_summary(plan, project.rel(jdir))
+        if not plan.to_send:
+            click.echo("nothing to send")
+            sys.exit(1 if plan.ambiguous else 0)
+        if not yes and not click.confirm(f"Send to {len(plan.to_send)} recipient(s) through {smtp.where}?", default=False):
+            _fail([], "nothing was sent")
+        pace = sender.with_rate(sender.Pace(rate=plan.smtp.rate if plan.smtp else 5.0), rate)
+        with click.progressbar(length=len(plan.to_send), label="sending", file=sys.stderr,
+                               item_show_func=lambda a: a or "") as bar:
+            report = sender.deliver(plan, journal, smtp, pace, lambda done, total, address, outcome: bar.update(1, address))
+    except click.exceptions.Abort:
+        _fail([], "not confirmed; nothing was sent (use --yes to send without asking)")
+    except ContentError as exc:
+        _fail(exc.lines(), f"{len(exc.errors)} problem(s); nothing was sent")
+    except SitegenError as exc:
+        _fail([str(exc)], "nothing was sent")
+    finally:
+        if journal is not None:
+            journal.close()
+    _send_report(report, project.rel(jdir))
+
+
+def _send_report(report, journal_path: str) -> None:
+    skipped = sum(report.skipped.values())
+    click.echo(f"sent: {report.sent}  skipped: {skipped}  failed: {len(report.failed)}  "
+               f"bounced: {len(report.bounced)}  ambiguous: {len(report.ambiguous)}  "
+               f"({report.seconds:.1f}s, {report.retries} retries)")
+    for address, error in report.bounced:
+        click.secho(f"bounced (never retried): {address}: {error}", fg="yellow", err=True)
+    for address, error in report.failed:
+        click.secho(f"failed (tried again on the next run): {address}: {error}", fg="red", err=True)
+    if report.ambiguous:
+        _show_ambiguous(report.ambiguous, journal_path)
+    click.echo(f"journal: {journal_path}/journal.sqlite")
+    if report.stopped:
+        _fail([f"stopped early: {report.stopped}"], "run the same command again to continue; nobody is mailed twice")
+    if report.failed or report.ambiguous:
         sys.exit(1)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP as _SMTP
 from email.utils import format_datetime
 
 from markupsafe import escape
@@ -27,6 +27,11 @@ UNSUBSCRIBE = "%%SITEGEN_UNSUBSCRIBE%%"
 MARKERS = (SALUTATION, UNSUBSCRIBE)
 _UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]")
 JST = dt.timezone(dt.timedelta(hours=9))
+# Headers we set from objects are folded by the policy as usual. The one header we store pre-folded
+# (List-Unsubscribe, see below) must go out exactly as written: "none" keeps `email` from refolding it
+# into RFC 2047 encoded words, which mail programs do not read as URLs (CPython #85725).
+SMTP = _SMTP.clone(refold_source="none")
+MAX_HEADER_LINE = 998  # RFC 5322
 
 
 class HeaderInjection(SitegenError):
@@ -109,13 +114,25 @@ def build_message(m: Manifest, html: str, text: str, recipient: Recipient | None
     msg["Date"] = format_datetime(date or issue_datetime(m))
     msg["Message-ID"] = message_id(m, address)
     url, mailto = unsubscribe_links(m, address if recipient is not None else None)
-    msg["List-Unsubscribe"] = f"<{mailto}>, <{url}>"
+    msg.set_raw("List-Unsubscribe", list_unsubscribe(mailto, url))
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["List-Id"] = f"<{m.list_id}>"
     msg.set_content(text, charset="utf-8", cte="base64")  # 7-bit clean on any relay
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     msg.set_boundary("=_sitegen_" + message_id(m, address)[1:25].replace(".", "_"))  # deterministic bytes
     return msg
+
+
+def list_unsubscribe(mailto: str, url: str) -> str:
+    """The List-Unsubscribe value, folded by hand between the two URLs and never RFC 2047-encoded.
+
+    Both URLs come from validated settings (no spaces or line breaks); they must be ASCII and fit a line."""
+    for value in (mailto, url):
+        one_line(value, "unsubscribe link")
+        if not value.isascii() or " " in value or len(value) + 20 > MAX_HEADER_LINE:
+            raise HeaderInjection(f"the unsubscribe link must be a short ASCII URL without spaces "
+                                  f"(percent-encode Japanese characters): {value!r}")
+    return f"<{mailto}>,\r\n <{url}>"
 
 
 def issue_datetime(m: Manifest) -> dt.datetime:
