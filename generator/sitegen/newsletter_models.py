@@ -139,7 +139,7 @@ class NewsletterSettings(Model):
     from_name: OneLine  # みなと中央病院 地域医療連携室
     from_address: Email
     reply_to: Email | None = None
-    recipients: OptionalText = "partners/partners.csv"  # relative to the site folder; never under content/
+    recipients: OptionalText = "private/partners.csv"  # relative to the site folder; never under content/
     unsubscribe_url: Url  # a page (or the mail relay's endpoint) where a reader opts out
     unsubscribe_mailto: Email  # 配信停止 by mail
     list_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$")] | None = None
@@ -157,7 +157,7 @@ class SmtpSettings(Model):
     timeout: float = Field(default=30.0, gt=0)
 
 
-# --- partners/partners.csv -------------------------------------------------------------------
+# --- private/partners.csv --------------------------------------------------------------------
 
 
 class Recipient(Model):

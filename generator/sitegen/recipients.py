@@ -1,6 +1,6 @@
 """The partner list (recipients): CSV or YAML, validated, filtered by segments, personalised.
 
-The list lives outside content/ (default partners/partners.csv, set in site.yaml under
+The list lives outside content/ (default private/partners.csv, set in site.yaml under
 newsletter.recipients) and is never copied into any build output.
 
 CSV columns: institution, contact, email, area, specialties (separated by ・ or ;),

@@ -115,7 +115,7 @@ def recipients_file(project: Project, configured: str | None, override: str | Pa
     """The partner list: --recipients (relative to the current folder) or newsletter.recipients (to the site).
 
     It must stay inside the site folder and outside everything that is published or built."""
-    given = str(override) if override else (configured or "partners/partners.csv")
+    given = str(override) if override else (configured or "private/partners.csv")
     path = (Path(override) if override else project.root / given).resolve()
     what = "--recipients" if override else "newsletter.recipients"
     if not project.inside(path):
@@ -216,7 +216,7 @@ def deliver(plan: Plan, journal, smtp: SmtpConfig, pace: Pace, progress: Progres
                 wait = next_at - pace.clock()
                 if wait > 0:
                     pace.sleep(wait)
-                next_at = max(next_at + interval, pace.clock())  # the rate holds; no burst after a pause
+                next_at = max(next_at, pace.clock()) + interval  # each message starts >= 1/rate after the one before
                 attempt += 1
                 journal.mark(partner.key, "sending", message_id=mid, attempt=True)
                 try:
