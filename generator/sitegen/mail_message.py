@@ -8,6 +8,7 @@ for line breaks first, so a partner's name cannot add headers or recipients.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -105,22 +106,42 @@ def build_message(m: Manifest, html: str, text: str, recipient: Recipient | None
             display += " " + one_line(recipient.contact, "contact")
     local, domain = address.rsplit("@", 1)
     html, text = personalise(html, text, m, recipient)
+    fixed = _fixed_headers(m, subject_prefix)
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(one_line(m.from_name, "from_name"), addr_spec=one_line(m.from_address, "from_address"))
-    msg["To"] = Address(display, local, domain)
-    if m.reply_to:
-        msg["Reply-To"] = Address(addr_spec=one_line(m.reply_to, "reply_to"))
-    msg["Subject"] = one_line(subject_prefix + m.subject, "subject")
-    msg["Date"] = format_datetime(date or issue_datetime(m))
-    msg["Message-ID"] = message_id(m, address)
+    msg.set_raw("From", fixed["From"])
+    msg["To"] = Address(display, local, domain)  # the one header that needs the policy per recipient
+    if "Reply-To" in fixed:
+        msg.set_raw("Reply-To", fixed["Reply-To"])
+    msg.set_raw("Subject", fixed["Subject"])
+    msg.set_raw("Date", format_datetime(date or issue_datetime(m)))  # ASCII and short: no folding needed
+    msg.set_raw("Message-ID", message_id(m, address))
     url, mailto = unsubscribe_links(m, address if recipient is not None else None)
     msg.set_raw("List-Unsubscribe", list_unsubscribe(mailto, url))
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["List-Id"] = f"<{m.list_id}>"
+    msg.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    msg.set_raw("List-Id", fixed["List-Id"])
     msg.set_content(text, charset="utf-8", cte="base64")  # 7-bit clean on any relay
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     msg.set_boundary("=_sitegen_" + message_id(m, address)[1:25].replace(".", "_"))  # deterministic bytes
     return msg
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_headers(m: Manifest, subject_prefix: str) -> dict[str, str]:
+    """The headers that are the same for every recipient, folded (and RFC 2047-encoded) once per issue.
+
+    Folding Japanese headers is most of the cost of a message; the folded values are stored raw."""
+    tmp = EmailMessage(policy=SMTP)
+    tmp["From"] = Address(one_line(m.from_name, "from_name"), addr_spec=one_line(m.from_address, "from_address"))
+    if m.reply_to:
+        tmp["Reply-To"] = Address(addr_spec=one_line(m.reply_to, "reply_to"))
+    tmp["Subject"] = one_line(subject_prefix + m.subject, "subject")
+    tmp["List-Id"] = f"<{one_line(m.list_id, 'list_id')}>"
+    out = {}
+    for name, header in tmp.items():
+        folded = header.fold(policy=SMTP)  # "Name: value\r\n continued\r\n"
+        value = folded[len(name) + 1:].removesuffix(SMTP.linesep)
+        out[name] = value[1:] if value.startswith(" ") else value
+    return out
 
 
 def list_unsubscribe(mailto: str, url: str) -> str:
