@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_web.py
+	$(BIN)/python bench/bench_send.py
 
 clean:
 	rm -rf $(VENV) build

@@ -429,8 +429,10 @@ def test_killed_in_flight_then_resumed(site, server, kill_at, record):
     p.wait()
     h.release.set()
     h.block_at = None
-    resumed = run_to_completion(site, server)
     in_flight = emails()[kill_at - 1]
+    look = cli(site, server, "--dry-run")  # a dry run reads the journal without the lock and changes nothing
+    assert look.exit_code == 0 and reported_ambiguous(look.output) == [in_flight], look.output
+    resumed = run_to_completion(site, server)
     assert reported_ambiguous(resumed.stderr) == [in_flight], resumed.stderr
     assert resumed.returncode == 1
     counts = h.per_address()
