@@ -215,9 +215,10 @@ def test_segments(site, server):
 # --- failures ---------------------------------------------------------------------------------
 
 
-def test_temporary_failure_is_retried_then_delivered(site, server):
+@pytest.mark.parametrize("reply", ["451 4.7.1 greylisted", "421 4.3.2 closing the connection"])
+def test_temporary_failure_is_retried_then_delivered(site, server, reply):
     a = emails()[5]
-    server.handler.replies[a] = ["451 4.7.1 greylisted"]
+    server.handler.replies[a] = [reply]
     result = cli(site, server, "--yes")
     assert result.exit_code == 0, result.output
     assert "sent: 40 " in result.output and "1 retries" in result.output

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from .errors import Location, ProblemList
+from .errors import Location, ProblemList, SitegenError
 from .newsletter_models import Recipient
+from .project import Project
 from .sources import Source, load_yaml_file, read_text
 from .validate import validate
 
@@ -52,6 +53,29 @@ class RecipientList:
     path: str  # as shown to people
     partners: tuple[Partner, ...]  # valid rows, first occurrence of each address
     invalid: tuple[tuple[int, str, str], ...]  # (line, address, reason): listed before sending
+
+
+class RecipientListError(SitegenError):
+    """The partner list is somewhere it must not be."""
+
+
+def locate(project: Project, configured: str | None, override: str | Path | None) -> tuple[Path, str]:
+    """The partner list: `override` (--recipients, relative to the current folder) or `configured`
+    (newsletter.recipients, relative to the site). Returns (path, path as shown).
+
+    It must stay inside the site folder (symlinks followed) and outside everything that is published
+    or built (content/, themes/, the build folder)."""
+    given = str(override) if override else (configured or "private/partners.csv")
+    path = (Path(override) if override else project.root / given).resolve()
+    what = "--recipients" if override else "newsletter.recipients"
+    if not project.inside(path):
+        raise RecipientListError(f"{what}: {given} is outside the site folder {project.root}; keep the partner list "
+                                 "inside it (e.g. private/partners.csv)")
+    for folder in (project.content, project.out, project.themes):
+        if path == folder.resolve() or folder.resolve() in path.parents:
+            raise RecipientListError(f"{what}: {project.rel(path)} is under {project.rel(folder)}/, which is published "
+                                     "or built; move the partner list to a folder of its own (e.g. private/)")
+    return path, project.rel(path)
 
 
 def is_valid_address(address: str) -> bool:

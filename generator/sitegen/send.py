@@ -111,23 +111,6 @@ def check_fresh(project: Project, site, manifest: Manifest) -> None:
                          "run `sitegen build`, look at the result, then send")
 
 
-def recipients_file(project: Project, configured: str | None, override: str | Path | None) -> tuple[Path, str]:
-    """The partner list: --recipients (relative to the current folder) or newsletter.recipients (to the site).
-
-    It must stay inside the site folder and outside everything that is published or built."""
-    given = str(override) if override else (configured or "private/partners.csv")
-    path = (Path(override) if override else project.root / given).resolve()
-    what = "--recipients" if override else "newsletter.recipients"
-    if not project.inside(path):
-        raise SendError(f"{what}: {given} is outside the site folder {project.root}; keep the partner list inside it "
-                        "(e.g. private/partners.csv)")
-    for folder in (project.content, project.out, project.themes):
-        if path == folder.resolve() or folder.resolve() in path.parents:
-            raise SendError(f"{what}: {project.rel(path)} is under {project.rel(folder)}/, which is published or built; "
-                            "move the partner list to a folder of its own (e.g. private/)")
-    return path, project.rel(path)
-
-
 def prepare(project: Project, issue: str, *, journal: JournalView | None = None, recipients: str | Path | None = None,
             segments: Mapping[str, set[str]] | None = None, allow_draft: bool = False) -> Plan:
     manifest, html, text = read_built(project, issue)
@@ -137,7 +120,10 @@ def prepare(project: Project, issue: str, *, journal: JournalView | None = None,
         raise SendError(f"{issue} is a draft (draft: true); remove the flag, build, then send "
                         "(--dry-run and --test-to work on drafts)")
     n = site.config.newsletter
-    path, shown = recipients_file(project, n.recipients if n else None, recipients)
+    try:
+        path, shown = rl.locate(project, n.recipients if n else None, recipients)
+    except rl.RecipientListError as exc:
+        raise SendError(str(exc)) from None
     problems = ProblemList()
     loaded = rl.load(path, shown, problems)
     problems.raise_if_errors()
