@@ -482,3 +482,46 @@ def test_concurrent_send_of_the_same_issue_is_refused(site, server):
         first.kill()
         first.wait()
         h.release.set()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_login_comes_from_the_environment(site):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from mail_fixtures import free_port
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        given = tuple(v.decode() if isinstance(v, bytes) else v for v in (auth_data.login, auth_data.password))
+        return AuthResult(success=given == ("renkei", "s3cret"), handled=False)  # handled=False: aiosmtpd replies 535
+
+    handler = FailingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False, auth_required=True)  # plain text on loopback only: a test
+    controller.start()
+    try:
+        base = {"SITEGEN_SMTP_PORT": str(port), "SITEGEN_SMTP_HOST": "127.0.0.1", "SITEGEN_SMTP_SECURITY": "none"}
+        wrong = CliRunner().invoke(main, ["send", ISSUE, "--source", str(site), "--yes"],
+                                   env={**base, "SITEGEN_SMTP_USER": "renkei", "SITEGEN_SMTP_PASSWORD": "wrong"})
+        assert wrong.exit_code == 1 and "SMTP login to 127.0.0.1" in wrong.output and "Traceback" not in wrong.output
+        assert handler.count() == 0 and set(journal_states(site).values()) == {"pending"}  # not ambiguous
+        right = CliRunner().invoke(main, ["send", ISSUE, "--source", str(site), "--yes"],
+                                   env={**base, "SITEGEN_SMTP_USER": "renkei", "SITEGEN_SMTP_PASSWORD": "s3cret"})
+        assert right.exit_code == 0, right.output
+        assert handler.per_address() == Counter({e: 1 for e in emails()})
+    finally:
+        controller.stop()
+    assert "s3cret" not in (site / "site.yaml").read_text(encoding="utf-8")
+
+
+def test_password_over_an_unencrypted_connection_is_refused():
+    from sitegen.newsletter_models import SmtpSettings
+    from sitegen.send import SendError, SmtpConfig
+
+    env = {"SITEGEN_SMTP_USER": "renkei", "SITEGEN_SMTP_PASSWORD": "x"}
+    with pytest.raises(SendError, match="unencrypted"):
+        SmtpConfig.from_settings(SmtpSettings(host="smtp.example.jp", security="none"), env)
+    c = SmtpConfig.from_settings(SmtpSettings(host="smtp.example.jp", user_env="MY_USER", password_env="MY_PASS"),
+                                 {"MY_USER": "u", "MY_PASS": "p", "SITEGEN_SMTP_USER": "ignored"})
+    assert (c.user, c.password, c.security, c.port) == ("u", "p", "starttls", 587)

@@ -207,6 +207,9 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
             report = sender.deliver(plan, journal, smtp, pace, lambda done, total, address, outcome: bar.update(1, address))
     except click.exceptions.Abort:
         _fail([], "not confirmed; nothing was sent (use --yes to send without asking)")
+    except KeyboardInterrupt:
+        _fail(["interrupted"], "run the same command again to continue; nobody accepted is mailed twice, "
+              "and a message that was in flight is reported as ambiguous")
     except ContentError as exc:
         _fail(exc.lines(), f"{len(exc.errors)} problem(s); nothing was sent")
     except SitegenError as exc:
