@@ -379,6 +379,9 @@ def test_dry_run_writes_eml_and_sends_nothing(site, server, tmp_path):
     assert b"clinic0001@example.jp" in files[1].read_bytes()
     assert server.handler.count() == 0 and not (site / ".sitegen" / "send" / "journal.sqlite").exists()
     assert cli(site, server, "--yes").exit_code == 0 and server.handler.count() == 40
+    published = cli(site, server, "--dry-run", "--out-dir", str(site / "build" / "site" / "eml"))
+    assert published.exit_code == 1 and "must not be published" in published.output
+    assert not (site / "build" / "site" / "eml").exists()
 
 
 def test_test_to_sends_exactly_one_and_leaves_the_journal(site, server):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -178,7 +177,7 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
                 view.close()
             _send_summary(plan, None)
             if dry_run:
-                folder = Path(out_dir).resolve() if out_dir else sender.dry_run_dir(project, issue)
+                folder = sender.dry_run_dir(project, issue, out_dir)
                 written = sender.dry_run(plan, folder, now)
                 click.echo(f"dry run: wrote {len(written)} message(s) to {folder}; nothing was sent")
                 return

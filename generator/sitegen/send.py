@@ -244,9 +244,17 @@ def deliver(plan: Plan, journal, smtp: SmtpConfig, pace: Pace, progress: Progres
 # --- looking before sending ---------------------------------------------------------------
 
 
-def dry_run_dir(project: Project, issue: str) -> Path:
-    """Default folder of a dry run: next to the journal, outside build/ (the files hold addresses)."""
-    return project.root / ".sitegen" / "dry-run" / issue
+def dry_run_dir(project: Project, issue: str, out_dir: str | Path | None = None) -> Path:
+    """The folder of a dry run: --out-dir, or next to the journal. Never under content/, themes/ or build/:
+    the files hold the partners' addresses."""
+    if out_dir is None:
+        return project.root / ".sitegen" / "dry-run" / issue
+    folder = Path(out_dir).resolve()
+    for published in (project.content, project.themes, project.out):
+        if folder == published.resolve() or published.resolve() in folder.parents:
+            raise SendError(f"--out-dir: {folder} is under {project.rel(published)}/; the messages hold the partners' "
+                            "addresses and must not be published or built: choose another folder")
+    return folder
 
 
 _DRY_NAME = re.compile(r"\d{5}-.+\.eml")
