@@ -6,11 +6,12 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: build test bench clean
 
-$(STAMP): pyproject.toml scripts/install-system-deps
+$(STAMP): pyproject.toml scripts/install-system-deps tools/mjml-validator/package-lock.json
 	bash scripts/install-system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	npm ci --prefix tools/mjml-validator --no-audit --no-fund --loglevel=error  # the official MJML validator, for the tests
 	touch $(STAMP)
 
 build: $(STAMP)
