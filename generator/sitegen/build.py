@@ -13,7 +13,7 @@ from .assemble import Site, assemble
 from .errors import Problem, ProblemList, SitegenError
 from .load import load_content
 from . import newsletters
-from .outputs import mail, web
+from .outputs import mail, pdf, web
 from .project import Project
 from .templates import template_error
 from .write import write_outputs
@@ -23,6 +23,7 @@ Renderer = Callable[[Project, Site, "BuildOptions"], list[Artifact]]
 OUTPUTS: dict[str, Renderer] = {
     "site": web.render,
     "mail": mail.render,
+    "pdf": pdf.render,
 }
 
 

@@ -1,0 +1,173 @@
+"""Chromium via Playwright: HTML files on disk -> PDF bytes, and reading PDFs back.
+
+One browser per build (`Printer`), pages loaded from file:// (set_content blocks
+local fonts), fonts and images awaited, `page.pdf` with the CSS page size, tagged
+and with an outline. After printing, `finalise` makes the bytes reproducible:
+dates from the build date, /ID from the content.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import threading
+from pathlib import Path
+from typing import Callable
+
+from .browser import LAUNCH_ARGS
+
+WAIT_JS = """async () => {
+  for (const img of document.images) { img.loading = 'eager'; }
+  await document.fonts.ready;
+  await Promise.all(Array.from(document.images).map(img => img.complete && img.naturalWidth
+    ? null : img.decode().catch(() => null)));
+  await document.fonts.ready;
+}"""
+
+
+class PrintError(Exception):
+    pass
+
+
+def print_all(executable: str, jobs: list[Callable]) -> None:
+    """Run `job(printer)` for each job with one browser, in a worker thread.
+
+    The thread keeps Playwright's sync API away from any asyncio loop (or other
+    Playwright session) of the caller.
+    """
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with Printer(executable) as printer:
+                for job in jobs:
+                    job(printer)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=work, name="sitegen-pdf")
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]
+
+
+class Printer:
+    def __init__(self, executable: str):
+        self.executable = executable
+
+    def __enter__(self) -> "Printer":
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        try:
+            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=list(LAUNCH_ARGS))
+            self._page = self._browser.new_page()
+        except Exception:
+            self._pw.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._browser.close()
+        finally:
+            self._pw.stop()
+
+    def pdf(self, html_file: Path) -> bytes:
+        page = self._page
+        page.goto(html_file.resolve().as_uri(), wait_until="load")
+        page.evaluate(WAIT_JS)
+        return page.pdf(tagged=True, outline=True, prefer_css_page_size=True, print_background=True)
+
+
+# ------------------------------------------------------------- reading back --
+
+
+def heading_pages(data: bytes) -> list[tuple[str, int]]:
+    """(bookmark title, 1-based page) for every outline entry, in document order."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    out: list[tuple[str, int]] = []
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                page = reader.get_destination_page_number(item)
+                out.append((_norm(str(item.title)), page + 1))
+
+    walk(reader.outline)
+    return out
+
+
+def find_pages(data: bytes, titles: list[str]) -> list[int | None]:
+    """The page of each title (in document order), matched against the outline."""
+    outline = heading_pages(data)
+    found: list[int | None] = []
+    pos = 0
+    for title in titles:
+        want = _norm(title)
+        for i in range(pos, len(outline)):
+            if outline[i][0] == want:
+                found.append(outline[i][1])
+                pos = i + 1
+                break
+        else:
+            found.append(None)
+    return found
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subject: str = "") -> bytes:
+    """Reproducible bytes: fixed dates (the build date), /ID from the content, title and author set."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
+
+    reader = PdfReader(io.BytesIO(data))
+    writer = PdfWriter(clone_from=reader)
+    stamp = f"D:{date:%Y%m%d}000000Z"
+    writer.metadata = None
+    writer.add_metadata({
+        "/Title": title,
+        "/Author": author,
+        "/Subject": subject,
+        "/Creator": "sitegen",
+        "/Producer": "sitegen (Chromium, pypdf)",
+        "/CreationDate": stamp,
+        "/ModDate": stamp,
+    })
+    root = writer._root_object
+    if "/Lang" not in root:
+        root[NameObject("/Lang")] = TextStringObject("ja")
+    prefs = root.get("/ViewerPreferences")
+    if prefs is None:
+        from pypdf.generic import DictionaryObject
+
+        root[NameObject("/ViewerPreferences")] = prefs = DictionaryObject()
+    else:
+        prefs = prefs.get_object()
+    prefs[NameObject("/DisplayDocTitle")] = _true()
+    digest = hashlib.md5(data_without_volatile(data)).digest()
+    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def _true():
+    from pypdf.generic import BooleanObject
+
+    return BooleanObject(True)
+
+
+def data_without_volatile(data: bytes) -> bytes:
+    """The printed bytes minus Chromium's timestamps, for a content-derived /ID."""
+    import re
+
+    return re.sub(rb"/(CreationDate|ModDate) \(D:[^)]*\)", b"", data)
