@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import threading
 from pathlib import Path
 from typing import Callable
@@ -142,6 +143,7 @@ def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subjec
         "/CreationDate": stamp,
         "/ModDate": stamp,
     })
+    _renumber_node_ids(writer)
     root = writer._root_object
     if "/Lang" not in root:
         root[NameObject("/Lang")] = TextStringObject("ja")
@@ -153,21 +155,63 @@ def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subjec
     else:
         prefs = prefs.get_object()
     prefs[NameObject("/DisplayDocTitle")] = _true()
-    digest = hashlib.md5(data_without_volatile(data)).digest()
-    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+    writer._ID = ArrayObject([ByteStringObject(b"\0" * 16), ByteStringObject(b"\0" * 16)])
     buf = io.BytesIO()
     writer.write(buf)
-    return buf.getvalue()
+    first = buf.getvalue()
+    digest = hashlib.md5(first).digest()  # /ID from the content (with the ID zeroed)
+    return first.replace(b"<" + b"00" * 16 + b">", b"<" + digest.hex().encode() + b">")
+
+
+NODE_ID = re.compile(r"^node(\d+)$")
+
+
+def _renumber_node_ids(writer) -> None:
+    """Chromium names destinations and structure ids after its DOM node counters
+    (`node00014057`), which depend on what the browser loaded before. Renumber them
+    by rank (keeps name trees sorted), so the same document gives the same bytes."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, TextStringObject, ByteStringObject
+
+    found: set[int] = set()
+    holders: list[tuple[object, object]] = []  # (container, key or index)
+
+    def visit(container, key, value, seen) -> None:
+        if isinstance(value, IndirectObject):
+            return
+        if isinstance(value, (TextStringObject, ByteStringObject)):
+            m = NODE_ID.match(str(value) if isinstance(value, TextStringObject) else value.decode("latin-1"))
+            if m:
+                found.add(int(m.group(1)))
+                holders.append((container, key))
+        elif isinstance(value, (DictionaryObject, ArrayObject)):
+            walk(value, seen)
+
+    def walk(obj, seen) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, DictionaryObject):
+            for k, v in list(obj.items()):
+                visit(obj, k, v, seen)
+        elif isinstance(obj, ArrayObject):
+            for i, v in enumerate(obj):
+                visit(obj, i, v, seen)
+
+    seen: set[int] = set()
+    for obj in writer._objects:
+        if obj is not None:
+            walk(obj, seen)
+    if not found:
+        return
+    width = max(8, len(str(len(found))))
+    rank = {n: i + 1 for i, n in enumerate(sorted(found))}
+    for container, key in holders:
+        old = container[key]
+        text = str(old) if isinstance(old, TextStringObject) else old.decode("latin-1")
+        container[key] = TextStringObject(f"node{rank[int(NODE_ID.match(text).group(1))]:0{width}d}")
 
 
 def _true():
     from pypdf.generic import BooleanObject
 
     return BooleanObject(True)
-
-
-def data_without_volatile(data: bytes) -> bytes:
-    """The printed bytes minus Chromium's timestamps, for a content-derived /ID."""
-    import re
-
-    return re.sub(rb"/(CreationDate|ModDate) \(D:[^)]*\)", b"", data)

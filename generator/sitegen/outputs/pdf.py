@@ -145,6 +145,23 @@ def qr_svg(url: str) -> Markup:
     return Markup(text)
 
 
+HREF = re.compile(r'(<a\b[^>]*?\shref=")([^"]*)(")')
+
+
+def absolute_links(html: str, page_url: str) -> Markup:
+    """Body HTML written for a web page, with its relative links made absolute
+    (a printed link must lead to the website, not to a temporary file)."""
+    from urllib.parse import urljoin
+
+    def fix(m: re.Match) -> str:
+        href = m.group(2)
+        if not href or href.startswith("#") or re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
+            return m.group(0)
+        return m.group(1) + urljoin(page_url, href.replace("&amp;", "&")).replace("&", "&amp;") + m.group(3)
+
+    return Markup(HREF.sub(fix, str(html)))
+
+
 def css_string(text: str) -> Markup:
     """A CSS string literal, for `content:` in @page margin boxes."""
     escaped = "".join(ch if ch.isalnum() or ch in " ・（）()、。-_/" or ord(ch) > 0x7F else f"\\{ord(ch):x} " for ch in text)
@@ -164,6 +181,7 @@ def _context(site: Site, today, **extra) -> dict:
         "qr": qr_svg,
         "file": lambda name: name,  # content images are copied next to the HTML
         "css_string": css_string,
+        "absolute_links": absolute_links,
     }
     ctx.update(extra)
     return ctx
