@@ -1,0 +1,214 @@
+"""The PDF brochures of the example hospital, printed by a real Chromium and read back
+with pypdf and poppler (pdftotext, pdffonts) and qpdf."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from sitegen import urls
+from sitegen.browser import INSTALL_HINT
+from sitegen.build import BuildOptions, load_site, run
+from sitegen.outputs import pdf as pdf_output
+from sitegen.project import Project
+
+from conftest import REPO, TODAY
+
+pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("qpdf"),
+                                reason="poppler-utils and qpdf are needed")
+
+
+@pytest.fixture(scope="session")
+def site():
+    return load_site(Project.at(REPO), TODAY)[0]
+
+
+@pytest.fixture(scope="session")
+def pdf_build(tmp_path_factory, chromium_path) -> Path:
+    out = tmp_path_factory.mktemp("pdf") / "build"
+    report = run(Project.at(REPO, out), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert not report.outputs["pdf"].skipped
+    return out / "pdf"
+
+
+def all_pdfs(folder: Path) -> list[Path]:
+    return [folder / "guidebook.pdf", *sorted((folder / "leaflets").glob("*.pdf"))]
+
+
+def text(path: Path, first: int | None = None, last: int | None = None, layout=False) -> str:
+    args = ["pdftotext", "-enc", "UTF-8"]
+    if layout:
+        args.append("-layout")
+    if first:
+        args += ["-f", str(first), "-l", str(last or first)]
+    return subprocess.run([*args, str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def squash(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def test_files_and_page_counts(pdf_build, site):
+    guide = PdfReader(pdf_build / "guidebook.pdf")
+    # cover, contents, overview, contacts, guides, departments (1-3 pages each), featured, access, back
+    assert 4 + len(site.departments) <= len(guide.pages) <= 8 + len(site.guides) + 3 * len(site.departments) + 4
+    leaflets = sorted(p.stem for p in (pdf_build / "leaflets").glob("*.pdf"))
+    assert leaflets == sorted(d.slug for d in site.departments)
+    for d in site.departments:
+        pages = len(PdfReader(pdf_build / "leaflets" / f"{d.slug}.pdf").pages)
+        assert pages == 1, f"leaflet {d.slug} has {pages} pages"
+    for path in all_pdfs(pdf_build):
+        size = PdfReader(path).pages[0].mediabox
+        assert (round(float(size.width)), round(float(size.height))) == (595, 842)  # A4 in points
+
+
+def test_every_department_and_doctor_name_is_text(pdf_build, site):
+    guide = squash(text(pdf_build / "guidebook.pdf"))
+    assert "\ufffd" not in guide
+    for d in site.departments:
+        assert squash(d.name) in guide
+        leaflet = squash(text(pdf_build / "leaflets" / f"{d.slug}.pdf"))
+        assert squash(d.name) in leaflet
+        for slug in d.doctors:
+            assert squash(site.doctor(slug).name) in leaflet, (d.slug, slug)
+    for doc in site.doctors:
+        assert squash(doc.name) in guide, doc.slug
+    assert squash("地域医療連携ガイドブック") in guide
+    assert squash(site.hospital.name) in guide
+
+
+def test_fonts_embedded_and_never_type3(pdf_build):
+    for path in all_pdfs(pdf_build):
+        out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+        rows = out.splitlines()[2:]
+        assert rows, f"{path.name}: no fonts"
+        for row in rows:
+            assert "Type 3" not in row, f"{path.name}: {row}"
+            cols = row.split()
+            emb_sub = cols[-5:-3]
+            assert emb_sub == ["yes", "yes"], f"{path.name}: not embedded and subset: {row}"
+        assert "BIZUD" in out
+
+
+def test_tagged_with_language_title_and_bookmarks(pdf_build):
+    for path in all_pdfs(pdf_build):
+        reader = PdfReader(path)
+        root = reader.trailer["/Root"]
+        assert root["/Lang"] == "ja"
+        assert bool(root["/MarkInfo"]["/Marked"]) is True
+        assert "/StructTreeRoot" in root
+        assert reader.metadata.title
+        assert reader.outline, f"{path.name}: no bookmarks"
+    guide = PdfReader(pdf_build / "guidebook.pdf")
+    assert guide.metadata.title.endswith("地域医療連携ガイドブック")
+    assert guide.metadata["/CreationDate"].startswith(f"D:{TODAY:%Y%m%d}")
+
+
+def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
+    path = pdf_build / "guidebook.pdf"
+    chapters = pdf_output.contents(site).chapters
+    toc = text(path, 2, layout=True)
+    printed: dict[str, int] = {}
+    for line in toc.splitlines():
+        m = re.match(r"^\s*(\S.*?)\s+(\d+)\s*$", line)
+        if m:
+            printed[squash(m.group(1))] = int(m.group(2))
+    from sitegen.print_pdf import find_pages
+
+    real = find_pages(path.read_bytes(), [c.title for c in chapters])
+    for ch, page in zip(chapters, real):
+        assert page is not None, ch.title
+        assert printed.get(squash(ch.title)) == page, (ch.title, printed.get(squash(ch.title)), page)
+        # the heading really is on that page, at its top (a chapter starts a page)
+        assert squash(text(path, page)).find(squash(ch.title)) != -1, ch.title
+    assert real == sorted(real)
+
+
+def test_toc_entries_link_to_their_chapters(pdf_build, site):
+    reader = PdfReader(pdf_build / "guidebook.pdf")
+    chapters = pdf_output.contents(site).chapters
+    from sitegen.print_pdf import find_pages
+
+    real = set(find_pages((pdf_build / "guidebook.pdf").read_bytes(), [c.title for c in chapters]))
+    names = reader.named_destinations
+    targets = set()
+    for annot in reader.pages[1].get("/Annots", []):
+        annot = annot.get_object()
+        dest = annot.get("/Dest")
+        if dest is None:
+            continue
+        if isinstance(dest, str):
+            targets.add(reader.get_destination_page_number(names[dest]) + 1)
+        else:
+            targets.add(reader.get_page_number(dest[0].get_object()) + 1)
+    assert real <= targets
+
+
+def uris(reader: PdfReader, page_index: int) -> set[str]:
+    found = set()
+    for annot in reader.pages[page_index].get("/Annots", []):
+        action = annot.get_object().get("/A")
+        if action is not None and action.get("/S") == "/URI":
+            found.add(str(action["/URI"]))
+    return found
+
+
+def test_qr_links_point_at_the_department_pages(pdf_build, site):
+    guide_path = pdf_build / "guidebook.pdf"
+    guide = PdfReader(guide_path)
+    chapters = pdf_output.contents(site).chapters
+    from sitegen.print_pdf import find_pages
+
+    pages = dict(zip((c.id for c in chapters), find_pages(guide_path.read_bytes(), [c.title for c in chapters])))
+    for d in site.departments:
+        url = urls.absolute(site.settings.base_url, urls.page_path("department", d.slug))
+        assert url.startswith("https://")
+        assert url in uris(guide, pages[f"dept-{d.slug}"] - 1), d.slug
+        leaflet = PdfReader(pdf_build / "leaflets" / f"{d.slug}.pdf")
+        assert url in uris(leaflet, 0)
+        assert url in text(pdf_build / "leaflets" / f"{d.slug}.pdf").replace("\n", "")
+    # no link may lead to the temporary folder the HTML was printed from
+    for i in range(len(guide.pages)):
+        assert not any(u.startswith("file:") for u in uris(guide, i))
+
+
+def test_qr_svg_encodes_the_url():
+    svg = str(pdf_output.qr_svg("https://www.example.jp/renkei/departments/junkanki.html"))
+    assert svg.startswith("<svg") and "<path" in svg and "QRコード" in svg
+
+
+def test_qpdf_check(pdf_build):
+    for path in all_pdfs(pdf_build):
+        done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_same_input_gives_identical_bytes(pdf_build, tmp_path, chromium_path):
+    run(Project.at(REPO, tmp_path / "again"), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    for path in all_pdfs(pdf_build):
+        again = tmp_path / "again" / "pdf" / path.relative_to(pdf_build)
+        assert again.read_bytes() == path.read_bytes(), path.name
+
+
+def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monkeypatch):
+    from sitegen import browser
+
+    monkeypatch.setenv("SITEGEN_CHROMIUM", str(tmp_path / "no-such-chrome"))
+    monkeypatch.setattr(browser, "_playwright_chromium", lambda: None)
+    monkeypatch.setattr(browser, "SYSTEM_NAMES", ())
+    monkeypatch.setattr(browser, "SYSTEM_PATHS", ())
+    out = tmp_path / "build"
+    report = run(Project.at(REPO, out), BuildOptions(today=TODAY, outputs=("site", "pdf")))
+    assert INSTALL_HINT in report.outputs["pdf"].skipped
+    assert "playwright install chromium" in report.outputs["pdf"].skipped
+    assert [r.name for r in report.skipped] == ["pdf"]
+    assert (out / "site" / "index.html").is_file()
+    assert not (out / "pdf").exists()
+
+    monkeypatch.delenv("SITEGEN_CHROMIUM")
+    report = run(Project.at(REPO, tmp_path / "b2"), BuildOptions(today=TODAY, outputs=("site", "pdf"), dry_run=True))
+    assert report.outputs["pdf"].skipped.endswith(INSTALL_HINT) or INSTALL_HINT in report.outputs["pdf"].skipped
