@@ -45,7 +45,10 @@ class Guidebook:
         return ch
 
 
-def render(project: Project, site: Site, options) -> list[Artifact]:
+PARTS = ("guidebook", "leaflets")
+
+
+def render(project: Project, site: Site, options, parts: tuple[str, ...] = PARTS) -> list[Artifact]:
     from ..build import OutputSkipped
 
     try:
@@ -105,14 +108,17 @@ def render(project: Project, site: Site, options) -> list[Artifact]:
                     author=f"{site.hospital.name} {site.office.name}", subject=d.summary)
 
         try:
-            print_pdf.print_all(executable, [guidebook, leaflets])
+            jobs = {"guidebook": guidebook, "leaflets": leaflets}
+            print_pdf.print_all(executable, [jobs[p] for p in parts])
         except SitegenError:
             raise
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
-    out = [Artifact("guidebook.pdf", results["guidebook.pdf"], ("site.yaml",))]
-    for d in site.departments:
+    out = []
+    if "guidebook" in parts:
+        out.append(Artifact("guidebook.pdf", results["guidebook.pdf"], ("site.yaml",)))
+    for d in site.departments if "leaflets" in parts else ():
         out.append(Artifact(f"leaflets/{d.slug}.pdf", results[f"leaflets/{d.slug}.pdf"], (d.source,)))
     return out
 

@@ -1,0 +1,85 @@
+"""Benchmark of the PDF brochures (Chromium via Playwright).
+
+    .venv/bin/python bench/bench_pdf.py
+    .venv/bin/python bench/bench_pdf.py --cases example
+
+Cases, each in a fresh subprocess so that peak memory is its own:
+  example      the example hospital's guidebook (repo root)
+  synthetic    the guidebook of a synthetic hospital of about 80 pages
+  leaflets     one leaflet for each of 50 synthetic departments (leaflets/second)
+Times include the browser launch (one per build). Peak memory is this process's
+and its children's (Chromium, the Playwright driver) largest resident set.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+CASES = ("example", "synthetic", "leaflets")
+SYNTHETIC_GUIDEBOOK = (35, 160, 10)  # departments, doctors, news: about 80 pages
+SYNTHETIC_LEAFLETS = (50, 250, 10)
+
+
+def measure(case: str, tmp: Path) -> dict:
+    import datetime as dt
+    import resource
+
+    from pypdf import PdfReader
+
+    from sitegen.build import BuildOptions, load_site
+    from sitegen.outputs import pdf
+    from sitegen.project import Project
+
+    if case == "example":
+        root, parts = REPO, ("guidebook",)
+    else:
+        from synthetic import make_site
+
+        shape = SYNTHETIC_GUIDEBOOK if case == "synthetic" else SYNTHETIC_LEAFLETS
+        root = make_site(tmp / "site", *shape)
+        parts = ("guidebook",) if case == "synthetic" else ("leaflets",)
+    today = dt.date(2026, 11, 25)
+    project = Project.at(root, tmp / "build")
+    site, _ = load_site(project, today)
+    t0 = time.perf_counter()
+    artifacts = pdf.render(project, site, BuildOptions(today=today, outputs=("pdf",)), parts=parts)
+    seconds = time.perf_counter() - t0
+    import io
+
+    pages = sum(len(PdfReader(io.BytesIO(a.data)).pages) for a in artifacts)
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return {"case": case, "files": len(artifacts), "pages": pages, "seconds": round(seconds, 2),
+            "per_second": round(len(artifacts) / seconds, 2), "peak_mb": round(peak_kb / 1024)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
+    parser.add_argument("--one", choices=CASES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(measure(args.one, Path(tmp))))
+        return
+    for case in args.cases:
+        done = subprocess.run([sys.executable, __file__, "--one", case], capture_output=True, text=True, check=True)
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        if case == "leaflets":
+            print(f"leaflets   {r['files']} departments: {r['seconds']:6.2f} s  "
+                  f"{r['per_second']:5.2f} leaflets/s  {r['pages']} pages  peak {r['peak_mb']} MB")
+        else:
+            print(f"guidebook  {case:<10} {r['pages']:3d} pages: {r['seconds']:6.2f} s  peak {r['peak_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()
