@@ -212,3 +212,26 @@ def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monk
     monkeypatch.delenv("SITEGEN_CHROMIUM")
     report = run(Project.at(REPO, tmp_path / "b2"), BuildOptions(today=TODAY, outputs=("site", "pdf"), dry_run=True))
     assert report.outputs["pdf"].skipped.endswith(INSTALL_HINT) or INSTALL_HINT in report.outputs["pdf"].skipped
+
+
+def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path):
+    """A department without schedule or referral text, and a hospital with no departments at all."""
+    from conftest import SITES
+
+    site = tmp_path / "minimal"
+    shutil.copytree(SITES / "minimal", site)
+    run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    out = site / "build" / "pdf"
+    for leaflet in (out / "leaflets").glob("*.pdf"):
+        assert len(PdfReader(leaflet).pages) == 1
+        assert "で承ります" in squash(text(leaflet)) or "ご紹介について" in text(leaflet)
+
+    for folder in ("departments", "doctors", "schedules"):
+        for f in (site / "content" / folder).iterdir():
+            f.unlink()
+    shutil.rmtree(site / "build")
+    run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    guide = out / "guidebook.pdf"
+    assert len(PdfReader(guide).pages) >= 6
+    assert "準備中" in text(guide)
+    assert not list((out / "leaflets").glob("*.pdf")) if (out / "leaflets").exists() else True
