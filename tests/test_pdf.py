@@ -235,3 +235,24 @@ def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path):
     assert len(PdfReader(guide).pages) >= 6
     assert "準備中" in text(guide)
     assert not list((out / "leaflets").glob("*.pdf")) if (out / "leaflets").exists() else True
+
+
+def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
+    """Every bookmark (heading) has room for at least three lines of its content below it on its page."""
+    mm = 72 / 25.4
+    for path, bottom_margin in [(pdf_build / "guidebook.pdf", 20 * mm),
+                                *[(p, 14 * mm) for p in sorted((pdf_build / "leaflets").glob("*.pdf"))]]:
+        reader = PdfReader(path)
+
+        def walk(items):
+            for item in items:
+                if isinstance(item, list):
+                    yield from walk(item)
+                else:
+                    yield item
+
+        for item in walk(reader.outline):
+            top = item.get("/Top")
+            if top is None:
+                continue
+            assert float(top) - bottom_margin > 20 * mm, (path.name, str(item.title), float(top))
