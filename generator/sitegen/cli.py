@@ -40,9 +40,34 @@ def _show_warnings(warnings, quiet: bool) -> None:
         click.secho(str(w), fg="yellow", err=True)
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns any error into one clear line (a traceback only with --debug or SITEGEN_DEBUG=1)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.secho("interrupted", fg="red", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place that decides how an error looks
+            if ctx.params.get("debug") or os.environ.get("SITEGEN_DEBUG"):
+                raise
+            if isinstance(exc, ContentError):
+                _fail(exc.lines(), f"{len(exc.errors)} problem(s)")
+            if isinstance(exc, SitegenError):
+                _fail([str(exc)], "stopped")
+            if isinstance(exc, OSError) and exc.filename:
+                _fail([f"{exc.filename}: {exc.strerror or exc}"], "stopped")
+            _fail([f"internal error: {type(exc).__name__}: {exc}"],
+                  "this is a bug in sitegen; run the command again with --debug and report what it prints")
+
+
+@click.group(cls=_Group)
 @click.version_option(__version__, prog_name="sitegen")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error (or set SITEGEN_DEBUG=1).")
+def main(debug) -> None:
     """sitegen: a hospital liaison office's website, brochures and newsletters from one source.
 
     \b
@@ -235,3 +260,79 @@ def _send_report(report, journal_path: str) -> None:
         _fail([f"stopped early: {report.stopped}"], "run the same command again to continue; nobody is mailed twice")
     if report.failed or report.ambiguous:
         sys.exit(1)
+
+
+@main.command("new")
+@click.argument("kind", type=click.Choice(["department", "doctor", "guide", "news", "newsletter"]))
+@click.argument("name", required=False)
+@click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Site folder holding site.yaml and content/.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Today's date for news and newsletters. Default: $SOURCE_DATE_EPOCH or today.")
+def new(kind, name, source, date):
+    """Write a new content file with every field, commented in Japanese.
+
+    KIND is department, doctor, guide, news or newsletter; NAME is the file's id
+    (lowercase letters, digits, hyphens). The file builds as written: replace
+    the 「（…を入力）」 placeholders. An existing file is never replaced.
+    `new newsletter` drafts the next issue from what changed since the last one
+    (NAME is optional there).
+
+    \b
+    Example:
+      sitegen new doctor sato-hanako
+      sitegen new news nenmatsu          -> content/news/2026-12-01-nenmatsu.md
+      sitegen new newsletter
+    """
+    from .scaffold import new_file, write_new
+
+    project = Project.at(source)
+    try:
+        today = build_date(date)
+    except ValueError:
+        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing was written")
+    try:
+        path, text = new_file(project, kind, name, today)
+        write_new(path, text)
+    except ContentError as exc:
+        _fail(exc.lines(), f"{len(exc.errors)} problem(s) in the site; fix them first; nothing was written")
+    except SitegenError as exc:
+        _fail([str(exc)], "nothing was written")
+    click.echo(f"wrote {project.rel(path)}")
+    click.echo("fill in the fields marked 「（…を入力）」, then look at it with `sitegen serve` or `sitegen build`")
+
+
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=True))
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Start date of the sample schedule and news. Default: $SOURCE_DATE_EPOCH or today.")
+def init(directory, date):
+    """Create a small new site for another hospital in DIRECTORY (new or empty).
+
+    It has site.yaml, one department, doctor, schedule, guide and news item, the
+    qualification list and a placeholder logo, all commented in Japanese, and
+    uses the theme packaged with sitegen.
+
+    \b
+    Example:
+      sitegen init ../sakura-renkei
+      cd ../sakura-renkei && sitegen serve
+    """
+    from pathlib import Path
+
+    from .scaffold import init_site
+
+    try:
+        today = build_date(date)
+    except ValueError:
+        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing was written")
+    try:
+        written = init_site(Path(directory), today)
+    except SitegenError as exc:
+        _fail([str(exc)], "nothing was written")
+    root = Path(directory).resolve()
+    click.echo(f"created a new site in {root} ({len(written)} files):")
+    for path in written:
+        click.echo(f"  {path.relative_to(root).as_posix()}")
+    click.echo("next: edit site.yaml (hospital, contacts), replace content/images/logo.png, then "
+               f"`sitegen serve --source {directory}`")

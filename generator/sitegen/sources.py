@@ -11,7 +11,9 @@ error can point at it.
 """
 from __future__ import annotations
 
+import copy
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,8 +179,24 @@ def _dotted(loc: Loc) -> str:
 dotted = _dotted
 
 
+# Opt-in memo of parse_yaml, keyed by the text itself (so it can never be stale). `sitegen serve` sets a
+# dict here for its rebuild thread: after an edit only the changed file is parsed again.
+PARSE_CACHE: ContextVar[dict | None] = ContextVar("sitegen_parse_cache", default=None)
+
+
 def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, list[Problem]]:
     """Parse YAML text. Returns (data, marks, problems); data is None on a fatal problem."""
+    cache = PARSE_CACHE.get()
+    if cache is None:
+        return _parse_yaml(text, path, first_line)
+    key = (text, path, first_line)
+    if key not in cache:
+        cache[key] = _parse_yaml(text, path, first_line)
+    data, marks, problems = cache[key]
+    return copy.deepcopy(data), marks, list(problems)
+
+
+def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, list[Problem]]:
     problems: list[Problem] = []
     offset = first_line - 1
     loader = _Loader(text)

@@ -1,0 +1,116 @@
+"""`sitegen new` and `sitegen init`: the files they write build as written and hold every field."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen import models
+from sitegen.build import BuildOptions, load_site, run
+from sitegen.cli import main
+from sitegen.newsletter_models import Newsletter
+from sitegen.project import Project
+
+from conftest import TODAY
+
+DATE = TODAY.isoformat()
+
+
+def sitegen(*args: str):
+    return CliRunner().invoke(main, list(args), color=False)
+
+
+@pytest.fixture()
+def new_site(tmp_path):
+    """A site made by `sitegen init`."""
+    root = tmp_path / "sakura"
+    result = sitegen("init", str(root), "--date", DATE)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_init_makes_a_site_that_builds(new_site, tmp_path):
+    result = sitegen("build", "--source", str(new_site), "--only", "site", "--date", DATE)
+    assert result.exit_code == 0, result.output
+    site = new_site / "build" / "site"
+    assert (site / "index.html").is_file() and (site / "doctors" / "mihon-taro.html").is_file()
+    assert not (new_site / "themes").exists()  # the packaged theme, not a copy
+    # the whole site, warnings included, is clean: a new site starts without problems
+    site_model, warnings = load_site(Project.at(new_site), TODAY)
+    assert warnings == []
+    assert run(Project.at(new_site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site", "mail"))).outputs
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = sitegen("init", str(tmp_path))
+    assert result.exit_code == 1
+    assert "is not empty" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("kind,name,expected", [
+    ("department", "hifuka", "content/departments/hifuka.md"),
+    ("doctor", "sato-hanako", "content/doctors/sato-hanako.md"),
+    ("guide", "kyodo-riyo", "content/guides/kyodo-riyo.md"),
+    ("news", "nenmatsu", f"content/news/{DATE}-nenmatsu.md"),
+    ("news", "2026-12-01-kyushin", "content/news/2026-12-01-kyushin.md"),
+])
+def test_a_new_file_builds_as_written(copy_site, kind, name, expected):
+    root = copy_site("minimal")
+    result = sitegen("new", kind, name, "--source", str(root), "--date", DATE)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {expected}" in result.output
+    _, warnings = load_site(Project.at(root), TODAY)  # raises ContentError on any problem
+    assert not [w for w in warnings if w.location.path == expected]
+    result = sitegen("build", "--source", str(root), "--only", "site", "--date", DATE, "--dry-run")
+    assert result.exit_code == 0, result.output
+
+
+MODELS = {"department": models.Department, "doctor": models.Doctor, "guide": models.Guide, "news": models.NewsItem}
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_every_field_is_in_the_new_file_with_a_japanese_comment(copy_site, kind):
+    root = copy_site("minimal")
+    assert sitegen("new", kind, "x-new", "--source", str(root), "--date", DATE).exit_code == 0
+    path = next(root.glob(f"content/*/*x-new.md"))
+    text = path.read_text(encoding="utf-8")
+    missing = [f for f in MODELS[kind].model_fields if not re.search(rf"^\s*{f}:", text, re.M)]
+    assert missing == []
+    assert re.search(r"#.*[ぁ-んァ-ン一-龥]", text)  # comments are in Japanese
+    for field in ("photo", "image", "outcomes"):  # optional parts: empty, with the example in a comment
+        if field in MODELS[kind].model_fields:
+            assert re.search(rf"^#\s+src:|^#\s+period:", text, re.M)
+
+
+def test_new_newsletter_drafts_the_next_issue(new_site):
+    result = sitegen("new", "newsletter", "--source", str(new_site), "--date", "2026-12-01")
+    assert result.exit_code == 0, result.output
+    path = new_site / "content" / "newsletters" / "2026-12-no1.md"
+    text = path.read_text(encoding="utf-8")
+    assert "draft: true" in text and "number: 1" in text
+    for field in ("number", "date", "subject", "preheader", "draft", "sections"):
+        assert re.search(rf"^{field}:", text, re.M), field
+    assert set(Newsletter.model_fields) - {"series"} <= set(re.findall(r"^(\w+):", text, re.M))
+    load_site(Project.at(new_site), TODAY.replace(month=12, day=1))  # the draft validates
+
+
+def test_new_refuses_to_overwrite_and_checks_the_name(copy_site):
+    root = copy_site("minimal")
+    before = (root / "content/doctors/yamada-taro.md").read_bytes()
+    result = sitegen("new", "doctor", "yamada-taro", "--source", str(root))
+    assert result.exit_code == 1
+    assert "content/doctors/yamada-taro.md already exists" in result.output
+    assert (root / "content/doctors/yamada-taro.md").read_bytes() == before
+    for bad in ("Yamada", "yamada_taro", "山田", "a/b", "../x", "x-"*41):
+        result = sitegen("new", "doctor", bad, "--source", str(root))
+        assert result.exit_code == 1 and "cannot be a file name" in result.output, bad
+    result = sitegen("new", "doctor", "--source", str(root))
+    assert result.exit_code == 1 and "sitegen new doctor NAME" in result.output
+
+
+def test_new_outside_a_site_says_where_to_look(tmp_path):
+    result = sitegen("new", "doctor", "a", "--source", str(tmp_path))
+    assert result.exit_code == 1 and "no site.yaml" in result.output and "sitegen init" in result.output
