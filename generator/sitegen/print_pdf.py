@@ -7,6 +7,7 @@ dates from the build date, /ID from the content.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -85,11 +86,30 @@ class Printer:
 # ------------------------------------------------------------- reading back --
 
 
-def heading_pages(data: bytes) -> list[tuple[str, int]]:
-    """(bookmark title, 1-based page) for every outline entry, in document order."""
+@contextlib.contextmanager
+def _quiet_pypdf():
+    """Silence pypdf's warning about Chromium's trailer /Size (harmless, but printed to stderr)."""
+    import logging
+
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _reader(data: bytes):
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(data))
+    with _quiet_pypdf():
+        return PdfReader(io.BytesIO(data))
+
+
+def heading_pages(data: bytes) -> list[tuple[str, int]]:
+    """(bookmark title, 1-based page) for every outline entry, in document order."""
+    reader = _reader(data)
     out: list[tuple[str, int]] = []
 
     def walk(items) -> None:
@@ -127,11 +147,12 @@ def _norm(text: str) -> str:
 
 def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subject: str = "") -> bytes:
     """Reproducible bytes: fixed dates (the build date), /ID from the content, title and author set."""
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-    reader = PdfReader(io.BytesIO(data))
-    writer = PdfWriter(clone_from=reader)
+    reader = _reader(data)
+    with _quiet_pypdf():
+        writer = PdfWriter(clone_from=reader)
     stamp = f"D:{date:%Y%m%d}000000Z"
     writer.metadata = None
     writer.add_metadata({
