@@ -256,3 +256,18 @@ def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
             if top is None:
                 continue
             assert float(top) - bottom_margin > 20 * mm, (path.name, str(item.title), float(top))
+
+
+def test_browser_failure_leaves_the_previous_pdfs(pdf_build, monkeypatch, chromium_path):
+    from sitegen import print_pdf
+    from sitegen.errors import SitegenError
+
+    before = {p: p.read_bytes() for p in all_pdfs(pdf_build)}
+
+    def crash(self, html_file):
+        raise RuntimeError("Target page, context or browser has been closed")
+
+    monkeypatch.setattr(print_pdf.Printer, "pdf", crash)
+    with pytest.raises(SitegenError, match="printing with .* failed"):
+        run(Project.at(REPO, pdf_build.parent), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert {p: p.read_bytes() for p in all_pdfs(pdf_build)} == before
