@@ -336,3 +336,68 @@ def init(directory, date):
         click.echo(f"  {path.relative_to(root).as_posix()}")
     click.echo("next: edit site.yaml (hospital, contacts), replace content/images/logo.png, then "
                f"`sitegen serve --source {directory}`")
+
+
+@main.command("serve")
+@click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Site folder holding site.yaml, content/ and optionally themes/.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Keep 127.0.0.1: the preview shows drafts and has no login.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the default web browser.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Preview as of this date (news publication, schedule expiry). Default: $SOURCE_DATE_EPOCH or today.")
+def serve(source, port, host, open_browser, date):
+    """Preview the site while you edit: rebuilds on save and reloads the browser.
+
+    Watches site.yaml, content/ and themes/. Mistakes in the content are shown
+    over the page (file:line: message) until they are fixed. Newsletters are at
+    /__sitegen/mail/ (desktop and phone width), brochures at /__sitegen/pdf/.
+    Nothing is written to build/. Stop with Ctrl-C.
+
+    \b
+    Example:
+      sitegen serve
+      sitegen serve --source ../sakura-renkei --port 8080 --open
+    """
+    import webbrowser
+
+    from . import serve as preview_server
+
+    project = Project.at(source)
+    if not project.site_file.is_file():
+        _fail([f"no site.yaml in {project.root}: is this a sitegen site folder? (a new one: sitegen init DIR)"],
+              "nothing to serve")
+    try:
+        today = build_date(date)
+    except ValueError:
+        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing to serve")
+
+    def report(r) -> None:
+        what = ", ".join(r.trigger[:3]) + (f" (+{len(r.trigger) - 3})" if len(r.trigger) > 3 else "") or "first build"
+        if r.errors:
+            click.secho(f"{what}: {len(r.errors)} problem(s), shown in the browser:", fg="red", err=True)
+            for line in r.errors:
+                click.echo(f"  {line}", err=True)
+        elif not r.trigger:
+            click.echo(f"built {len(r.changed)} file(s) in {r.total_seconds:.2f}s" + (f"; {r.warnings} warning(s)" if r.warnings else ""))
+        else:
+            click.echo(f"{what}: {len(r.changed)} file(s) changed; {r.first_pages} page(s) first in {r.first_seconds:.2f}s, "
+                       f"all in {r.total_seconds:.2f}s" + (f"; {r.warnings} warning(s)" if r.warnings else ""))
+
+    try:
+        running = preview_server.start(project, today, host, port, log=lambda m: click.echo(m, err=True), report=report)
+    except OSError as exc:
+        _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"], "try another --port")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.secho(f"warning: listening on {host}: others on the network can see the preview", fg="yellow", err=True)
+    click.secho(f"Serving {running.url}  (mail: /__sitegen/mail/, PDF: /__sitegen/pdf/; Ctrl-C to stop)", bold=True)
+    if open_browser:
+        webbrowser.open(running.url)
+    try:
+        running.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        running.stop()

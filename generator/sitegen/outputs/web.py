@@ -55,13 +55,22 @@ def pages(site: Site) -> Iterator[Page]:
     yield Page("not_found", "404.html", title="ページが見つかりません")
 
 
-def render(project: Project, site: Site, options=None) -> list[Artifact]:
-    env = make_environment(project, site.settings.theme, "web")
+def environment(project: Project, site: Site):
+    return make_environment(project, site.settings.theme, "web")
+
+
+def render_page(env, site: Site, page: Page) -> Artifact:
+    """One HTML page (`sitegen serve` renders the pages a change touches first, one by one)."""
+    html = env.get_template(page.template).render(_context(site, page))
+    return Artifact(page.path, html.encode("utf-8"), page.sources)
+
+
+def render(project: Project, site: Site, options=None, env=None) -> list[Artifact]:
+    env = env or environment(project, site)
     out: list[Artifact] = []
     all_pages = list(pages(site))
     for page in all_pages:
-        html = env.get_template(page.template).render(_context(site, page))
-        out.append(Artifact(page.path, html.encode("utf-8"), page.sources))
+        out.append(render_page(env, site, page))
     out.extend(mail.web_archive(project, site, env))  # newsletter back numbers (「ブラウザで見る」)
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):

@@ -1,0 +1,81 @@
+"""`sitegen serve`: a local preview that rebuilds what an edit affects and reloads the browser.
+
+`start(project, today, host, port)` builds once, then watches site.yaml, content/ and
+themes/ and serves the website, the newsletters and the brochures from memory
+(nothing is written to build/). The CLI runs it until Ctrl-C.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlsplit
+
+from ..project import Project
+from .pdf import PdfPreview
+from .preview import Preview, Rebuild
+from .server import PreviewServer
+from .watch import watch
+
+
+@dataclass
+class Running:
+    server: PreviewServer
+    preview: Preview
+    pdf: PdfPreview
+    url: str
+    _stop: threading.Event
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.pdf.close()
+
+
+def start(project: Project, today: dt.date, host: str = "127.0.0.1", port: int = 8000,
+          log: Callable[[str], None] = lambda _: None, report: Callable[[Rebuild], None] = lambda _: None) -> Running:
+    """Build once, bind the server (port 0: any free port) and start watching. Serve with .serve_forever()."""
+    preview = Preview(project, today, log)
+    pdf = PdfPreview(preview, log)
+    report(preview.rebuild(None))
+    prefix = "/"
+    if preview.site is not None:
+        prefix = urlsplit(preview.site.settings.base_url).path or "/"
+    else:
+        prefix = _prefix_from_file(project)
+    server = PreviewServer((host, port), preview, pdf, prefix)
+    stop = threading.Event()
+    jobs: queue.Queue[set[str]] = queue.Queue()
+
+    def worker() -> None:
+        while not stop.is_set():
+            changed = jobs.get()
+            while not jobs.empty():  # edits that arrived meanwhile: one rebuild
+                changed |= jobs.get_nowait()
+            report(preview.rebuild(changed))
+
+    threading.Thread(target=worker, name="sitegen-rebuild", daemon=True).start()
+    threading.Thread(target=watch, args=(project.root, jobs.put, stop.is_set), name="sitegen-watch", daemon=True).start()
+    bound_host, bound_port = server.server_address[:2]
+    url = f"http://{bound_host}:{bound_port}{prefix}"
+    return Running(server, preview, pdf, url, stop)
+
+
+def _prefix_from_file(project: Project) -> str:
+    """The base path when the first build failed (so the URL stays the same once it is fixed)."""
+    import re
+
+    try:
+        text = project.site_file.read_text(encoding="utf-8")
+    except OSError:
+        return "/"
+    match = re.search(r"^\s*base_url:\s*[\"']?https?://[^/\s\"']+(/[^\s\"'#]*)?", text, re.M)
+    path = (match.group(1) if match else None) or "/"
+    return path if path.endswith("/") else path + "/"
+

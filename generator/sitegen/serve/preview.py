@@ -1,0 +1,236 @@
+"""The preview's state: the site rendered in memory, rebuilt after each edit.
+
+A rebuild reloads the content (only changed files are parsed again: see
+`sources.PARSE_CACHE`), then renders in three steps and publishes after each one:
+
+1. the pages made from the changed files and the pages open in a browser right now,
+   so the tab being looked at reloads as soon as possible;
+2. every other page of the website (only pages whose bytes changed count as changed);
+3. the newsletters (mail preview); the brochures are rebuilt in the background by `pdf.py`.
+
+Each published path remembers the version at which its bytes last changed. A browser
+tab knows the version it was served at and reloads when its page is newer. Content
+errors are kept as a list for the overlay; the last good pages stay served meanwhile.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import datetime as dt
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+import jinja2
+
+from ..artifacts import Artifact
+from ..build import BuildOptions, load_site
+from ..errors import ContentError, SitegenError
+from ..outputs import mail, web
+from ..project import Project
+from ..sources import PARSE_CACHE
+from ..templates import template_error
+
+MAIL_KEY = "mail:"  # the mail preview page watches this key
+
+
+class _Memo(dict):
+    """The parse memo; keys not used by the latest load are dropped after it."""
+
+    def __init__(self):
+        super().__init__()
+        self.used: set = set()
+
+    def __contains__(self, key):
+        self.used.add(key)
+        return super().__contains__(key)
+
+    def prune(self) -> None:
+        for key in [k for k in self if k not in self.used]:
+            del self[key]
+        self.used = set()
+
+
+@dataclass
+class Rebuild:
+    """What one rebuild did, for the console and the benchmark."""
+
+    trigger: tuple[str, ...]
+    load_seconds: float = 0.0
+    first_seconds: float = 0.0  # until the pages in step 1 were published
+    total_seconds: float = 0.0
+    first_pages: int = 0
+    changed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: int = 0
+
+
+class Preview:
+    def __init__(self, project: Project, today: dt.date, log: Callable[[str], None] = lambda _: None):
+        self.project = project
+        self.today = today
+        self.log = log
+        self.cond = threading.Condition()
+        self.site_files: dict[str, Artifact] = {}
+        self.mail_files: dict[str, Artifact] = {}
+        self.versions: dict[str, int] = {}  # path or key -> version at which it last changed
+        self.version = 0
+        self.errors: list[str] = []
+        self.viewers: collections.Counter[str] = collections.Counter()  # paths open in browsers
+        self._tabs: collections.Counter[tuple[str, int]] = collections.Counter()  # (path, version served)
+        self.site = None  # the latest valid Site
+        self.history: list[Rebuild] = []
+        self.on_site: list[Callable] = []  # called with each new valid site (the PDF preview)
+        self._env = None
+        self._memo = _Memo()
+        self._stamps: dict[str, tuple | None] = {}
+
+    # --- reading (HTTP threads) -------------------------------------------------------------
+
+    def get(self, files: str, path: str) -> tuple[Artifact | None, int]:
+        with self.cond:
+            store = self.site_files if files == "site" else self.mail_files
+            return store.get(path), self.version
+
+    def wait(self, since: int, timeout: float) -> int:
+        """Block until the version passes `since` (or the timeout); returns the version."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.version > since, timeout=timeout)
+            return self.version
+
+    def state_for(self, key: str, seen: int) -> dict:
+        """What a tab showing `key` (served at version `seen`) should do now."""
+        with self.cond:
+            return {"version": self.version, "errors": list(self.errors),
+                    "stale": self.versions.get(key, 0) > seen}
+
+    def viewing(self, key: str, seen: int, delta: int) -> None:
+        """A tab showing `key`, served at version `seen`, connected (+1) or went away (-1)."""
+        with self.cond:
+            for counter, k in ((self.viewers, key), (self._tabs, (key, seen))):
+                counter[k] += delta
+                if counter[k] <= 0:
+                    del counter[k]
+            self.cond.notify_all()
+
+    def _let_tabs_reload(self, keys: list[str], version: int, timeout: float = 0.5) -> None:
+        """Wait (briefly) until the tabs showing `keys` have reloaded, before rendering the rest.
+
+        The rest of the rebuild runs in this process and would slow down serving the reload.
+        """
+        with self.cond:
+            before = sum(self.viewers[k] for k in keys)
+            if before:
+                self.cond.wait_for(lambda: sum(n for (k, seen), n in self._tabs.items()
+                                               if k in keys and seen >= version) >= before, timeout=timeout)
+
+    def bump(self, keys: list[str]) -> None:
+        """Publish: the given keys changed now (used by the PDF preview too)."""
+        with self.cond:
+            self.version += 1
+            for k in keys:
+                self.versions[k] = self.version
+            self.cond.notify_all()
+
+    # --- rebuilding (one worker thread) -------------------------------------------------------
+
+    def rebuild(self, changed: set[str] | None = None) -> Rebuild:
+        """Rebuild after `changed` (paths relative to the site; None = everything)."""
+        started = time.perf_counter()
+        report = Rebuild(tuple(sorted(changed or ())))
+        token = PARSE_CACHE.set(self._memo)
+        try:
+            self._rebuild(changed, report, started)
+        except ContentError as exc:
+            report.errors = exc.lines()
+        except jinja2.TemplateError as exc:
+            report.errors = [str(template_error(exc))]
+        except SitegenError as exc:
+            report.errors = [str(exc)]
+        except Exception as exc:  # noqa: BLE001 - the server keeps running; the overlay shows it
+            report.errors = [f"internal error while rebuilding: {type(exc).__name__}: {exc}"]
+            self.log(traceback.format_exc())
+        finally:
+            PARSE_CACHE.reset(token)
+        if report.errors:
+            with self.cond:
+                self.errors = report.errors
+            self.bump([])
+        report.total_seconds = time.perf_counter() - started
+        self.history.append(report)
+        return report
+
+    def _rebuild(self, changed: set[str] | None, report: Rebuild, started: float) -> None:
+        site, warnings = load_site(self.project, self.today)
+        self._memo.prune()
+        report.load_seconds = time.perf_counter() - started
+        report.warnings = len(warnings)
+        theme_changed = changed is None or any(p.startswith("themes/") for p in changed)
+        if self._env is None or theme_changed or site.settings.theme != self.site.settings.theme:
+            self._env = web.environment(self.project, site)
+        env = self._env
+
+        # 1. pages made from the changed files, and pages open in a browser
+        with self.cond:
+            open_now = set(self.viewers)
+        if changed and not theme_changed:
+            first = [p for p in web.pages(site) if p.path in open_now or set(p.sources) & changed]
+            fresh = [web.render_page(env, site, p) for p in first]
+            report.first_pages = len(fresh)
+            published = self._publish("site", fresh, remove_missing=False, clear_errors=True)
+            report.changed += published
+            report.first_seconds = time.perf_counter() - started
+            self._let_tabs_reload([p for p in published if p in open_now], self.version)
+
+        # 2. the whole website; only the pages whose bytes changed are published as changed
+        artifacts = web.render(self.project, site, BuildOptions(today=self.today), env=env)
+        report.changed += self._publish("site", artifacts, remove_missing=True, clear_errors=True)
+        if not report.first_seconds:
+            report.first_seconds = time.perf_counter() - started
+        self.site = site
+        for callback in self.on_site:
+            callback(site)
+
+        # 3. the newsletters
+        issues = mail.render(self.project, site, BuildOptions(today=self.today))
+        self._publish("mail", issues, remove_missing=True, clear_errors=False)
+
+    def _publish(self, files: str, artifacts: list[Artifact], *, remove_missing: bool, clear_errors: bool) -> list[str]:
+        """Store artifacts; bump the version of those whose bytes changed. Returns their paths."""
+        with self.cond:
+            store = self.site_files if files == "site" else self.mail_files
+            new = {a.path: a for a in artifacts}
+            changed = []
+            for p, a in new.items():
+                if not self._same(store.get(p), a):
+                    changed.append(p)
+            gone = [p for p in store if p not in new] if remove_missing else []
+            store.update(new)
+            for p in gone:
+                del store[p]
+            keys = changed + gone
+            if files == "site" and any(not k.endswith(".html") for k in keys):
+                keys += list(self.viewers)  # a stylesheet or picture changed: reload every open tab
+            if files == "mail":
+                keys = [MAIL_KEY] if keys else []
+            had_errors = bool(self.errors)
+            if clear_errors:
+                self.errors = []
+        if keys or (had_errors and clear_errors):
+            self.bump(keys)
+        return changed + gone
+
+    def _same(self, old: Artifact | None, new: Artifact) -> bool:
+        if new.data is not None:
+            return old is not None and old.data == new.data
+        # copied files (images, forms, theme assets) are read when served: compare their stat
+        try:
+            st = os.stat(new.copy_from)
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        before = self._stamps.get(new.path)
+        self._stamps[new.path] = stamp
+        return old is not None and old.copy_from == new.copy_from and before == stamp

@@ -1,0 +1,204 @@
+"""`sitegen serve` driven for real: a server process, headless Chromium, edits on disk."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SITES, TODAY
+
+pytest.importorskip("playwright")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`sitegen serve` as a subprocess; its output is collected for failure messages."""
+
+    def __init__(self, source: Path):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "serve", "--source", str(source), "--port", str(self.port),
+             "--date", TODAY.isoformat()],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self.url = ""
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.ready.wait(60):
+            self.stop()
+            raise AssertionError("serve did not start:\n" + self.output)
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            match = re.search(r"Serving (http://\S+)", line)
+            if match:
+                self.url = match.group(1)
+                self.ready.set()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def status(self) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__sitegen/status", timeout=10) as r:
+            return json.loads(r.read())
+
+    def get(self, path: str) -> tuple[int, bytes, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=20) as r:
+                return r.status, r.read(), r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers.get("Content-Type", "")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture()
+def example_copy(tmp_path) -> Path:
+    """The example hospital (repo root) when it is there, else tests/sites/minimal."""
+    dest = tmp_path / "site"
+    if (REPO / "site.yaml").is_file() and (REPO / "content").is_dir():
+        dest.mkdir()
+        shutil.copy(REPO / "site.yaml", dest / "site.yaml")
+        shutil.copytree(REPO / "content", dest / "content")
+        if (REPO / "themes").is_dir():
+            shutil.copytree(REPO / "themes", dest / "themes")
+    else:
+        shutil.copytree(SITES / "minimal", dest)
+    return dest
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context()
+    p = context.new_page()
+    p.set_default_timeout(20_000)
+    yield p
+    context.close()
+
+
+def a_doctor(site: Path) -> tuple[Path, str]:
+    doctor = sorted((site / "content" / "doctors").glob("*.md"))[0]
+    return doctor, doctor.stem
+
+
+def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(example_copy, page):
+    doctor, slug = a_doctor(example_copy)
+    original = doctor.read_text(encoding="utf-8")
+    server = Server(example_copy)
+    try:
+        page.goto(f"{server.url}doctors/{slug}.html")
+        page.wait_for_function("() => window.document.querySelector('script[data-key]') !== null")
+
+        # 1. an edit shows without touching the browser
+        marker = "ライブリロードの確認です"
+        doctor.write_text(re.sub(r"^message:.*$", f"message: {marker}", original, flags=re.M)
+                          if re.search(r"^message:", original, re.M) else original.replace("\n---", f"\nmessage: {marker}\n---", 1),
+                          encoding="utf-8")
+        page.wait_for_function("m => document.body && document.body.innerText.includes(m)", arg=marker)
+
+        # 2. a YAML mistake: the overlay names file and line; the server keeps running
+        broken = doctor.read_text(encoding="utf-8").replace("name: ", "name: [", 1)
+        doctor.write_text(broken, encoding="utf-8")
+        overlay = page.locator("#sitegen-overlay")
+        overlay.wait_for(state="visible")
+        line = next(i for i, text in enumerate(broken.splitlines(), 1) if text.startswith("name: ["))
+        rel = f"content/doctors/{slug}.md"
+        page.wait_for_function("t => document.querySelector('#sitegen-overlay').innerText.includes(t)", arg=rel)
+        text = overlay.inner_text()
+        assert re.search(rf"{re.escape(rel)}:{line}: YAML syntax error", text) or re.search(rf"{re.escape(rel)}:\d+: ", text), text
+        assert server.proc.poll() is None
+
+        # 3. a mistake whose message quotes the author's text: shown as text, not HTML
+        doctor.write_text(original.replace("---\n", "---\nfeatured: <img src=x onerror=alert(1)>\n", 1), encoding="utf-8")
+        page.wait_for_function("() => document.querySelector('#sitegen-overlay').innerText.includes('featured')")
+        assert page.locator("#sitegen-overlay img").count() == 0
+
+        # 4. fixed: the overlay goes and the page shows the fixed content
+        doctor.write_text(original, encoding="utf-8")
+        page.wait_for_function("() => !document.querySelector('#sitegen-overlay')")
+        assert marker not in page.inner_text("body")
+        assert server.status()["errors"] == []
+    finally:
+        server.stop()
+    assert not (example_copy / "build").exists()  # serve writes nothing into the site
+
+
+def test_served_pages_carry_the_script_and_other_outputs_are_previewed(example_copy):
+    server = Server(example_copy)
+    try:
+        status, body, ctype = server.get(server.url.split(str(server.port), 1)[1] + "index.html")
+        assert status == 200 and "text/html" in ctype
+        assert body.count(b"/__sitegen/live.js") == 1
+        status, body, _ = server.get("/")
+        assert status == 200 and b"/__sitegen/live.js" in body  # redirected to the base path
+        status, body, _ = server.get(server.url.split(str(server.port), 1)[1] + "no-such-page.html")
+        assert status == 404 and b"/__sitegen/live.js" in body
+        status, body, _ = server.get("/__sitegen/mail/")
+        html = body.decode()
+        if (example_copy / "content" / "newsletters").is_dir():
+            assert html.count('width="600"') == html.count('width="375"') >= 1
+            src = re.search(r'<iframe src="([^"]+)"', html).group(1)
+            status, mail_html, ctype = server.get(src)
+            assert status == 200 and b"<html" in mail_html.lower() and b"live.js" not in mail_html
+        status, body, _ = server.get("/__sitegen/pdf/")
+        assert status == 200 and "PDF" in body.decode()
+    finally:
+        server.stop()
+
+
+def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path):
+    site = copy_site("minimal")
+    server = Server(site)
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}/__sitegen/pdf/")
+        page.wait_for_function("() => document.body.innerText.includes('再生成中') || document.body.innerText.includes('最新')")
+        page.wait_for_function("() => document.body.innerText.includes('最新')", timeout=90_000)
+        links = page.locator("a[href$='guidebook.pdf']")
+        assert links.count() >= 1
+        status, png, ctype = server.get("/__sitegen/pdf/page/1/guidebook.pdf")
+        if shutil.which("pdftoppm"):
+            assert status == 200 and ctype == "image/png" and png.startswith(b"\x89PNG")
+        # an edit while the preview is open: rebuilding is shown, then the new PDF
+        news = next((site / "content" / "news").glob("*.md"))
+        news.write_text(news.read_text(encoding="utf-8") + "\n追記\n", encoding="utf-8")
+        page.wait_for_function("() => document.body.innerText.includes('再生成中')", timeout=30_000)
+        page.wait_for_function("() => document.body.innerText.includes('最新')", timeout=90_000)
+    finally:
+        server.stop()
+
+
+def test_a_site_that_does_not_load_at_start_is_served_once_fixed(copy_site, page):
+    site = copy_site("minimal")
+    doctor = site / "content" / "doctors" / "yamada-taro.md"
+    good = doctor.read_text(encoding="utf-8")
+    doctor.write_text(good.replace("name:", "nmae:", 1), encoding="utf-8")
+    server = Server(site)
+    try:
+        page.goto(f"{server.url}doctors/yamada-taro.html")
+        page.locator("#sitegen-overlay").wait_for(state="visible")
+        assert "content/doctors/yamada-taro.md:" in page.inner_text("#sitegen-overlay")
+        doctor.write_text(good, encoding="utf-8")
+        page.wait_for_function("() => !document.querySelector('#sitegen-overlay') && document.title.includes('山田')")
+    finally:
+        server.stop()
