@@ -74,6 +74,11 @@ def main(debug) -> None:
     Example:
       sitegen build                 build site.yaml + content/ in this folder into build/
       sitegen build --source ../kouhou --out /tmp/preview
+      sitegen serve                 preview while you edit, at http://127.0.0.1:8000/
+      sitegen new doctor sato-hanako
+      sitegen init ../sakura-renkei
+
+    Run `sitegen COMMAND --help` for each command's options.
     """
 
 
@@ -89,7 +94,8 @@ def main(debug) -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings and skipped outputs as errors.")
 @click.option("--dry-run", is_flag=True, help="Check and render everything but write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-def build(source, out, only, date, strict, dry_run, quiet):
+@click.option("--verbose", "-v", is_flag=True, help="Also list every file each output made.")
+def build(source, out, only, date, strict, dry_run, quiet, verbose):
     """Build the website, PDF brochures and newsletters into build/.
 
     \b
@@ -118,11 +124,28 @@ def build(source, out, only, date, strict, dry_run, quiet):
             if not entry.skipped:
                 where = "(dry run)" if dry_run else f"{project.out / entry.name}"
                 click.echo(f"{entry.name}: {entry.files} files in {entry.seconds:.2f}s -> {where}")
-        click.echo(f"{len(report.warnings)} warning(s); content loaded in {report.load_seconds:.2f}s")
+                if verbose:
+                    for artifact in report.artifacts.get(entry.name, ()):
+                        click.echo(f"  {entry.name}/{artifact.path}")
+        click.secho(_build_summary(report), bold=True)
     if report.skipped and (strict or only):
         sys.exit(1)  # an output that was asked for by name, or --strict, must not be skipped
     if strict and report.warnings:
         sys.exit(1)
+
+
+def _build_summary(report) -> str:
+    """One line: what was made, warnings, and the time each step took."""
+    made = report.artifacts
+    counts = []
+    if "site" in made:
+        counts.append(f"{sum(a.path.endswith('.html') for a in made['site'])} pages")
+    if "pdf" in made:
+        counts.append(f"{sum(a.path.endswith('.pdf') for a in made['pdf'])} PDFs")
+    if "mail" in made:
+        counts.append(f"{len({a.path.split('/')[0] for a in made['mail'] if a.path.endswith('/index.html')})} newsletters")
+    times = [f"load {report.load_seconds:.2f}s"] + [f"{e.name} {e.seconds:.2f}s" for e in report.outputs.values() if not e.skipped]
+    return f"built {', '.join(counts) or 'nothing'}; {len(report.warnings)} warning(s); {', '.join(times)}"
 
 
 def _send_summary(plan, journal_path: str | None) -> None:

@@ -115,13 +115,14 @@ class Preview:
                     del counter[k]
             self.cond.notify_all()
 
-    def _let_tabs_reload(self, keys: list[str], version: int, timeout: float = 0.5) -> None:
+    def _let_tabs_reload(self, keys: list[str], version: int, tabs: collections.Counter, timeout: float = 0.5) -> None:
         """Wait (briefly) until the tabs showing `keys` have reloaded, before rendering the rest.
 
         The rest of the rebuild runs in this process and would slow down serving the reload.
+        `tabs` are the viewers counted before publishing (their streams end once told to reload).
         """
         with self.cond:
-            before = sum(self.viewers[k] for k in keys)
+            before = sum(tabs[k] for k in keys)
             if before:
                 self.cond.wait_for(lambda: sum(n for (k, seen), n in self._tabs.items()
                                                if k in keys and seen >= version) >= before, timeout=timeout)
@@ -174,7 +175,8 @@ class Preview:
 
         # 1. pages made from the changed files, and pages open in a browser
         with self.cond:
-            open_now = set(self.viewers)
+            tabs = collections.Counter(self.viewers)
+            open_now = set(tabs)
         if changed and not theme_changed:
             first = [p for p in web.pages(site) if p.path in open_now or set(p.sources) & changed]
             fresh = [web.render_page(env, site, p) for p in first]
@@ -182,7 +184,7 @@ class Preview:
             published = self._publish("site", fresh, remove_missing=False, clear_errors=True)
             report.changed += published
             report.first_seconds = time.perf_counter() - started
-            self._let_tabs_reload([p for p in published if p in open_now], self.version)
+            self._let_tabs_reload([p for p in published if p in open_now], self.version, tabs)
 
         # 2. the whole website; only the pages whose bytes changed are published as changed
         artifacts = web.render(self.project, site, BuildOptions(today=self.today), env=env)
