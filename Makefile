@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_send.py
 	$(BIN)/python bench/bench_pdf.py
+	$(BIN)/python bench/bench_serve.py
 
 clean:
 	rm -rf $(VENV) build

@@ -202,3 +202,25 @@ def test_a_site_that_does_not_load_at_start_is_served_once_fixed(copy_site, page
         page.wait_for_function("() => !document.querySelector('#sitegen-overlay') && document.title.includes('山田')")
     finally:
         server.stop()
+
+
+def test_a_theme_edit_reloads_and_a_template_mistake_shows_in_the_overlay(copy_site, page):
+    site = copy_site("minimal")
+    server = Server(site)
+    try:
+        page.goto(f"{server.url}doctors/yamada-taro.html")
+        page.wait_for_selector("script[data-key]", state="attached")
+        override = site / "themes" / "default" / "web" / "doctor.html"
+        override.parent.mkdir(parents=True)
+        override.write_text('{% extends "!theme/doctor.html" %}\n{% block head %}<meta name="x-theme-edit" content="1">'
+                            '{% endblock %}\n', encoding="utf-8")
+        page.wait_for_selector("meta[name='x-theme-edit']", state="attached")
+        override.write_text('{% extends "!theme/doctor.html" %}\n{% block head %}{{ doctor.phnoe }}{% endblock %}\n',
+                            encoding="utf-8")
+        page.locator("#sitegen-overlay").wait_for(state="visible")
+        assert "template error" in page.inner_text("#sitegen-overlay")
+        override.unlink()
+        page.wait_for_function("() => !document.querySelector('#sitegen-overlay')")
+        assert page.locator("meta[name='x-theme-edit']").count() == 0
+    finally:
+        server.stop()

@@ -58,6 +58,7 @@ class PdfPreview:
             if self._running or not self._stale or self._site is None or self.render is None:
                 return
             self._running = True
+            self.state = "building"  # the page being served now already says so
         threading.Thread(target=self._run, name="sitegen-pdf", daemon=True).start()
 
     def _run(self) -> None:
