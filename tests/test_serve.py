@@ -224,3 +224,26 @@ def test_a_theme_edit_reloads_and_a_template_mistake_shows_in_the_overlay(copy_s
         assert page.locator("meta[name='x-theme-edit']").count() == 0
     finally:
         server.stop()
+
+
+def test_a_rebuild_renders_the_changed_page_first_and_publishes_only_changed_pages(copy_site):
+    from sitegen.project import Project
+    from sitegen.serve.preview import Preview
+
+    site = copy_site("minimal")
+    preview = Preview(Project.at(site), TODAY)
+    assert preview.rebuild(None).errors == []
+    version_before = preview.versions["guides/referral.html"]
+    doctor = site / "content" / "doctors" / "yamada-taro.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("---\n", "---\nmessage: 新しいメッセージ\n", 1)
+                      if "message:" not in doctor.read_text(encoding="utf-8")
+                      else re.sub(r"^message:.*$", "message: 新しいメッセージ", doctor.read_text(encoding="utf-8"), flags=re.M),
+                      encoding="utf-8")
+    report = preview.rebuild({"content/doctors/yamada-taro.md"})
+    assert report.errors == [] and report.first_pages == 1  # the doctor's own page, before the rest
+    assert "doctors/yamada-taro.html" in report.changed
+    assert "guides/referral.html" not in report.changed and "index.html" not in report.changed
+    assert preview.versions["guides/referral.html"] == version_before  # open tabs of other pages do not reload
+    assert preview.get("site", "doctors/yamada-taro.html")[0].sources == ("content/doctors/yamada-taro.md",)
+    assert "新しいメッセージ".encode() in preview.get("site", "doctors/yamada-taro.html")[0].data
+    assert preview.versions["doctors/yamada-taro.html"] > preview.versions.get("guides/referral.html", 0)

@@ -9,8 +9,8 @@ from pathlib import Path
 class Artifact:
     path: str  # relative to the output folder, forward slashes
     data: bytes | None = None  # the bytes, or None when copied from `copy_from`
-    copy_from: Path | None = None
     sources: tuple[str, ...] = ()  # content files it was made from (for messages and serve)
+    copy_from: Path | None = None  # (after `sources`: outputs pass the sources as the third argument)
 
     def read(self) -> bytes:
         if self.data is not None:

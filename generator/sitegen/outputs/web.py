@@ -62,7 +62,7 @@ def environment(project: Project, site: Site):
 def render_page(env, site: Site, page: Page) -> Artifact:
     """One HTML page (`sitegen serve` renders the pages a change touches first, one by one)."""
     html = env.get_template(page.template).render(_context(site, page))
-    return Artifact(page.path, html.encode("utf-8"), page.sources)
+    return Artifact(page.path, html.encode("utf-8"), sources=page.sources)
 
 
 def render(project: Project, site: Site, options=None, env=None) -> list[Artifact]:
