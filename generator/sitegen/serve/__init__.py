@@ -43,13 +43,13 @@ def start(project: Project, today: dt.date, host: str = "127.0.0.1", port: int =
     """Build once, bind the server (port 0: any free port) and start watching. Serve with .serve_forever()."""
     preview = Preview(project, today, log)
     pdf = PdfPreview(preview, log)
+    server = PreviewServer((host, port), preview, pdf, "/")  # bind first: a busy port fails at once
     report(preview.rebuild(None))
-    prefix = "/"
     if preview.site is not None:
-        prefix = urlsplit(preview.site.settings.base_url).path or "/"
+        server.prefix = urlsplit(preview.site.settings.base_url).path or "/"
     else:
-        prefix = _prefix_from_file(project)
-    server = PreviewServer((host, port), preview, pdf, prefix)
+        server.prefix = _prefix_from_file(project)
+    prefix = server.prefix
     stop = threading.Event()
     jobs: queue.Queue[set[str]] = queue.Queue()
 
