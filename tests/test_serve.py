@@ -161,6 +161,7 @@ def test_served_pages_carry_the_script_and_other_outputs_are_previewed(example_c
             src = re.search(r'<iframe src="([^"]+)"', html).group(1)
             status, mail_html, ctype = server.get(src)
             assert status == 200 and b"<html" in mail_html.lower() and b"live.js" not in mail_html
+            assert f"http://127.0.0.1:{server.port}/".encode() in mail_html  # images from this server, not the public site
         status, body, _ = server.get("/__sitegen/pdf/")
         assert status == 200 and "PDF" in body.decode()
     finally:

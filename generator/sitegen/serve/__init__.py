@@ -17,7 +17,7 @@ from ..project import Project
 from .pdf import PdfPreview
 from .preview import Preview, Rebuild
 from .server import PreviewServer
-from .watch import watch
+from .watch import snapshot, watch
 
 
 @dataclass
@@ -44,6 +44,7 @@ def start(project: Project, today: dt.date, host: str = "127.0.0.1", port: int =
     preview = Preview(project, today, log)
     pdf = PdfPreview(preview, log)
     server = PreviewServer((host, port), preview, pdf, "/")  # bind first: a busy port fails at once
+    before = snapshot(project.root)  # an edit saved during the first build is seen
     report(preview.rebuild(None))
     if preview.site is not None:
         server.prefix = urlsplit(preview.site.settings.base_url).path or "/"
@@ -61,7 +62,8 @@ def start(project: Project, today: dt.date, host: str = "127.0.0.1", port: int =
             report(preview.rebuild(changed))
 
     threading.Thread(target=worker, name="sitegen-rebuild", daemon=True).start()
-    threading.Thread(target=watch, args=(project.root, jobs.put, stop.is_set), name="sitegen-watch", daemon=True).start()
+    threading.Thread(target=watch, args=(project.root, jobs.put, stop.is_set, before), name="sitegen-watch",
+                     daemon=True).start()
     bound_host, bound_port = server.server_address[:2]
     url = f"http://{bound_host}:{bound_port}{prefix}"
     return Running(server, preview, pdf, url, stop)

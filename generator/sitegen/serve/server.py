@@ -110,7 +110,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._html(pages.mail_index(preview), key="mail:", version=preview.version)
         if rest.startswith("mail/"):
             artifact, _ = preview.get("mail", rest[len("mail/"):])
-            return self._send(artifact.read(), _type(artifact.path)) if artifact else self._not_found("/__sitegen/" + rest)
+            if artifact is None:
+                return self._not_found("/__sitegen/" + rest)
+            return self._send(self._local_links(artifact.read()), _type(artifact.path))
         if rest == "pdf/":
             pdf.request()
             return self._html(pages.pdf_index(pdf), key=PDF_KEY, version=preview.version)
@@ -150,6 +152,14 @@ class Handler(BaseHTTPRequestHandler):
             pass
         finally:
             preview.viewing(key, seen, -1)
+
+    def _local_links(self, body: bytes) -> bytes:
+        """A mail links to the public site (images, 「ブラウザで見る」); the preview shows this server's copy."""
+        site = self.server.preview.site
+        host = self.headers.get("Host")
+        if site is None or not host or not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", host):
+            return body
+        return body.replace(site.settings.base_url.encode(), f"http://{host}{self.server.prefix}".encode())
 
     # --- responses -----------------------------------------------------------------------------------
 

@@ -55,13 +55,14 @@ def changes(before: Snapshot, after: Snapshot) -> set[str]:
 
 
 def watch(root: Path, on_change: Callable[[set[str]], None], stop: Callable[[], bool],
-          interval: float = 0.05, settle: float = 0.02) -> None:
-    """Call `on_change(paths)` after each edit, until `stop()` is true.
+          since: Snapshot | None = None, interval: float = 0.05, settle: float = 0.02) -> None:
+    """Call `on_change(paths)` after each edit (compared with `since`, taken before the first
+    build), until `stop()` is true.
 
     After a change, wait `settle` seconds and look again, so a save in several steps
     (write, then rename) is one change.
     """
-    last = snapshot(root)
+    last = since if since is not None else snapshot(root)
     while not stop():
         time.sleep(interval)
         now = snapshot(root)
