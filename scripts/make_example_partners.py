@@ -63,6 +63,8 @@ def partners(count: int) -> list[dict]:
     # what real lists contain: two mistyped addresses and a name that looks like an address list
     rows[99]["email"] = "uketsuke@example"  # no top-level domain
     rows[499]["email"] = "info@@example.jp"
+    for i in (99, 499):  # they came back undeliverable: `send` lists them as invalid, `check` does not fail
+        rows[i]["status"] = "bounced"
     rows[299]["institution"] = '医療法人社団 青葉会, "湊" <clinic@example.jp> クリニック'
     return rows
 

@@ -1,16 +1,17 @@
 """Accessibility of the built website (WCAG 2.1 AA / JIS X 8341-3 AA).
 
 axe-core checks one page of every type in a real browser; the checks below it cover what axe misses:
-vague link text (「こちら」), alt text that says nothing (「写真」), schedule tables without header cells.
+vague link text (「こちら」), alt text that says nothing (「写真」), schedule tables without header cells
+(the parser and word lists are sitegen.a11y, which `sitegen check` uses on every page).
 """
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from sitegen.a11y import Audit, is_vague_alt, is_vague_link_text
 from sitegen.build import load_site
 from sitegen.outputs.web import pages as site_pages
 from sitegen.project import Project
@@ -19,8 +20,6 @@ from conftest import REPO, TODAY
 
 KINDS = ["home", "departments", "department", "doctors", "featured", "doctor", "schedule", "guides", "guide",
          "news", "news_item", "access", "not_found"]
-VAGUE_LINK_TEXT = {"こちら", "詳しくはこちら", "ここ", "こちらをクリック", "ここをクリック", "詳細", "click here", "here"}
-VAGUE_ALT = {"写真", "画像", "image", "photo", "img", "picture", "イメージ", "ロゴ", "logo"}
 
 
 @pytest.fixture(scope="module")
@@ -68,49 +67,6 @@ def test_axe_on_a_phone(browser, axe, site_dir, first_of_kind, width):
         page.close()
 
 
-class Audit(HTMLParser):
-    """Collects link texts, image alts, tables with their th/td counts, headings and landmarks."""
-
-    def __init__(self, text: str):
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []  # (href, text incl. img alts)
-        self.images: list[dict] = []
-        self.tables: list[dict] = []
-        self.headings: list[int] = []
-        self.tags: list[tuple[str, dict]] = []
-        self._link: list | None = None
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        self.tags.append((tag, a))
-        if tag == "a":
-            self._link = [a.get("href"), a.get("aria-label") or ""]
-        elif tag == "img":
-            self.images.append(a)
-            if self._link is not None:
-                self._link[1] += a.get("alt") or ""
-        elif tag == "table":
-            self.tables.append({"th": 0, "td": 0, "caption": False, "scoped": 0, "class": a.get("class", "")})
-        elif tag in ("th", "td") and self.tables:
-            self.tables[-1][tag] += 1
-            if tag == "th" and a.get("scope") in ("col", "row"):
-                self.tables[-1]["scoped"] += 1
-        elif tag == "caption" and self.tables:
-            self.tables[-1]["caption"] = True
-        elif len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
-            self.headings.append(int(tag[1]))
-
-    def handle_data(self, data):
-        if self._link is not None:
-            self._link[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "a" and self._link is not None:
-            self.links.append((self._link[0], " ".join(self._link[1].split())))
-            self._link = None
-
-
 @pytest.fixture(scope="module")
 def audits(site_dir) -> dict[str, Audit]:
     pages = {p.relative_to(site_dir).as_posix(): Audit(p.read_text(encoding="utf-8")) for p in sorted(site_dir.rglob("*.html"))}
@@ -123,7 +79,7 @@ def test_link_texts_say_where_they_go(audits):
         assert audit.links, rel
         for href, text in audit.links:
             assert text, f"{rel}: link to {href} has no text"
-            assert text.strip("。．.、 ").lower() not in VAGUE_LINK_TEXT, f"{rel}: link text 「{text}」 to {href}"
+            assert not is_vague_link_text(text), f"{rel}: link text 「{text}」 to {href}"
 
 
 def test_image_alts_describe_the_image(audits):
@@ -133,7 +89,7 @@ def test_image_alts_describe_the_image(audits):
             seen += 1
             assert "alt" in img, f"{rel}: <img src={img.get('src')}> has no alt"
             alt = img["alt"].strip()
-            assert alt.lower() not in VAGUE_ALT, f"{rel}: <img src={img.get('src')}> alt 「{alt}」 says nothing"
+            assert not is_vague_alt(alt), f"{rel}: <img src={img.get('src')}> alt 「{alt}」 says nothing"
     assert seen  # the example site has a logo, doctors' photos and a map
 
 

@@ -134,6 +134,98 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose):
         sys.exit(1)
 
 
+@main.command("check")
+@click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Site folder holding site.yaml, content/ and optionally themes/.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (not only on errors).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json (a list of findings) for CI and tools.")
+@click.option("--external", is_flag=True, help="Also check external http(s) links (needs the internet).")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1, max=120),
+              help="Seconds to wait for each external link.")
+@click.option("--skip", "skip", multiple=True, type=click.Choice(["ad", "links", "a11y", "recipients"]),
+              help="Leave out one kind of check (repeatable).")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Check as of this date (news publication, schedule expiry). Default: $SOURCE_DATE_EPOCH or today.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list accepted exceptions (ad_review) and what was skipped.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and the summary line.")
+def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
+    """Check everything before publishing: content, 医療広告ガイドライン, links, accessibility, partner list.
+
+    Builds the website in memory (writes nothing), then reports every finding
+    as file:line with the rule, why and how to fix it. Exit code 1 when there is
+    an error (or, with --strict, a warning). A reviewed wording is accepted with
+    an ad_review entry in the file's fields.
+
+    \b
+    Example:
+      sitegen check
+      sitegen check --strict --format json > check.json
+      sitegen check --external --skip a11y
+    """
+    import json
+
+    from .check import CheckOptions, run_check
+
+    project = Project.at(source)
+    if not project.site_file.is_file():
+        _fail([f"no site.yaml in {project.root}: is this a sitegen site folder? (a new one: sitegen init DIR)"],
+              "nothing to check")
+    try:
+        today = build_date(date)
+    except ValueError:
+        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing to check")
+    options = CheckOptions(today=today, external=external, timeout=timeout, skip=frozenset(skip))
+    bars: dict = {}
+    show_progress = fmt == "text" and not quiet
+
+    def progress(stage: str, done: int, total: int, item: str) -> None:
+        if not show_progress or total < 2:
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            label = {"a11y": "accessibility (axe-core)", "external": "external links"}.get(stage, stage)
+            bar = bars[stage] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    try:
+        report = run_check(project, options, progress)
+    finally:
+        for bar in bars.values():
+            if bar.pos < bar.length:
+                bar.__exit__(None, None, None)
+    failed = report.failed(strict)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        sys.exit(1 if failed else 0)
+    colours = {"error": "red", "warning": "yellow", "info": None}
+    for f in report.findings:
+        if f.severity == "info" and not verbose:
+            continue
+        if quiet and f.severity != "error":
+            continue
+        click.secho(str(f), fg=colours[f.severity], err=f.severity != "info")
+        if f.hint and not quiet:
+            click.echo(f"    fix: {f.hint}", err=f.severity != "info")
+    if verbose:
+        for stage, why in report.skipped.items():
+            click.echo(f"skipped {stage}: {why}")
+    s = report.stats
+    parts = [f"{s.get('pages', 0)} pages", f"{s.get('texts', 0)} texts", f"{s.get('links', 0)} links"]
+    if "a11y_pages" in s:
+        parts.append(f"{s['a11y_pages']} pages through axe-core")
+    accepted = report.count("info")
+    summary = (f"{report.count('error')} error(s), {report.count('warning')} warning(s)"
+               + (f", {accepted} accepted" if accepted else "") + f" ({', '.join(parts)})")
+    if failed:
+        click.secho(summary + ("; --strict: warnings count" if strict and not report.errors else ""), fg="red", err=True)
+        sys.exit(1)
+    click.secho(summary, fg="green" if not report.warnings else "yellow")
+
+
 def _build_summary(report) -> str:
     """One line: what was made, warnings, and the time each step took."""
     made = report.artifacts

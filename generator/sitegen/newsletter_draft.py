@@ -78,6 +78,7 @@ def draft_next_issue(project: Project, site: Site, today: dt.date) -> tuple[str,
         _dump({"subject": f"{settings.series} 第{number}号：（件名を入力）"}).rstrip(),
         _dump({"preheader": _preheader(changed)}).rstrip(),
         "draft: true",
+        "ad_review: []  # 医療広告ガイドラインの確認済みの例外（任意、sitegen check 用）",
         "sections:",
     ]
     body = "いつも患者さんをご紹介いただき、ありがとうございます。\n\n" + TO_WRITE + "\n"

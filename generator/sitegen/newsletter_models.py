@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
-from .models import Model, OptionalText, Slug, Text
+from .models import AdReview, Model, OptionalText, Slug, Text
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]")
 
@@ -129,6 +129,7 @@ class Newsletter(Model):
     preheader: OptionalText = ""  # the line mail programs show after the subject
     draft: StrictBool = False
     sections: list[dict[str, Any]] = Field(min_length=1)  # each checked against SECTION_MODELS
+    ad_review: list[AdReview] = []  # reviewed exceptions to the 医療広告ガイドライン check (sitegen check)
 
 
 # --- site.yaml -----------------------------------------------------------------------------

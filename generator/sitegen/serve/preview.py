@@ -115,7 +115,7 @@ class Preview:
                     del counter[k]
             self.cond.notify_all()
 
-    def _let_tabs_reload(self, keys: list[str], version: int, tabs: collections.Counter, timeout: float = 0.5) -> None:
+    def _let_tabs_reload(self, keys: list[str], version: int, tabs: collections.Counter, timeout: float = 1.0) -> None:
         """Wait (briefly) until the tabs showing `keys` have reloaded, before rendering the rest.
 
         The rest of the rebuild runs in this process and would slow down serving the reload.

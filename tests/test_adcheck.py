@@ -1,0 +1,154 @@
+"""The 医療広告ガイドライン linter (sitegen.adcheck): each rule with failing and passing wording,
+a corpus of realistic sentences (tests/data/ad_flagged.txt must be flagged, ad_ok.txt must not),
+line numbers in fields and bodies, qualifications, and reviewed exceptions (ad_review)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen import adcheck
+from sitegen.errors import ProblemList
+from sitegen.load import load_content
+from sitegen.project import Project
+
+from conftest import REPO, SITES
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _corpus(name: str) -> list[str]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+FLAGGED = [tuple(line.split("\t", 1)) for line in _corpus("ad_flagged.txt")]
+ORDINARY = _corpus("ad_ok.txt")
+
+
+def rules_in(text: str) -> list[tuple[str, str]]:
+    return [(r.id, text[a:b]) for r, a, b in adcheck.find(text)]
+
+
+def test_the_corpus_is_big_enough_and_covers_every_rule():
+    assert len(FLAGGED) >= 40 and len(ORDINARY) >= 40
+    assert {rule for rule, _ in FLAGGED} == {r.id for r in adcheck.load_rules()}
+
+
+@pytest.mark.parametrize("rule,sentence", FLAGGED, ids=[s for _, s in FLAGGED])
+def test_realistic_sentences_are_flagged_with_their_rule(rule, sentence):
+    found = rules_in(sentence)
+    assert rule in [r for r, _ in found], found
+
+
+@pytest.mark.parametrize("sentence", ORDINARY)
+def test_ordinary_liaison_wording_is_not_flagged(sentence):
+    assert rules_in(sentence) == []
+
+
+@pytest.mark.parametrize("text,phrase", [
+    ("ＮＯ．１の実績", "ＮＯ．１"),
+    ("No.1の実績", "No.1"),
+    ("ｎｏ１クリニック", "ｎｏ１"),
+    ("ナンバーワンの病院", "ナンバーワン"),
+    ("日本一の外科", "日本一"),
+    ("成功率１００％の手術", "成功率１００％"),
+    ("ｶﾞﾝ治療の最先端", "最先端"),
+])
+def test_text_is_normalised_before_matching_and_the_phrase_is_reported_as_written(text, phrase):
+    assert phrase in [p for _, p in rules_in(text)]
+
+
+@pytest.mark.parametrize("ok,flagged", [
+    ("最高血圧が180mmHg以上", "最高の医療を提供します"),
+    ("完全予約制です", "完全に治ります"),
+    ("100%予約制です", "100%安全な手術です"),
+    ("必ずお持ちください", "必ず治ります"),
+    ("絶対安静が必要です", "絶対に治ります"),
+    ("お薬は絶対に自己判断で中止しないでください", "絶対に失敗しません"),
+    ("地域一体となって取り組みます", "地域一の実績"),
+    ("死因の第1位はがんです", "県内1位の症例数"),
+    ("駐車料金の割引があります", "人間ドックの割引キャンペーン"),
+    ("術前術後の管理を行います", "術前術後の写真を掲載"),
+    ("患者さんの声をお聞きしています", "患者さんの声を紹介します"),
+    ("https://www.example.jp/renkei/newsletters/2026-10-no1.html", "No.1の実績"),
+])
+def test_context_decides(ok, flagged):
+    assert rules_in(ok) == []
+    assert rules_in(flagged)
+
+
+def test_outcome_figures_need_period_and_source_nearby():
+    assert [r for r, _ in rules_in("5年生存率は85%です。")] == ["seiseki"]
+    assert [r for r, _ in rules_in("5年生存率は85%です（2025年度）。")] == ["seiseki"]  # no source
+    assert [r for r, _ in rules_in("5年生存率は85%です（当院データ）。")] == ["seiseki"]  # no period
+    assert rules_in("5年生存率は85%です（2020〜2024年、当院がん登録）。") == []
+    table = "| 手術 | 件数 |\n| --- | --- |\n| 手術件数 | 412件 |\n\n集計期間: 2025年4月〜2026年3月、出典: 当院DPCデータ\n"
+    assert rules_in(table) == []
+    far = "手術件数 412件\n\n別の段落\n\nさらに別の段落\n\n2025年度 当院DPCデータ\n"
+    assert [r for r, _ in rules_in(far)] == ["seiseki"]
+
+
+@pytest.fixture()
+def ad_site(tmp_path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    shutil.copytree(SITES / "check-ad", root, dirs_exist_ok=True)
+    return root
+
+
+def lint(root: Path) -> adcheck.AdReport:
+    content = load_content(Project.at(root), ProblemList())
+    return adcheck.lint(content)
+
+
+def test_findings_point_at_the_file_line_and_field(ad_site):
+    report = lint(ad_site)
+    got = {(f.path, f.line, f.field, f.rule.id, f.phrase) for f in report.open}
+    assert got == {
+        ("content/departments/geka.md", 8, "features[1]", "hikaku", "ＮＯ．１"),
+        ("content/departments/geka.md", 25, "body", "seiseki", "手術件数1,200件"),
+        ("content/departments/geka.md", 33, "body", "kodai", "絶対に治"),
+        ("content/doctors/tanaka-hanako.md", 5, "qualifications[1]", "senmon-i", "認定産業医"),
+        ("content/doctors/tanaka-hanako.md", 10, "message", "kodai", "痛くない手術"),
+        ("content/doctors/tanaka-hanako.md", 10, "message", "senmon-i", "がん治療専門医"),
+        ("content/news/2026-10-01-open.md", 2, "title", "taikendan", "患者さんの声"),
+        ("content/news/2026-10-01-open.md", 4, "summary", "hiyou", "今なら"),
+        ("content/news/2026-10-01-open.md", 4, "summary", "hiyou", "半額"),
+        ("content/news/2026-10-01-open.md", 6, "body", "before-after", "術前術後の写真"),
+    }
+    message = next(f for f in report.open if f.rule.id == "hikaku").message
+    assert "比較優良" in message and "ＮＯ．１" in message
+    assert all(f.rule.fix for f in report.open)
+
+
+def test_a_reviewed_phrase_is_accepted_and_a_stale_review_is_reported(ad_site):
+    report = lint(ad_site)
+    [accepted] = report.accepted
+    assert (accepted.path, accepted.line, accepted.phrase) == ("content/departments/geka.md", 5, "県内唯一")
+    assert accepted.accepted.approved_by == "広報委員会 佐藤"
+    assert report.unused_reviews == [("content/departments/geka.md", 18, "日本一")]
+
+
+def test_html_comments_and_ordinary_fields_are_not_flagged(ad_site):
+    report = lint(ad_site)
+    assert not [f for f in report.findings if "日本一" in f.phrase]  # only inside <!-- -->
+    assert not [f for f in report.findings if f.field.startswith("referral")]  # 最高血圧, 完全予約制
+
+
+def test_qualification_titles_in_text_must_be_advertisable_names(ad_site):
+    content = load_content(Project.at(ad_site), ProblemList())
+    spans = lambda text: [text[a:b] for a, b in adcheck.qualification_mentions(text, content)]  # noqa: E731
+    assert spans("日本外科学会 外科専門医が執刀します") == []
+    assert spans("総合内科専門医・指導医が担当します") == []  # 指導医 alone: a generic word
+    assert spans("専門医が読影します") == []
+    assert spans("腎臓専門医療機関への紹介") == []
+    assert spans("画像診断専門医が読影します") == ["画像診断専門医"]
+    assert spans("認定産業医として健診を担当") == ["認定産業医"]
+
+
+def test_the_example_site_has_no_open_findings():
+    report = lint(REPO)
+    assert [f"{f.path}:{f.line}: {f.phrase}" for f in report.open] == []
+    assert report.texts > 500
