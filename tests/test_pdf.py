@@ -108,10 +108,18 @@ def test_tagged_with_language_title_and_bookmarks(pdf_build):
     assert guide.metadata["/CreationDate"].startswith(f"D:{TODAY:%Y%m%d}")
 
 
+def toc_page(path: Path) -> int:
+    """The page of the table of contents (after the cover and the greeting)."""
+    for page in range(2, 5):
+        if "目次" in text(path, page):
+            return page
+    raise AssertionError("no table of contents")
+
+
 def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
     path = pdf_build / "guidebook.pdf"
-    chapters = pdf_output.contents(site).chapters
-    toc = text(path, 2, layout=True)
+    chapters = pdf_output.contents(site).toc
+    toc = text(path, toc_page(path), layout=True)
     printed: dict[str, int] = {}
     for line in toc.splitlines():
         m = re.match(r"^\s*(\S.*?)\s+(\d+)\s*$", line)
@@ -130,13 +138,13 @@ def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
 
 def test_toc_entries_link_to_their_chapters(pdf_build, site):
     reader = PdfReader(pdf_build / "guidebook.pdf")
-    chapters = pdf_output.contents(site).chapters
+    chapters = pdf_output.contents(site).toc
     from sitegen.print_pdf import find_pages
 
     real = set(find_pages((pdf_build / "guidebook.pdf").read_bytes(), [c.title for c in chapters]))
     names = reader.named_destinations
     targets = set()
-    for annot in reader.pages[1].get("/Annots", []):
+    for annot in reader.pages[toc_page(pdf_build / "guidebook.pdf") - 1].get("/Annots", []):
         annot = annot.get_object()
         dest = annot.get("/Dest")
         if dest is None:
@@ -176,9 +184,28 @@ def test_qr_links_point_at_the_department_pages(pdf_build, site):
         assert not any(u.startswith("file:") for u in uris(guide, i))
 
 
-def test_qr_svg_encodes_the_url():
-    svg = str(pdf_output.qr_svg("https://www.example.jp/renkei/departments/junkanki.html"))
-    assert svg.startswith("<svg") and "<path" in svg and "QRコード" in svg
+def decoded_qr_codes(path: Path, page: int, tmp_path: Path) -> list[str]:
+    """The QR codes a phone camera would read on a printed page (rendered at 200 dpi, read by zxing-cpp)."""
+    import zxingcpp
+    from PIL import Image
+
+    prefix = tmp_path / f"{path.stem}-{page}"
+    subprocess.run(["pdftoppm", "-r", "200", "-f", str(page), "-l", str(page), "-png", str(path), str(prefix)],
+                   check=True)
+    image = Image.open(next(tmp_path.glob(f"{prefix.name}*.png")))
+    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_path):
+    guide_path = pdf_build / "guidebook.pdf"
+    chapters = pdf_output.contents(site).chapters
+    from sitegen.print_pdf import find_pages
+
+    pages = dict(zip((c.id for c in chapters), find_pages(guide_path.read_bytes(), [c.title for c in chapters])))
+    for d in site.departments[:4]:
+        url = urls.absolute(site.settings.base_url, urls.page_path("department", d.slug))
+        assert decoded_qr_codes(pdf_build / "leaflets" / f"{d.slug}.pdf", 1, tmp_path) == [url]
+        assert decoded_qr_codes(guide_path, pages[f"dept-{d.slug}"], tmp_path) == [url]
 
 
 def test_qpdf_check(pdf_build):

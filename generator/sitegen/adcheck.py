@@ -34,7 +34,8 @@ COLLECTIONS = ("departments", "doctors", "guides", "news", "newsletters")
 SKIP_KEYS = {"src", "file", "doctor", "doctors", "department", "departments", "qualifications", "type", "rsvp",
              "name_en", "kana", "group", "category", "urgent_contact", "ad_review", "date", "expires", "joined",
              "graduated", "number", "order", "series"}
-SITE_FIELDS = (("site", "title"), ("site", "description"), ("office", "description"))
+SITE_FIELDS = (("site", "title"), ("site", "description"), ("office", "description"),
+               ("brochures", "guidebook", "title"), ("brochures", "guidebook", "greeting"))
 _CLUSTER_MARKS = "\uff9e\uff9f\u3099\u309a"
 _URL = re.compile(r"https?://[^\s)>\]]+|\]\([^)]*\)|<[^>]*>")
 _SENTENCE_END = "。！？!?\n"

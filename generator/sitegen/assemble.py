@@ -181,6 +181,7 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
             _check_file(project, item.source, ("forms", i, "file"), form, problems, attr="file")
         guides.append(Entry(item.slug, item.model, item.source.path, render(item.source.body)))
     guides.sort(key=lambda e: (e.order, e.slug))
+    _check_brochure_sections(content, {g.slug for g in guides}, problems)
 
     news = [Entry(i.slug, i.model, i.source.path, render(i.source.body))
             for i in content.collections["news"] if is_published(i.model, today)]
@@ -209,6 +210,16 @@ def _check_contacts(content: Content, problems: ProblemList) -> dict:
                 problems.error(content.site_source.location(("office", "contacts", i, "hours", j)),
                                f"office.contacts[{i}].hours[{j}]", f"opens at {h.open} but closes at {h.close}")
     return contacts
+
+
+def _check_brochure_sections(content: Content, guides: set[str], problems: ProblemList) -> None:
+    """`guide:<id>` in brochures.guidebook.sections must name a guide in content/guides/."""
+    for i, key in enumerate(content.site.brochures.guidebook.sections):
+        slug = key.split(":", 1)[1] if key.startswith("guide:") else None
+        if slug is not None and slug not in guides:
+            problems.error(content.site_source.location(("brochures", "guidebook", "sections", i)),
+                           f"brochures.guidebook.sections[{i}]",
+                           f"no guide '{slug}'{did_you_mean(slug, guides)}; guides are files in content/guides/")
 
 
 def _check_colours(content: Content, problems: ProblemList) -> None:

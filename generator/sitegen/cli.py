@@ -95,20 +95,26 @@ def main(debug) -> None:
 @click.option("--dry-run", is_flag=True, help="Check and render everything but write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also list every file each output made.")
-def build(source, out, only, date, strict, dry_run, quiet, verbose):
+@click.option("--browser", "browser", default=None, metavar="PATH", type=click.Path(dir_okay=False),
+              help="Chromium or Chrome to print the PDF brochures with (default: $SITEGEN_CHROMIUM, "
+                   "Playwright's, then the system's).")
+@click.option("--press", is_flag=True, help="Also write print-shop PDFs to build/pdf/press/ (3 mm bleed, crop marks).")
+def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, press):
     """Build the website, PDF brochures and newsletters into build/.
 
     \b
     Example:
       sitegen build
       sitegen build --only site --date 2026-04-01
+      sitegen build --only pdf --press
     """
     project = Project.at(source, out)
     try:
         today = build_date(date)
     except ValueError:
         _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "build failed")
-    options = BuildOptions(today=today, outputs=tuple(only) or tuple(OUTPUTS), dry_run=dry_run)
+    options = BuildOptions(today=today, outputs=tuple(only) or tuple(OUTPUTS), dry_run=dry_run,
+                           browser=browser, press=press)
     try:
         report = run(project, options)
     except ContentError as exc:

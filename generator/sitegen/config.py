@@ -6,6 +6,7 @@ only puts the sections together. Every section but `site`, `hospital` and
 """
 from __future__ import annotations
 
+from .brochure_models import BrochureSettings
 from .models import Hospital, Model, Office, SiteSettings
 from .newsletter_models import NewsletterSettings, SmtpSettings
 
@@ -16,3 +17,4 @@ class SiteFile(Model):
     office: Office
     newsletter: NewsletterSettings | None = None  # sender, recipient list, unsubscribe (outputs/mail.py, send.py)
     smtp: SmtpSettings | None = None  # where `sitegen send` delivers; secrets come from environment variables
+    brochures: BrochureSettings = BrochureSettings()  # which PDF brochures, paper size, print-shop edition (outputs/pdf.py)

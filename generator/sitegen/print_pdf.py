@@ -141,12 +141,25 @@ def find_pages(data: bytes, titles: list[str]) -> list[int | None]:
     return found
 
 
+def page_count(data: bytes) -> int:
+    return len(_reader(data).pages)
+
+
+def font_problems(data: bytes) -> list[str]:
+    """Type 3 or unembedded fonts in the PDF (see print_fonts)."""
+    from .print_fonts import font_problems as problems
+
+    return problems(_reader(data))
+
+
 def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subject: str = "") -> bytes:
-    """Reproducible bytes: fixed dates (the build date), /ID from the content, title and author set."""
+def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subject: str = "",
+             press: bool = False) -> bytes:
+    """Reproducible bytes: fixed dates (the build date), /ID from the content, title and author set.
+    `press`: the page was printed with a bleed; add トンボ and the trim and bleed boxes."""
     from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
@@ -165,6 +178,10 @@ def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subjec
         "/ModDate": stamp,
     })
     _renumber_node_ids(writer)
+    if press:
+        from .print_press import add_marks
+
+        add_marks(writer)
     root = writer._root_object
     if "/Lang" not in root:
         root[NameObject("/Lang")] = TextStringObject("ja")

@@ -1,56 +1,54 @@
 """Site -> printable PDF brochures: the 連携ガイドブック and one leaflet per department.
 
 The same models as the website, rendered through the theme's print templates
-(`themes/<name>/print/`) into a temporary folder with the content images, then
-printed by one Chromium (print_pdf). The guidebook's table of contents gets real
-page numbers: print, read each chapter's page from the PDF outline, write the
-numbers in, print again and check that nothing moved.
+(`themes/<name>/print/`) into a temporary folder with the content images scaled
+for print, then printed by one Chromium (print_pdf). The guidebook's table of
+contents gets real page numbers: print, read each chapter's page from the PDF
+outline, write the numbers in, print again and check that nothing moved.
+With `--press` (or `brochures.press`) a print-shop edition with bleed and トンボ
+is written to `press/` as well.
 """
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
 
-from .. import print_pdf, urls
+from .. import print_assets, print_fonts, print_pdf, print_press, urls
 from ..artifacts import Artifact
 from ..assemble import Site
+from ..brochure_models import PAPER_MM
 from ..browser import INSTALL_HINT, BrowserNotFound, find_browser
-from ..errors import SitegenError
+from ..errors import Location, Problem, SitegenError
+from ..print_book import Guidebook, contents
 from ..project import Project
 from ..templates import make_environment
 
 MAX_TOC_PASSES = 4
-
-
-@dataclass
-class Chapter:
-    id: str
-    title: str
-    level: int = 1  # 1 = chapter, 2 = entry under a chapter (e.g. a department)
-    page: int | None = None  # filled in after the first print
-
-
-@dataclass
-class Guidebook:
-    chapters: list[Chapter] = field(default_factory=list)
-
-    def add(self, id: str, title: str, level: int = 1) -> Chapter:
-        ch = Chapter(id, title, level)
-        self.chapters.append(ch)
-        return ch
-
-
 PARTS = ("guidebook", "leaflets")
 
+__all__ = ["render", "contents", "qr_svg", "Artifacts", "PARTS"]
 
-def render(project: Project, site: Site, options, parts: tuple[str, ...] = PARTS) -> list[Artifact]:
+
+class Artifacts(list):
+    """A list of artifacts that also carries warnings for the build report."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.warnings: list[Problem] = []
+
+
+def render(project: Project, site: Site, options, parts: tuple[str, ...] | None = None) -> Artifacts:
     from ..build import OutputSkipped
 
+    settings = site.config.brochures
+    if parts is None:
+        parts = tuple(p for p, on in (("guidebook", settings.guidebook.enabled),
+                                      ("leaflets", settings.leaflets.enabled)) if on)
+    press = bool(getattr(options, "press", False) or settings.press)
+    book = contents(site)  # content mistakes in the settings are reported before looking for a browser
     try:
         executable = find_browser(getattr(options, "browser", None))
     except BrowserNotFound as exc:
@@ -58,85 +56,121 @@ def render(project: Project, site: Site, options, parts: tuple[str, ...] = PARTS
         if INSTALL_HINT not in message:
             message = f"{message}; {INSTALL_HINT}"
         raise OutputSkipped(f"pdf: {message}") from exc
+    try:
+        faces = print_fonts.font_faces()
+    except print_fonts.FontsMissing as exc:
+        raise OutputSkipped(f"pdf: {exc}") from exc
 
     env = make_environment(project, site.settings.theme, "print")
     today = options.today
-    book = contents(site)
+    width, height = PAPER_MM[settings.paper]
     results: dict[str, bytes] = {}
+    out = Artifacts()
+    meta = {"author": f"{site.hospital.name} {site.office.name}", "date": today}
 
     with tempfile.TemporaryDirectory(prefix="sitegen-pdf-") as tmp:
         work = Path(tmp)
-        for name in site.assets:
-            if name.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")):
-                dest = work / name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(project.content / name, dest)
-        css = env.get_template("print.css").render(_context(site, today, book=book))
-        (work / "print.css").write_text(css, encoding="utf-8")
+        images = print_assets.prepare(project.content, site, work, width)
 
-        def write(name: str, template: str, **ctx) -> Path:
-            html = env.get_template(template).render(_context(site, today, **ctx))
+        def write(name: str, template: str, bleed: float = 0.0, **ctx) -> Path:
+            context = _context(site, today, images, **ctx)
+            css_name = f"print-{bleed:g}.css"
+            if not (work / css_name).exists():
+                css = env.get_template("print.css").render(
+                    context, book=book, fonts=faces, paper=(width, height), bleed=bleed)
+                (work / css_name).write_text(css, encoding="utf-8")
+            html = env.get_template(template).render(context, stylesheet=css_name, bleed=bleed)
             path = work / name
             path.write_text(html, encoding="utf-8")
             return path
 
         def guidebook(printer: print_pdf.Printer) -> None:
-            titles = [c.title for c in book.chapters]
-            previous: list[int | None] | None = None
-            for _ in range(MAX_TOC_PASSES):
-                data = printer.pdf(write("guidebook.html", "guidebook.html", book=book))
-                pages = print_pdf.find_pages(data, titles)
-                missing = [t for t, p in zip(titles, pages) if p is None]
-                if missing:
-                    raise SitegenError(f"pdf: guidebook headings not found in the printed PDF: {', '.join(missing)}")
-                if pages == previous:
-                    break
-                for ch, page in zip(book.chapters, pages):
-                    ch.page = page
-                previous = pages
-            else:
-                raise SitegenError("pdf: the guidebook's table of contents did not settle (page numbers keep moving)")
-            results["guidebook.pdf"] = print_pdf.finalise(
-                data, title=f"{site.hospital.name} 地域医療連携ガイドブック", date=today,
-                author=f"{site.hospital.name} {site.office.name}", subject="連携医療機関向けガイドブック")
+            data = _settle_toc(printer, book, lambda: write("guidebook.html", "guidebook.html", book=book))
+            info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
+            results["guidebook.pdf"] = _finish(data, info, "guidebook.pdf")
+            if press:
+                pressed = printer.pdf(write("guidebook-press.html", "guidebook.html", bleed=print_press.BLEED_MM,
+                                            book=book))
+                _check_same_pages(book, pressed)
+                results["press/guidebook.pdf"] = _finish(pressed, info, "press/guidebook.pdf", press=True)
 
         def leaflets(printer: print_pdf.Printer) -> None:
+            limit = settings.leaflets.max_pages
             for d in site.departments:
-                data = printer.pdf(write(f"leaflet-{d.slug}.html", "leaflet.html", department=d))
-                results[f"leaflets/{d.slug}.pdf"] = print_pdf.finalise(
-                    data, title=f"{d.name}のご案内 — {site.hospital.name}", date=today,
-                    author=f"{site.hospital.name} {site.office.name}", subject=d.summary)
+                info = dict(meta, title=f"{d.name}のご案内 — {site.hospital.name}", subject=d.summary)
+                data, dense = _fit_leaflet(printer, limit, lambda dense, bleed=0.0: write(
+                    f"leaflet-{d.slug}.html", "leaflet.html", bleed=bleed, department=d, dense=dense))
+                pages = print_pdf.page_count(data)
+                if pages > limit:
+                    out.warnings.append(Problem(Location(d.source), "", (
+                        f"the leaflet of {d.name} needs {pages} pages (brochures.leaflets.max_pages: {limit}); "
+                        "shorten its lists or raise max_pages"), "warning"))
+                results[f"leaflets/{d.slug}.pdf"] = _finish(data, info, f"leaflets/{d.slug}.pdf")
+                if press:
+                    pressed = printer.pdf(write(f"leaflet-{d.slug}-press.html", "leaflet.html",
+                                                bleed=print_press.BLEED_MM, department=d, dense=dense))
+                    results[f"press/leaflets/{d.slug}.pdf"] = _finish(pressed, info, f"press/leaflets/{d.slug}.pdf",
+                                                                      press=True)
 
+        jobs = {"guidebook": guidebook, "leaflets": leaflets}
         try:
-            jobs = {"guidebook": guidebook, "leaflets": leaflets}
             print_pdf.print_all(executable, [jobs[p] for p in parts])
         except SitegenError:
             raise
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
-    out = []
-    if "guidebook" in parts:
-        out.append(Artifact("guidebook.pdf", results["guidebook.pdf"], ("site.yaml",)))
-    for d in site.departments if "leaflets" in parts else ():
-        out.append(Artifact(f"leaflets/{d.slug}.pdf", results[f"leaflets/{d.slug}.pdf"], (d.source,)))
+    sources = {"guidebook.pdf": ("site.yaml",)}
+    sources.update({f"leaflets/{d.slug}.pdf": (d.source,) for d in site.departments})
+    for name in sorted(results, key=lambda n: (n.startswith("press/"), n != "guidebook.pdf", n)):
+        out.append(Artifact(name, results[name], sources.get(name.removeprefix("press/"), ("site.yaml",))))
     return out
 
 
-def contents(site: Site) -> Guidebook:
-    """The guidebook's chapters, in print order: what the table of contents lists."""
-    book = Guidebook()
-    book.add("overview", "病院の概要")
-    book.add("contacts", "お問い合わせ・受付時間")
-    for g in site.guides:
-        book.add(f"guide-{g.slug}", g.title)
-    book.add("departments", "診療科のご案内")
-    for d in site.departments:
-        book.add(f"dept-{d.slug}", d.name, level=2)
-    if site.featured:
-        book.add("featured", "注目のドクター")
-    book.add("access", "交通アクセス")
-    return book
+def _settle_toc(printer, book: Guidebook, write_html) -> bytes:
+    """Print until the table of contents shows the pages its chapters are really on."""
+    titles = [c.title for c in book.chapters]
+    previous: list[int | None] | None = None
+    for _ in range(MAX_TOC_PASSES):
+        data = printer.pdf(write_html())
+        pages = print_pdf.find_pages(data, titles)
+        missing = [t for t, p in zip(titles, pages) if p is None]
+        if missing:
+            raise SitegenError(f"pdf: guidebook headings not found in the printed PDF: {', '.join(missing)}")
+        if pages == previous:
+            return data
+        for ch, page in zip(book.chapters, pages):
+            ch.page = page
+        previous = pages
+    raise SitegenError("pdf: the guidebook's table of contents did not settle (page numbers keep moving)")
+
+
+def _check_same_pages(book: Guidebook, data: bytes) -> None:
+    """The press edition has the same type area: its chapters must fall on the same pages."""
+    pages = print_pdf.find_pages(data, [c.title for c in book.chapters])
+    moved = [c.title for c, p in zip(book.chapters, pages) if p != c.page]
+    if moved:
+        raise SitegenError(f"pdf: in the press edition these chapters moved to other pages: {', '.join(moved)}")
+
+
+def _fit_leaflet(printer, limit: int, write_html) -> tuple[bytes, bool]:
+    """One page if the leaflet fits, else the denser layout if that fits better, within `limit` pages."""
+    data = printer.pdf(write_html(False))
+    pages = print_pdf.page_count(data)
+    if pages == 1:
+        return data, False
+    dense = printer.pdf(write_html(True))
+    dense_pages = print_pdf.page_count(dense)
+    if dense_pages == 1 or dense_pages < pages and pages > limit:
+        return dense, True
+    return data, False
+
+
+def _finish(data: bytes, info: dict, name: str, press: bool = False) -> bytes:
+    problems = print_pdf.font_problems(data)
+    if problems:
+        raise SitegenError(f"pdf: {name}: {'; '.join(problems)} (print shops reject these); {print_fonts.FONT_HINT}")
+    return print_pdf.finalise(data, **info, press=press)
 
 
 def qr_svg(url: str) -> Markup:
@@ -144,7 +178,8 @@ def qr_svg(url: str) -> Markup:
     import qrcode
     import qrcode.image.svg
 
-    img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2,
+                      error_correction=qrcode.constants.ERROR_CORRECT_M)
     text = img.to_string(encoding="unicode")
     text = re.sub(r"^<\?xml[^>]*\?>\s*", "", text)
     text = text.replace("<svg ", '<svg class="qr-svg" role="img" aria-label="QRコード" ', 1)
@@ -174,7 +209,13 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
-def _context(site: Site, today, **extra) -> dict:
+def paragraphs(text: str) -> list[str]:
+    """Plain text with blank lines between paragraphs -> the paragraphs."""
+    return [" ".join(p.split()) if not re.search(r"[^\x00-\x7f]", p) else "".join(p.split())
+            for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+
+def _context(site: Site, today, images: set[str], **extra) -> dict:
     base = site.settings.base_url
 
     def abs_url(kind: str, slug: str | None = None) -> str:
@@ -186,8 +227,11 @@ def _context(site: Site, today, **extra) -> dict:
         "abs_url": abs_url,
         "qr": qr_svg,
         "file": lambda name: name,  # content images are copied next to the HTML
+        "has_file": lambda name: name in images,
         "css_string": css_string,
         "absolute_links": absolute_links,
+        "paragraphs": paragraphs,
+        "dense": False,
     }
     ctx.update(extra)
     return ctx

@@ -1,0 +1,144 @@
+"""The `brochures:` settings of site.yaml, printed by a real Chromium on the small test site:
+paper size, the print-shop edition (bleed, トンボ, TrimBox/BleedBox), section order and
+greeting, and photos scaled down for print."""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+from pypdf import PdfReader
+
+from sitegen.build import BuildOptions, run
+from sitegen.project import Project
+
+from conftest import SITES, TODAY
+
+pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
+                                reason="poppler-utils are needed")
+
+MM = 72 / 25.4
+
+
+def site_with(tmp_path: Path, brochures: dict) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", site)
+    data = yaml.safe_load((site / "site.yaml").read_text(encoding="utf-8"))
+    data["brochures"] = brochures
+    (site / "site.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return site
+
+
+def build_pdf(site: Path, chromium_path: str, **options) -> Path:
+    report = run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path, **options))
+    assert not report.outputs["pdf"].skipped
+    return site / "build" / "pdf"
+
+
+def page_texts(path: Path) -> list[str]:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
+                         text=True).stdout
+    return [re.sub(r"\s+", "", page) for page in out.split("\f")]
+
+
+def size_mm(box) -> tuple[float, float]:
+    """Width and height in whole millimetres (Chromium rounds page sizes to a fraction of a point)."""
+    return round(float(box.width) / MM), round(float(box.height) / MM)
+
+
+def test_press_edition_on_a5_has_bleed_trim_box_and_crop_marks(tmp_path, chromium_path):
+    site = site_with(tmp_path, {"paper": "A5"})
+    out = build_pdf(site, chromium_path, press=True)
+
+    plain = PdfReader(out / "guidebook.pdf")
+    press = PdfReader(out / "press" / "guidebook.pdf")
+    assert {size_mm(p.mediabox) for p in plain.pages} == {(148, 210)}
+    assert len(press.pages) == len(plain.pages)
+    for page in press.pages:
+        trim, bleed, media = page.trimbox, page.bleedbox, page.mediabox
+        assert size_mm(trim) == (148, 210)
+        assert size_mm(bleed) == (154, 216)  # 3 mm on every side
+        assert float(trim.left) - float(bleed.left) == pytest.approx(3 * MM, abs=0.1)
+        assert float(bleed.top) - float(trim.top) == pytest.approx(3 * MM, abs=0.1)
+        # room for the marks outside the bleed
+        assert float(bleed.left) - float(media.left) >= 9 * MM
+        assert float(media.top) - float(bleed.top) >= 9 * MM
+    # same words on the same pages: the type area did not move
+    assert page_texts(out / "press" / "guidebook.pdf") == page_texts(out / "guidebook.pdf")
+    for leaflet in (out / "leaflets").glob("*.pdf"):
+        pressed = PdfReader(out / "press" / "leaflets" / leaflet.name)
+        assert size_mm(pressed.pages[0].trimbox) == (148, 210)
+        assert len(pressed.pages) == len(PdfReader(leaflet).pages)
+
+    # the marks are drawn: look at the page as a print shop would (1 px = 0.25 pt)
+    subprocess.run(["pdftoppm", "-r", "288", "-f", "2", "-l", "2", "-gray", "-png",
+                    str(out / "press" / "guidebook.pdf"), str(tmp_path / "page")], check=True)
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+    page = press.pages[1]
+    px = 4  # pixels per point
+    left = float(page.mediabox.left)
+    top = float(page.mediabox.top)
+
+    def darkest(x_pt: float, y_pt: float) -> int:
+        """The darkest pixel within 1 pt of a point given in PDF coordinates."""
+        x, y = round((x_pt - left) * px), round((top - y_pt) * px)
+        return min(image.getpixel((i, j)) for i in range(x - 4, x + 5) for j in range(y - 4, y + 5))
+
+    trim = page.trimbox
+    bleed = page.bleedbox
+    above = float(bleed.top) + 4 * MM  # in the slug, above the page
+    assert darkest(float(trim.left), above) < 128  # trim mark above the top-left corner
+    assert darkest(float(trim.right), above) < 128
+    assert darkest((float(trim.left) + float(trim.right)) / 2, above) < 128  # centre mark
+    assert darkest(float(trim.left) + 40 * MM, above) > 240  # nothing else in the slug
+    assert darkest(float(bleed.left) - 4 * MM, float(trim.bottom)) < 128  # trim mark left of the bottom corner
+
+
+def test_sections_order_greeting_and_disabled_leaflets(tmp_path, chromium_path):
+    site = site_with(tmp_path, {
+        "paper": "B5",
+        "guidebook": {"title": "連携のしおり", "greeting": "一段落目です。\n\n二段落目です。", "signature": "院長 青葉 太郎",
+                      "sections": ["greeting", "guide:referral", "access", "departments"]},
+        "leaflets": {"enabled": False},
+    })
+    out = build_pdf(site, chromium_path)
+    assert not (out / "leaflets").exists()
+    guide = PdfReader(out / "guidebook.pdf")
+    assert {size_mm(p.mediabox) for p in guide.pages} == {(182, 257)}
+    assert guide.metadata.title.endswith("連携のしおり")
+    pages = page_texts(out / "guidebook.pdf")
+    joined = "".join(pages)
+    assert "連携のしおり" in pages[0]
+    assert "一段落目です。" in joined and "院長青葉太郎" in joined
+    # the greeting comes before the contents; the chapters follow in the order given
+    greeting = next(i for i, p in enumerate(pages) if "一段落目です。" in p)
+    toc = next(i for i, p in enumerate(pages) if "目次" in p)
+    assert greeting < toc
+    outline = [o.title for o in guide.outline if not isinstance(o, list)]
+    referral_title = yaml.safe_load((site / "content" / "guides" / "referral.md").read_text(
+        encoding="utf-8").split("---")[1])["title"]
+    order = [referral_title, "交通アクセス", "診療科のご案内"]
+    assert [t for t in outline if t in order] == order
+    assert "注目のドクター" not in outline and "病院の概要" not in outline
+
+
+def test_photos_are_scaled_to_about_350_dpi(tmp_path, chromium_path):
+    site = site_with(tmp_path, {})
+    photo = site / "content" / "images" / "yamada-taro.png"
+    Image.new("RGB", (3000, 4000), (180, 200, 220)).save(photo)
+    out = build_pdf(site, chromium_path)
+
+    sizes = []
+    for page in PdfReader(out / "guidebook.pdf").pages:
+        for img in page.images:
+            with Image.open(io.BytesIO(img.data)) as im:
+                sizes.append(im.size)
+    # printed 20 × 25 mm: about 276 × 344 px at 350 dpi, not the camera's 3000 × 4000
+    assert sizes and max(w for w, _ in sizes) < 600 and max(h for _, h in sizes) < 700
+    assert any(abs(w - 276) <= 30 and abs(h - 344) <= 40 for w, h in sizes), sizes
+    assert (out / "guidebook.pdf").stat().st_size < 2_000_000
