@@ -30,9 +30,20 @@ def site():
 @pytest.fixture(scope="session")
 def pdf_build(tmp_path_factory, chromium_path) -> Path:
     out = tmp_path_factory.mktemp("pdf") / "build"
-    report = run(Project.at(REPO, out), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    report = run(Project.at(REPO, out), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path,
+                                                     progress=lambda *step: PROGRESS.append(step)))
     assert not report.outputs["pdf"].skipped
     return out / "pdf"
+
+
+PROGRESS: list[tuple] = []  # what the build reported for its progress bar
+
+
+def test_progress_is_reported_after_each_pdf(pdf_build, site):
+    total = 1 + len(site.departments)
+    assert [(stage, done, n) for stage, done, n, _ in PROGRESS] == [("pdf", i, total) for i in range(1, total + 1)]
+    assert PROGRESS[0][3] == "guidebook.pdf"
+    assert {item for *_, item in PROGRESS[1:]} == {f"leaflets/{d.slug}.pdf" for d in site.departments}
 
 
 def all_pdfs(folder: Path) -> list[Path]:

@@ -38,6 +38,8 @@ class BuildOptions:
     dry_run: bool = False
     browser: str | None = None  # explicit Chromium path (else found by sitegen.browser)
     press: bool = False  # print-shop edition of the brochures (bleed and crop marks)
+    # progress(output, done, total, item) after each slow step (each printed PDF); the CLI draws a bar
+    progress: Callable[[str, int, int, str], None] | None = field(default=None, compare=False)
 
 
 @dataclass

@@ -26,6 +26,36 @@ def build_date(value: str | None) -> dt.date:
     return dt.date.today()
 
 
+class ProgressBars:
+    """Progress bars on stderr for long steps, one per stage, drawn as the library reports progress.
+
+    click draws them only on a terminal; in CI and pipes they stay silent.
+    """
+
+    def __init__(self, enabled: bool, labels: dict[str, str]):
+        self.enabled, self.labels, self.bars = enabled, labels, {}
+
+    def update(self, stage: str, done: int, total: int, item: str) -> None:
+        if not self.enabled or total < 2:
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = click.progressbar(length=total, label=self.labels.get(stage, stage),
+                                                       file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    def __enter__(self) -> "ProgressBars":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for bar in self.bars.values():
+            if bar.pos < bar.length:
+                bar.__exit__(None, None, None)
+
+
 def _fail(lines: list[str], summary: str) -> None:
     for line in lines:
         click.echo(line, err=True)
@@ -113,10 +143,12 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
         today = build_date(date)
     except ValueError:
         _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "build failed")
+    bars = ProgressBars(not quiet, {"pdf": "printing PDFs"})
     options = BuildOptions(today=today, outputs=tuple(only) or tuple(OUTPUTS), dry_run=dry_run,
-                           browser=browser, press=press)
+                           browser=browser, press=press, progress=bars.update)
     try:
-        report = run(project, options)
+        with bars:
+            report = run(project, options)
     except ContentError as exc:
         _show_warnings(exc.warnings, quiet)
         _fail(exc.lines(), f"build failed: {len(exc.errors)} problem(s); nothing was written")
@@ -182,27 +214,10 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
     except ValueError:
         _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing to check")
     options = CheckOptions(today=today, external=external, timeout=timeout, skip=frozenset(skip))
-    bars: dict = {}
-    show_progress = fmt == "text" and not quiet
-
-    def progress(stage: str, done: int, total: int, item: str) -> None:
-        if not show_progress or total < 2:
-            return
-        bar = bars.get(stage)
-        if bar is None:
-            label = {"a11y": "accessibility (axe-core)", "external": "external links"}.get(stage, stage)
-            bar = bars[stage] = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    try:
-        report = run_check(project, options, progress)
-    finally:
-        for bar in bars.values():
-            if bar.pos < bar.length:
-                bar.__exit__(None, None, None)
+    bars = ProgressBars(fmt == "text" and not quiet,
+                        {"a11y": "accessibility (axe-core)", "external": "external links"})
+    with bars:
+        report = run_check(project, options, bars.update)
     failed = report.failed(strict)
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))

@@ -66,6 +66,16 @@ def render(project: Project, site: Site, options, parts: tuple[str, ...] | None 
     width, height = PAPER_MM[settings.paper]
     results: dict[str, bytes] = {}
     out = Artifacts()
+    report_progress = getattr(options, "progress", None)
+    total = ("guidebook" in parts) + (len(site.departments) if "leaflets" in parts else 0)
+    done = 0
+
+    def tick(item: str) -> None:
+        nonlocal done
+        done += 1
+        if report_progress:
+            report_progress("pdf", done, total, item)
+
     meta = {"author": f"{site.hospital.name} {site.office.name}", "date": today}
 
     with tempfile.TemporaryDirectory(prefix="sitegen-pdf-") as tmp:
@@ -93,6 +103,7 @@ def render(project: Project, site: Site, options, parts: tuple[str, ...] | None 
                                             book=book))
                 _check_same_pages(book, pressed)
                 results["press/guidebook.pdf"] = _finish(pressed, info, "press/guidebook.pdf", press=True)
+            tick("guidebook.pdf")
 
         def leaflets(printer: print_pdf.Printer) -> None:
             limit = settings.leaflets.max_pages
@@ -111,6 +122,7 @@ def render(project: Project, site: Site, options, parts: tuple[str, ...] | None 
                                                 bleed=print_press.BLEED_MM, department=d, dense=dense))
                     results[f"press/leaflets/{d.slug}.pdf"] = _finish(pressed, info, f"press/leaflets/{d.slug}.pdf",
                                                                       press=True)
+                tick(f"leaflets/{d.slug}.pdf")
 
         jobs = {"guidebook": guidebook, "leaflets": leaflets}
         try:
