@@ -5,6 +5,7 @@
 
 Cases, each in a fresh subprocess so that peak memory is its own:
   example      the example hospital's guidebook (repo root)
+  press        the same guidebook with its print-shop edition (bleed, トンボ) as well
   synthetic    the guidebook of a synthetic hospital of about 80 pages
   leaflets     one leaflet for each of 50 synthetic departments (leaflets/second)
 Times include the browser launch (one per build). Peak memory is this process's
@@ -24,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-CASES = ("example", "synthetic", "leaflets")
+CASES = ("example", "press", "synthetic", "leaflets")
 SYNTHETIC_GUIDEBOOK = (35, 160, 10)  # departments, doctors, news: about 80 pages
 SYNTHETIC_LEAFLETS = (50, 250, 10)
 
@@ -39,7 +40,7 @@ def measure(case: str, tmp: Path) -> dict:
     from sitegen.outputs import pdf
     from sitegen.project import Project
 
-    if case == "example":
+    if case in ("example", "press"):
         root, parts = REPO, ("guidebook",)
     else:
         from synthetic import make_site
@@ -51,11 +52,11 @@ def measure(case: str, tmp: Path) -> dict:
     project = Project.at(root, tmp / "build")
     site, _ = load_site(project, today)
     t0 = time.perf_counter()
-    artifacts = pdf.render(project, site, BuildOptions(today=today, outputs=("pdf",)), parts=parts)
+    artifacts = pdf.render(project, site, BuildOptions(today=today, outputs=("pdf",), press=case == "press"), parts=parts)
     seconds = time.perf_counter() - t0
     import io
 
-    pages = sum(len(PdfReader(io.BytesIO(a.data)).pages) for a in artifacts)
+    pages = sum(len(PdfReader(io.BytesIO(a.data)).pages) for a in artifacts if not a.path.startswith("press/"))
     peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {"case": case, "files": len(artifacts), "pages": pages, "seconds": round(seconds, 2),
