@@ -217,6 +217,9 @@ def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_pa
         url = urls.absolute(site.settings.base_url, urls.page_path("department", d.slug))
         assert decoded_qr_codes(pdf_build / "leaflets" / f"{d.slug}.pdf", 1, tmp_path) == [url]
         assert decoded_qr_codes(guide_path, pages[f"dept-{d.slug}"], tmp_path) == [url]
+    for g in site.guides[:2]:
+        url = urls.absolute(site.settings.base_url, urls.page_path("guide", g.slug))
+        assert decoded_qr_codes(guide_path, pages[f"guide-{g.slug}"], tmp_path) == [url]
 
 
 def test_qpdf_check(pdf_build):
