@@ -56,6 +56,23 @@ class ProgressBars:
                 bar.__exit__(None, None, None)
 
 
+def _date_option(date: str | None, failed: str) -> dt.date:
+    """--date as a date (default: SOURCE_DATE_EPOCH or today), or a one-line error."""
+    try:
+        return build_date(date)
+    except ValueError:
+        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], failed)
+
+
+def _site_folder(source: str, failed: str) -> Project:
+    """The site in `source`, or a one-line error when it holds no site.yaml."""
+    project = Project.at(source)
+    if not project.site_file.is_file():
+        _fail([f"no site.yaml in {project.root}: is this a sitegen site folder? (a new one: sitegen init DIR)"],
+              failed)
+    return project
+
+
 def _fail(lines: list[str], summary: str) -> None:
     for line in lines:
         click.echo(line, err=True)
@@ -139,10 +156,7 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
       sitegen build --only pdf --press
     """
     project = Project.at(source, out)
-    try:
-        today = build_date(date)
-    except ValueError:
-        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "build failed")
+    today = _date_option(date, "build failed")
     bars = ProgressBars(not quiet, {"pdf": "printing PDFs"})
     options = BuildOptions(today=today, outputs=tuple(only) or tuple(OUTPUTS), dry_run=dry_run,
                            browser=browser, press=press, progress=bars.update)
@@ -205,14 +219,8 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
 
     from .check import CheckOptions, run_check
 
-    project = Project.at(source)
-    if not project.site_file.is_file():
-        _fail([f"no site.yaml in {project.root}: is this a sitegen site folder? (a new one: sitegen init DIR)"],
-              "nothing to check")
-    try:
-        today = build_date(date)
-    except ValueError:
-        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing to check")
+    project = _site_folder(source, "nothing to check")
+    today = _date_option(date, "nothing to check")
     options = CheckOptions(today=today, external=external, timeout=timeout, skip=frozenset(skip))
     bars = ProgressBars(fmt == "text" and not quiet,
                         {"a11y": "accessibility (axe-core)", "external": "external links"})
@@ -423,10 +431,7 @@ def new(kind, name, source, date):
     from .scaffold import new_file, write_new
 
     project = Project.at(source)
-    try:
-        today = build_date(date)
-    except ValueError:
-        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing was written")
+    today = _date_option(date, "nothing was written")
     try:
         path, text = new_file(project, kind, name, today)
         write_new(path, text)
@@ -458,10 +463,7 @@ def init(directory, date):
 
     from .scaffold import init_site
 
-    try:
-        today = build_date(date)
-    except ValueError:
-        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing was written")
+    today = _date_option(date, "nothing was written")
     try:
         written = init_site(Path(directory), today)
     except SitegenError as exc:
@@ -501,14 +503,8 @@ def serve(source, port, host, open_browser, date):
 
     from . import serve as preview_server
 
-    project = Project.at(source)
-    if not project.site_file.is_file():
-        _fail([f"no site.yaml in {project.root}: is this a sitegen site folder? (a new one: sitegen init DIR)"],
-              "nothing to serve")
-    try:
-        today = build_date(date)
-    except ValueError:
-        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], "nothing to serve")
+    project = _site_folder(source, "nothing to serve")
+    today = _date_option(date, "nothing to serve")
 
     def report(r) -> None:
         what = ", ".join(r.trigger[:3]) + (f" (+{len(r.trigger) - 3})" if len(r.trigger) > 3 else "") or "first build"
