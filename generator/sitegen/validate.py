@@ -103,7 +103,10 @@ def _problem(source: Source, model: type[BaseModel], base: tuple, loc: tuple, er
     if kind in ("greater_than_equal", "less_than_equal"):
         return Problem(where, field, f"{_kind(value)} is out of range ({err['msg'].lower()})")
     if kind == "value_error":
-        return Problem(where, field, f"{err['msg'].removeprefix('Value error, ')}, found {_kind(value)}")
+        message = err["msg"].removeprefix("Value error, ")
+        if not isinstance(value, (list, dict)):  # "found a list" says nothing the message does not
+            message += f", found {_kind(value)}"
+        return Problem(where, field, message)
     return Problem(where, field, err["msg"])
 
 
