@@ -142,3 +142,17 @@ def test_photos_are_scaled_to_about_350_dpi(tmp_path, chromium_path):
     assert sizes and max(w for w, _ in sizes) < 600 and max(h for _, h in sizes) < 700
     assert any(abs(w - 276) <= 30 and abs(h - 344) <= 40 for w, h in sizes), sizes
     assert (out / "guidebook.pdf").stat().st_size < 2_000_000
+
+
+def test_a_chapter_is_not_taken_for_a_sub_heading_with_the_same_words(tmp_path, chromium_path):
+    """The referral guide has a heading 「FAXでのご予約」; a later guide with that title gets its own page."""
+    site = site_with(tmp_path, {"guidebook": {"sections": ["guide:referral", "guide:fax", "overview", "contacts"]}})
+    (site / "content" / "guides" / "fax.md").write_text(
+        "---\ntitle: FAXでのご予約\norder: 2\n---\nFAX番号は表紙の裏をご覧ください。\n", encoding="utf-8")
+    out = build_pdf(site, chromium_path)
+    pages = page_texts(out / "guidebook.pdf")
+    real = next(i for i, p in enumerate(pages, 1) if "FAX番号は表紙の裏をご覧ください。" in p)
+    inside = next(i for i, p in enumerate(pages, 1) if "申込書をFAXしてください。" in p)
+    assert real > inside
+    toc = next(p for p in pages if "目次" in p)
+    assert f"FAXでのご予約{real}" in toc

@@ -107,26 +107,21 @@ def _reader(data: bytes):
         return PdfReader(io.BytesIO(data))
 
 
-def heading_pages(data: bytes) -> list[tuple[str, int]]:
-    """(bookmark title, 1-based page) for every outline entry, in document order."""
+def chapter_pages(data: bytes) -> list[tuple[str, int]]:
+    """(bookmark title, 1-based page) for every top-level outline entry, in document order.
+
+    Chromium nests the outline by heading level: chapters are the <h1>s at the top, the
+    headings inside them (a guide's own 「よくあるご質問」) are nested and left out, so a
+    chapter is never matched against a sub-heading with the same words.
+    """
     reader = _reader(data)
-    out: list[tuple[str, int]] = []
-
-    def walk(items) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item)
-            else:
-                page = reader.get_destination_page_number(item)
-                out.append((_norm(str(item.title)), page + 1))
-
-    walk(reader.outline)
-    return out
+    return [(_norm(str(item.title)), reader.get_destination_page_number(item) + 1)
+            for item in reader.outline if not isinstance(item, list)]
 
 
 def find_pages(data: bytes, titles: list[str]) -> list[int | None]:
-    """The page of each title (in document order), matched against the outline."""
-    outline = heading_pages(data)
+    """The page of each chapter title (in document order), matched against the top-level outline."""
+    outline = chapter_pages(data)
     found: list[int | None] = []
     pos = 0
     for title in titles:
