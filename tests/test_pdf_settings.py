@@ -156,3 +156,56 @@ def test_a_chapter_is_not_taken_for_a_sub_heading_with_the_same_words(tmp_path, 
     assert real > inside
     toc = next(p for p in pages if "目次" in p)
     assert f"FAXでのご予約{real}" in toc
+
+
+def test_guide_images_outside_the_site_are_never_printed(tmp_path, chromium_path):
+    """Raw HTML in a guide may name any file; the print keeps only the site's own images."""
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (123, 77), (200, 0, 0)).save(secret)
+    site = site_with(tmp_path, {"leaflets": {"enabled": False}})
+    guide = site / "content" / "guides" / "referral.md"
+    guide.write_text(guide.read_text(encoding="utf-8") + (
+        f'\n<img src="{secret}" alt="外部の画像">\n\n<img src="file://{secret}" alt="ファイルURLの画像">\n\n'
+        '![院内の写真](../images/yamada-taro.png)\n'), encoding="utf-8")
+    out = build_pdf(site, chromium_path)
+    sizes = set()
+    for page in PdfReader(out / "guidebook.pdf").pages:
+        for img in page.images:
+            with Image.open(io.BytesIO(img.data)) as im:
+                sizes.add(im.size)
+    assert (123, 77) not in sizes
+    with Image.open(site / "content" / "images" / "yamada-taro.png") as own:
+        assert own.size in sizes  # the site's own image is printed (a small one is copied as it is)
+    joined = "".join(page_texts(out / "guidebook.pdf"))
+    assert "外部の画像" in joined and "ファイルURLの画像" in joined  # shown as its alt text
+
+
+def test_a_sideways_phone_photo_is_printed_upright(tmp_path, chromium_path):
+    from sitegen import print_assets
+
+    src = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display: stored landscape, shown portrait
+    Image.new("RGB", (4000, 3000), (90, 120, 150)).save(src, "JPEG", exif=exif)
+    dest = tmp_path / "print.jpg"
+    print_assets._scaled_copy(src, dest, (276, 344), cover=True)
+    with Image.open(dest) as im:
+        assert im.width < im.height  # portrait, as the phone showed it
+        assert im.width >= 276 and im.height >= 344
+
+
+def test_a_mistake_in_a_print_template_is_reported_as_one(tmp_path, chromium_path):
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    site = site_with(tmp_path, {})
+    theme = site / "themes" / "default" / "print"
+    theme.mkdir(parents=True)
+    (theme / "leaflet.html").write_text("{% extends '_base.html' %}{% block body %}{{ department.nmae.x }}{% endblock %}",
+                                        encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--only", "pdf", "--date", "2026-11-25",
+                                       "--browser", chromium_path])
+    assert result.exit_code == 1
+    assert "leaflet.html" in result.output and "nmae" in result.output
+    assert "printing with" not in result.output and "Traceback" not in result.output

@@ -48,12 +48,14 @@ def prepare(content: Path, site: Site, work: Path, page_width_mm: float) -> set[
 
 def _scaled_copy(source: Path, dest: Path, box: tuple[int, int], cover: bool) -> None:
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError:  # pragma: no cover - Pillow is a dependency; copy as a fallback
         shutil.copyfile(source, dest)
         return
     try:
-        with Image.open(source) as img:
+        with Image.open(source) as original:
+            img = ImageOps.exif_transpose(original)  # a phone photo stored sideways prints upright
+            img.format = original.format
             w, h = img.size
             ratio = max(box[0] / w, box[1] / h) if cover else min(box[0] / w, box[1] / h)
             if ratio >= 0.9 or img.format not in ("PNG", "JPEG", "WEBP"):

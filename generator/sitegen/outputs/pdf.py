@@ -11,9 +11,11 @@ is written to `press/` as well.
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 import tempfile
 from pathlib import Path
 
+import jinja2
 from markupsafe import Markup
 
 from .. import print_assets, print_fonts, print_pdf, print_press, urls
@@ -127,8 +129,8 @@ def render(project: Project, site: Site, options, parts: tuple[str, ...] | None 
         jobs = {"guidebook": guidebook, "leaflets": leaflets}
         try:
             print_pdf.print_all(executable, [jobs[p] for p in parts])
-        except SitegenError:
-            raise
+        except (SitegenError, jinja2.TemplateError):
+            raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
@@ -215,6 +217,34 @@ def absolute_links(html: str, page_url: str) -> Markup:
     return Markup(HREF.sub(fix, str(html)))
 
 
+IMG = re.compile(r"<img\b[^>]*>")
+SRC = re.compile(r'\ssrc="([^"]*)"')
+ALT = re.compile(r'\salt="([^"]*)"')
+
+
+def local_images(html: str, page_path: str, images: set[str]) -> Markup:
+    """Body HTML with each image pointing at its print copy, or replaced by its alt text.
+
+    The print HTML is opened from a temporary folder through file://: an image that is
+    not one of the site's own (an absolute path, a path out of the site, a web address)
+    must not be read or fetched, so only images copied for print (`images`) stay.
+    """
+    from urllib.parse import unquote, urljoin
+
+    def fix(m: re.Match) -> str:
+        tag = m.group(0)
+        src = SRC.search(tag)
+        name = ""
+        if src and not re.match(r"^([a-z][a-z0-9+.-]*:|/)", src.group(1), re.I):
+            name = unquote(urljoin(page_path, src.group(1).replace("&amp;", "&")))
+        if name in images:
+            return tag.replace(src.group(0), f' src="{html_escape(name)}"', 1)
+        alt = ALT.search(tag)
+        return f'<span class="image-alt">{alt.group(1)}</span>' if alt and alt.group(1) else ""
+
+    return Markup(IMG.sub(fix, str(html)))
+
+
 def css_string(text: str) -> Markup:
     """A CSS string literal, for `content:` in @page margin boxes."""
     escaped = "".join(ch if ch.isalnum() or ch in " ・（）()、。-_/" or ord(ch) > 0x7F else f"\\{ord(ch):x} " for ch in text)
@@ -237,11 +267,13 @@ def _context(site: Site, today, images: set[str], **extra) -> dict:
         "site": site,
         "edition": today,
         "abs_url": abs_url,
+        "page_path": urls.page_path,
         "qr": qr_svg,
         "file": lambda name: name,  # content images are copied next to the HTML
         "has_file": lambda name: name in images,
         "css_string": css_string,
         "absolute_links": absolute_links,
+        "local_images": lambda html, page: local_images(html, page, images),
         "paragraphs": paragraphs,
         "dense": False,
     }
