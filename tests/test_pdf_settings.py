@@ -209,3 +209,11 @@ def test_a_mistake_in_a_print_template_is_reported_as_one(tmp_path, chromium_pat
     assert result.exit_code == 1
     assert "leaflet.html" in result.output and "nmae" in result.output
     assert "printing with" not in result.output and "Traceback" not in result.output
+
+
+def test_greeting_paragraphs_join_japanese_lines_and_keep_real_spaces():
+    from sitegen.outputs.pdf import paragraphs
+
+    text = "平素より\n格別のご高配を賜り\nありがとうございます。\n\n院長 田中 一郎が\nご案内します。 Web予約\nもご利用ください。\n"
+    assert paragraphs(text) == ["平素より格別のご高配を賜りありがとうございます。",
+                                "院長 田中 一郎がご案内します。 Web予約もご利用ください。"]

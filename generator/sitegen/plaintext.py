@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 _CJK = r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]"
-_CJK_BREAK = re.compile(rf"({_CJK})[ \t]*\n\s*({_CJK})")
+CJK_BREAK = re.compile(rf"({_CJK})[ \t]*\n\s*({_CJK})")
 _BLOCKS = {"p", "div", "blockquote", "pre", "table", "ul", "ol", "dl", "figure", "hr", "h2", "h3", "h4", "h5", "h6"}
 
 
@@ -102,7 +102,7 @@ class _Text(HTMLParser):
 
     def handle_data(self, data):
         if not self.pre:
-            data = _CJK_BREAK.sub(r"\1\2", data)  # a line break inside Japanese text is not a space
+            data = CJK_BREAK.sub(r"\1\2", data)  # a line break inside Japanese text is not a space
             data = re.sub(r"\s+", " ", data)
         self._write(data)
 

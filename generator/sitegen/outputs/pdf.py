@@ -253,8 +253,10 @@ def css_string(text: str) -> Markup:
 
 def paragraphs(text: str) -> list[str]:
     """Plain text with blank lines between paragraphs -> the paragraphs."""
-    return [" ".join(p.split()) if not re.search(r"[^\x00-\x7f]", p) else "".join(p.split())
-            for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    from ..plaintext import CJK_BREAK
+
+    # a line break between Japanese characters is no space; any other run of white space is one
+    return [" ".join(CJK_BREAK.sub(r"\1\2", p).split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
 
 def _context(site: Site, today, images: set[str], **extra) -> dict:
