@@ -264,3 +264,27 @@ def test_external_links_only_with_external(tmp_path, http_server):
     assert f"content/news/2026-10-01-open.md:9: error: [links.external] external link {http_server}/gone.html: HTTP 404" in result.output
     assert f"content/news/2026-10-01-open.md:10: warning: [links.external] external link {dead}: not reachable" in result.output
     assert "ok.html" not in result.output
+
+
+def test_external_link_with_japanese_and_a_broken_server_are_findings_not_crashes(http_server):
+    """A Japanese path is sent percent-encoded; a server that answers garbage is a warning."""
+    from sitegen.linkcheck import _status
+
+    status, reason = _status(f"{http_server}/連携室/案内.html", 3)
+    assert status == 404, reason  # reached the server: not "not reachable: ordinal not in range(128)"
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def garbage():
+            for _ in range(2):  # HEAD, then GET
+                conn, _ = listener.accept()
+                with conn:
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000 + b"\r\n\r\n")
+
+        thread = threading.Thread(target=garbage, daemon=True)
+        thread.start()
+        status, reason = _status(f"http://127.0.0.1:{listener.getsockname()[1]}/", 3)
+    assert status is None and reason.startswith("not reachable")

@@ -341,6 +341,9 @@ def _recipients(project: Project, report: CheckReport) -> None:
     if not isinstance(settings, dict):
         report.skipped["recipients"] = "no newsletter: section in site.yaml"
         return
+    if not isinstance(settings.get("recipients", ""), str):  # a wrong type is a content error, reported there
+        report.skipped["recipients"] = "newsletter.recipients in site.yaml is not a file name"
+        return
     try:
         path, shown = rl.locate(project, settings.get("recipients"), None)
     except SitegenError as exc:

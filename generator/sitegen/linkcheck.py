@@ -8,8 +8,10 @@ when HEAD is refused) with a timeout.
 """
 from __future__ import annotations
 
+import http.client
 import posixpath
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -172,11 +174,21 @@ def _check_target(ref: Ref, target: str, fragment: str, files: set[str], pages: 
 # --- external links ---------------------------------------------------------------------------------------
 
 
+def _ascii_url(url: str) -> str:
+    """A URL with Japanese in its path or query, percent-encoded as browsers send it (http.client needs ASCII)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname.encode("idna").decode("ascii") if parts.hostname and not parts.hostname.isascii() else None
+    netloc = parts.netloc if host is None else parts.netloc.replace(parts.hostname, host)
+    safe = "/:?=&%#+@!$'()*,;~"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, urllib.parse.quote(parts.path, safe=safe),
+                                    urllib.parse.quote(parts.query, safe=safe), parts.fragment))
+
+
 def _status(url: str, timeout: float) -> tuple[int | None, str]:
     headers = {"User-Agent": "sitegen-check/1 (link checker)"}
     last = ""
     for method in ("HEAD", "GET"):
-        request = urllib.request.Request(url, method=method, headers=headers)
+        request = urllib.request.Request(_ascii_url(url), method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
                 return response.status, ""
@@ -185,7 +197,7 @@ def _status(url: str, timeout: float) -> tuple[int | None, str]:
                 last = f"HTTP {exc.code}"
                 continue  # some servers refuse HEAD
             return exc.code, f"HTTP {exc.code} {exc.reason}"
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             return None, f"not reachable: {reason}"
     return None, last
