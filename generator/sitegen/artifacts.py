@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import Problem
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -17,3 +19,13 @@ class Artifact:
             return self.data
         assert self.copy_from is not None
         return self.copy_from.read_bytes()
+
+
+class Artifacts(list):
+    """A list of artifacts that also carries warnings for the build report (build.run adds them)."""
+
+    warnings: list[Problem]
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.warnings = []

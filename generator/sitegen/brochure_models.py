@@ -27,10 +27,9 @@ from pydantic import AfterValidator, Field, StrictBool
 
 from .models import Model, OptionalText, Text
 
-# Guidebook sections that can be listed in `sections`. `guide:<slug>` places one
+# Guidebook sections that can be listed in `sections`, in their default order. `guide:<slug>` places one
 # partner guide; `guides` places every guide not placed by name, in their order.
 SECTIONS = ("greeting", "overview", "contacts", "guides", "departments", "featured", "access")
-DEFAULT_SECTIONS = ("greeting", "overview", "contacts", "guides", "departments", "featured", "access")
 
 
 def _check_section(value: str) -> str:
@@ -55,7 +54,7 @@ class GuidebookSettings(Model):
     greeting: OptionalText = ""  # ごあいさつ (plain text, blank lines between paragraphs); default: office.description
     signature: OptionalText = ""  # who greets: 院長 田中 一郎; default: hospital.director
     sections: Annotated[list[Section], AfterValidator(_check_sections)] = Field(
-        default_factory=lambda: list(DEFAULT_SECTIONS), min_length=1)
+        default_factory=lambda: list(SECTIONS), min_length=1)
 
 
 class LeafletSettings(Model):

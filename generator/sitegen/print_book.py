@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .assemble import Site
-from .errors import SitegenError
 
 SECTION_TITLES = {
     "greeting": "ごあいさつ",
@@ -54,11 +53,6 @@ def contents(site: Site) -> Guidebook:
     book = Guidebook(title=settings.title)
     guides = {g.slug: g for g in site.guides}
     named = {s.split(":", 1)[1] for s in settings.sections if s.startswith("guide:")}
-    unknown = sorted(named - guides.keys())
-    if unknown:
-        raise SitegenError(
-            f"site.yaml: brochures.guidebook.sections: no guide {', '.join(unknown)} in content/guides/ "
-            f"(guides: {', '.join(guides) or 'none'})")
 
     for i, key in enumerate(settings.sections):
         if key == "featured" and not site.featured:

@@ -27,10 +27,6 @@ WAIT_JS = """async () => {
 }"""
 
 
-class PrintError(Exception):
-    pass
-
-
 def print_all(executable: str, jobs: list[Callable]) -> None:
     """Run `job(printer)` for each job with one browser, in a worker thread.
 

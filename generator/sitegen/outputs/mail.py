@@ -21,7 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import urls
-from ..artifacts import Artifact
+from ..artifacts import Artifact, Artifacts
 from ..assemble import Site
 from ..colour import AA_TEXT, contrast
 from ..errors import Location, Problem, SitegenError
@@ -35,16 +35,6 @@ from ..templates import make_environment, theme_dirs
 GMAIL_CLIP_BYTES = 102 * 1024
 TEMPLATE_MJML = "newsletter.mjml"
 TEMPLATE_TEXT = "newsletter.txt"
-
-
-class Artifacts(list):
-    """A list of artifacts that also carries warnings for the build report."""
-
-    warnings: list[Problem]
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.warnings = []
 
 
 def environment(project: Project, site: Site) -> jinja2.Environment:

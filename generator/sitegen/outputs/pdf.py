@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import print_assets, print_fonts, print_pdf, print_press, urls
-from ..artifacts import Artifact
+from ..artifacts import Artifact, Artifacts
 from ..assemble import Site
 from ..brochure_models import PAPER_MM
 from ..browser import INSTALL_HINT, BrowserNotFound, find_browser
@@ -29,17 +29,8 @@ from ..project import Project
 from ..templates import make_environment
 
 MAX_TOC_PASSES = 4
-PARTS = ("guidebook", "leaflets")
 
-__all__ = ["render", "contents", "qr_svg", "Artifacts", "PARTS"]
-
-
-class Artifacts(list):
-    """A list of artifacts that also carries warnings for the build report."""
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.warnings: list[Problem] = []
+__all__ = ["render", "contents", "qr_svg"]
 
 
 def render(project: Project, site: Site, options, parts: tuple[str, ...] | None = None) -> Artifacts:
@@ -50,7 +41,7 @@ def render(project: Project, site: Site, options, parts: tuple[str, ...] | None 
         parts = tuple(p for p, on in (("guidebook", settings.guidebook.enabled),
                                       ("leaflets", settings.leaflets.enabled)) if on)
     press = bool(getattr(options, "press", False) or settings.press)
-    book = contents(site)  # content mistakes in the settings are reported before looking for a browser
+    book = contents(site)
     try:
         executable = find_browser(getattr(options, "browser", None))
     except BrowserNotFound as exc:
