@@ -37,7 +37,7 @@ def measure(case: str, tmp: Path) -> dict:
     from pypdf import PdfReader
 
     from sitegen.build import BuildOptions, load_site
-    from sitegen.outputs import pdf
+    from sitegen.pdf import render as pdf
     from sitegen.project import Project
 
     if case in ("example", "press"):

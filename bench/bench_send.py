@@ -18,13 +18,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from mail_fixtures import SMTPServer, numbered_partners, write_partners  # noqa: E402
-from sitegen import send  # noqa: E402
+from mail_fixtures import SMTPServer, numbered_partners  # noqa: E402
 from sitegen.build import BuildOptions, run  # noqa: E402
-from sitegen.journal import Journal, journal_dir  # noqa: E402
-from sitegen.mail_message import build_message, personalise, to_bytes  # noqa: E402
-from sitegen.newsletter_models import Recipient  # noqa: E402
+from sitegen.content.newsletter_models import Recipient  # noqa: E402
+from sitegen.mail.message import build_message, personalise, to_bytes  # noqa: E402
 from sitegen.project import Project  # noqa: E402
+from sitegen.send import run as send  # noqa: E402
+from sitegen.send.journal import Journal, journal_dir  # noqa: E402
 
 TODAY = dt.date(2026, 11, 25)
 ISSUE = "2026-11-no2"

@@ -41,7 +41,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from sitegen.browser import LAUNCH_ARGS, find_browser
+    from sitegen.chromium import LAUNCH_ARGS, find_browser
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         site = Path(tmp) / "site"

@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generator"))
-from sitegen.browser import LAUNCH_ARGS, find_browser  # noqa: E402
+from sitegen.chromium import LAUNCH_ARGS, find_browser  # noqa: E402
 
 CONTENT = ROOT / "content"
 FONT = "'BIZ UDPGothic', 'BIZ UDGothic', sans-serif"

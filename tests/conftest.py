@@ -37,7 +37,7 @@ def copy_site(tmp_path):
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    from sitegen.browser import find_browser
+    from sitegen.chromium import find_browser
 
     return find_browser()
 
@@ -46,7 +46,7 @@ def chromium_path() -> str:
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
-    from sitegen.browser import LAUNCH_ARGS
+    from sitegen.chromium import LAUNCH_ARGS
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path, args=list(LAUNCH_ARGS))

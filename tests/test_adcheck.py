@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import adcheck
-from sitegen.errors import ProblemList
-from sitegen.load import load_content
-from sitegen.project import Project
-
 from conftest import REPO, SITES
+from sitegen.check import adrules as adcheck
+from sitegen.content.load import load_content
+from sitegen.errors import ProblemList
+from sitegen.project import Project
 
 DATA = Path(__file__).resolve().parent / "data"
 

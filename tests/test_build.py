@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from sitegen.build import BuildOptions, run
 from sitegen.cli import main
-from sitegen.errors import OutputError, SitegenError
+from sitegen.errors import OutputError
 from sitegen.project import Project
 from sitegen.write import MARKER
 

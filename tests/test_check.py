@@ -2,7 +2,6 @@
 partner list, external links against a local server, exit codes and the JSON format."""
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import http.server
 import json
@@ -14,11 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sitegen.check import CheckOptions, run_check
+from conftest import REPO, SITES, TODAY
+from sitegen.check.run import CheckOptions, run_check
 from sitegen.cli import main
 from sitegen.project import Project
-
-from conftest import REPO, SITES, TODAY
 
 DATE = TODAY.isoformat()
 
@@ -268,7 +266,7 @@ def test_external_links_only_with_external(tmp_path, http_server):
 
 def test_external_link_with_japanese_and_a_broken_server_are_findings_not_crashes(http_server):
     """A Japanese path is sent percent-encoded; a server that answers garbage is a warning."""
-    from sitegen.linkcheck import _status
+    from sitegen.check.links import _status
 
     status, reason = _status(f"{http_server}/連携室/案内.html", 3)
     assert status == 404, reason  # reached the server: not "not reachable: ordinal not in range(128)"

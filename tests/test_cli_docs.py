@@ -9,9 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from sitegen.cli import main
-
 from conftest import TODAY
+from sitegen.cli import main
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -13,8 +13,8 @@ import pytest
 from mail_fixtures import make_mail_site
 from sitegen.build import BuildOptions, run
 from sitegen.errors import ContentError, SitegenError
-from sitegen.mail_message import MARKERS
-from sitegen.mjml_compile import MjmlError, byte_offset_to_line_col, compile_mjml
+from sitegen.mail.message import MARKERS
+from sitegen.mail.mjml_compile import MjmlError, byte_offset_to_line_col, compile_mjml
 from sitegen.project import Project
 
 TODAY = dt.date(2026, 11, 25)

@@ -38,7 +38,7 @@ def validate(path: Path) -> subprocess.CompletedProcess:
 
 def test_every_section_type_is_in_the_example(mail_dir):
     # so that validating the example issues validates every section template of the theme
-    from sitegen.newsletter_models import SECTION_MODELS
+    from sitegen.content.newsletter_models import SECTION_MODELS
 
     used = set()
     for issue in issues(mail_dir):

@@ -6,13 +6,12 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from sitegen import models
+from conftest import TODAY
 from sitegen.build import BuildOptions, load_site, run
 from sitegen.cli import main
-from sitegen.newsletter_models import Newsletter
+from sitegen.content import models
+from sitegen.content.newsletter_models import Newsletter
 from sitegen.project import Project
-
-from conftest import TODAY
 
 DATE = TODAY.isoformat()
 
@@ -75,14 +74,14 @@ MODELS = {"department": models.Department, "doctor": models.Doctor, "guide": mod
 def test_every_field_is_in_the_new_file_with_a_japanese_comment(copy_site, kind):
     root = copy_site("minimal")
     assert sitegen("new", kind, "x-new", "--source", str(root), "--date", DATE).exit_code == 0
-    path = next(root.glob(f"content/*/*x-new.md"))
+    path = next(root.glob("content/*/*x-new.md"))
     text = path.read_text(encoding="utf-8")
     missing = [f for f in MODELS[kind].model_fields if not re.search(rf"^\s*{f}:", text, re.M)]
     assert missing == []
     assert re.search(r"#.*[ぁ-んァ-ン一-龥]", text)  # comments are in Japanese
     for field in ("photo", "image", "outcomes"):  # optional parts: empty, with the example in a comment
         if field in MODELS[kind].model_fields:
-            assert re.search(rf"^#\s+src:|^#\s+period:", text, re.M)
+            assert re.search(r"^#\s+src:|^#\s+period:", text, re.M)
 
 
 def test_new_newsletter_drafts_the_next_issue(new_site):

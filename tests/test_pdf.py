@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from sitegen import urls
-from sitegen.browser import INSTALL_HINT
-from sitegen.build import BuildOptions, load_site, run
-from sitegen.outputs import pdf as pdf_output
-from sitegen.project import Project
-
 from conftest import REPO, TODAY
+from sitegen import urls
+from sitegen.build import BuildOptions, load_site, run
+from sitegen.chromium import INSTALL_HINT
+from sitegen.pdf import render as pdf_output
+from sitegen.project import Project
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("qpdf"),
                                 reason="poppler-utils and qpdf are needed")
@@ -136,7 +135,7 @@ def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
         m = re.match(r"^\s*(\S.*?)\s+(\d+)\s*$", line)
         if m:
             printed[squash(m.group(1))] = int(m.group(2))
-    from sitegen.print_pdf import find_pages
+    from sitegen.pdf.printer import find_pages
 
     real = find_pages(path.read_bytes(), [c.title for c in chapters])
     for ch, page in zip(chapters, real):
@@ -150,7 +149,7 @@ def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
 def test_toc_entries_link_to_their_chapters(pdf_build, site):
     reader = PdfReader(pdf_build / "guidebook.pdf")
     chapters = pdf_output.contents(site).toc
-    from sitegen.print_pdf import find_pages
+    from sitegen.pdf.printer import find_pages
 
     real = set(find_pages((pdf_build / "guidebook.pdf").read_bytes(), [c.title for c in chapters]))
     names = reader.named_destinations
@@ -180,7 +179,7 @@ def test_qr_links_point_at_the_department_pages(pdf_build, site):
     guide_path = pdf_build / "guidebook.pdf"
     guide = PdfReader(guide_path)
     chapters = pdf_output.contents(site).chapters
-    from sitegen.print_pdf import find_pages
+    from sitegen.pdf.printer import find_pages
 
     pages = dict(zip((c.id for c in chapters), find_pages(guide_path.read_bytes(), [c.title for c in chapters])))
     for d in site.departments:
@@ -210,7 +209,7 @@ def decoded_qr_codes(path: Path, page: int, tmp_path: Path) -> list[str]:
 def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_path):
     guide_path = pdf_build / "guidebook.pdf"
     chapters = pdf_output.contents(site).chapters
-    from sitegen.print_pdf import find_pages
+    from sitegen.pdf.printer import find_pages
 
     pages = dict(zip((c.id for c in chapters), find_pages(guide_path.read_bytes(), [c.title for c in chapters])))
     for d in site.departments[:4]:
@@ -236,7 +235,7 @@ def test_same_input_gives_identical_bytes(pdf_build, tmp_path, chromium_path):
 
 
 def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monkeypatch):
-    from sitegen import browser
+    from sitegen import chromium as browser
 
     monkeypatch.setenv("SITEGEN_CHROMIUM", str(tmp_path / "no-such-chrome"))
     monkeypatch.setattr(browser, "_playwright_chromium", lambda: None)
@@ -300,8 +299,8 @@ def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
 
 
 def test_browser_failure_leaves_the_previous_pdfs(pdf_build, monkeypatch, chromium_path):
-    from sitegen import print_pdf
     from sitegen.errors import SitegenError
+    from sitegen.pdf import printer as print_pdf
 
     before = {p: p.read_bytes() for p in all_pdfs(pdf_build)}
 

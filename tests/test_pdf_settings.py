@@ -14,10 +14,9 @@ import yaml
 from PIL import Image
 from pypdf import PdfReader
 
+from conftest import SITES, TODAY
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
-
-from conftest import SITES, TODAY
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
                                 reason="poppler-utils are needed")
@@ -181,7 +180,7 @@ def test_guide_images_outside_the_site_are_never_printed(tmp_path, chromium_path
 
 
 def test_a_sideways_phone_photo_is_printed_upright(tmp_path, chromium_path):
-    from sitegen import print_assets
+    from sitegen.pdf import images as print_assets
 
     src = tmp_path / "photo.jpg"
     exif = Image.Exif()
@@ -212,7 +211,7 @@ def test_a_mistake_in_a_print_template_is_reported_as_one(tmp_path, chromium_pat
 
 
 def test_greeting_paragraphs_join_japanese_lines_and_keep_real_spaces():
-    from sitegen.outputs.pdf import paragraphs
+    from sitegen.pdf.render import paragraphs
 
     text = "平素より\n格別のご高配を賜り\nありがとうございます。\n\n院長 田中 一郎が\nご案内します。 Web予約\nもご利用ください。\n"
     assert paragraphs(text) == ["平素より格別のご高配を賜りありがとうございます。",

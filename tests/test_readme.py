@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from sitegen import models
-from sitegen.config import SiteFile
+from sitegen.content import models
+from sitegen.content.config import SiteFile
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 # words written as code in the README: `hospital.access.map.src` gives hospital, access, map, src

@@ -18,18 +18,17 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from markupsafe import escape
 from click.testing import CliRunner
+from markupsafe import escape
 
 from mail_fixtures import REPO, Handler, Received, SMTPServer, make_mail_site, numbered_partners, write_partners
 from sitegen.build import BuildOptions, run
 from sitegen.cli import main
-from sitegen.mail_message import HeaderInjection, Manifest, build_message, message_id
-from sitegen.newsletter_models import Recipient
+from sitegen.content.newsletter_models import Recipient
+from sitegen.mail.message import HeaderInjection, Manifest, build_message, message_id
 from sitegen.project import Project
 
 TODAY = dt.date(2026, 11, 25)
@@ -285,8 +284,8 @@ def test_rate_limit_holds(site, server):
 
 
 def test_server_down_stops_early_and_resumes(site, server):
-    from sitegen import send
-    from sitegen.journal import Journal, journal_dir
+    from sitegen.send import run as send
+    from sitegen.send.journal import Journal, journal_dir
 
     dead = send.SmtpConfig("127.0.0.1", 1, "none", None, None, 5.0)  # nothing listens on port 1
     with Journal(journal_dir(site), ISSUE) as journal:
@@ -519,8 +518,8 @@ def test_login_comes_from_the_environment(site):
 
 
 def test_password_over_an_unencrypted_connection_is_refused():
-    from sitegen.newsletter_models import SmtpSettings
-    from sitegen.send import SendError, SmtpConfig
+    from sitegen.content.newsletter_models import SmtpSettings
+    from sitegen.send.run import SendError, SmtpConfig
 
     env = {"SITEGEN_SMTP_USER": "renkei", "SITEGEN_SMTP_PASSWORD": "x"}
     with pytest.raises(SendError, match="unencrypted"):

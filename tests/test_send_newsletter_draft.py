@@ -9,9 +9,9 @@ import yaml
 
 from mail_fixtures import REPO, make_mail_site
 from sitegen.build import BuildOptions, load_site, run
+from sitegen.content.newsletters import issues
 from sitegen.errors import SitegenError
-from sitegen.newsletter_draft import draft_next_issue
-from sitegen.newsletters import issues
+from sitegen.mail.draft import draft_next_issue
 from sitegen.project import Project
 
 DAY = dt.date(2027, 1, 15)

@@ -1,7 +1,7 @@
 """The YAML reader: PyYAML's pitfalls are closed, line numbers are kept."""
 from __future__ import annotations
 
-from sitegen.sources import load_markdown_file, parse_yaml
+from sitegen.content.sources import load_markdown_file, parse_yaml
 
 
 def test_times_ids_and_yes_no_stay_text():

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from sitegen.a11y import Audit, is_vague_alt, is_vague_link_text
-from sitegen.build import load_site
-from sitegen.outputs.web import pages as site_pages
-from sitegen.project import Project
-
 from conftest import REPO, TODAY
+from sitegen.build import load_site
+from sitegen.check.a11y import Audit, is_vague_alt, is_vague_link_text
+from sitegen.project import Project
+from sitegen.web.render import pages as site_pages
 
 KINDS = ["home", "departments", "department", "doctors", "featured", "doctor", "schedule", "guides", "guide",
          "news", "news_item", "access", "not_found"]

@@ -16,11 +16,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-from sitegen.build import load_site
-from sitegen.outputs.web import pages as site_pages
-from sitegen.project import Project
-
 from conftest import REPO, TODAY  # the example site and the date its content is written for
+from sitegen.build import load_site
+from sitegen.project import Project
+from sitegen.web.render import pages as site_pages
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Problem
+from sitegen.errors import Problem
 
 
 @dataclass(frozen=True)

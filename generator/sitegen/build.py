@@ -8,15 +8,17 @@ from typing import Callable
 
 import jinja2
 
-from .artifacts import Artifact
-from .assemble import Site, assemble
-from .errors import Problem, ProblemList, SitegenError
-from .load import load_content
-from . import newsletters
-from .outputs import mail, pdf, web
-from .project import Project
-from .templates import template_error
-from .write import write_outputs
+from sitegen.artifacts import Artifact
+from sitegen.content import newsletters
+from sitegen.content.assemble import Site, assemble
+from sitegen.content.load import load_content
+from sitegen.errors import Problem, ProblemList, SitegenError
+from sitegen.mail import render as mail
+from sitegen.pdf import render as pdf
+from sitegen.project import Project
+from sitegen.templates import template_error
+from sitegen.web import render as web
+from sitegen.write import write_outputs
 
 # output name -> render(project, site, options) -> artifacts. Each is written to build/<name>/.
 Renderer = Callable[[Project, Site, "BuildOptions"], list[Artifact]]

@@ -10,10 +10,10 @@ import sys
 
 import click
 
-from . import __version__
-from .build import OUTPUTS, BuildOptions, run
-from .errors import ContentError, SitegenError
-from .project import Project
+from sitegen import __version__
+from sitegen.build import OUTPUTS, BuildOptions, run
+from sitegen.errors import ContentError, SitegenError
+from sitegen.project import Project
 
 
 def build_date(value: str | None) -> dt.date:
@@ -217,7 +217,7 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
     """
     import json
 
-    from .check import CheckOptions, run_check
+    from sitegen.check.run import CheckOptions, run_check
 
     project = _site_folder(source, "nothing to check")
     today = _date_option(date, "nothing to check")
@@ -321,9 +321,9 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
       sitegen send 2026-11-no2 --test-to me@example.jp
       sitegen send 2026-11-no2 --segment area=港区 --rate 2
     """
-    from . import recipients as rl
-    from . import send as sender
-    from .journal import Journal, JournalView, journal_dir
+    from sitegen.content import partners as rl
+    from sitegen.send import run as sender
+    from sitegen.send.journal import Journal, JournalView, journal_dir
 
     project = Project.at(source)
     if sum(map(bool, (dry_run, test_to, resolve_ambiguous))) > 1:
@@ -428,7 +428,7 @@ def new(kind, name, source, date):
       sitegen new news nenmatsu          -> content/news/2026-12-01-nenmatsu.md
       sitegen new newsletter
     """
-    from .scaffold import new_file, write_new
+    from sitegen.scaffold import new_file, write_new
 
     project = Project.at(source)
     today = _date_option(date, "nothing was written")
@@ -461,7 +461,7 @@ def init(directory, date):
     """
     from pathlib import Path
 
-    from .scaffold import init_site
+    from sitegen.scaffold import init_site
 
     today = _date_option(date, "nothing was written")
     try:
@@ -501,7 +501,7 @@ def serve(source, port, host, open_browser, date):
     """
     import webbrowser
 
-    from . import serve as preview_server
+    from sitegen import serve as preview_server
 
     project = _site_folder(source, "nothing to serve")
     today = _date_option(date, "nothing to serve")

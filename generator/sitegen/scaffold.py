@@ -14,10 +14,10 @@ import zlib
 from pathlib import Path
 from string import Template
 
-from .errors import SitegenError
-from .load import SLUG
-from .project import Project
-from .sources import load_yaml_file
+from sitegen.content.load import SLUG
+from sitegen.content.sources import load_yaml_file
+from sitegen.errors import SitegenError
+from sitegen.project import Project
 
 DATA = Path(__file__).resolve().parent / "data"
 KINDS = ("department", "doctor", "guide", "news", "newsletter")
@@ -127,8 +127,8 @@ def _qualification_ids(project: Project) -> list[str]:
 
 
 def _draft_newsletter(project: Project, today: dt.date) -> tuple[str, str]:
-    from .build import load_site  # the draft needs the whole, valid site
-    from .newsletter_draft import draft_next_issue
+    from sitegen.build import load_site  # the draft needs the whole, valid site
+    from sitegen.mail.draft import draft_next_issue
 
     site, _ = load_site(project, today)
     return draft_next_issue(project, site, today)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jinja2
 
-from .errors import SitegenError
-from .project import PACKAGE_THEMES, Project
+from sitegen.errors import SitegenError
+from sitegen.project import PACKAGE_THEMES, Project
 
 WEEKDAY_JA = "月火水木金土日"
 

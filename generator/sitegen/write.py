@@ -12,8 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from .artifacts import Artifact
-from .errors import OutputError
+from sitegen.artifacts import Artifact
+from sitegen.errors import OutputError
 
 MARKER = ".sitegen-build"
 

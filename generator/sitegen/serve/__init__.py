@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
-from ..project import Project
-from .pdf import PdfPreview
-from .preview import Preview, Rebuild
-from .server import PreviewServer
-from .watch import snapshot, watch
+from sitegen.project import Project
+from sitegen.serve.pdf import PdfPreview
+from sitegen.serve.preview import Preview, Rebuild
+from sitegen.serve.server import PreviewServer
+from sitegen.serve.watch import snapshot, watch
 
 
 @dataclass

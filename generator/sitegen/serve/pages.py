@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from html import escape
 
-from .pdf import PdfPreview
-from .preview import Preview
+from sitegen.serve.pdf import PdfPreview
+from sitegen.serve.preview import Preview
 
 STYLE = """
 body{font:16px/1.6 system-ui,"BIZ UDPGothic",sans-serif;margin:0;padding:1.5rem;color:#1f2933;background:#f4f5f7}

@@ -16,10 +16,10 @@ import threading
 import time
 from pathlib import Path
 
-from ..artifacts import Artifact
-from ..build import OUTPUTS, BuildOptions, OutputSkipped
-from ..errors import SitegenError
-from .preview import Preview
+from sitegen.artifacts import Artifact
+from sitegen.build import OUTPUTS, BuildOptions, OutputSkipped
+from sitegen.errors import SitegenError
+from sitegen.serve.preview import Preview
 
 PDF_KEY = "pdf:"
 

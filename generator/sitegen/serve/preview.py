@@ -15,8 +15,8 @@ errors are kept as a list for the overlay; the last good pages stay served meanw
 from __future__ import annotations
 
 import collections
-import os
 import datetime as dt
+import os
 import threading
 import time
 import traceback
@@ -25,13 +25,14 @@ from typing import Callable
 
 import jinja2
 
-from ..artifacts import Artifact
-from ..build import BuildOptions, load_site
-from ..errors import ContentError, SitegenError
-from ..outputs import mail, web
-from ..project import Project
-from ..sources import PARSE_CACHE
-from ..templates import template_error
+from sitegen.artifacts import Artifact
+from sitegen.build import BuildOptions, load_site
+from sitegen.content.sources import PARSE_CACHE
+from sitegen.errors import ContentError, SitegenError
+from sitegen.mail import render as mail
+from sitegen.project import Project
+from sitegen.templates import template_error
+from sitegen.web import render as web
 
 MAIL_KEY = "mail:"  # the mail preview page watches this key
 

@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import pages
-from .pdf import PDF_KEY, PdfPreview
-from .preview import Preview
+from sitegen.serve import pages
+from sitegen.serve.pdf import PDF_KEY, PdfPreview
+from sitegen.serve.preview import Preview
 
 LIVE_JS = (Path(__file__).resolve().parent.parent / "data" / "serve" / "live.js").read_bytes()
 KEEPALIVE_SECONDS = 15

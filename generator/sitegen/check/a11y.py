@@ -1,0 +1,199 @@
+"""Accessibility of built pages (WCAG 2.x AA = JIS X 8341-3:2016 AA).
+
+Two parts:
+  - `audit_page`: what axe-core misses on this kind of site, from the HTML alone: link texts that
+    say nothing (「こちら」「詳しくはこちら」), alt texts that say nothing (「写真」「画像」), images
+    without alt, tables (outpatient schedules) without header cells;
+  - `AxeRunner`: axe-core in headless Chromium, one page at a time (Playwright; the browser is
+    found by `sitegen.browser`). axe-core itself comes from the axe-playwright-python package.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from sitegen.errors import SitegenError
+
+VAGUE_LINK_TEXT = {"こちら", "詳しくはこちら", "ここ", "こちらをクリック", "ここをクリック", "詳細", "詳しくは",
+                   "click here", "here", "more", "read more"}
+VAGUE_ALT = {"写真", "画像", "image", "photo", "img", "picture", "イメージ", "ロゴ", "logo", "図", "アイコン", "icon"}
+_STRIP = "。．.、，,:：!！ 　「」『』()（）>＞→»"
+
+
+@dataclass(frozen=True)
+class PageIssue:
+    rule: str  # a11y.link-text, a11y.alt, a11y.table-header …
+    line: int  # in the built HTML
+    message: str
+    hint: str
+    severity: str = "error"
+    needle: str = ""  # text to look for in the content file the page was made from
+
+
+class Audit(HTMLParser):
+    """Collects link texts, image alts, tables with their th/td counts, headings and landmarks."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []  # (href, text incl. img alts)
+        self.link_lines: list[int] = []
+        self.images: list[dict] = []
+        self.image_lines: list[int] = []
+        self.tables: list[dict] = []
+        self.headings: list[int] = []
+        self.tags: list[tuple[str, dict]] = []
+        self._link: list | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        line = self.getpos()[0]
+        if tag == "a":
+            self._link = [a.get("href"), a.get("aria-label") or "", line, bool(a.get("aria-label"))]
+        elif tag == "img":
+            self.images.append(a)
+            self.image_lines.append(line)
+            if self._link is not None and not self._link[3]:
+                self._link[1] += a.get("alt") or ""
+        elif tag == "table":
+            self.tables.append({"th": 0, "td": 0, "caption": False, "scoped": 0, "class": a.get("class", ""),
+                                "line": line})
+        elif tag in ("th", "td") and self.tables:
+            self.tables[-1][tag] += 1
+            if tag == "th" and a.get("scope") in ("col", "row"):
+                self.tables[-1]["scoped"] += 1
+        elif tag == "caption" and self.tables:
+            self.tables[-1]["caption"] = True
+        elif len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
+            self.headings.append(int(tag[1]))
+
+    def handle_data(self, data):
+        if self._link is not None and not self._link[3]:
+            self._link[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._link is not None:
+            self.links.append((self._link[0], " ".join(self._link[1].split())))
+            self.link_lines.append(self._link[2])
+            self._link = None
+
+
+def is_vague_link_text(text: str) -> bool:
+    return text.strip(_STRIP).lower() in VAGUE_LINK_TEXT
+
+
+def is_vague_alt(alt: str) -> bool:
+    return alt.strip(_STRIP).lower() in VAGUE_ALT
+
+
+def audit_page(html: str) -> list[PageIssue]:
+    """What axe-core does not catch, found in one page's HTML."""
+    audit = Audit(html)
+    out: list[PageIssue] = []
+    for (href, text), line in zip(audit.links, audit.link_lines):
+        if text and is_vague_link_text(text):
+            out.append(PageIssue("a11y.link-text", line, f"link text 「{text}」 (to {href}) does not say where it goes",
+                                 "write what the link leads to, e.g. 「紹介予約申込書（PDF）」 instead of 「こちら」",
+                                 needle=f"[{text}]"))
+    for img, line in zip(audit.images, audit.image_lines):
+        if "alt" not in img:
+            out.append(PageIssue("a11y.alt", line, f"image {img.get('src')} has no alt text",
+                                 "add alt: what the picture shows (an empty alt only for decoration)"))
+        elif img["alt"].strip() and is_vague_alt(img["alt"]):
+            out.append(PageIssue("a11y.alt", line, f"alt 「{img['alt'].strip()}」 of {img.get('src')} says nothing",
+                                 "describe what it shows: 「循環器内科 医長 佐藤花子医師の写真」, 「病院周辺の地図」",
+                                 needle=img["alt"].strip()))
+    for t in audit.tables:
+        if t["th"] == 0:
+            out.append(PageIssue("a11y.table-header", t["line"], "table without header cells (<th>): screen readers "
+                                 "cannot tell the weekday and 午前/午後 of a cell",
+                                 "in Markdown, give the table a header row (| 曜日 | 午前 | 午後 | then |---|)",
+                                 needle="<table"))
+        elif "schedule" in (t["class"] or "") and (t["scoped"] < t["th"] or not t["caption"]):
+            out.append(PageIssue("a11y.table-header", t["line"], "schedule table without a caption or scope on its header cells",
+                                 "the theme's schedule table needs <caption> and <th scope=col|row>"))
+    return out
+
+
+# --- axe-core in Chromium ------------------------------------------------------------------------------
+
+
+class AxeUnavailable(SitegenError):
+    """axe-core or a browser is missing: accessibility was not checked in a browser."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    id: str  # axe rule id: color-contrast, image-alt …
+    impact: str
+    help: str
+    help_url: str
+    targets: tuple[str, ...]  # CSS selectors of the first nodes
+    html: str  # the first node's HTML (shortened)
+
+
+def axe_source() -> str:
+    try:
+        from importlib import resources
+
+        return (resources.files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+    except (ImportError, FileNotFoundError, ModuleNotFoundError) as exc:
+        raise AxeUnavailable("axe-core is not installed (pip install axe-playwright-python); "
+                             "accessibility was checked without a browser only") from exc
+
+
+@dataclass
+class AxeRunner:
+    """One headless Chromium for a series of pages: `with AxeRunner(path) as axe: axe.check(file)`."""
+
+    executable: str
+    _pw: object = field(default=None, repr=False)
+    _browser: object = field(default=None, repr=False)
+    _context: object = field(default=None, repr=False)
+
+    def __enter__(self) -> "AxeRunner":
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+
+        from sitegen.chromium import LAUNCH_ARGS
+
+        source = axe_source()
+        try:
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=list(LAUNCH_ARGS))
+            self._context = self._browser.new_context()
+            self._context.add_init_script(script=source)
+        except PlaywrightError as exc:
+            self.__exit__(None, None, None)
+            raise AxeUnavailable(f"the browser {self.executable} did not start: {str(exc).splitlines()[0]}") from exc
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for closer in (self._browser, self._pw):
+            if closer is not None:
+                try:
+                    closer.close() if closer is self._browser else closer.stop()
+                except Exception:  # noqa: BLE001 - closing a browser that already died
+                    pass
+        self._browser = self._pw = self._context = None
+
+    def check(self, file: Path, width: int | None = None) -> list[Violation]:
+        page = self._context.new_page()
+        try:
+            if width:
+                page.set_viewport_size({"width": width, "height": 800})
+            page.goto(file.as_uri(), wait_until="load")
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        finally:
+            page.close()
+        out = []
+        for v in result.get("violations", ()):
+            nodes = v.get("nodes") or [{}]
+            targets = tuple(json.dumps(n.get("target")) for n in nodes[:3])
+            out.append(Violation(v["id"], v.get("impact") or "", v.get("help", ""), v.get("helpUrl", ""), targets,
+                                 (nodes[0].get("html") or "")[:160]))
+        return out

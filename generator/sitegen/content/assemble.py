@@ -1,0 +1,335 @@
+"""Validated files -> one frozen Site: cross-references checked, derived data computed.
+
+Checks here need more than one file: a doctor's department exists, a schedule's
+doctor exists, nobody is in two places at once, referenced images and forms are
+real files inside the site, and so on. Each problem points at the file and line
+of the reference.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from sitegen.colour import AA_TEXT, contrast
+from sitegen.content.config import SiteFile
+from sitegen.content.load import Content, Loaded
+from sitegen.content.markdown_html import MarkdownRenderer
+from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, NewsItem, Qualification, Schedule, Slot
+from sitegen.content.sources import Source, dotted
+from sitegen.errors import ProblemList, did_you_mean
+from sitegen.project import Project
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """A content item: its slug, validated fields (`data`), source file and body HTML.
+
+    Attribute access falls through to `data`, so templates write `doctor.name`.
+    """
+
+    slug: str
+    data: Any
+    source: str
+    html: Markup
+
+    def __getattr__(self, name: str) -> Any:
+        data = self.__dict__.get("data")
+        if name.startswith("__") or data is None:
+            raise AttributeError(name)
+        return getattr(data, name)
+
+
+@dataclass(frozen=True)
+class OutpatientSlot:
+    """One slot of the schedule, resolved: used for tables and for doctors' outpatient days."""
+
+    department: str
+    day: str
+    time: str
+    slot: Slot
+
+    @property
+    def weeks_label(self) -> str:
+        return weeks_label(self.slot.weeks)
+
+
+@dataclass(frozen=True)
+class ScheduleTable:
+    department: str
+    period: Any
+    notes: tuple[str, ...]
+    days: tuple[str, ...]  # columns, 月〜土 (日 only when used)
+    rows: tuple[tuple[str, tuple[tuple[OutpatientSlot, ...], ...]], ...]  # (午前, cells per day)
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class DepartmentEntry(Entry):
+    doctors: tuple[str, ...] = ()
+    schedule: ScheduleTable | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class DoctorEntry(Entry):
+    qualifications: tuple[Qualification, ...] = ()
+    outpatient: tuple[OutpatientSlot, ...] = ()
+
+
+@dataclass(frozen=True)
+class Site:
+    config: SiteFile
+    today: dt.date
+    departments: tuple[DepartmentEntry, ...]
+    doctors: tuple[DoctorEntry, ...]
+    guides: tuple[Entry, ...]
+    news: tuple[Entry, ...]  # published only, newest first
+    assets: tuple[str, ...]
+    extra: dict = field(default_factory=dict, compare=False)  # other outputs' collections (newsletters …)
+    _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def settings(self):
+        return self.config.site
+
+    @property
+    def hospital(self):
+        return self.config.hospital
+
+    @property
+    def office(self):
+        return self.config.office
+
+    def department(self, slug: str) -> DepartmentEntry:
+        return self._by_slug["department", slug]
+
+    def doctor(self, slug: str) -> DoctorEntry:
+        return self._by_slug["doctor", slug]
+
+    def contact(self, contact_id: str):
+        return self._by_slug["contact", contact_id]
+
+    @property
+    def featured(self) -> tuple[DoctorEntry, ...]:
+        return tuple(d for d in self.doctors if d.featured)
+
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[DepartmentEntry, ...]], ...]:
+        return tuple(
+            (g, tuple(d for d in self.departments if d.group == g)) for g in self.settings.department_groups
+        )
+
+
+def weeks_label(weeks) -> str:
+    return "第" + "・".join(str(w) for w in sorted(weeks)) + "週" if weeks else ""
+
+
+def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList) -> Site:
+    render = MarkdownRenderer()
+    cfg = content.site
+    contacts = _check_contacts(content, problems)
+    _check_colours(content, problems)
+    _check_file(project, content.site_source, ("hospital", "logo", "src"), cfg.hospital.logo, problems)
+    _check_file(project, content.site_source, ("hospital", "access", "map", "src"), cfg.hospital.access.map, problems)
+
+    depts: dict[str, Loaded[Department]] = {d.slug: d for d in content.collections["departments"]}
+    docs: dict[str, Loaded[Doctor]] = {d.slug: d for d in content.collections["doctors"]}
+
+    members = _department_members(content, depts, docs, problems)
+    outpatient, tables = _schedules(project, content, depts, docs, today, problems)
+    group_order = {g: i for i, g in enumerate(cfg.site.department_groups)}
+
+    departments = []
+    for slug, item in depts.items():
+        d = item.model
+        if d.group not in group_order:
+            problems.error(item.source.location(("group",)), "group",
+                           f"unknown group '{d.group}'{did_you_mean(d.group, group_order)}; groups are listed in site.yaml under site.department_groups")
+        if d.referral.urgent_contact and d.referral.urgent_contact not in contacts:
+            problems.error(item.source.location(("referral", "urgent_contact")), "referral.urgent_contact",
+                           f"unknown contact '{d.referral.urgent_contact}'{did_you_mean(d.referral.urgent_contact, contacts)}; contacts are defined in site.yaml under office.contacts")
+        _check_file(project, item.source, ("image", "src"), d.image, problems)
+        departments.append(DepartmentEntry(slug, d, item.source.path, render(item.source.body),
+                                           doctors=members.get(slug, ()), schedule=tables.get(slug)))
+    departments.sort(key=lambda e: (group_order.get(e.group, 99), e.order, e.slug))
+
+    doctors = []
+    for slug, item in docs.items():
+        doc = item.model
+        quals = []
+        for i, qid in enumerate(doc.qualifications):
+            q = content.qualifications.get(qid)
+            if q is None:
+                problems.error(item.source.location(("qualifications", i)), f"qualifications[{i}]",
+                               f"unknown qualification '{qid}'{did_you_mean(qid, content.qualifications)}; the list is content/qualifications.yaml")
+            elif not q.advertisable:
+                problems.warning(item.source.location(("qualifications", i)), f"qualifications[{i}]",
+                                 f"'{q.name}' may not be advertised (医療広告ガイドライン); it is not shown")
+            else:
+                quals.append(q)
+        _check_file(project, item.source, ("photo", "src"), doc.photo, problems)
+        doctors.append(DoctorEntry(slug, doc, item.source.path, render(item.source.body),
+                                   qualifications=tuple(quals), outpatient=tuple(outpatient.get(slug, ()))))
+    doctors.sort(key=lambda e: (e.kana, e.slug))
+
+    guides = []
+    for item in content.collections["guides"]:
+        for i, form in enumerate(item.model.forms):
+            _check_file(project, item.source, ("forms", i, "file"), form, problems, attr="file")
+        guides.append(Entry(item.slug, item.model, item.source.path, render(item.source.body)))
+    guides.sort(key=lambda e: (e.order, e.slug))
+    _check_brochure_sections(content, {g.slug for g in guides}, problems)
+
+    news = [Entry(i.slug, i.model, i.source.path, render(i.source.body))
+            for i in content.collections["news"] if is_published(i.model, today)]
+    news.sort(key=lambda e: (e.date, e.slug), reverse=True)
+
+    by_slug: dict = {("department", e.slug): e for e in departments}
+    by_slug.update({("doctor", e.slug): e for e in doctors})
+    by_slug.update({("contact", k): v for k, v in contacts.items()})
+    return Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
+                content.assets, _by_slug=by_slug)
+
+
+def is_published(item: NewsItem, today: dt.date) -> bool:
+    return not item.draft and item.date <= today and (item.expires is None or item.expires >= today)
+
+
+def _check_contacts(content: Content, problems: ProblemList) -> dict:
+    contacts: dict = {}
+    for i, c in enumerate(content.site.office.contacts):
+        if c.id in contacts:
+            problems.error(content.site_source.location(("office", "contacts", i, "id")), f"office.contacts[{i}].id",
+                           f"duplicate contact id '{c.id}'")
+        contacts[c.id] = c
+        for j, h in enumerate(c.hours):
+            if h.open >= h.close:
+                problems.error(content.site_source.location(("office", "contacts", i, "hours", j)),
+                               f"office.contacts[{i}].hours[{j}]", f"opens at {h.open} but closes at {h.close}")
+    return contacts
+
+
+def _check_brochure_sections(content: Content, guides: set[str], problems: ProblemList) -> None:
+    """`guide:<id>` in brochures.guidebook.sections must name a guide in content/guides/."""
+    for i, key in enumerate(content.site.brochures.guidebook.sections):
+        slug = key.split(":", 1)[1] if key.startswith("guide:") else None
+        if slug is not None and slug not in guides:
+            problems.error(content.site_source.location(("brochures", "guidebook", "sections", i)),
+                           f"brochures.guidebook.sections[{i}]",
+                           f"no guide '{slug}'{did_you_mean(slug, guides)}; guides are files in content/guides/")
+
+
+def _check_colours(content: Content, problems: ProblemList) -> None:
+    """Brand colours are used for text on the background and as a background behind white text."""
+    c = content.site.site.colours
+    pairs = [("primary", c.primary, c.background), ("accent", c.accent, c.background),
+             ("text", c.text, c.background), ("primary", c.primary, "#FFFFFF")]
+    for name, fg, bg in dict.fromkeys(pairs):
+        ratio = contrast(fg, bg)
+        if ratio < AA_TEXT:
+            problems.warning(content.site_source.location(("site", "colours", name)), f"site.colours.{name}",
+                             f"{fg} on {bg} has a contrast of {ratio:.2f}:1; text needs at least {AA_TEXT}:1 (JIS X 8341-3 AA); choose a darker colour")
+
+
+def _check_file(project: Project, source: Source | None, loc: tuple, ref, problems: ProblemList, attr: str = "src") -> None:
+    """A file named in content must exist under content/ and stay inside the site."""
+    if ref is None or source is None:
+        return
+    rel = getattr(ref, attr)
+    where = source.location(loc)
+    field_name = dotted(loc)
+    path = project.content / rel
+    if not project.inside(path) or ".." in rel.split("/"):
+        problems.error(where, field_name, f"'{rel}' is outside the site folder; files must be under content/")
+    elif not path.is_file():
+        problems.error(where, field_name, f"file not found: content/{rel}")
+
+
+def _department_members(content, depts, docs, problems) -> dict[str, tuple[str, ...]]:
+    """Ordered doctor slugs per department: the department's list first, then the rest by kana."""
+    listed: dict[str, list[str]] = {}
+    for slug, item in depts.items():
+        seen = []
+        for i, doc_slug in enumerate(item.model.doctors):
+            where = item.source.location(("doctors", i))
+            if doc_slug not in docs:
+                if content.exists("doctors", doc_slug):
+                    continue
+                problems.error(where, f"doctors[{i}]", f"unknown doctor '{doc_slug}'{did_you_mean(doc_slug, docs)}; doctors are files in content/doctors/")
+            elif slug not in docs[doc_slug].model.departments:
+                problems.error(where, f"doctors[{i}]",
+                               f"doctor '{doc_slug}' does not list '{slug}' in departments (content/doctors/{doc_slug}.md)")
+            elif doc_slug in seen:
+                problems.error(where, f"doctors[{i}]", f"doctor '{doc_slug}' is listed twice")
+            else:
+                seen.append(doc_slug)
+        listed[slug] = seen
+    rest: dict[str, list] = defaultdict(list)
+    for doc_slug, item in sorted(docs.items(), key=lambda kv: (kv[1].model.kana, kv[0])):
+        for i, dep in enumerate(item.model.departments):
+            if dep not in depts:
+                if content.exists("departments", dep):
+                    continue
+                problems.error(item.source.location(("departments", i)), f"departments[{i}]",
+                               f"unknown department '{dep}'{did_you_mean(dep, depts)}; departments are files in content/departments/")
+            elif doc_slug not in listed[dep]:
+                rest[dep].append(doc_slug)
+    return {slug: tuple(listed[slug] + rest[slug]) for slug in depts}
+
+
+def _schedules(project, content: Content, depts, docs, today, problems):
+    by_doctor: dict[str, list[OutpatientSlot]] = defaultdict(list)
+    taken: dict[tuple, list] = defaultdict(list)  # (doctor, day, time) -> [(weeks, where)]
+    tables: dict[str, ScheduleTable] = {}
+    for item in content.collections["schedules"]:
+        sched: Schedule = item.model
+        src = item.source
+        if item.slug not in depts:
+            if content.exists("departments", item.slug):
+                continue
+            problems.error(src.location(), "", f"no department '{item.slug}'{did_you_mean(item.slug, depts)}: a schedule file is named after its department (content/departments/{item.slug}.md)")
+            continue
+        if sched.period.end and sched.period.end < sched.period.start:
+            problems.error(src.location(("period", "end")), "period.end", f"ends ({sched.period.end}) before it starts ({sched.period.start})")
+        elif sched.period.end and sched.period.end < today:
+            problems.warning(src.location(("period", "end")), "period.end",
+                             f"this schedule ended on {sched.period.end}; update it or extend the period")
+        resolved = []
+        for i, slot in enumerate(sched.slots):
+            where = src.location(("slots", i))
+            if slot.doctor is None and not slot.clinic:
+                problems.error(where, f"slots[{i}]", "a slot needs a doctor or a clinic name")
+                continue
+            if slot.doctor is not None and slot.doctor not in docs:
+                if content.exists("doctors", slot.doctor):
+                    continue
+                problems.error(src.location(("slots", i, "doctor")), f"slots[{i}].doctor",
+                               f"unknown doctor '{slot.doctor}'{did_you_mean(slot.doctor, docs)}")
+                continue
+            entry = OutpatientSlot(item.slug, slot.day, slot.time, slot)
+            resolved.append(entry)
+            if slot.doctor:
+                for weeks, other in taken[slot.doctor, slot.day, slot.time]:
+                    if not weeks or not slot.weeks or set(weeks) & set(slot.weeks):
+                        problems.error(where, f"slots[{i}]",
+                                       f"doctor '{slot.doctor}' is already in {slot.day}曜{slot.time} at {other}")
+                        break
+                taken[slot.doctor, slot.day, slot.time].append((slot.weeks, str(where)))
+                by_doctor[slot.doctor].append(entry)
+        tables[item.slug] = _table(item.slug, sched, resolved, src.path)
+    order = {(d, t): (WEEKDAYS.index(d), SESSIONS.index(t)) for d in WEEKDAYS for t in SESSIONS}
+    for slots in by_doctor.values():
+        slots.sort(key=lambda s: (order[s.day, s.time], s.department))
+    return by_doctor, tables
+
+
+def _table(dept: str, sched: Schedule, slots: list[OutpatientSlot], source: str) -> ScheduleTable:
+    days = WEEKDAYS[:6] if not any(s.day == "日" for s in slots) else WEEKDAYS
+    rows = []
+    for session in SESSIONS:
+        cells = tuple(tuple(s for s in slots if s.day == day and s.time == session) for day in days)
+        rows.append((session, cells))
+    return ScheduleTable(dept, sched.period, tuple(sched.notes), tuple(days), tuple(rows), source)

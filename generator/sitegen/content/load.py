@@ -1,0 +1,188 @@
+"""Read site.yaml and every file under content/ into validated models.
+
+Nothing here stops at the first mistake: each file is read and validated on its
+own and every problem goes into the shared ProblemList. Cross-references between
+files are checked later, in `assemble.py`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sitegen.content.config import SiteFile
+from sitegen.content.models import Department, Doctor, Guide, NewsItem, Qualification, Schedule
+from sitegen.content.newsletter_models import Newsletter
+from sitegen.content.sources import Source, load_markdown_file, load_yaml_file
+from sitegen.content.validate import validate
+from sitegen.errors import Location, ProblemList, did_you_mean
+from sitegen.project import Project
+
+T = TypeVar("T")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+# folder under content/ -> (model, file suffix)
+COLLECTIONS = {
+    "departments": (Department, ".md"),
+    "doctors": (Doctor, ".md"),
+    "schedules": (Schedule, ".yaml"),
+    "guides": (Guide, ".md"),
+    "news": (NewsItem, ".md"),
+    "newsletters": (Newsletter, ".md"),
+}
+ASSET_FOLDERS = ("images", "files")
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[T]):
+    slug: str
+    model: T
+    source: Source
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything read from the site, validated file by file."""
+
+    site: SiteFile
+    site_source: Source
+    qualifications: dict[str, Qualification]
+    qualifications_source: Source | None
+    collections: dict[str, list[Loaded]]
+    assets: tuple[str, ...]  # files under content/images and content/files, relative to content/
+    invalid: dict[str, set[str]]  # folder -> slugs of files that exist but failed validation
+
+    def exists(self, folder: str, slug: str) -> bool:
+        """True for any file of that slug, valid or not (so one mistake is not reported twice)."""
+        return slug in self.invalid.get(folder, ()) or any(i.slug == slug for i in self.collections[folder])
+
+
+def load_content(project: Project, problems: ProblemList, extra_collections: dict | None = None) -> Content | None:
+    """Load and validate every file; returns None when site.yaml itself is unusable."""
+    collections_spec = dict(COLLECTIONS, **(extra_collections or {}))
+    site, site_source = _load_site(project, problems)
+    qualifications, qual_source = _load_qualifications(project, problems)
+    collections: dict[str, list[Loaded]] = {}
+    invalid: dict[str, set[str]] = {}
+    for folder, (model, suffix) in collections_spec.items():
+        collections[folder], invalid[folder] = _load_collection(project, folder, model, suffix, problems)
+    _check_stray_files(project, set(collections_spec), problems)
+    assets = _list_assets(project, problems)
+    if site is None:
+        return None
+    return Content(site, site_source, qualifications, qual_source, collections, assets, invalid)
+
+
+def _load_site(project: Project, problems: ProblemList) -> tuple[SiteFile | None, Source | None]:
+    if not project.site_file.is_file():
+        problems.error(Location("site.yaml"), "", f"no site.yaml in {project.root}: is this a sitegen site folder?")
+        return None, None
+    source, found = load_yaml_file(project.site_file, "site.yaml")
+    problems.extend(found)
+    if source is None:
+        return None, None
+    model, found = validate(source, SiteFile)
+    problems.extend(found)
+    return model, source
+
+
+def _load_qualifications(project: Project, problems: ProblemList) -> tuple[dict[str, Qualification], Source | None]:
+    path = project.content / "qualifications.yaml"
+    rel = project.rel(path)
+    if not path.is_file():
+        return {}, None
+    if not project.inside(path):
+        problems.error(Location(rel), "", "points outside the site folder (symbolic link); not read")
+        return {}, None
+    source, found = load_yaml_file(path, rel)
+    problems.extend(found)
+    if source is None:
+        return {}, None
+    if not isinstance(source.data, dict):
+        problems.error(source.location(), "", "expected qualification ids, each with name, issuer and advertisable")
+        return {}, source
+    result = {}
+    for key, value in source.data.items():
+        if not SLUG.match(str(key)):
+            problems.error(source.location((key,)), str(key), "an id must be lowercase letters, digits and hyphens")
+            continue
+        model, found = validate(source, Qualification, value if value is not None else {}, (key,))
+        problems.extend(found)
+        if model is not None:
+            result[key] = model
+    return result, source
+
+
+def _content_files(project: Project, folder: str, suffix: str, problems: ProblemList):
+    base = project.content / folder
+    if not base.is_dir():
+        return
+    for path in sorted(base.rglob("*")):
+        if path.is_dir() or path.name.startswith("."):
+            continue
+        rel = project.rel(path)
+        if not project.inside(path):
+            problems.error(Location(rel), "", "points outside the site folder (symbolic link); not read")
+            continue
+        if path.suffix != suffix:
+            problems.warning(Location(rel), "", f"ignored: files in content/{folder}/ must end in {suffix}")
+            continue
+        yield path, rel
+
+
+def _load_collection(project: Project, folder: str, model, suffix: str, problems: ProblemList):
+    loaded: list[Loaded] = []
+    invalid: set[str] = set()
+    first_seen: dict[str, str] = {}
+    reader = load_markdown_file if suffix == ".md" else load_yaml_file
+    for path, rel in _content_files(project, folder, suffix, problems):
+        slug = path.stem
+        if not SLUG.match(slug):
+            problems.error(
+                Location(rel), "",
+                f"file name '{path.name}' must use only lowercase letters, digits and hyphens (like yamada-taro{suffix})",
+            )
+            continue
+        if slug in first_seen:
+            problems.error(Location(rel), "", f"duplicate slug '{slug}': {first_seen[slug]} has the same name")
+            continue
+        first_seen[slug] = rel
+        source, found = reader(path, rel)
+        problems.extend(found)
+        item = None
+        if source is not None:
+            item, found = validate(source, model)
+            problems.extend(found)
+        if item is None:
+            invalid.add(slug)
+        else:
+            loaded.append(Loaded(slug, item, source))
+    return loaded, invalid
+
+
+def _check_stray_files(project: Project, folders: set[str], problems: ProblemList) -> None:
+    if not project.content.is_dir():
+        problems.error(Location("content"), "", "the content/ folder is missing")
+        return
+    known = folders | set(ASSET_FOLDERS) | {"qualifications.yaml"}
+    for path in sorted(project.content.iterdir()):
+        if path.name.startswith(".") or path.name in known:
+            continue
+        hint = did_you_mean(path.name, sorted(known))
+        problems.warning(Location(project.rel(path)), "", f"ignored: not a content folder{hint}")
+
+
+def _list_assets(project: Project, problems: ProblemList) -> tuple[str, ...]:
+    found: list[str] = []
+    for folder in ASSET_FOLDERS:
+        base = project.content / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if not project.inside(path):
+                problems.error(Location(project.rel(path)), "", "points outside the site folder (symbolic link); not copied")
+                continue
+            found.append(path.relative_to(project.content).as_posix())
+    return tuple(found)

@@ -1,0 +1,172 @@
+"""The newsletter schema: issues under content/newsletters/, the `newsletter:` and `smtp:`
+sections of site.yaml, and one row of the partner (recipient) list.
+
+Like every other model these are closed: a misspelt key is an error, not an
+ignored field. Sections are told apart by their `type`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
+
+from sitegen.content.models import AdReview, Model, OptionalText, Slug, Text
+
+_HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]")
+
+
+def _one_line(value: str) -> str:
+    if _HEADER_UNSAFE.search(value):
+        raise ValueError("must be one line of text (no line breaks or control characters)")
+    return value
+
+
+def _check_https(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s<>\"']+", value):
+        raise ValueError("expected an address starting with https://")
+    return value
+
+
+def _check_email(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
+        raise ValueError("expected an e-mail address like renkei@example.jp")
+    return value
+
+
+OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_one_line)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_https)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
+
+
+# --- sections of an issue -----------------------------------------------------------------
+
+
+class TextSection(Model):
+    """Free Markdown. `body` in the front matter, or the issue's own Markdown body when omitted."""
+
+    type: Literal["text"]
+    title: OptionalText = ""
+    body: OptionalText = ""
+
+
+class DoctorSection(Model):
+    """注目のドクター: the same doctor card the website shows."""
+
+    type: Literal["doctor"]
+    title: OptionalText = "注目のドクター"
+    doctor: Slug
+    note: OptionalText = ""
+
+
+class DepartmentSection(Model):
+    """診療科紹介: the department's summary, features and referral notes from content/departments/."""
+
+    type: Literal["department"]
+    title: OptionalText = "診療科のご紹介"
+    department: Slug
+    note: OptionalText = ""
+
+
+class NewDoctorsSection(Model):
+    """新任医師: doctors whose `joined` date falls after the previous issue (or those listed)."""
+
+    type: Literal["new_doctors"]
+    title: OptionalText = "新任医師のご紹介"
+    doctors: list[Slug] | None = None  # omitted: chosen from joined dates
+
+
+class ScheduleChangesSection(Model):
+    """外来担当医表の変更: departments whose schedule period starts after the previous issue (or those listed)."""
+
+    type: Literal["schedule_changes"]
+    title: OptionalText = "外来担当医表の変更"
+    departments: list[Slug] | None = None  # omitted: chosen from schedule periods
+    note: OptionalText = ""
+
+
+class NewsSection(Model):
+    """お知らせ: news items published since the previous issue (or those listed)."""
+
+    type: Literal["news"]
+    title: OptionalText = "お知らせ"
+    items: list[Slug] | None = None  # news file names without .md; omitted: chosen from dates
+    limit: int = Field(default=5, ge=1, le=20)
+
+
+class EventSection(Model):
+    """An event (地域医療連携の会, 症例検討会) with date, place and an RSVP link."""
+
+    type: Literal["event"]
+    title: Text
+    date: dt.date
+    time: OptionalText = ""  # 19:00〜20:30
+    place: Text
+    rsvp: Url | None = None
+    rsvp_deadline: dt.date | None = None
+    body: OptionalText = ""
+
+
+Section = Union[TextSection, DoctorSection, DepartmentSection, NewDoctorsSection, ScheduleChangesSection,
+                NewsSection, EventSection]
+# `type` -> model. Sections are validated one by one (newsletters.py), so that an error names
+# `sections[2].doctor` and its line rather than pydantic's union branch.
+SECTION_MODELS: dict[str, type[Model]] = {
+    "text": TextSection, "doctor": DoctorSection, "department": DepartmentSection,
+    "new_doctors": NewDoctorsSection, "schedule_changes": ScheduleChangesSection, "news": NewsSection,
+    "event": EventSection,
+}
+
+
+class Newsletter(Model):
+    """content/newsletters/<id>.md: one issue. The Markdown body is the opening letter (巻頭のご挨拶)."""
+
+    series: OneLine | None = None  # default: newsletter.series in site.yaml
+    number: int = Field(ge=1)
+    date: dt.date
+    subject: OneLine
+    preheader: OptionalText = ""  # the line mail programs show after the subject
+    draft: StrictBool = False
+    sections: list[dict[str, Any]] = Field(min_length=1)  # each checked against SECTION_MODELS
+    ad_review: list[AdReview] = []  # reviewed exceptions to the 医療広告ガイドライン check (sitegen check)
+
+
+# --- site.yaml -----------------------------------------------------------------------------
+
+
+class NewsletterSettings(Model):
+    series: OneLine  # 連携だより
+    from_name: OneLine  # みなと中央病院 地域医療連携室
+    from_address: Email
+    reply_to: Email | None = None
+    recipients: OptionalText = "private/partners.csv"  # relative to the site folder; never under content/
+    unsubscribe_url: Url  # a page (or the mail relay's endpoint) where a reader opts out
+    unsubscribe_mailto: Email  # 配信停止 by mail
+    list_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$")] | None = None
+
+
+class SmtpSettings(Model):
+    """Where `sitegen send` delivers. The user name and password come only from environment variables."""
+
+    host: Text = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "SITEGEN_SMTP_USER"
+    password_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "SITEGEN_SMTP_PASSWORD"
+    rate: float = Field(default=5.0, gt=0, le=1000)  # messages per second
+    timeout: float = Field(default=30.0, gt=0)
+
+
+# --- private/partners.csv --------------------------------------------------------------------
+
+
+class Recipient(Model):
+    institution: OneLine  # みなと内科クリニック
+    contact: Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_one_line)] = ""  # 山田 一郎
+    email: Text  # checked separately, so that invalid addresses are listed, not fatal
+    area: OptionalText = ""  # 港区
+    specialties: list[Text] = []  # 内科, 循環器内科
+    registered: StrictBool = False  # 登録医
+    opted_in: dt.date | None = None
+    status: Literal["subscribed", "unsubscribed", "bounced"] = "subscribed"

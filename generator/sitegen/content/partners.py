@@ -1,0 +1,215 @@
+"""The partner list (recipients): CSV or YAML, validated, filtered by segments, personalised.
+
+The list lives outside content/ (default private/partners.csv, set in site.yaml under
+newsletter.recipients) and is never copied into any build output.
+
+CSV columns: institution, contact, email, area, specialties (separated by ・ or ;),
+registered (登録医: true/false), opted_in (YYYY-MM-DD), status (subscribed, unsubscribed,
+bounced). YAML: a list of mappings with the same keys (specialties as a list).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen.content.newsletter_models import Recipient
+from sitegen.content.sources import Source, load_yaml_file, read_text
+from sitegen.content.validate import validate
+from sitegen.errors import Location, ProblemList, SitegenError
+from sitegen.project import Project
+
+COLUMNS = ("institution", "contact", "email", "area", "specialties", "registered", "opted_in", "status")
+SEGMENT_KEYS = ("area", "specialty", "registered", "status")
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+_TRUE = {"true", "1", "yes", "y", "はい", "○", "〇"}
+_FALSE = {"false", "0", "no", "n", "いいえ", "", "×"}
+_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Partner:
+    recipient: Recipient
+    line: int  # in the list file
+
+    @property
+    def email(self) -> str:
+        return self.recipient.email
+
+    @property
+    def key(self) -> str:
+        """The journal key: the address, lower-cased."""
+        return self.recipient.email.lower()
+
+
+@dataclass(frozen=True)
+class RecipientList:
+    path: str  # as shown to people
+    partners: tuple[Partner, ...]  # valid rows, first occurrence of each address
+    invalid: tuple[tuple[int, str, str], ...]  # (line, address, reason): listed before sending
+
+
+class RecipientListError(SitegenError):
+    """The partner list is somewhere it must not be."""
+
+
+def locate(project: Project, configured: str | None, override: str | Path | None) -> tuple[Path, str]:
+    """The partner list: `override` (--recipients, relative to the current folder) or `configured`
+    (newsletter.recipients, relative to the site). Returns (path, path as shown).
+
+    It must stay inside the site folder (symlinks followed) and outside everything that is published
+    or built (content/, themes/, the build folder)."""
+    given = str(override) if override else (configured or "private/partners.csv")
+    path = (Path(override) if override else project.root / given).resolve()
+    what = "--recipients" if override else "newsletter.recipients"
+    if not project.inside(path):
+        raise RecipientListError(f"{what}: {given} is outside the site folder {project.root}; keep the partner list "
+                                 "inside it (e.g. private/partners.csv)")
+    for folder in (project.content, project.out, project.themes):
+        if path == folder.resolve() or folder.resolve() in path.parents:
+            raise RecipientListError(f"{what}: {project.rel(path)} is under {project.rel(folder)}/, which is published "
+                                     "or built; move the partner list to a folder of its own (e.g. private/)")
+    return path, project.rel(path)
+
+
+def is_valid_address(address: str) -> bool:
+    return len(address) <= 254 and bool(_EMAIL.fullmatch(address))
+
+
+def salutation(r: Recipient | None) -> str:
+    """「みなと内科クリニック 山田一郎先生」, or 「… ご担当者様」 without a contact name, or 「ご担当者様」."""
+    if r is None:
+        return "ご担当者様"
+    name = _UNSAFE.sub("", r.contact).strip()
+    institution = _UNSAFE.sub("", r.institution).strip()
+    if not name:
+        return f"{institution} ご担当者様"
+    if not name.endswith(("先生", "様")):
+        name += "先生"
+    return f"{institution} {name}"
+
+
+def token(list_id: str, address: str) -> str:
+    """A short, stable id of an address for unsubscribe links (keeps List-Unsubscribe URLs short)."""
+    return hashlib.sha256(f"{list_id}\n{address.lower()}".encode()).hexdigest()[:16]
+
+
+def load(path: Path, shown: str, problems: ProblemList) -> RecipientList | None:
+    """Read and check the list. Schema errors go to `problems`; bad addresses are listed in `invalid`."""
+    if not path.is_file():
+        problems.error(Location(shown), "", "recipient list not found (set newsletter.recipients in site.yaml or use --recipients)")
+        return None
+    if path.suffix.lower() == ".csv":
+        rows = _csv_rows(path, shown, problems)
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        rows = _yaml_rows(path, shown, problems)
+    else:
+        problems.error(Location(shown), "", "the recipient list must be a .csv or .yaml file")
+        return None
+    if rows is None:
+        return None
+    partners: list[Partner] = []
+    invalid: list[tuple[int, str, str]] = []
+    seen: dict[str, int] = {}
+    for source, data, loc, line in rows:
+        model, found = validate(source, Recipient, data, loc)
+        problems.extend(found)
+        if model is None:
+            continue
+        if not is_valid_address(model.email):
+            invalid.append((line, model.email, "not a valid e-mail address"))
+            continue
+        key = model.email.lower()
+        if key in seen:
+            problems.warning(Location(shown, line), "email", f"{model.email} is also on line {seen[key]}; sent once")
+            continue
+        seen[key] = line
+        partners.append(Partner(model, line))
+    return RecipientList(shown, tuple(partners), tuple(invalid))
+
+
+def _csv_rows(path: Path, shown: str, problems: ProblemList):
+    text, found = read_text(path, shown) if path.stat().st_size <= 20_000_000 else (None, [])
+    problems.extend(found)
+    if text is None:
+        return None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        problems.error(Location(shown, 1), "", "the list is empty")
+        return None
+    header = [h.strip() for h in header]
+    missing = [c for c in ("institution", "email") if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    if missing or unknown:
+        problems.error(Location(shown, 1), "", f"columns must be {', '.join(COLUMNS)}"
+                       + (f"; missing {', '.join(missing)}" if missing else "")
+                       + (f"; unknown {', '.join(unknown)}" if unknown else ""))
+        return None
+    rows = []
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        data = dict(zip(header, values))
+        if len(values) != len(header):
+            problems.error(Location(shown, line), "", f"expected {len(header)} columns, found {len(values)}")
+            continue
+        marks = {(): line, **{(k,): line for k in data}}
+        data = _from_csv(data)
+        rows.append((Source(shown, data, marks), data, (), line))
+    return rows
+
+
+def _from_csv(data: dict) -> dict:
+    out = {k: v.strip() for k, v in data.items()}
+    if "specialties" in out:
+        out["specialties"] = [s.strip() for s in re.split(r"[・;；、]", out["specialties"]) if s.strip()]
+    if "registered" in out:
+        v = out["registered"].lower()
+        out["registered"] = True if v in _TRUE else False if v in _FALSE else out["registered"]
+    for key in ("opted_in", "status", "contact", "area"):
+        if key in out and out[key] == "":
+            del out[key]
+    return out
+
+
+def _yaml_rows(path: Path, shown: str, problems: ProblemList):
+    source, found = load_yaml_file(path, shown)
+    problems.extend(found)
+    if source is None:
+        return None
+    if not isinstance(source.data, list):
+        problems.error(source.location(), "", "expected a list of partners (lines starting with '- ')")
+        return None
+    return [(source, item, (i,), source.line((i,)) or 0) for i, item in enumerate(source.data)]
+
+
+def parse_segments(specs: tuple[str, ...] | list[str]) -> dict[str, set[str]]:
+    """['area=港区', 'specialty=内科'] -> {'area': {'港区'}, 'specialty': {'内科'}}. Raises ValueError."""
+    out: dict[str, set[str]] = {}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in SEGMENT_KEYS or not value:
+            raise ValueError(f"--segment {spec!r}: expected KEY=VALUE with KEY one of {', '.join(SEGMENT_KEYS)}")
+        out.setdefault(key, set()).add(value)
+    return out
+
+
+def matches(r: Recipient, segments: dict[str, set[str]]) -> bool:
+    """Every key must match (AND); several values of one key are alternatives (OR)."""
+    for key, values in segments.items():
+        if key == "area" and r.area not in values:
+            return False
+        if key == "specialty" and not (set(r.specialties) & values):
+            return False
+        if key == "registered" and (("true" if r.registered else "false") not in {v.lower() for v in values}):
+            return False
+        if key == "status" and r.status not in values:
+            return False
+    return True

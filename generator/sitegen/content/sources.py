@@ -1,0 +1,287 @@
+"""Read YAML files and Markdown front matter, keeping line numbers.
+
+PyYAML's defaults are unkind to hospital data: `9:30` becomes 570 (YAML 1.1
+sexagesimal), `0123` becomes 83, `NO` becomes False, duplicate keys silently
+overwrite each other, aliases can explode, and deep nesting can crash the C
+loader. This module uses the pure-Python parser with a small YAML 1.2-like
+resolver (only true/false, null, plain decimal numbers are typed; everything
+else stays a string), refuses duplicate keys, anchors and aliases, and bounds
+nesting depth and file size. Each value's line is kept so that a validation
+error can point at it.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+from sitegen.errors import Location, Problem
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 40
+
+Loc = tuple  # a path into the data: ("slots", 3, "doctor")
+
+
+class _Resolver(BaseResolver):
+    """Only unambiguous scalars get a type; times, ids and yes/no stay strings."""
+
+
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:0|[1-9][0-9]*)\.[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+class _YamlProblem(Exception):
+    def __init__(self, line: int | None, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _Composer(Composer):
+    """Composer that refuses anchors/aliases and bounds nesting depth."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YamlProblem(
+                event.start_mark.line + 1,
+                f"YAML aliases ('*{event.anchor}') are not allowed; write the value out",
+            )
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise _YamlProblem(
+                event.start_mark.line + 1,
+                f"YAML anchors ('&{event.anchor}') are not allowed; write the value out",
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _YamlProblem(
+                    event.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Loader(Reader, Scanner, Parser, _Composer, _Resolver):
+    def __init__(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _Composer.__init__(self)
+        _Resolver.__init__(self)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file's data with the line of every key and list item."""
+
+    path: str
+    data: Any
+    marks: dict = field(default_factory=dict, compare=False)
+    body: str = ""
+    body_line: int = 1
+
+    def line(self, loc: Loc = ()) -> int | None:
+        """The line of `loc`, or of its nearest ancestor that has one."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.marks:
+                return self.marks[loc]
+            loc = loc[:-1]
+        return self.marks.get((), 1)
+
+    def location(self, loc: Loc = ()) -> Location:
+        return Location(self.path, self.line(loc))
+
+
+def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
+    marks.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, ScalarNode):
+        value = node.value
+        if node.tag == "tag:yaml.org,2002:bool":
+            return value.lower() == "true"
+        if node.tag == "tag:yaml.org,2002:null":
+            return None
+        if node.tag == "tag:yaml.org,2002:int":
+            return int(value)
+        if node.tag == "tag:yaml.org,2002:float":
+            return float(value)
+        if node.tag in ("tag:yaml.org,2002:str", "!"):
+            return value
+        raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
+    if isinstance(node, SequenceNode):
+        if node.tag not in ("tag:yaml.org,2002:seq",):
+            raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
+        return [_construct(item, loc + (i,), marks, problems, path) for i, item in enumerate(node.value)]
+    if isinstance(node, MappingNode):
+        if node.tag not in ("tag:yaml.org,2002:map",):
+            raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise _YamlProblem(key_node.start_mark.line + 1, "a key must be plain text")
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in result:
+                first = marks.get(loc + (key,))
+                problems.append(
+                    Problem(
+                        Location(path, line),
+                        _dotted(loc + (key,)),
+                        f"duplicate key '{key}' (first given on line {first})",
+                    )
+                )
+                continue
+            marks[loc + (key,)] = line
+            result[key] = _construct(value_node, loc + (key,), marks, problems, path)
+        return result
+    raise _YamlProblem(node.start_mark.line + 1, "unsupported YAML node")  # pragma: no cover
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+dotted = _dotted
+
+
+# Opt-in memo of parse_yaml, keyed by the text itself (so it can never be stale). `sitegen serve` sets a
+# dict here for its rebuild thread: after an edit only the changed file is parsed again.
+PARSE_CACHE: ContextVar[dict | None] = ContextVar("sitegen_parse_cache", default=None)
+
+
+def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, list[Problem]]:
+    """Parse YAML text. Returns (data, marks, problems); data is None on a fatal problem."""
+    cache = PARSE_CACHE.get()
+    if cache is None:
+        return _parse_yaml(text, path, first_line)
+    key = (text, path, first_line)
+    if key not in cache:
+        cache[key] = _parse_yaml(text, path, first_line)
+    data, marks, problems = cache[key]
+    return copy.deepcopy(data), marks, list(problems)
+
+
+def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, list[Problem]]:
+    problems: list[Problem] = []
+    offset = first_line - 1
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {(): first_line}, problems
+        marks: dict = {}
+        data = _construct(node, (), marks, problems, path)
+    except _YamlProblem as exc:
+        return None, {}, [Problem(Location(path, exc.line + offset if exc.line else None), "", exc.message)]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + offset if mark else None
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        return None, {}, [Problem(Location(path, line), "", f"YAML syntax error: {what}")]
+    except yaml.YAMLError as exc:
+        return None, {}, [Problem(Location(path, None), "", f"YAML error: {exc}")]
+    except RecursionError:
+        return None, {}, [Problem(Location(path, None), "", "the file is nested too deeply")]
+    finally:
+        loader.dispose()
+    if offset:
+        marks = {k: v + offset for k, v in marks.items()}
+        problems = [
+            Problem(Location(p.location.path, (p.location.line or 0) + offset), p.field, p.message)
+            for p in problems
+        ]
+    return data, marks, problems
+
+
+def read_text(file: Path, rel: str) -> tuple[str | None, list[Problem]]:
+    """Read a UTF-8 text file with a size bound."""
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [
+                Problem(Location(rel), "", f"file is too large ({size:,} bytes; at most {MAX_FILE_BYTES:,})")
+            ]
+        raw = file.read_bytes()
+    except OSError as exc:
+        return None, [Problem(Location(rel), "", f"cannot read the file: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(Location(rel, line), "", "the file is not UTF-8 text; save it as UTF-8")]
+    return text.replace("\r\n", "\n"), []
+
+
+def load_yaml_file(file: Path, rel: str) -> tuple[Source | None, list[Problem]]:
+    text, problems = read_text(file, rel)
+    if text is None:
+        return None, problems
+    data, marks, problems = parse_yaml(text, rel)
+    if data is None and problems:
+        return None, problems
+    return Source(rel, data if data is not None else {}, marks), problems
+
+
+_FENCE = re.compile(r"^(?:---|\.\.\.)\s*$", re.M)
+
+
+def load_markdown_file(file: Path, rel: str) -> tuple[Source | None, list[Problem]]:
+    """A Markdown file that starts with a `---` YAML front matter block."""
+    text, problems = read_text(file, rel)
+    if text is None:
+        return None, problems
+    if not text.startswith("---"):
+        return None, [
+            Problem(Location(rel, 1), "", "the file must start with a '---' line and the fields (front matter)")
+        ]
+    first_newline = text.find("\n")
+    if first_newline < 0 or text[:first_newline].strip() != "---":
+        return None, [Problem(Location(rel, 1), "", "the first line must be exactly '---'")]
+    closing = _FENCE.search(text, first_newline + 1)
+    if not closing:
+        return None, [
+            Problem(Location(rel, 1), "", "the front matter is not closed: add a line '---' after the fields")
+        ]
+    yaml_text = text[first_newline + 1 : closing.start()]
+    body_start = closing.end() + 1
+    body_line = text[:body_start].count("\n") + 1
+    data, marks, problems = parse_yaml(yaml_text, rel, first_line=2)
+    if data is None and problems:
+        return None, problems
+    body = text[body_start:] if body_start <= len(text) else ""
+    return Source(rel, data if data is not None else {}, marks, body, body_line), problems

@@ -1,0 +1,171 @@
+"""Site -> email newsletters (build/mail/<issue>/) and their web archive pages (build/site/newsletters/).
+
+Per issue, Jinja renders the theme's `mail/newsletter.mjml` and `mail/newsletter.txt`, MRML
+compiles the MJML once (mjml_compile.py), and the result is kept with two markers
+(salutation, unsubscribe link) in `template.html` / `template.txt`. `sitegen send`
+fills the markers per recipient. The files a person looks at are the same template
+filled for a generic reader:
+
+  index.html     the email as HTML            index.txt    the plain-text part
+  newsletter.mjml  the MJML that was compiled   sample.eml   a complete sample message
+  template.html, template.txt, manifest.json   what `sitegen send` reads
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from functools import partial
+
+import jinja2
+from markupsafe import Markup
+
+from sitegen import urls
+from sitegen.artifacts import Artifact, Artifacts
+from sitegen.colour import AA_TEXT, contrast
+from sitegen.content.assemble import Site
+from sitegen.content.newsletters import Issue, issues, published_issues
+from sitegen.errors import Location, Problem, SitegenError
+from sitegen.mail.message import SALUTATION, UNSUBSCRIBE, Manifest, build_message, personalise, to_bytes
+from sitegen.mail.mjml_compile import MjmlError, compile_mjml
+from sitegen.mail.plaintext import absolute_links, html_to_text
+from sitegen.project import Project
+from sitegen.templates import make_environment, theme_dirs
+
+GMAIL_CLIP_BYTES = 102 * 1024
+TEMPLATE_MJML = "newsletter.mjml"
+TEMPLATE_TEXT = "newsletter.txt"
+
+
+def environment(project: Project, site: Site) -> jinja2.Environment:
+    """The mail environment: autoescape for .mjml and .html, none for the plain text."""
+    env = make_environment(project, site.settings.theme, "mail", autoescape=lambda name: not (name or "").endswith(".txt"))
+    base = site.settings.base_url
+    env.filters["mail_html"] = lambda html: Markup(absolute_links(html, base))
+    env.filters["as_text"] = lambda html: html_to_text(html, base)
+    return env
+
+
+def render(project: Project, site: Site, options=None) -> Artifacts:
+    out = Artifacts()
+    all_issues = issues(site)
+    if not all_issues:
+        return out
+    env = environment(project, site)
+    for issue in all_issues:
+        built = render_issue(project, site, issue, env)
+        out.extend(built)
+        size = len(next(a for a in built if a.path.endswith("/index.html")).data)
+        if size > GMAIL_CLIP_BYTES:
+            out.warnings.append(Problem(Location(issue.source), "", f"the email is {size:,} bytes; Gmail clips messages over "
+                                        f"{GMAIL_CLIP_BYTES:,} bytes (~102 KB): shorten it or move sections to the website", "warning"))
+    return out
+
+
+def manifest_for(site: Site, issue: Issue) -> Manifest:
+    n = site.config.newsletter
+    assert n is not None
+    domain = n.from_address.rsplit("@", 1)[1]
+    return Manifest(
+        issue=issue.slug, series=issue.series, number=issue.number, date=issue.date.isoformat(),
+        subject=issue.subject, from_name=n.from_name, from_address=n.from_address, reply_to=n.reply_to,
+        list_id=n.list_id or f"newsletter.{domain}", unsubscribe_url=n.unsubscribe_url,
+        unsubscribe_mailto=n.unsubscribe_mailto, web_url=_abs(site, "newsletter", issue.slug),
+        build_date=site.today.isoformat(), draft=issue.draft,
+    )
+
+
+def render_issue(project: Project, site: Site, issue: Issue, env: jinja2.Environment | None = None) -> list[Artifact]:
+    """The files of one issue, in memory."""
+    env = env or environment(project, site)
+    manifest = manifest_for(site, issue)
+    ctx = _context(site, issue, manifest)
+    mjml_text = env.get_template(TEMPLATE_MJML).render(ctx)
+    try:
+        compiled = compile_mjml(mjml_text)
+    except MjmlError as exc:
+        where = f"{_template_path(project, site)} rendered for {issue.source}"
+        raise SitegenError(f"{where}: {exc}") from None
+    text = env.get_template(TEMPLATE_TEXT).render(ctx)
+    preview_html, preview_text = personalise(compiled.html, text, manifest, None)
+    sample = build_message(manifest, compiled.html, text, None, to_address=f"sample@{manifest.domain}")
+    sources = (issue.source,)
+    d = issue.slug + "/"
+    return [
+        Artifact(d + "index.html", preview_html.encode("utf-8"), sources),
+        Artifact(d + "index.txt", preview_text.encode("utf-8"), sources),
+        Artifact(d + "newsletter.mjml", mjml_text.encode("utf-8"), sources),
+        Artifact(d + "sample.eml", to_bytes(sample), sources),
+        Artifact(d + "template.html", compiled.html.encode("utf-8"), sources),
+        Artifact(d + "template.txt", text.encode("utf-8"), sources),
+        Artifact(d + "manifest.json", (json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n").encode("utf-8"), sources),
+    ]
+
+
+def _template_path(project: Project, site: Site) -> str:
+    site_dirs, packaged = theme_dirs(project, site.settings.theme)
+    for d in site_dirs + packaged:
+        if (d / "mail" / TEMPLATE_MJML).is_file():
+            return project.rel(d / "mail" / TEMPLATE_MJML)
+    return TEMPLATE_MJML
+
+
+def _abs(site: Site, kind: str, slug: str | None = None) -> str:
+    return urls.absolute(site.settings.base_url, urls.page_path(kind, slug))
+
+
+def ink(hex_colour: str, background: str = "#FFFFFF", target: float = AA_TEXT) -> str:
+    """The colour, darkened step by step until text in it (or white text on it) reaches AA contrast."""
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    for k in range(100, -1, -2):
+        shade = "#%02X%02X%02X" % (round(r * k / 100), round(g * k / 100), round(b * k / 100))
+        if contrast(shade, background) >= target + 0.3:
+            return shade
+    return "#000000"
+
+
+def _context(site: Site, issue: Issue, manifest: Manifest) -> dict:
+    base = site.settings.base_url
+    c = site.settings.colours
+    return {
+        "site": site,
+        "issue": issue,
+        "sections": issue.sections,
+        "subject": issue.subject,
+        "preheader": issue.preheader,
+        "series": issue.series,
+        "settings": site.config.newsletter,
+        "salutation": SALUTATION,
+        "unsubscribe_url": UNSUBSCRIBE,
+        "unsubscribe_mailto": manifest.unsubscribe_mailto,
+        "web_url": manifest.web_url,
+        "home_url": base,
+        "colours": {"primary": ink(c.primary), "accent": ink(c.accent), "text": ink(c.text), "tint": "#F3F6F8"},
+        "abs_url": partial(_abs, site),
+        "abs_file": lambda name: urls.absolute(base, urls.content_file_path(name)),
+        "department_names": lambda doctor: "・".join(site.department(s).name for s in doctor.departments),
+    }
+
+
+# --- the web archive (build/site/newsletters/) -------------------------------------------
+
+
+def web_archive(project: Project, site: Site, web_env: jinja2.Environment) -> list[Artifact]:
+    """Archive pages in the website's layout: called from outputs/web.py with its environment."""
+    from sitegen.web.render import Page  # imported late: web imports this module
+    from sitegen.web.render import _context as web_context
+
+    published = published_issues(site)
+    if not published and not issues(site):
+        return []
+    site_dirs, packaged = theme_dirs(project, site.settings.theme)
+    mail_dirs = [str(d / "mail") for d in site_dirs + packaged if (d / "mail").is_dir()]
+    env = web_env.overlay(loader=jinja2.ChoiceLoader([web_env.loader, jinja2.FileSystemLoader(mail_dirs)]))
+    title = f"{site.config.newsletter.series}（バックナンバー）" if site.config.newsletter else "連携だより"
+    pages = [Page("newsletters", "archive_index.html", title=title,
+                  description=f"{site.office.name}が連携医療機関の皆様にお送りしているメールマガジンのバックナンバー",
+                  context=(("issues", published),))]
+    for issue in published:
+        pages.append(Page("newsletter", "archive_issue.html", issue.slug, f"{issue.series} 第{issue.number}号 {issue.subject}",
+                          issue.preheader or issue.subject, (("issue", issue),), (issue.source,)))
+    return [Artifact(p.path, env.get_template(p.template).render(web_context(site, p)).encode("utf-8"), p.sources)
+            for p in pages]

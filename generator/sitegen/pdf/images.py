@@ -1,0 +1,74 @@
+"""Content images copied next to the print HTML, resized for print.
+
+A print needs about 350 dpi at the printed size: a doctor's photo printed 20 × 25 mm
+needs 276 × 344 pixels, not the 3000 × 4000 a camera gives (which would make every
+PDF tens of megabytes). Larger images are scaled down with Pillow; smaller ones and
+formats Pillow does not read (SVG) are copied as they are. Missing files are left
+out: the loader has reported them, and the templates show a placeholder.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sitegen.content.assemble import Site
+
+DPI = 350
+MM_PER_INCH = 25.4
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+PHOTO_MM = (20.0, 25.0)  # the doctor card photo in print.css
+
+
+def pixels(mm: float) -> int:
+    return round(mm / MM_PER_INCH * DPI)
+
+
+def prepare(content: Path, site: Site, work: Path, page_width_mm: float) -> set[str]:
+    """Copy every content image into `work`, scaled for print. Returns the names copied."""
+    photos = {d.photo.src for d in site.doctors if d.photo}
+    copied = set()
+    for name in site.assets:
+        if not name.lower().endswith(IMAGE_SUFFIXES):
+            continue
+        source = content / name
+        if not source.is_file():
+            continue
+        dest = work / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if name in photos:
+            box = (pixels(PHOTO_MM[0]), pixels(PHOTO_MM[1]))
+            cover = True  # the card crops to fill its frame: keep both sides at least the box
+        else:
+            side = pixels(page_width_mm)
+            box, cover = (side, side), False
+        _scaled_copy(source, dest, box, cover)
+        copied.add(name)
+    return copied
+
+
+def _scaled_copy(source: Path, dest: Path, box: tuple[int, int], cover: bool) -> None:
+    try:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+    except ImportError:  # pragma: no cover - Pillow is a dependency; copy as a fallback
+        shutil.copyfile(source, dest)
+        return
+    try:
+        with Image.open(source) as original:
+            img = ImageOps.exif_transpose(original)  # a phone photo stored sideways prints upright
+            img.format = original.format
+            w, h = img.size
+            ratio = max(box[0] / w, box[1] / h) if cover else min(box[0] / w, box[1] / h)
+            if ratio >= 0.9 or img.format not in ("PNG", "JPEG", "WEBP"):
+                shutil.copyfile(source, dest)  # already about the right size
+                return
+            size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
+            small = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") and img.format == "PNG" else "RGB")
+            small = small.resize(size, Image.LANCZOS)
+            if img.format == "JPEG":
+                small.save(dest, "JPEG", quality=90, optimize=True)
+            elif img.format == "WEBP":
+                small.save(dest, "WEBP", quality=90)
+            else:
+                small.save(dest, "PNG", optimize=True)
+    except (UnidentifiedImageError, OSError):
+        shutil.copyfile(source, dest)  # Chromium may still read it (SVG); otherwise the alt text shows

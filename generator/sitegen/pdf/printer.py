@@ -1,0 +1,246 @@
+"""Chromium via Playwright: HTML files on disk -> PDF bytes, and reading PDFs back.
+
+One browser per build (`Printer`), pages loaded from file:// (set_content blocks
+local fonts), fonts and images awaited, `page.pdf` with the CSS page size, tagged
+and with an outline. After printing, `finalise` makes the bytes reproducible:
+dates from the build date, /ID from the content.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import re
+import threading
+from pathlib import Path
+from typing import Callable
+
+from sitegen.chromium import LAUNCH_ARGS
+
+WAIT_JS = """async () => {
+  for (const img of document.images) { img.loading = 'eager'; }
+  await document.fonts.ready;
+  await Promise.all(Array.from(document.images).map(img => img.complete && img.naturalWidth
+    ? null : img.decode().catch(() => null)));
+  await document.fonts.ready;
+}"""
+
+
+def print_all(executable: str, jobs: list[Callable]) -> None:
+    """Run `job(printer)` for each job with one browser, in a worker thread.
+
+    The thread keeps Playwright's sync API away from any asyncio loop (or other
+    Playwright session) of the caller.
+    """
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with Printer(executable) as printer:
+                for job in jobs:
+                    job(printer)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=work, name="sitegen-pdf")
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]
+
+
+class Printer:
+    def __init__(self, executable: str):
+        self.executable = executable
+
+    def __enter__(self) -> "Printer":
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        try:
+            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=list(LAUNCH_ARGS))
+            self._page = self._browser.new_page()
+        except Exception:
+            self._pw.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._browser.close()
+        finally:
+            self._pw.stop()
+
+    def pdf(self, html_file: Path) -> bytes:
+        page = self._page
+        page.goto(html_file.resolve().as_uri(), wait_until="load")
+        page.evaluate(WAIT_JS)
+        return page.pdf(tagged=True, outline=True, prefer_css_page_size=True, print_background=True)
+
+
+# ------------------------------------------------------------- reading back --
+
+
+@contextlib.contextmanager
+def _quiet_pypdf():
+    """Silence pypdf's warning about Chromium's trailer /Size (harmless, but printed to stderr)."""
+    import logging
+
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _reader(data: bytes):
+    from pypdf import PdfReader
+
+    with _quiet_pypdf():
+        return PdfReader(io.BytesIO(data))
+
+
+def chapter_pages(data: bytes) -> list[tuple[str, int]]:
+    """(bookmark title, 1-based page) for every top-level outline entry, in document order.
+
+    Chromium nests the outline by heading level: chapters are the <h1>s at the top, the
+    headings inside them (a guide's own 「よくあるご質問」) are nested and left out, so a
+    chapter is never matched against a sub-heading with the same words.
+    """
+    reader = _reader(data)
+    return [(_norm(str(item.title)), reader.get_destination_page_number(item) + 1)
+            for item in reader.outline if not isinstance(item, list)]
+
+
+def find_pages(data: bytes, titles: list[str]) -> list[int | None]:
+    """The page of each chapter title (in document order), matched against the top-level outline."""
+    outline = chapter_pages(data)
+    found: list[int | None] = []
+    pos = 0
+    for title in titles:
+        want = _norm(title)
+        for i in range(pos, len(outline)):
+            if outline[i][0] == want:
+                found.append(outline[i][1])
+                pos = i + 1
+                break
+        else:
+            found.append(None)
+    return found
+
+
+def page_count(data: bytes) -> int:
+    return len(_reader(data).pages)
+
+
+def font_problems(data: bytes) -> list[str]:
+    """Type 3 or unembedded fonts in the PDF (see print_fonts)."""
+    from sitegen.pdf.fonts import font_problems as problems
+
+    return problems(_reader(data))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subject: str = "",
+             press: bool = False) -> bytes:
+    """Reproducible bytes: fixed dates (the build date), /ID from the content, title and author set.
+    `press`: the page was printed with a bleed; add トンボ and the trim and bleed boxes."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
+
+    reader = _reader(data)
+    with _quiet_pypdf():
+        writer = PdfWriter(clone_from=reader)
+    stamp = f"D:{date:%Y%m%d}000000Z"
+    writer.metadata = None
+    writer.add_metadata({
+        "/Title": title,
+        "/Author": author,
+        "/Subject": subject,
+        "/Creator": "sitegen",
+        "/Producer": "sitegen (Chromium, pypdf)",
+        "/CreationDate": stamp,
+        "/ModDate": stamp,
+    })
+    _renumber_node_ids(writer)
+    if press:
+        from sitegen.pdf.press import add_marks
+
+        add_marks(writer)
+    root = writer._root_object
+    if "/Lang" not in root:
+        root[NameObject("/Lang")] = TextStringObject("ja")
+    prefs = root.get("/ViewerPreferences")
+    if prefs is None:
+        from pypdf.generic import DictionaryObject
+
+        root[NameObject("/ViewerPreferences")] = prefs = DictionaryObject()
+    else:
+        prefs = prefs.get_object()
+    prefs[NameObject("/DisplayDocTitle")] = _true()
+    writer._ID = ArrayObject([ByteStringObject(b"\0" * 16), ByteStringObject(b"\0" * 16)])
+    buf = io.BytesIO()
+    writer.write(buf)
+    first = buf.getvalue()
+    digest = hashlib.md5(first).digest()  # /ID from the content (with the ID zeroed)
+    return first.replace(b"<" + b"00" * 16 + b">", b"<" + digest.hex().encode() + b">")
+
+
+NODE_ID = re.compile(r"^node(\d+)$")
+
+
+def _renumber_node_ids(writer) -> None:
+    """Chromium names destinations and structure ids after its DOM node counters
+    (`node00014057`), which depend on what the browser loaded before. Renumber them
+    by rank (keeps name trees sorted), so the same document gives the same bytes."""
+    from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, IndirectObject, TextStringObject
+
+    found: set[int] = set()
+    holders: list[tuple[object, object]] = []  # (container, key or index)
+
+    def visit(container, key, value, seen) -> None:
+        if isinstance(value, IndirectObject):
+            return
+        if isinstance(value, (TextStringObject, ByteStringObject)):
+            m = NODE_ID.match(str(value) if isinstance(value, TextStringObject) else value.decode("latin-1"))
+            if m:
+                found.add(int(m.group(1)))
+                holders.append((container, key))
+        elif isinstance(value, (DictionaryObject, ArrayObject)):
+            walk(value, seen)
+
+    def walk(obj, seen) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, DictionaryObject):
+            for k, v in list(obj.items()):
+                visit(obj, k, v, seen)
+        elif isinstance(obj, ArrayObject):
+            for i, v in enumerate(obj):
+                visit(obj, i, v, seen)
+
+    seen: set[int] = set()
+    for obj in writer._objects:
+        if obj is not None:
+            walk(obj, seen)
+    if not found:
+        return
+    width = max(8, len(str(len(found))))
+    rank = {n: i + 1 for i, n in enumerate(sorted(found))}
+    for container, key in holders:
+        old = container[key]
+        text = str(old) if isinstance(old, TextStringObject) else old.decode("latin-1")
+        container[key] = TextStringObject(f"node{rank[int(NODE_ID.match(text).group(1))]:0{width}d}")
+
+
+def _true():
+    from pypdf.generic import BooleanObject
+
+    return BooleanObject(True)

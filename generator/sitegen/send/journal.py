@@ -1,0 +1,148 @@
+"""The send journal: one durable row per (issue, recipient), in SQLite outside build/.
+
+The file is SITE/.sitegen/send/journal.sqlite (in .gitignore; keep it: it is the memory of who got which issue).
+
+States of a delivery:
+  sending    written (and committed) just before the message goes to the server
+  sent       written only after the server accepted the message (250 after the end of DATA)
+  pending    a temporary failure; tried again
+  failed     temporary failures until the attempts ran out; tried again on the next run
+  bounced    a permanent failure (5xx); never tried again (the address is skipped in later issues too)
+  ambiguous  the message may or may not have reached the server: either the next run found the row still
+             in `sending` (the process died with this message in flight), or the connection dropped after
+             the whole message was handed over. Reported by address; a person decides with
+             `sitegen send ISSUE --resolve-ambiguous sent` (it did arrive) or `... resend`.
+
+A lock file per issue (flock, released by the OS when the process dies, even by SIGKILL) refuses a second
+`sitegen send` of the same issue while one is running. `JournalView` reads without the lock (dry runs).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import sqlite3
+from pathlib import Path
+
+from sitegen.errors import SitegenError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    issue TEXT NOT NULL, address TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '', message_id TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL,
+    PRIMARY KEY (issue, address));
+CREATE TABLE IF NOT EXISTS bounces (
+    address TEXT PRIMARY KEY, issue TEXT NOT NULL, error TEXT NOT NULL, updated TEXT NOT NULL);
+"""
+STATES = ("sending", "sent", "pending", "failed", "bounced", "ambiguous")
+
+
+class SendLocked(SitegenError):
+    """Another `sitegen send` of this issue is running."""
+
+
+def journal_dir(site_root: Path) -> Path:
+    return site_root / ".sitegen" / "send"
+
+
+class JournalView:
+    """Read-only look at the journal (no lock): what a dry run needs."""
+
+    def __init__(self, folder: Path, issue: str):
+        self.issue = issue
+        path = folder / "journal.sqlite"
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) if path.is_file() else None
+
+    def states(self) -> dict[str, str]:
+        """address -> state for this issue; a row in `sending` shows as ambiguous (or in flight right now)."""
+        if self._db is None:
+            return {}
+        rows = self._db.execute("SELECT address, state FROM deliveries WHERE issue = ?", (self.issue,)).fetchall()
+        return {a: ("ambiguous" if s == "sending" else s) for a, s in rows}
+
+    def bounced(self) -> set[str]:
+        """Addresses that failed permanently in any issue."""
+        if self._db is None:
+            return set()
+        return {r[0] for r in self._db.execute("SELECT address FROM bounces")}
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+class Journal(JournalView):
+    """The journal of one issue, held exclusively for one `sitegen send` run."""
+
+    def __init__(self, folder: Path, issue: str):
+        self.folder = folder
+        self.issue = issue
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(folder / f"{issue}.lock", "a+")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.seek(0)
+            holder = self._lock_file.read().strip()
+            self._lock_file.close()
+            raise SendLocked(f"another `sitegen send {issue}` is running{f' (process {holder})' if holder else ''}; "
+                             "wait for it to finish") from None
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(str(os.getpid()))
+        self._lock_file.flush()
+        self._db = sqlite3.connect(folder / "journal.sqlite", isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a kill
+        self._db.executescript(SCHEMA)
+        # we hold the lock: a row still in `sending` means an earlier run died with that message in flight
+        self._db.execute("UPDATE deliveries SET state = 'ambiguous', updated = ?,"
+                         " error = 'the sending process stopped while this message was in flight'"
+                         " WHERE issue = ? AND state = 'sending'", (_now(), issue))
+
+    def close(self) -> None:
+        self._db.close()
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
+
+    def __enter__(self) -> "Journal":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def mark(self, address: str, state: str, *, error: str = "", message_id: str = "", attempt: bool = False) -> None:
+        """Record a state durably (each call is one committed transaction)."""
+        assert state in STATES, state
+        self._db.execute(
+            "INSERT INTO deliveries (issue, address, state, attempts, error, message_id, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (issue, address) DO UPDATE SET state = excluded.state,"
+            " attempts = attempts + ?, error = excluded.error,"
+            " message_id = CASE WHEN excluded.message_id = '' THEN message_id ELSE excluded.message_id END,"
+            " updated = excluded.updated",
+            (self.issue, address, state, int(attempt), error, message_id, _now(), int(attempt)))
+        if state == "bounced":
+            self._db.execute("INSERT OR REPLACE INTO bounces VALUES (?, ?, ?, ?)", (address, self.issue, error, _now()))
+
+    def ambiguous(self) -> list[str]:
+        rows = self._db.execute("SELECT address FROM deliveries WHERE issue = ? AND state = 'ambiguous'"
+                                " ORDER BY address", (self.issue,))
+        return [r[0] for r in rows]
+
+    def resolve_ambiguous(self, decision: str, only: set[str] | None = None) -> list[str]:
+        """A person checked: 'sent' (it arrived: never send it again) or 'resend' (send it in this run).
+
+        Returns the addresses changed. `only` limits the decision to some addresses."""
+        if decision not in ("sent", "resend"):
+            raise ValueError(decision)
+        chosen = [a for a in self.ambiguous() if only is None or a in only]
+        state = "sent" if decision == "sent" else "pending"
+        note = "marked sent by a person after a crash" if decision == "sent" else "to be sent again, decided by a person"
+        for address in chosen:
+            self.mark(address, state, error=note)
+        return chosen
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

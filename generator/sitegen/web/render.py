@@ -1,0 +1,123 @@
+"""Site -> the public liaison guidebook website, as artifacts in memory."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sitegen import urls
+from sitegen.artifacts import Artifact
+from sitegen.content.assemble import Site
+from sitegen.mail import render as mail
+from sitegen.project import Project
+from sitegen.templates import make_environment, static_dirs
+from sitegen.web import jsonld
+
+
+@dataclass(frozen=True)
+class Page:
+    kind: str
+    template: str
+    slug: str | None = None
+    title: str = ""
+    description: str = ""
+    context: tuple = ()  # extra (name, value) pairs for the template
+    sources: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return urls.page_path(self.kind, self.slug)
+
+
+def pages(site: Site) -> Iterator[Page]:
+    """Every HTML page of the site, in a fixed order."""
+    s = site.settings
+    yield Page("home", "home.html", title=s.title, description=s.description, sources=("site.yaml",))
+    yield Page("departments", "departments.html", title="診療科のご案内", description=f"{site.hospital.name}の診療科一覧")
+    for d in site.departments:
+        ctx = (("department", d), ("jsonld", jsonld.to_script(jsonld.specialty(site, d))))
+        yield Page("department", "department.html", d.slug, d.name, d.summary, ctx, (d.source,))
+    yield Page("doctors", "doctors.html", title="医師紹介", description=f"{site.hospital.name}の医師一覧")
+    yield Page("featured", "featured.html", title="注目のドクター", description="紹介元の先生方にご紹介したい医師")
+    for doc in site.doctors:
+        dept_names = "・".join(site.department(x).name for x in doc.departments)
+        ctx = (("doctor", doc), ("jsonld", jsonld.to_script(jsonld.physician(site, doc))))
+        yield Page("doctor", "doctor.html", doc.slug, f"{doc.name}（{dept_names}）",
+                   f"{dept_names} {doc.title} {doc.name}".replace("  ", " "), ctx, (doc.source,))
+    yield Page("schedule", "schedule.html", title="外来担当医表", description="診療科別の外来担当医表")
+    yield Page("guides", "guides.html", title="医療機関の皆様へ", description="患者さんのご紹介方法と連携のご案内")
+    for g in site.guides:
+        yield Page("guide", "guide.html", g.slug, g.title, g.summary or g.title, (("guide", g),), (g.source,))
+    yield Page("news", "news.html", title="お知らせ", description=f"{site.office.name}からのお知らせ")
+    for n in site.news:
+        yield Page("news_item", "news_item.html", n.slug, n.title, n.summary or n.title, (("item", n),), (n.source,))
+    yield Page("access", "access.html", title="交通アクセス・お問い合わせ", description=f"{site.hospital.name}へのアクセスと連絡先")
+    yield Page("not_found", "404.html", title="ページが見つかりません")
+
+
+def environment(project: Project, site: Site):
+    return make_environment(project, site.settings.theme, "web")
+
+
+def render_page(env, site: Site, page: Page) -> Artifact:
+    """One HTML page (`sitegen serve` renders the pages a change touches first, one by one)."""
+    html = env.get_template(page.template).render(_context(site, page))
+    return Artifact(page.path, html.encode("utf-8"), sources=page.sources)
+
+
+def render(project: Project, site: Site, options=None, env=None) -> list[Artifact]:
+    env = env or environment(project, site)
+    out: list[Artifact] = []
+    all_pages = list(pages(site))
+    for page in all_pages:
+        out.append(render_page(env, site, page))
+    out.extend(mail.web_archive(project, site, env))  # newsletter back numbers (「ブラウザで見る」)
+    published = [p for p in all_pages if p.kind != "not_found"]
+    for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
+        text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))
+        out.append(Artifact(urls.page_path(kind), text.encode("utf-8")))
+    out.extend(_static(project, site))
+    return out
+
+
+def _abs(site: Site, kind: str, slug: str | None = None) -> str:
+    return urls.absolute(site.settings.base_url, urls.page_path(kind, slug))
+
+
+def _context(site: Site, page: Page) -> dict:
+    base = site.settings.base_url
+    here = page.path
+    if page.kind == "not_found":
+        # a 404 page is served at any depth: links from the server root
+        link: Callable[[str], str] = partial(urls.root_relative, base)
+    else:
+        link = partial(urls.relative, here)
+    ctx = {
+        "site": site,
+        "page": page,
+        "title": page.title,
+        "description": page.description,
+        "canonical": urls.absolute(base, here),
+        "url": lambda kind, slug=None: link(urls.page_path(kind, slug)),
+        "asset": lambda name: link(urls.asset_path(name)),
+        "file": lambda name: link(urls.content_file_path(name)),
+        "abs_url": partial(_abs, site),
+        "abs_file": lambda name: urls.absolute(base, urls.content_file_path(name)),
+        "jsonld": jsonld.to_script(jsonld.hospital(site)) if page.kind == "home" else None,
+    }
+    ctx.update(dict(page.context))
+    return ctx
+
+
+def _static(project: Project, site: Site) -> list[Artifact]:
+    """Theme static files (site theme overrides packaged) and content images/forms."""
+    files: dict[str, Path] = {}
+    for folder in static_dirs(project, site.settings.theme):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                files[urls.asset_path(path.relative_to(folder).as_posix())] = path
+    out = [Artifact(name, copy_from=path) for name, path in sorted(files.items())]
+    for name in site.assets:
+        out.append(Artifact(urls.content_file_path(name), copy_from=project.content / name, sources=("content/" + name,)))
+    return out
