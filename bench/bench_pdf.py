@@ -36,7 +36,8 @@ def measure(case: str, tmp: Path) -> dict:
 
     from pypdf import PdfReader
 
-    from sitegen.build import BuildOptions, load_site
+    from sitegen.artifacts import RenderOptions
+    from sitegen.build import load_site
     from sitegen.pdf import render as pdf
     from sitegen.project import Project
 
@@ -52,7 +53,7 @@ def measure(case: str, tmp: Path) -> dict:
     project = Project.at(root, tmp / "build")
     site, _ = load_site(project, today)
     t0 = time.perf_counter()
-    artifacts = pdf.render(project, site, BuildOptions(today=today, outputs=("pdf",), press=case == "press"), parts=parts)
+    artifacts = pdf.render(project, site, RenderOptions(today=today, press=case == "press"), parts=parts).artifacts
     seconds = time.perf_counter() - t0
     import io
 

@@ -211,7 +211,7 @@ def test_a_mistake_in_a_print_template_is_reported_as_one(tmp_path, chromium_pat
 
 
 def test_greeting_paragraphs_join_japanese_lines_and_keep_real_spaces():
-    from sitegen.pdf.render import paragraphs
+    from sitegen.pdf.markup import paragraphs
 
     text = "平素より\n格別のご高配を賜り\nありがとうございます。\n\n院長 田中 一郎が\nご案内します。 Web予約\nもご利用ください。\n"
     assert paragraphs(text) == ["平素より格別のご高配を賜りありがとうございます。",

@@ -9,7 +9,6 @@ import yaml
 
 from mail_fixtures import REPO, make_mail_site
 from sitegen.build import BuildOptions, load_site, run
-from sitegen.content.newsletters import issues
 from sitegen.errors import SitegenError
 from sitegen.mail.draft import draft_next_issue
 from sitegen.project import Project
@@ -49,7 +48,7 @@ def test_draft_fills_what_changed_since_the_previous_issue(site):
     # written into content/, it loads, resolves and builds (as a draft)
     (site / "content/newsletters" / name).write_text(text, encoding="utf-8")
     again, warnings = load_site(project, DAY)
-    issue = next(i for i in issues(again) if i.slug == name[:-3])
+    issue = next(i for i in again.newsletters if i.slug == name[:-3])
     assert issue.draft and issue.previous == "2026-11-no2"
     new = next(s for s in issue.sections if s.type == "new_doctors")
     assert [d.slug for d in new.doctors] == ["kimura-aoi"]
@@ -88,4 +87,4 @@ def test_example_site_draft_loads(tmp_path):
     name, text = draft_next_issue(project, loaded, day)
     (site / "content/newsletters" / name).write_text(text, encoding="utf-8")
     again, _ = load_site(project, day)
-    assert any(i.slug == name[:-3] and i.draft for i in issues(again))
+    assert any(i.slug == name[:-3] and i.draft for i in again.newsletters)

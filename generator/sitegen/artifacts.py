@@ -1,10 +1,21 @@
-"""What an output produces: files in memory, written by `write.py`."""
+"""The contract between the build and every output.
+
+    render(project, site, options: RenderOptions) -> Rendered(artifacts, warnings, counts)
+
+An output renders files in memory (`Artifact`); `write.py` is the one sink that puts
+them on disk. An output that cannot run on this machine raises `OutputSkipped`.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from sitegen.errors import Problem
+
+# progress(output, done, total, item) after each slow step (each printed PDF); the CLI draws a bar
+Progress = Callable[[str, int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -21,11 +32,20 @@ class Artifact:
         return self.copy_from.read_bytes()
 
 
-class Artifacts(list):
-    """A list of artifacts that also carries warnings for the build report (build.run adds them)."""
+@dataclass(frozen=True)
+class RenderOptions:
+    """What an output may be told besides the site: the build date and machine settings."""
 
-    warnings: list[Problem]
+    today: dt.date
+    browser: str | None = None  # explicit Chromium path (else found by sitegen.chromium)
+    press: bool = False  # print-shop edition of the brochures (bleed and crop marks)
+    progress: Progress | None = field(default=None, compare=False)
 
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.warnings = []
+
+@dataclass
+class Rendered:
+    """What an output made: its files, warnings for the build report, and counts the CLI prints."""
+
+    artifacts: list[Artifact] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # e.g. {"pages": 77}

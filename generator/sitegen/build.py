@@ -8,11 +8,11 @@ from typing import Callable
 
 import jinja2
 
-from sitegen.artifacts import Artifact
-from sitegen.content import newsletters
-from sitegen.content.assemble import Site, assemble
+from sitegen.artifacts import Artifact, Progress, Rendered, RenderOptions
+from sitegen.content.assemble import assemble
 from sitegen.content.load import load_content
-from sitegen.errors import Problem, ProblemList, SitegenError
+from sitegen.content.site import Site
+from sitegen.errors import OutputSkipped, Problem, ProblemList, SitegenError
 from sitegen.mail import render as mail
 from sitegen.pdf import render as pdf
 from sitegen.project import Project
@@ -20,8 +20,8 @@ from sitegen.templates import template_error
 from sitegen.web import render as web
 from sitegen.write import write_outputs
 
-# output name -> render(project, site, options) -> artifacts. Each is written to build/<name>/.
-Renderer = Callable[[Project, Site, "BuildOptions"], list[Artifact]]
+Renderer = Callable[[Project, Site, RenderOptions], Rendered]
+# output name -> its renderer. Each is written to build/<name>/.
 OUTPUTS: dict[str, Renderer] = {
     "site": web.render,
     "mail": mail.render,
@@ -29,19 +29,18 @@ OUTPUTS: dict[str, Renderer] = {
 }
 
 
-class OutputSkipped(SitegenError):
-    """An output cannot be made on this machine (e.g. no browser); the others still build."""
-
-
 @dataclass(frozen=True)
 class BuildOptions:
     today: dt.date
     outputs: tuple[str, ...] = tuple(OUTPUTS)
     dry_run: bool = False
-    browser: str | None = None  # explicit Chromium path (else found by sitegen.browser)
+    browser: str | None = None  # explicit Chromium path (else found by sitegen.chromium)
     press: bool = False  # print-shop edition of the brochures (bleed and crop marks)
-    # progress(output, done, total, item) after each slow step (each printed PDF); the CLI draws a bar
-    progress: Callable[[str, int, int, str], None] | None = field(default=None, compare=False)
+    progress: Progress | None = field(default=None, compare=False)
+
+    @property
+    def render(self) -> RenderOptions:
+        return RenderOptions(today=self.today, browser=self.browser, press=self.press, progress=self.progress)
 
 
 @dataclass
@@ -51,6 +50,7 @@ class OutputReport:
     bytes: int = 0
     seconds: float = 0.0
     skipped: str = ""  # why it was not built
+    counts: dict[str, int] = field(default_factory=dict)  # what the output says it made ({"pages": 77})
 
 
 @dataclass
@@ -64,6 +64,15 @@ class BuildReport:
     def skipped(self) -> list[OutputReport]:
         return [r for r in self.outputs.values() if r.skipped]
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """Everything the outputs made, by what it is (pages, PDFs, newsletters)."""
+        total: dict[str, int] = {}
+        for entry in self.outputs.values():
+            for what, n in entry.counts.items():
+                total[what] = total.get(what, 0) + n
+        return total
+
 
 def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
     """Read and check everything. Raises ContentError listing every problem."""
@@ -72,9 +81,16 @@ def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
     if content is None:
         problems.raise_if_errors()
     site = assemble(project, content, today, problems)
-    site = newsletters.attach(content, site, problems)
     problems.raise_if_errors()
     return site, problems.warnings
+
+
+def render_output(name: str, project: Project, site: Site, options: RenderOptions) -> Rendered:
+    """One output in memory; a theme mistake becomes a `template:line: message` error."""
+    try:
+        return OUTPUTS[name](project, site, options)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc) from exc
 
 
 def run(project: Project, options: BuildOptions) -> BuildReport:
@@ -90,16 +106,15 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         t0 = time.perf_counter()
         entry = report.outputs[name] = OutputReport(name)
         try:
-            artifacts = OUTPUTS[name](project, site, options)
+            rendered = render_output(name, project, site, options.render)
         except OutputSkipped as exc:
             entry.skipped = str(exc)
             continue
-        except jinja2.TemplateError as exc:
-            raise template_error(exc) from exc
         entry.seconds = time.perf_counter() - t0
-        entry.files = len(artifacts)
-        report.warnings.extend(getattr(artifacts, "warnings", ()))  # e.g. a newsletter over Gmail's size limit
-        report.artifacts[name] = artifacts
+        entry.files = len(rendered.artifacts)
+        entry.counts = dict(rendered.counts)
+        report.warnings.extend(rendered.warnings)  # e.g. a newsletter over Gmail's size limit
+        report.artifacts[name] = rendered.artifacts
 
     if not options.dry_run and report.artifacts:
         sizes = write_outputs(project.out, project.root, report.artifacts)

@@ -257,14 +257,7 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
 
 def _build_summary(report) -> str:
     """One line: what was made, warnings, and the time each step took."""
-    made = report.artifacts
-    counts = []
-    if "site" in made:
-        counts.append(f"{sum(a.path.endswith('.html') for a in made['site'])} pages")
-    if "pdf" in made:
-        counts.append(f"{sum(a.path.endswith('.pdf') for a in made['pdf'])} PDFs")
-    if "mail" in made:
-        counts.append(f"{len({a.path.split('/')[0] for a in made['mail'] if a.path.endswith('/index.html')})} newsletters")
+    counts = [f"{n} {what}" for what, n in report.counts.items()]
     times = [f"load {report.load_seconds:.2f}s"] + [f"{e.name} {e.seconds:.2f}s" for e in report.outputs.values() if not e.skipped]
     return f"built {', '.join(counts) or 'nothing'}; {len(report.warnings)} warning(s); {', '.join(times)}"
 

@@ -90,3 +90,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint like " (did you mean 'cardiology'?)", or "" when nothing is close."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class OutputSkipped(SitegenError):
+    """An output cannot be made on this machine (e.g. no browser); the others still build."""

@@ -8,6 +8,8 @@ codes, emails) are the base URL plus the same path.
 from __future__ import annotations
 
 import posixpath
+import re
+from urllib.parse import urljoin
 
 PATTERNS = {
     "home": "index.html",
@@ -68,3 +70,30 @@ def root_relative(base_url: str, path: str) -> str:
     after_host = base_url.split("://", 1)[-1]
     prefix = "/" + after_host.split("/", 1)[1] if "/" in after_host else "/"
     return prefix + path
+
+
+SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+_HREF_ATTR = re.compile(r'(<a\b[^>]*?\shref=")([^"]*)(")')
+
+
+def has_scheme(url: str) -> bool:
+    """True for `https:`, `mailto:`, `tel:` and any other scheme; False for relative paths and `#anchors`."""
+    return bool(SCHEME.match(url))
+
+
+def make_absolute(url: str, base_url: str, keep_fragments: bool = False) -> str:
+    """A link relative to `base_url` made absolute; links with a scheme stay as they are."""
+    if not url or has_scheme(url) or (keep_fragments and url.startswith("#")):
+        return url
+    return urljoin(base_url, url)
+
+
+def absolute_links(html: str, base_url: str, *, images: bool = True, keep_fragments: bool = False) -> str:
+    """HTML (attribute values escaped) with every relative href (and src, with `images`) made absolute:
+    a link in an email or on paper must lead to the website."""
+    def fix(m: re.Match) -> str:
+        url = m.group(2).replace("&amp;", "&")
+        return m.group(1) + make_absolute(url, base_url, keep_fragments).replace("&", "&amp;") + m.group(3)
+
+    return (_LINK_ATTR if images else _HREF_ATTR).sub(fix, str(html))

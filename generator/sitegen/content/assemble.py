@@ -1,4 +1,4 @@
-"""Validated files -> one frozen Site: cross-references checked, derived data computed.
+"""Validated files -> one frozen Site (content/site.py): cross-references checked, derived data computed.
 
 Checks here need more than one file: a doctor's department exists, a schedule's
 doctor exists, nobody is in two places at once, referenced images and forms are
@@ -9,122 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
-
-from markupsafe import Markup
 
 from sitegen.colour import AA_TEXT, contrast
-from sitegen.content.config import SiteFile
+from sitegen.content import newsletters
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
-from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, NewsItem, Qualification, Schedule, Slot
+from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule
+from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, OutpatientSlot, ScheduleTable, Site, is_published
 from sitegen.content.sources import Source, dotted
 from sitegen.errors import ProblemList, did_you_mean
 from sitegen.project import Project
-
-
-@dataclass(frozen=True, eq=False)
-class Entry:
-    """A content item: its slug, validated fields (`data`), source file and body HTML.
-
-    Attribute access falls through to `data`, so templates write `doctor.name`.
-    """
-
-    slug: str
-    data: Any
-    source: str
-    html: Markup
-
-    def __getattr__(self, name: str) -> Any:
-        data = self.__dict__.get("data")
-        if name.startswith("__") or data is None:
-            raise AttributeError(name)
-        return getattr(data, name)
-
-
-@dataclass(frozen=True)
-class OutpatientSlot:
-    """One slot of the schedule, resolved: used for tables and for doctors' outpatient days."""
-
-    department: str
-    day: str
-    time: str
-    slot: Slot
-
-    @property
-    def weeks_label(self) -> str:
-        return weeks_label(self.slot.weeks)
-
-
-@dataclass(frozen=True)
-class ScheduleTable:
-    department: str
-    period: Any
-    notes: tuple[str, ...]
-    days: tuple[str, ...]  # columns, 月〜土 (日 only when used)
-    rows: tuple[tuple[str, tuple[tuple[OutpatientSlot, ...], ...]], ...]  # (午前, cells per day)
-    source: str
-
-
-@dataclass(frozen=True, eq=False)
-class DepartmentEntry(Entry):
-    doctors: tuple[str, ...] = ()
-    schedule: ScheduleTable | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class DoctorEntry(Entry):
-    qualifications: tuple[Qualification, ...] = ()
-    outpatient: tuple[OutpatientSlot, ...] = ()
-
-
-@dataclass(frozen=True)
-class Site:
-    config: SiteFile
-    today: dt.date
-    departments: tuple[DepartmentEntry, ...]
-    doctors: tuple[DoctorEntry, ...]
-    guides: tuple[Entry, ...]
-    news: tuple[Entry, ...]  # published only, newest first
-    assets: tuple[str, ...]
-    extra: dict = field(default_factory=dict, compare=False)  # other outputs' collections (newsletters …)
-    _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def settings(self):
-        return self.config.site
-
-    @property
-    def hospital(self):
-        return self.config.hospital
-
-    @property
-    def office(self):
-        return self.config.office
-
-    def department(self, slug: str) -> DepartmentEntry:
-        return self._by_slug["department", slug]
-
-    def doctor(self, slug: str) -> DoctorEntry:
-        return self._by_slug["doctor", slug]
-
-    def contact(self, contact_id: str):
-        return self._by_slug["contact", contact_id]
-
-    @property
-    def featured(self) -> tuple[DoctorEntry, ...]:
-        return tuple(d for d in self.doctors if d.featured)
-
-    @property
-    def groups(self) -> tuple[tuple[str, tuple[DepartmentEntry, ...]], ...]:
-        return tuple(
-            (g, tuple(d for d in self.departments if d.group == g)) for g in self.settings.department_groups
-        )
-
-
-def weeks_label(weeks) -> str:
-    return "第" + "・".join(str(w) for w in sorted(weeks)) + "週" if weeks else ""
 
 
 def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList) -> Site:
@@ -190,12 +84,9 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
     by_slug: dict = {("department", e.slug): e for e in departments}
     by_slug.update({("doctor", e.slug): e for e in doctors})
     by_slug.update({("contact", k): v for k, v in contacts.items()})
-    return Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
+    site = Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
                 content.assets, _by_slug=by_slug)
-
-
-def is_published(item: NewsItem, today: dt.date) -> bool:
-    return not item.draft and item.date <= today and (item.expires is None or item.expires >= today)
+    return newsletters.resolve(content, site, problems)
 
 
 def _check_contacts(content: Content, problems: ProblemList) -> dict:

@@ -1,4 +1,4 @@
-"""Newsletter issues -> resolved issues on the Site: sections checked and filled from the content.
+"""Newsletter issues -> `Site.newsletters`: sections checked and filled from the content.
 
 A section that pulls from the rest of the content (a doctor, a department, new
 doctors, schedule changes, news) is resolved here once, against the same
@@ -11,62 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
-from markupsafe import Markup
-
-from sitegen.content.assemble import DepartmentEntry, DoctorEntry, Entry, Site, is_published
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.newsletter_models import SECTION_MODELS, Newsletter
+from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, Issue, ResolvedSection, Site, is_published
 from sitegen.content.sources import dotted
 from sitegen.content.validate import validate
 from sitegen.errors import ProblemList, did_you_mean
 
 FIRST_ISSUE_WINDOW = dt.timedelta(days=92)
-EXTRA_KEY = "newsletters"
 
 
-@dataclass(frozen=True)
-class ResolvedSection:
-    type: str
-    title: str
-    data: Any  # the section's model
-    html: Markup = Markup("")  # Markdown body (text, event)
-    doctors: tuple[DoctorEntry, ...] = ()
-    departments: tuple[DepartmentEntry, ...] = ()  # department spotlight, or departments with a new schedule
-    news: tuple[Entry, ...] = ()
-    published: frozenset = frozenset()  # news slugs that have a page on the website
-
-    def __getattr__(self, name: str) -> Any:
-        data = self.__dict__.get("data")
-        if name.startswith("__") or data is None:
-            raise AttributeError(name)
-        return getattr(data, name)
-
-
-@dataclass(frozen=True, eq=False)
-class Issue(Entry):
-    series: str = ""
-    sections: tuple[ResolvedSection, ...] = ()
-    since: dt.date | None = None  # "since the previous issue": after this date
-    previous: str | None = None  # slug of the previous issue
-
-
-def issues(site: Site) -> tuple[Issue, ...]:
-    """Every issue, oldest first (drafts included)."""
-    return site.extra.get(EXTRA_KEY, ())
-
-
-def published_issues(site: Site) -> tuple[Issue, ...]:
-    """Issues for the web archive: not drafts and not dated after the build date, newest first."""
-    return tuple(sorted((i for i in issues(site) if not i.draft and i.date <= site.today),
-                        key=lambda i: (i.date, i.slug), reverse=True))
-
-
-def attach(content: Content, site: Site, problems: ProblemList) -> Site:
-    """Resolve content/newsletters/ and return the Site with the issues in `site.extra`."""
+def resolve(content: Content, site: Site, problems: ProblemList) -> Site:
+    """Resolve content/newsletters/ and return the Site with its `newsletters`."""
     loaded: list[Loaded[Newsletter]] = sorted(content.collections.get("newsletters", ()),
                                               key=lambda i: (i.model.date, i.model.number, i.slug))
     if not loaded:
@@ -94,7 +52,7 @@ def attach(content: Content, site: Site, problems: ProblemList) -> Site:
                                      for i, raw in enumerate(n.sections)) if s is not None)
         result.append(Issue(item.slug, n, item.source.path, render(item.source.body), series=series,
                             sections=sections, since=since, previous=previous.slug if previous else None))
-    return dataclasses.replace(site, extra={**site.extra, EXTRA_KEY: tuple(result)})
+    return dataclasses.replace(site, newsletters=tuple(result))
 
 
 def _section(content, site, item, index, raw, since, render, problems) -> ResolvedSection | None:

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from sitegen.content.assemble import Site
-from sitegen.content.newsletters import FIRST_ISSUE_WINDOW, issues
+from sitegen.content.newsletters import FIRST_ISSUE_WINDOW
+from sitegen.content.site import Site
 from sitegen.errors import SitegenError
 from sitegen.project import Project
 
@@ -46,7 +46,7 @@ def draft_next_issue(project: Project, site: Site, today: dt.date) -> tuple[str,
     if settings is None:
         raise SitegenError("site.yaml has no newsletter: section; add series, from_name, from_address, "
                            "unsubscribe_url and unsubscribe_mailto first")
-    series = [i for i in issues(site) if i.series == settings.series]
+    series = [i for i in site.newsletters if i.series == settings.series]
     published = [i for i in series if not i.draft]
     latest = published[-1] if published else None
     if latest is not None and today <= latest.date:

@@ -1,4 +1,4 @@
-"""Rendered Markdown (sanitised HTML, see render_markdown.py) -> readable plain text for the text/plain part.
+"""Rendered Markdown (sanitised HTML, see content/markdown_html.py) -> readable plain text for the text/plain part.
 
 Not "HTML with the tags stripped": headings get a mark, list items a bullet,
 links keep their URL after the text (made absolute), table rows become lines
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from urllib.parse import urljoin
 
-_CJK = r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]"
-CJK_BREAK = re.compile(rf"({_CJK})[ \t]*\n\s*({_CJK})")
+from sitegen.content.japanese import join_cjk_lines
+from sitegen.urls import make_absolute
+
 _BLOCKS = {"p", "div", "blockquote", "pre", "table", "ul", "ol", "dl", "figure", "hr", "h2", "h3", "h4", "h5", "h6"}
 
 
@@ -79,7 +79,7 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "a" and self.href is not None:
             text = "".join(self.link_text).strip()
-            url = _absolute(self.href, self.base)
+            url = make_absolute(self.href, self.base)
             self.href = None
             if url and url not in (text, "mailto:" + text, "tel:" + text):
                 self._write(f"{text}（{url}）" if text else url)
@@ -102,15 +102,9 @@ class _Text(HTMLParser):
 
     def handle_data(self, data):
         if not self.pre:
-            data = CJK_BREAK.sub(r"\1\2", data)  # a line break inside Japanese text is not a space
+            data = join_cjk_lines(data)  # a line break inside Japanese text is not a space
             data = re.sub(r"\s+", " ", data)
         self._write(data)
-
-
-def _absolute(href: str, base: str) -> str:
-    if href.startswith(("mailto:", "tel:", "http://", "https://")):
-        return href
-    return urljoin(base, href)
 
 
 def html_to_text(html: str, base_url: str) -> str:
@@ -122,10 +116,3 @@ def html_to_text(html: str, base_url: str) -> str:
     text = "\n".join(line if line.strip() else "" for line in lines)
     text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
     return "\n".join(line.lstrip(" ") if not line.startswith("  ") else line for line in text.split("\n"))
-
-
-def absolute_links(html: str, base_url: str) -> str:
-    """Make every href/src of rendered Markdown absolute (mail has no page to be relative to)."""
-    def fix(m: re.Match) -> str:
-        return f'{m.group(1)}="{_absolute(m.group(2), base_url)}"'
-    return re.sub(r'\b(href|src)="([^"]*)"', fix, str(html))

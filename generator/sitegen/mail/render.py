@@ -1,4 +1,4 @@
-"""Site -> email newsletters (build/mail/<issue>/) and their web archive pages (build/site/newsletters/).
+"""Site -> email newsletters (build/mail/<issue>/). Their web archive pages are web pages (web/render.py).
 
 Per issue, Jinja renders the theme's `mail/newsletter.mjml` and `mail/newsletter.txt`, MRML
 compiles the MJML once (mjml_compile.py), and the result is kept with two markers
@@ -20,14 +20,13 @@ import jinja2
 from markupsafe import Markup
 
 from sitegen import urls
-from sitegen.artifacts import Artifact, Artifacts
+from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.colour import AA_TEXT, contrast
-from sitegen.content.assemble import Site
-from sitegen.content.newsletters import Issue, issues, published_issues
+from sitegen.content.site import Issue, Site
 from sitegen.errors import Location, Problem, SitegenError
 from sitegen.mail.message import SALUTATION, UNSUBSCRIBE, Manifest, build_message, personalise, to_bytes
 from sitegen.mail.mjml_compile import MjmlError, compile_mjml
-from sitegen.mail.plaintext import absolute_links, html_to_text
+from sitegen.mail.plaintext import html_to_text
 from sitegen.project import Project
 from sitegen.templates import make_environment, theme_dirs
 
@@ -40,24 +39,24 @@ def environment(project: Project, site: Site) -> jinja2.Environment:
     """The mail environment: autoescape for .mjml and .html, none for the plain text."""
     env = make_environment(project, site.settings.theme, "mail", autoescape=lambda name: not (name or "").endswith(".txt"))
     base = site.settings.base_url
-    env.filters["mail_html"] = lambda html: Markup(absolute_links(html, base))
+    env.filters["mail_html"] = lambda html: Markup(urls.absolute_links(html, base))
     env.filters["as_text"] = lambda html: html_to_text(html, base)
     return env
 
 
-def render(project: Project, site: Site, options=None) -> Artifacts:
-    out = Artifacts()
-    all_issues = issues(site)
-    if not all_issues:
+def render(project: Project, site: Site, options: RenderOptions | None = None) -> Rendered:
+    out = Rendered()
+    if not site.newsletters:
         return out
     env = environment(project, site)
-    for issue in all_issues:
+    for issue in site.newsletters:
         built = render_issue(project, site, issue, env)
-        out.extend(built)
-        size = len(next(a for a in built if a.path.endswith("/index.html")).data)
+        out.artifacts.extend(built)
+        size = len(next(a.read() for a in built if a.path.endswith("/index.html")))
         if size > GMAIL_CLIP_BYTES:
             out.warnings.append(Problem(Location(issue.source), "", f"the email is {size:,} bytes; Gmail clips messages over "
                                         f"{GMAIL_CLIP_BYTES:,} bytes (~102 KB): shorten it or move sections to the website", "warning"))
+    out.counts["newsletters"] = len(site.newsletters)
     return out
 
 
@@ -144,28 +143,3 @@ def _context(site: Site, issue: Issue, manifest: Manifest) -> dict:
         "abs_file": lambda name: urls.absolute(base, urls.content_file_path(name)),
         "department_names": lambda doctor: "・".join(site.department(s).name for s in doctor.departments),
     }
-
-
-# --- the web archive (build/site/newsletters/) -------------------------------------------
-
-
-def web_archive(project: Project, site: Site, web_env: jinja2.Environment) -> list[Artifact]:
-    """Archive pages in the website's layout: called from outputs/web.py with its environment."""
-    from sitegen.web.render import Page  # imported late: web imports this module
-    from sitegen.web.render import _context as web_context
-
-    published = published_issues(site)
-    if not published and not issues(site):
-        return []
-    site_dirs, packaged = theme_dirs(project, site.settings.theme)
-    mail_dirs = [str(d / "mail") for d in site_dirs + packaged if (d / "mail").is_dir()]
-    env = web_env.overlay(loader=jinja2.ChoiceLoader([web_env.loader, jinja2.FileSystemLoader(mail_dirs)]))
-    title = f"{site.config.newsletter.series}（バックナンバー）" if site.config.newsletter else "連携だより"
-    pages = [Page("newsletters", "archive_index.html", title=title,
-                  description=f"{site.office.name}が連携医療機関の皆様にお送りしているメールマガジンのバックナンバー",
-                  context=(("issues", published),))]
-    for issue in published:
-        pages.append(Page("newsletter", "archive_issue.html", issue.slug, f"{issue.series} 第{issue.number}号 {issue.subject}",
-                          issue.preheader or issue.subject, (("issue", issue),), (issue.source,)))
-    return [Artifact(p.path, env.get_template(p.template).render(web_context(site, p)).encode("utf-8"), p.sources)
-            for p in pages]

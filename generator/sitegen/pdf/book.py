@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sitegen.content.assemble import Site
+from sitegen.content.site import Site
 
 SECTION_TITLES = {
     "greeting": "ごあいさつ",

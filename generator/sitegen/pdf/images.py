@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sitegen.content.assemble import Site
+from sitegen.content.site import Site
 
 DPI = 350
 MM_PER_INCH = 25.4

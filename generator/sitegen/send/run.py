@@ -96,10 +96,9 @@ def load_current(project: Project, manifest: Manifest):
 
 def check_fresh(project: Project, site, manifest: Manifest) -> None:
     """Render the issue again from the current content (as of the build's date) and compare byte for byte."""
-    from sitegen.content.newsletters import issues
     from sitegen.mail.render import render_issue
 
-    issue = next((i for i in issues(site) if i.slug == manifest.issue), None)
+    issue = next((i for i in site.newsletters if i.slug == manifest.issue), None)
     if issue is None:
         raise StaleBuild(f"issue {manifest.issue} is no longer in content/newsletters/; run `sitegen build`")
     folder = project.out / "mail" / manifest.issue

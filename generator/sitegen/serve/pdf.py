@@ -16,9 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from sitegen.artifacts import Artifact
-from sitegen.build import OUTPUTS, BuildOptions, OutputSkipped
-from sitegen.errors import SitegenError
+from sitegen.artifacts import Artifact, RenderOptions
+from sitegen.build import render_output
+from sitegen.errors import OutputSkipped, SitegenError
 from sitegen.serve.preview import Preview
 
 PDF_KEY = "pdf:"
@@ -28,10 +28,9 @@ class PdfPreview:
     def __init__(self, preview: Preview, log=lambda _: None):
         self.preview = preview
         self.log = log
-        self.render = OUTPUTS.get("pdf")
         self.files: dict[str, Artifact] = {}
-        self.state = "waiting" if self.render else "unavailable"  # waiting, building, ready, failed, unavailable
-        self.message = "" if self.render else "this sitegen has no PDF output"
+        self.state = "waiting"  # waiting, building, ready, failed, unavailable
+        self.message = ""
         self.seconds = 0.0
         self._site = None
         self._stale = False
@@ -55,7 +54,7 @@ class PdfPreview:
     def request(self) -> None:
         """Rebuild now if stale (in the background); called when the preview page is opened."""
         with self._lock:
-            if self._running or not self._stale or self._site is None or self.render is None:
+            if self._running or not self._stale or self._site is None:
                 return
             self._running = True
             self.state = "building"  # the page being served now already says so
@@ -69,7 +68,7 @@ class PdfPreview:
             self.preview.bump([PDF_KEY])
             started = time.perf_counter()
             try:
-                files = self.render(self.preview.project, site, BuildOptions(today=self.preview.today))
+                files = render_output("pdf", self.preview.project, site, RenderOptions(today=self.preview.today)).artifacts
                 self._digests = {a.path: hashlib.sha256(a.read()).hexdigest()[:16] for a in files}
                 self.files = {a.path: a for a in files}
                 self.state, self.message = "ready", ""

@@ -25,8 +25,8 @@ from typing import Callable
 
 import jinja2
 
-from sitegen.artifacts import Artifact
-from sitegen.build import BuildOptions, load_site
+from sitegen.artifacts import Artifact, RenderOptions
+from sitegen.build import load_site
 from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import ContentError, SitegenError
 from sitegen.mail import render as mail
@@ -188,7 +188,7 @@ class Preview:
             self._let_tabs_reload([p for p in published if p in open_now], self.version, tabs)
 
         # 2. the whole website; only the pages whose bytes changed are published as changed
-        artifacts = web.render(self.project, site, BuildOptions(today=self.today), env=env)
+        artifacts = web.render(self.project, site, RenderOptions(today=self.today), env=env).artifacts
         report.changed += self._publish("site", artifacts, remove_missing=True, clear_errors=True)
         if not report.first_seconds:
             report.first_seconds = time.perf_counter() - started
@@ -197,7 +197,7 @@ class Preview:
             callback(site)
 
         # 3. the newsletters
-        issues = mail.render(self.project, site, BuildOptions(today=self.today))
+        issues = mail.render(self.project, site, RenderOptions(today=self.today)).artifacts
         self._publish("mail", issues, remove_missing=True, clear_errors=False)
 
     def _publish(self, files: str, artifacts: list[Artifact], *, remove_missing: bool, clear_errors: bool) -> list[str]:

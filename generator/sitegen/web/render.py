@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from sitegen import urls
-from sitegen.artifacts import Artifact
-from sitegen.content.assemble import Site
-from sitegen.mail import render as mail
+from sitegen.artifacts import Artifact, Rendered, RenderOptions
+from sitegen.content.site import Site
 from sitegen.project import Project
 from sitegen.templates import make_environment, static_dirs
 from sitegen.web import jsonld
@@ -52,8 +51,23 @@ def pages(site: Site) -> Iterator[Page]:
     yield Page("news", "news.html", title="お知らせ", description=f"{site.office.name}からのお知らせ")
     for n in site.news:
         yield Page("news_item", "news_item.html", n.slug, n.title, n.summary or n.title, (("item", n),), (n.source,))
+    yield from newsletter_pages(site)
     yield Page("access", "access.html", title="交通アクセス・お問い合わせ", description=f"{site.hospital.name}へのアクセスと連絡先")
     yield Page("not_found", "404.html", title="ページが見つかりません")
+
+
+def newsletter_pages(site: Site) -> Iterator[Page]:
+    """The newsletter back numbers (the mail's 「ブラウザで見る」 link): an index and one page per published issue."""
+    if not site.newsletters:
+        return
+    published = site.published_newsletters
+    title = f"{site.config.newsletter.series}（バックナンバー）" if site.config.newsletter else "連携だより"
+    yield Page("newsletters", "newsletters.html", title=title,
+               description=f"{site.office.name}が連携医療機関の皆様にお送りしているメールマガジンのバックナンバー",
+               context=(("issues", published),))
+    for issue in published:
+        yield Page("newsletter", "newsletter.html", issue.slug, f"{issue.series} 第{issue.number}号 {issue.subject}",
+                   issue.preheader or issue.subject, (("issue", issue),), (issue.source,))
 
 
 def environment(project: Project, site: Site):
@@ -66,19 +80,18 @@ def render_page(env, site: Site, page: Page) -> Artifact:
     return Artifact(page.path, html.encode("utf-8"), sources=page.sources)
 
 
-def render(project: Project, site: Site, options=None, env=None) -> list[Artifact]:
+def render(project: Project, site: Site, options: RenderOptions | None = None, env=None) -> Rendered:
     env = env or environment(project, site)
     out: list[Artifact] = []
     all_pages = list(pages(site))
     for page in all_pages:
         out.append(render_page(env, site, page))
-    out.extend(mail.web_archive(project, site, env))  # newsletter back numbers (「ブラウザで見る」)
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
         text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))
         out.append(Artifact(urls.page_path(kind), text.encode("utf-8")))
     out.extend(_static(project, site))
-    return out
+    return Rendered(out, counts={"pages": len(all_pages)})
 
 
 def _abs(site: Site, kind: str, slug: str | None = None) -> str:

@@ -1,0 +1,154 @@
+"""The assembled site: frozen data that every output reads.
+
+`assemble` builds it from the validated files, `newsletters.resolve` adds the
+newsletter issues; web, pdf and mail only read it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from sitegen.content.config import SiteFile
+from sitegen.content.models import NewsItem, Qualification, Slot
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """A content item: its slug, validated fields (`data`), source file and body HTML.
+
+    Attribute access falls through to `data`, so templates write `doctor.name`.
+    """
+
+    slug: str
+    data: Any
+    source: str
+    html: Markup
+
+    def __getattr__(self, name: str) -> Any:
+        data = self.__dict__.get("data")
+        if name.startswith("__") or data is None:
+            raise AttributeError(name)
+        return getattr(data, name)
+
+
+@dataclass(frozen=True)
+class OutpatientSlot:
+    """One slot of the schedule, resolved: used for tables and for doctors' outpatient days."""
+
+    department: str
+    day: str
+    time: str
+    slot: Slot
+
+    @property
+    def weeks_label(self) -> str:
+        return weeks_label(self.slot.weeks)
+
+
+@dataclass(frozen=True)
+class ScheduleTable:
+    department: str
+    period: Any
+    notes: tuple[str, ...]
+    days: tuple[str, ...]  # columns, 月〜土 (日 only when used)
+    rows: tuple[tuple[str, tuple[tuple[OutpatientSlot, ...], ...]], ...]  # (午前, cells per day)
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class DepartmentEntry(Entry):
+    doctors: tuple[str, ...] = ()
+    schedule: ScheduleTable | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class DoctorEntry(Entry):
+    qualifications: tuple[Qualification, ...] = ()
+    outpatient: tuple[OutpatientSlot, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResolvedSection:
+    type: str
+    title: str
+    data: Any  # the section's model
+    html: Markup = Markup("")  # Markdown body (text, event)
+    doctors: tuple[DoctorEntry, ...] = ()
+    departments: tuple[DepartmentEntry, ...] = ()  # department spotlight, or departments with a new schedule
+    news: tuple[Entry, ...] = ()
+    published: frozenset = frozenset()  # news slugs that have a page on the website
+
+    def __getattr__(self, name: str) -> Any:
+        data = self.__dict__.get("data")
+        if name.startswith("__") or data is None:
+            raise AttributeError(name)
+        return getattr(data, name)
+
+
+@dataclass(frozen=True, eq=False)
+class Issue(Entry):
+    series: str = ""
+    sections: tuple[ResolvedSection, ...] = ()
+    since: dt.date | None = None  # "since the previous issue": after this date
+    previous: str | None = None  # slug of the previous issue
+
+
+@dataclass(frozen=True)
+class Site:
+    config: SiteFile
+    today: dt.date
+    departments: tuple[DepartmentEntry, ...]
+    doctors: tuple[DoctorEntry, ...]
+    guides: tuple[Entry, ...]
+    news: tuple[Entry, ...]  # published only, newest first
+    assets: tuple[str, ...]
+    newsletters: tuple[Issue, ...] = ()  # every issue, oldest first (drafts included)
+    _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def settings(self):
+        return self.config.site
+
+    @property
+    def hospital(self):
+        return self.config.hospital
+
+    @property
+    def office(self):
+        return self.config.office
+
+    def department(self, slug: str) -> DepartmentEntry:
+        return self._by_slug["department", slug]
+
+    def doctor(self, slug: str) -> DoctorEntry:
+        return self._by_slug["doctor", slug]
+
+    def contact(self, contact_id: str):
+        return self._by_slug["contact", contact_id]
+
+    @property
+    def published_newsletters(self) -> tuple[Issue, ...]:
+        """Issues for the web archive: not drafts and not dated after the build date, newest first."""
+        return tuple(sorted((i for i in self.newsletters if not i.draft and i.date <= self.today),
+                            key=lambda i: (i.date, i.slug), reverse=True))
+
+    @property
+    def featured(self) -> tuple[DoctorEntry, ...]:
+        return tuple(d for d in self.doctors if d.featured)
+
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[DepartmentEntry, ...]], ...]:
+        return tuple(
+            (g, tuple(d for d in self.departments if d.group == g)) for g in self.settings.department_groups
+        )
+
+
+def weeks_label(weeks) -> str:
+    return "第" + "・".join(str(w) for w in sorted(weeks)) + "週" if weeks else ""
+
+
+def is_published(item: NewsItem, today: dt.date) -> bool:
+    return not item.draft and item.date <= today and (item.expires is None or item.expires >= today)
