@@ -270,8 +270,12 @@ def _send_summary(plan, journal_path: str | None) -> None:
         click.secho(w, fg="yellow", err=True)
     if plan.invalid:
         click.secho(f"{len(plan.invalid)} invalid address(es), not sent:", fg="yellow", err=True)
-        for line, address, reason in plan.invalid:
-            click.secho(f"  {plan.recipients_path}:{line}: {address!r}: {reason}", fg="yellow", err=True)
+        for row in plan.invalid:
+            click.secho(f"  {plan.recipients_path}:{row.line}: {row.address!r}: {row.reason}", fg="yellow", err=True)
+    if plan.unclear:
+        click.secho(f"{len(plan.unclear)} row(s) without recorded consent, not sent (特定電子メール法):", fg="yellow", err=True)
+        for p in plan.unclear:
+            click.secho(f"  {plan.recipients_path}:{p.line}: {p.email}: {p.unclear}", fg="yellow", err=True)
     for reason, count in sorted(plan.skipped.items()):
         click.echo(f"skipped: {count} {reason}")
     if plan.ambiguous:
@@ -314,58 +318,52 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
       sitegen send 2026-11-no2 --test-to me@example.jp
       sitegen send 2026-11-no2 --segment area=港区 --rate 2
     """
-    from sitegen.content import partners as rl
+    from sitegen.content.fields import is_valid_address
+    from sitegen.content.partners import parse_segments
     from sitegen.send import run as sender
-    from sitegen.send.journal import Journal, JournalView, journal_dir
 
     project = Project.at(source)
     if sum(map(bool, (dry_run, test_to, resolve_ambiguous))) > 1:
         _fail(["--dry-run, --test-to and --resolve-ambiguous cannot be combined"], "nothing was sent")
     if out_dir and not dry_run:
         _fail(["--out-dir only goes with --dry-run"], "nothing was sent")
+    if test_to and not is_valid_address(test_to):
+        _fail([f"--test-to: not a valid e-mail address: {test_to!r}"], "nothing was sent")
     try:
-        segs = rl.parse_segments(segments)
+        segs = parse_segments(segments)
     except ValueError as exc:
         _fail([str(exc)], "nothing was sent")
-    jdir = journal_dir(project.root)
     now = dt.datetime.now(sender.JST)
-    journal = None
+    bar = None
+
+    def confirm(plan, where: str) -> bool:
+        nonlocal bar
+        if not yes and not click.confirm(f"Send to {len(plan.to_send)} recipient(s) through {where}?", default=False):
+            return False
+        bar = click.progressbar(length=len(plan.to_send), label="sending", file=sys.stderr, item_show_func=lambda a: a or "")
+        bar.__enter__()
+        return True
+
     try:
         if dry_run or test_to:
-            view = JournalView(jdir, issue)
-            try:
-                plan = sender.prepare(project, issue, journal=view, recipients=recipients, segments=segs, allow_draft=True)
-            finally:
-                view.close()
+            plan = sender.preview(project, issue, recipients=recipients, segments=segs)
             _send_summary(plan, None)
             if dry_run:
                 folder = sender.dry_run_dir(project, issue, out_dir)
                 written = sender.dry_run(plan, folder, now)
                 click.echo(f"dry run: wrote {len(written)} message(s) to {folder}; nothing was sent")
                 return
-            if not rl.is_valid_address(test_to):
-                _fail([f"--test-to: not a valid e-mail address: {test_to!r}"], "nothing was sent")
             smtp = sender.SmtpConfig.from_settings(plan.smtp, os.environ)
             mid = sender.send_test(plan, smtp, test_to, now)
             click.echo(f"test message {mid} accepted by {smtp.where} for {test_to}; the journal is unchanged")
             return
-        journal = Journal(jdir, issue)
-        if resolve_ambiguous:
-            changed = journal.resolve_ambiguous(resolve_ambiguous)
-            verb = "marked as sent" if resolve_ambiguous == "sent" else "will be sent again"
-            click.echo(f"{len(changed)} ambiguous recipient(s) {verb}" + "".join(f"\n  {a}" for a in changed))
-        plan = sender.prepare(project, issue, journal=journal, recipients=recipients, segments=segs)
-        smtp = sender.SmtpConfig.from_settings(plan.smtp, os.environ)
-        _send_summary(plan, project.rel(jdir))
-        if not plan.to_send:
-            click.echo("nothing to send")
-            sys.exit(1 if plan.ambiguous else 0)
-        if not yes and not click.confirm(f"Send to {len(plan.to_send)} recipient(s) through {smtp.where}?", default=False):
-            _fail([], "nothing was sent")
-        pace = sender.with_rate(sender.Pace(rate=plan.smtp.rate if plan.smtp else 5.0), rate)
-        with click.progressbar(length=len(plan.to_send), label="sending", file=sys.stderr,
-                               item_show_func=lambda a: a or "") as bar:
-            report = sender.deliver(plan, journal, smtp, pace, lambda done, total, address, outcome: bar.update(1, address))
+        try:
+            outcome = sender.run(project, issue, recipients=recipients, segments=segs, rate=rate,
+                                 resolve_ambiguous=resolve_ambiguous, show=_send_summary, confirm=confirm,
+                                 progress=lambda done, total, address, result: bar.update(1, address) if bar else None)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
     except click.exceptions.Abort:
         _fail([], "not confirmed; nothing was sent (use --yes to send without asking)")
     except KeyboardInterrupt:
@@ -375,13 +373,18 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
         _fail(exc.lines(), f"{len(exc.errors)} problem(s); nothing was sent")
     except SitegenError as exc:
         _fail([str(exc)], "nothing was sent")
-    finally:
-        if journal is not None:
-            journal.close()
-    _send_report(report, project.rel(jdir))
+    if outcome.resolved:
+        verb = "marked as sent" if resolve_ambiguous == "sent" else "will be sent again"
+        click.echo(f"{len(outcome.resolved)} ambiguous recipient(s) {verb}" + "".join(f"\n  {a}" for a in outcome.resolved))
+    if not outcome.confirmed:
+        _fail([], "not confirmed; nothing was sent (use --yes to send without asking)")
+    if outcome.report is None:
+        click.echo("nothing to send")
+        sys.exit(1 if outcome.plan.ambiguous or outcome.plan.unclear else 0)
+    _send_report(outcome.report, outcome.journal, unclear=len(outcome.plan.unclear))
 
 
-def _send_report(report, journal_path: str) -> None:
+def _send_report(report, journal_path: str, unclear: int = 0) -> None:
     skipped = sum(report.skipped.values())
     click.echo(f"sent: {report.sent}  skipped: {skipped}  failed: {len(report.failed)}  "
                f"bounced: {len(report.bounced)}  ambiguous: {len(report.ambiguous)}  "
@@ -395,7 +398,10 @@ def _send_report(report, journal_path: str) -> None:
     click.echo(f"journal: {journal_path}/journal.sqlite")
     if report.stopped:
         _fail([f"stopped early: {report.stopped}"], "run the same command again to continue; nobody is mailed twice")
-    if report.failed or report.ambiguous:
+    if unclear:
+        click.secho(f"{unclear} row(s) of the partner list have no recorded consent and were not mailed; "
+                    "see the list above", fg="yellow", err=True)
+    if report.failed or report.ambiguous or unclear:
         sys.exit(1)
 
 

@@ -14,8 +14,7 @@ import zlib
 from pathlib import Path
 from string import Template
 
-from sitegen.content.load import SLUG
-from sitegen.content.sources import load_yaml_file
+from sitegen.content.load import SLUG, read_qualification_ids, read_site_data
 from sitegen.errors import SitegenError
 from sitegen.project import Project
 
@@ -79,7 +78,7 @@ def _refuse_existing(project: Project, path: Path) -> None:
 
 
 def _values(project: Project, kind: str, slug: str, today: dt.date) -> dict[str, str]:
-    settings = _site_settings(project)
+    settings = read_site_data(project)
     groups = [str(g) for g in (settings.get("site") or {}).get("department_groups") or []]
     contacts = [str(c.get("id")) for c in (settings.get("office") or {}).get("contacts") or [] if isinstance(c, dict)]
     departments = _ids(project, "departments")
@@ -88,7 +87,7 @@ def _values(project: Project, kind: str, slug: str, today: dt.date) -> dict[str,
                             "first make one with `sitegen new department ID`")
     if kind == "department" and not groups:
         raise ScaffoldError("site.yaml has no site.department_groups; add them first (e.g. [内科系, 外科系])")
-    quals = _qualification_ids(project)
+    quals = read_qualification_ids(project)
     return {
         "slug": slug,
         "today": today.isoformat(),
@@ -108,22 +107,9 @@ def _choices(ids: list[str], what: str, limit: int = 12) -> str:
     return f"いまある{what}: {shown}"
 
 
-def _site_settings(project: Project) -> dict:
-    source, _ = load_yaml_file(project.site_file, "site.yaml")
-    return source.data if source is not None and isinstance(source.data, dict) else {}
-
-
 def _ids(project: Project, folder: str) -> list[str]:
     base = project.content / folder
     return sorted(p.stem for p in base.glob("*.md") if SLUG.match(p.stem)) if base.is_dir() else []
-
-
-def _qualification_ids(project: Project) -> list[str]:
-    path = project.content / "qualifications.yaml"
-    if not path.is_file():
-        return []
-    source, _ = load_yaml_file(path, "content/qualifications.yaml")
-    return sorted(str(k) for k in source.data) if source is not None and isinstance(source.data, dict) else []
 
 
 def _draft_newsletter(project: Project, today: dt.date) -> tuple[str, str]:

@@ -29,7 +29,8 @@ from sitegen.check import adrules as adcheck
 from sitegen.check import links as linkcheck
 from sitegen.check.a11y import AxeRunner, AxeUnavailable, audit_page
 from sitegen.chromium import BrowserNotFound, find_browser
-from sitegen.content.load import load_content
+from sitegen.content import partners
+from sitegen.content.load import load_content, read_site_data
 from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import ContentError, Problem, ProblemList, SitegenError
 from sitegen.project import Project
@@ -273,10 +274,8 @@ def _links(project: Project, options: CheckOptions, artifacts: dict, report: Che
 
 
 def _base_url(project: Project) -> str:
-    from sitegen.content.sources import load_yaml_file
-
-    source, _ = load_yaml_file(project.site_file, "site.yaml")
-    base = str(((source.data or {}).get("site") or {}).get("base_url") or "") if source else ""
+    site = read_site_data(project).get("site")
+    base = str(site.get("base_url") or "") if isinstance(site, dict) else ""
     return base if base.endswith("/") else base + "/"
 
 
@@ -334,11 +333,7 @@ def _skip_axe(report: CheckReport, why: str) -> None:
 
 
 def _recipients(project: Project, report: CheckReport) -> None:
-    from sitegen.content import partners as rl
-    from sitegen.content.sources import load_yaml_file
-
-    source, _ = load_yaml_file(project.site_file, "site.yaml") if project.site_file.is_file() else (None, [])
-    settings = ((source.data or {}).get("newsletter") if source and isinstance(source.data, dict) else None)
+    settings = read_site_data(project).get("newsletter")
     if not isinstance(settings, dict):
         report.skipped["recipients"] = "no newsletter: section in site.yaml"
         return
@@ -346,47 +341,34 @@ def _recipients(project: Project, report: CheckReport) -> None:
         report.skipped["recipients"] = "newsletter.recipients in site.yaml is not a file name"
         return
     try:
-        path, shown = rl.locate(project, settings.get("recipients"), None)
+        path, shown = partners.locate(project, settings.get("recipients"), None)
     except SitegenError as exc:
-        report.findings.append(Finding("site.yaml", source.line(("newsletter", "recipients")), "newsletter.recipients",
-                                       "recipients.location", "error", str(exc)))
+        report.findings.append(Finding("site.yaml", None, "newsletter.recipients", "recipients.location", "error", str(exc)))
         return
     if not path.is_file():
         report.skipped["recipients"] = f"{shown} not found (a private list is often kept out of CI); not checked"
         return
     problems = ProblemList()
-    loaded = rl.load(path, shown, problems)
+    loaded = partners.load(path, shown, problems)
     for p in problems.items:
         rule = "recipients.duplicate" if "is also on line" in p.message else "recipients.row"
         report.findings.append(Finding(p.location.path, p.location.line, p.field, rule, p.severity, p.message,
                                        "keep one row per address" if rule == "recipients.duplicate" else ""))
     if loaded is None:
         return
-    statuses = _statuses(path) if loaded.invalid else {}
-    for line, address, reason in loaded.invalid:
+    for row in loaded.invalid:
         # send skips and lists such rows; it matters only for a row that is meant to be mailed
-        severity = "warning" if statuses.get(line, "subscribed") == "subscribed" else "info"
-        report.findings.append(Finding(shown, line, "email", "recipients.address", severity, f"{address!r}: {reason}",
+        severity = "info" if row.status in partners.OPTED_OUT else "warning"
+        report.findings.append(Finding(shown, row.line, "email", "recipients.address", severity, f"{row.address!r}: {row.reason}",
                                        "correct the address, or set status to bounced or unsubscribed; "
                                        "sitegen send skips it"))
     for partner in loaded.partners:
-        if partner.recipient.status == "subscribed" and partner.recipient.opted_in is None:
+        if partner.recipient.status is None:
             report.findings.append(Finding(
-                shown, partner.line, "opted_in", "recipients.opt-in", "error",
-                f"{partner.email}: no opt-in date; 特定電子メール法 requires the recipient's prior consent",
+                shown, partner.line, "status", "recipients.status", "error", f"{partner.email}: {partner.unclear}",
+                "write subscribed (with the opt-in date), unsubscribed or bounced; sitegen send does not mail it"))
+        elif partner.unclear:
+            report.findings.append(Finding(
+                shown, partner.line, "opted_in", "recipients.opt-in", "error", f"{partner.email}: {partner.unclear}",
                 "write the date the clinic agreed to receive the newsletter (2025-04-01), or set status to unsubscribed"))
     report.stats["recipients"] = len(loaded.partners)
-
-
-def _statuses(path: Path) -> dict[int, str]:
-    """line -> status of each row of a CSV list (YAML lists: empty, every row counts as subscribed)."""
-    import csv
-    import io
-
-    if path.suffix.lower() != ".csv":
-        return {}
-    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
-    out = {}
-    for row in reader:
-        out[reader.line_num] = (row.get("status") or "subscribed").strip() or "subscribed"
-    return out

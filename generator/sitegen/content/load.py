@@ -57,9 +57,9 @@ class Content:
         return slug in self.invalid.get(folder, ()) or any(i.slug == slug for i in self.collections[folder])
 
 
-def load_content(project: Project, problems: ProblemList, extra_collections: dict | None = None) -> Content | None:
+def load_content(project: Project, problems: ProblemList) -> Content | None:
     """Load and validate every file; returns None when site.yaml itself is unusable."""
-    collections_spec = dict(COLLECTIONS, **(extra_collections or {}))
+    collections_spec = COLLECTIONS
     site, site_source = _load_site(project, problems)
     qualifications, qual_source = _load_qualifications(project, problems)
     collections: dict[str, list[Loaded]] = {}
@@ -71,6 +71,24 @@ def load_content(project: Project, problems: ProblemList, extra_collections: dic
     if site is None:
         return None
     return Content(site, site_source, qualifications, qual_source, collections, assets, invalid)
+
+
+def read_site_data(project: Project) -> dict:
+    """site.yaml as plain data, without validation: for tools that must work on a site with mistakes
+    (`sitegen new` lists ids, `check` finds the partner list, `serve` its base path). {} when unreadable."""
+    if not project.site_file.is_file():
+        return {}
+    source, _ = load_yaml_file(project.site_file, "site.yaml")
+    return source.data if source is not None and isinstance(source.data, dict) else {}
+
+
+def read_qualification_ids(project: Project) -> list[str]:
+    """The ids in content/qualifications.yaml, without validation ([] when missing or unreadable)."""
+    path = project.content / "qualifications.yaml"
+    if not path.is_file() or not project.inside(path):
+        return []
+    source, _ = load_yaml_file(path, "content/qualifications.yaml")
+    return sorted(str(k) for k in source.data) if source is not None and isinstance(source.data, dict) else []
 
 
 def _load_site(project: Project, problems: ProblemList) -> tuple[SiteFile | None, Source | None]:

@@ -12,14 +12,13 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
+from sitegen.content.fields import is_one_line, is_valid_address
 from sitegen.content.models import AdReview, Model, OptionalText, Slug, Text
-
-_HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]")
 
 
 def _one_line(value: str) -> str:
-    if _HEADER_UNSAFE.search(value):
-        raise ValueError("must be one line of text (no line breaks or control characters)")
+    if not is_one_line(value):
+        raise ValueError("must be one line of text (no line breaks or control characters, also not as =?...?= encoded words)")
     return value
 
 
@@ -30,7 +29,7 @@ def _check_https(value: str) -> str:
 
 
 def _check_email(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
+    if not is_valid_address(value):
         raise ValueError("expected an e-mail address like renkei@example.jp")
     return value
 
@@ -169,4 +168,4 @@ class Recipient(Model):
     specialties: list[Text] = []  # 内科, 循環器内科
     registered: StrictBool = False  # 登録医
     opted_in: dt.date | None = None
-    status: Literal["subscribed", "unsubscribed", "bounced"] = "subscribed"
+    status: Literal["subscribed", "unsubscribed", "bounced"] | None = None  # None: not stated, never mailed

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sitegen.content.fields import is_valid_address, strip_control
 from sitegen.content.newsletter_models import Recipient
 from sitegen.content.sources import Source, load_yaml_file, read_text
 from sitegen.content.validate import validate
@@ -24,17 +25,33 @@ from sitegen.project import Project
 
 COLUMNS = ("institution", "contact", "email", "area", "specialties", "registered", "opted_in", "status")
 SEGMENT_KEYS = ("area", "specialty", "registered", "status")
-_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                    r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 _TRUE = {"true", "1", "yes", "y", "はい", "○", "〇"}
 _FALSE = {"false", "0", "no", "n", "いいえ", "", "×"}
-_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]")
+
+
+OPTED_OUT = ("unsubscribed", "bounced")
+MAX_LIST_BYTES = 50_000_000  # about 300,000 rows; the content files' 1 MB cap does not apply to the list
 
 
 @dataclass(frozen=True)
 class Partner:
     recipient: Recipient
     line: int  # in the list file
+
+    @property
+    def unclear(self) -> str:
+        """Why this row may not be mailed although it does not opt out ('' when it may): 特定電子メール法
+        requires recorded prior consent, so a row without a status or an opt-in date is never mailed."""
+        r = self.recipient
+        if r.status is None:
+            return "no status (write subscribed, unsubscribed or bounced)"
+        if r.status == "subscribed" and r.opted_in is None:
+            return "no opt-in date; 特定電子メール法 requires the recipient's prior consent"
+        return ""
+
+    @property
+    def mailable(self) -> bool:
+        return self.recipient.status == "subscribed" and not self.unclear
 
     @property
     def email(self) -> str:
@@ -47,10 +64,18 @@ class Partner:
 
 
 @dataclass(frozen=True)
+class InvalidRow:
+    line: int
+    address: str
+    reason: str
+    status: str | None  # a row that opts out anyway matters less
+
+
+@dataclass(frozen=True)
 class RecipientList:
     path: str  # as shown to people
-    partners: tuple[Partner, ...]  # valid rows, first occurrence of each address
-    invalid: tuple[tuple[int, str, str], ...]  # (line, address, reason): listed before sending
+    partners: tuple[Partner, ...]  # valid rows, one per address (an opt-out row wins over a subscribed one)
+    invalid: tuple[InvalidRow, ...]  # rows with an unusable address: listed, never mailed
 
 
 class RecipientListError(SitegenError):
@@ -76,16 +101,12 @@ def locate(project: Project, configured: str | None, override: str | Path | None
     return path, project.rel(path)
 
 
-def is_valid_address(address: str) -> bool:
-    return len(address) <= 254 and bool(_EMAIL.fullmatch(address))
-
-
 def salutation(r: Recipient | None) -> str:
     """「みなと内科クリニック 山田一郎先生」, or 「… ご担当者様」 without a contact name, or 「ご担当者様」."""
     if r is None:
         return "ご担当者様"
-    name = _UNSAFE.sub("", r.contact).strip()
-    institution = _UNSAFE.sub("", r.institution).strip()
+    name = strip_control(r.contact).strip()
+    institution = strip_control(r.institution).strip()
     if not name:
         return f"{institution} ご担当者様"
     if not name.endswith(("先生", "様")):
@@ -112,28 +133,39 @@ def load(path: Path, shown: str, problems: ProblemList) -> RecipientList | None:
         return None
     if rows is None:
         return None
-    partners: list[Partner] = []
-    invalid: list[tuple[int, str, str]] = []
-    seen: dict[str, int] = {}
+    chosen: dict[str, Partner] = {}
+    invalid: list[InvalidRow] = []
     for source, data, loc, line in rows:
         model, found = validate(source, Recipient, data, loc)
         problems.extend(found)
         if model is None:
             continue
         if not is_valid_address(model.email):
-            invalid.append((line, model.email, "not a valid e-mail address"))
+            invalid.append(InvalidRow(line, model.email, "not a valid e-mail address", model.status))
             continue
         key = model.email.lower()
-        if key in seen:
-            problems.warning(Location(shown, line), "email", f"{model.email} is also on line {seen[key]}; sent once")
+        first = chosen.get(key)
+        if first is None:
+            chosen[key] = Partner(model, line)
             continue
-        seen[key] = line
-        partners.append(Partner(model, line))
+        if model.status in OPTED_OUT and first.recipient.status not in OPTED_OUT:
+            chosen[key] = Partner(model, line)  # an opt-out added as a new row is honoured
+            problems.warning(Location(shown, line), "email", f"{model.email} is also on line {first.line}; "
+                             f"this row ({model.status}) wins, the address is not mailed")
+        else:
+            problems.warning(Location(shown, line), "email", f"{model.email} is also on line {first.line}; "
+                             f"line {first.line} counts" + ("" if first.recipient.status in OPTED_OUT else ", sent once"))
+    partners = sorted(chosen.values(), key=lambda p: p.line)
     return RecipientList(shown, tuple(partners), tuple(invalid))
 
 
 def _csv_rows(path: Path, shown: str, problems: ProblemList):
-    text, found = read_text(path, shown) if path.stat().st_size <= 20_000_000 else (None, [])
+    size = path.stat().st_size
+    if size > MAX_LIST_BYTES:
+        problems.error(Location(shown), "", f"the partner list is too large ({size:,} bytes; at most {MAX_LIST_BYTES:,}); "
+                       "split it and send to each part with --recipients")
+        return None
+    text, found = read_text(path, shown, max_bytes=MAX_LIST_BYTES)
     problems.extend(found)
     if text is None:
         return None
@@ -169,10 +201,12 @@ def _from_csv(data: dict) -> dict:
     out = {k: v.strip() for k, v in data.items()}
     if "specialties" in out:
         out["specialties"] = [s.strip() for s in re.split(r"[・;；、]", out["specialties"]) if s.strip()]
+    if out.get("status") == "":
+        out["status"] = None  # stated nowhere: not mailed (see Partner.unclear)
     if "registered" in out:
         v = out["registered"].lower()
         out["registered"] = True if v in _TRUE else False if v in _FALSE else out["registered"]
-    for key in ("opted_in", "status", "contact", "area"):
+    for key in ("opted_in", "contact", "area"):
         if key in out and out[key] == "":
             del out[key]
     return out

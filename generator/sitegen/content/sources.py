@@ -228,13 +228,13 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
     return data, marks, problems
 
 
-def read_text(file: Path, rel: str) -> tuple[str | None, list[Problem]]:
+def read_text(file: Path, rel: str, max_bytes: int = MAX_FILE_BYTES) -> tuple[str | None, list[Problem]]:
     """Read a UTF-8 text file with a size bound."""
     try:
         size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > max_bytes:
             return None, [
-                Problem(Location(rel), "", f"file is too large ({size:,} bytes; at most {MAX_FILE_BYTES:,})")
+                Problem(Location(rel), "", f"file is too large ({size:,} bytes; at most {max_bytes:,})")
             ]
         raw = file.read_bytes()
     except OSError as exc:

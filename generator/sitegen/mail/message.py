@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -19,14 +18,14 @@ from email.utils import format_datetime
 
 from markupsafe import escape
 
+from sitegen.content.fields import is_one_line, is_valid_address
 from sitegen.content.newsletter_models import Recipient
-from sitegen.content.partners import is_valid_address, salutation, token
+from sitegen.content.partners import salutation, token
 from sitegen.errors import SitegenError
 
 SALUTATION = "%%SITEGEN_SALUTATION%%"
 UNSUBSCRIBE = "%%SITEGEN_UNSUBSCRIBE%%"
 MARKERS = (SALUTATION, UNSUBSCRIBE)
-_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]")
 JST = dt.timezone(dt.timedelta(hours=9))
 # Headers we set from objects are folded by the policy as usual. The one header we store pre-folded
 # (List-Unsubscribe, see below) must go out exactly as written: "none" keeps `email` from refolding it
@@ -64,7 +63,7 @@ class Manifest:
 
 
 def one_line(value: str, what: str) -> str:
-    if _UNSAFE.search(value):
+    if not is_one_line(value):
         raise HeaderInjection(f"{what} contains a line break or control character: {value!r}")
     return value
 

@@ -1,54 +1,34 @@
 """`sitegen send`: mail a built issue to the partner list, exactly once per recipient.
 
-1. `prepare` reads the built issue (build/mail/<issue>/), renders it again in memory from the
-   current content and refuses when the two differ (the content changed since the build);
-   reads the partner list, applies segments and the journal, and says what will happen.
-2. `deliver` sends one message per recipient through one SMTP connection (smtp_link.py), at a
+1. `prepare` (plan.py) says what will happen: the built issue, checked against the current
+   content, and who gets it (consent, segments, the journal).
+2. `deliver` sends one message per recipient through one SMTP connection (smtp.py), at a
    fixed rate, recording each recipient in the journal before (`sending`) and after (`sent`)
    the server accepted it. Temporary failures are retried with backoff; permanent ones mark the
    address bounced. `dry_run` and `send_test` are the two ways to look before sending for real.
+3. `run` is the whole send as the CLI asks for it: journal, plan, confirmation, delivery.
 
-No printing here: progress goes to a callback and the result is a SendReport.
+No printing here: the plan and progress go to callbacks and the result is a SendReport.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from sitegen.content import partners as rl
-from sitegen.content.newsletter_models import SmtpSettings
-from sitegen.errors import ContentError, ProblemList, did_you_mean
-from sitegen.mail.message import JST, Manifest, build_message, message_id, to_bytes
+from sitegen.mail.message import JST, build_message, message_id, to_bytes
 from sitegen.project import Project
-from sitegen.send.journal import JournalView
+from sitegen.send.journal import Journal, JournalView, journal_dir
+from sitegen.send.plan import Plan, StaleBuild, prepare
 from sitegen.send.smtp import AMBIGUOUS, PERMANENT, SENT, UNREACHABLE, Link, SendError, SmtpConfig
 
 __all__ = ["SendError", "StaleBuild", "Plan", "SendReport", "Pace", "SmtpConfig", "prepare", "deliver", "dry_run",
-           "send_test", "dry_run_dir"]
-
-
-class StaleBuild(SendError):
-    """The built issue is not what the content gives now."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    manifest: Manifest
-    html: str
-    text: str
-    smtp: SmtpSettings | None
-    recipients_path: str
-    to_send: tuple[rl.Partner, ...]
-    skipped: dict[str, int]  # reason -> count (unsubscribed, bounced, already sent, not in the segment)
-    invalid: tuple[tuple[int, str, str], ...]  # (line, address, reason)
-    ambiguous: tuple[str, ...]  # in flight at an earlier crash; not sent until a person decides
-    warnings: tuple[str, ...] = ()
+           "send_test", "dry_run_dir", "run", "preview", "Outcome"]
 
 
 @dataclass
@@ -61,111 +41,6 @@ class SendReport:
     retries: int = 0
     seconds: float = 0.0
     stopped: str = ""  # why the run stopped early (server unreachable, login failed); rerun to continue
-
-
-# --- 1. what will be sent ---------------------------------------------------------------
-
-
-def read_built(project: Project, issue: str) -> tuple[Manifest, str, str]:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", issue):
-        raise SendError(f"{issue!r} is not an issue id; issues are the file names in content/newsletters/ without .md")
-    folder = project.out / "mail" / issue
-    if not (folder / "manifest.json").is_file():
-        known = sorted(p.parent.name for p in (project.out / "mail").glob("*/manifest.json"))
-        hint = did_you_mean(issue, known) or (f" (built: {', '.join(known)})" if known else "")
-        raise SendError(f"{project.rel(folder)} has not been built{hint}: run `sitegen build` first")
-    try:
-        manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
-        html = (folder / "template.html").read_text(encoding="utf-8")
-        text = (folder / "template.txt").read_text(encoding="utf-8")
-    except (OSError, ValueError, TypeError) as exc:
-        raise StaleBuild(f"{project.rel(folder)} is incomplete or from another sitegen version ({exc}); "
-                         "run `sitegen build`") from None
-    return manifest, html, text
-
-
-def load_current(project: Project, manifest: Manifest):
-    from sitegen.build import load_site
-
-    try:
-        site, _ = load_site(project, dt.date.fromisoformat(manifest.build_date))
-    except ContentError as exc:
-        raise SendError("the content has errors now; fix them and run `sitegen build`:\n" + "\n".join(exc.lines())) from None
-    return site
-
-
-def check_fresh(project: Project, site, manifest: Manifest) -> None:
-    """Render the issue again from the current content (as of the build's date) and compare byte for byte."""
-    from sitegen.mail.render import render_issue
-
-    issue = next((i for i in site.newsletters if i.slug == manifest.issue), None)
-    if issue is None:
-        raise StaleBuild(f"issue {manifest.issue} is no longer in content/newsletters/; run `sitegen build`")
-    folder = project.out / "mail" / manifest.issue
-    changed = [a.path for a in render_issue(project, site, issue)
-               if not (project.out / "mail" / a.path).is_file() or (project.out / "mail" / a.path).read_bytes() != a.data]
-    if changed:
-        names = ", ".join(p.split("/", 1)[1] for p in changed)
-        raise StaleBuild(f"the content or theme changed since {project.rel(folder)} was built ({names} would differ); "
-                         "run `sitegen build`, look at the result, then send")
-
-
-def prepare(project: Project, issue: str, *, journal: JournalView | None = None, recipients: str | Path | None = None,
-            segments: Mapping[str, set[str]] | None = None, allow_draft: bool = False) -> Plan:
-    manifest, html, text = read_built(project, issue)
-    site = load_current(project, manifest)
-    check_fresh(project, site, manifest)
-    if manifest.draft and not allow_draft:
-        raise SendError(f"{issue} is a draft (draft: true); remove the flag, build, then send "
-                        "(--dry-run and --test-to work on drafts)")
-    n = site.config.newsletter
-    try:
-        path, shown = rl.locate(project, n.recipients if n else None, recipients)
-    except rl.RecipientListError as exc:
-        raise SendError(str(exc)) from None
-    problems = ProblemList()
-    loaded = rl.load(path, shown, problems)
-    problems.raise_if_errors()
-    assert loaded is not None
-    warnings = [str(w) for w in problems.warnings] + _segment_warnings(loaded, segments or {})
-    states = journal.states() if journal else {}
-    bounced = journal.bounced() if journal else set()
-    skipped: dict[str, int] = {}
-    to_send, ambiguous = [], []
-
-    def skip(reason: str) -> None:
-        skipped[reason] = skipped.get(reason, 0) + 1
-
-    for p in loaded.partners:
-        state = states.get(p.key)
-        if segments and not rl.matches(p.recipient, segments):
-            skip("not in the segment")
-        elif p.recipient.status != "subscribed":
-            skip(p.recipient.status)
-        elif state == "sent":
-            skip("already sent")
-        elif p.key in bounced or state == "bounced":
-            skip("bounced earlier")
-        elif state == "ambiguous":
-            ambiguous.append(p.email)
-        else:
-            to_send.append(p)
-    return Plan(manifest, html, text, site.config.smtp, shown, tuple(to_send), skipped, loaded.invalid,
-                tuple(ambiguous), tuple(warnings))
-
-
-def _segment_warnings(loaded: rl.RecipientList, segments: Mapping[str, set[str]]) -> list[str]:
-    """A value nobody on the list has is most likely a typo (湊区 for 港区)."""
-    known = {"area": {p.recipient.area for p in loaded.partners},
-             "specialty": {s for p in loaded.partners for s in p.recipient.specialties},
-             "status": {"subscribed", "unsubscribed", "bounced"}, "registered": {"true", "false"}}
-    out = []
-    for key, values in segments.items():
-        for v in sorted(values):
-            if key in known and (v.lower() if key == "registered" else v) not in known[key]:
-                out.append(f"--segment {key}={v}: no partner on {loaded.path} has this {key}"
-                           f"{did_you_mean(v, known[key])}")
-    return out
 
 
 # --- 2. sending -----------------------------------------------------------------------------
@@ -294,3 +169,51 @@ def send_test(plan: Plan, smtp: SmtpConfig, address: str, now: dt.datetime, conn
 
 def with_rate(pace: Pace, rate: float | None) -> Pace:
     return dataclasses.replace(pace, rate=rate) if rate else pace
+
+
+# --- the whole send, as the CLI asks for it ---------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    journal: str  # the journal's folder, as shown to people
+    report: SendReport | None = None  # None: nothing was sent (nothing to send, or not confirmed)
+    resolved: list[str] = field(default_factory=list)  # ambiguous addresses decided by --resolve-ambiguous
+    confirmed: bool = True
+    where: str = ""  # the SMTP server
+
+
+def run(project: Project, issue: str, *, recipients: str | Path | None = None,
+        segments: Mapping[str, set[str]] | None = None, rate: float | None = None,
+        resolve_ambiguous: str | None = None, show: Callable[[Plan, str], None] = lambda plan, journal: None,
+        confirm: Callable[[Plan, str], bool] = lambda plan, where: True, progress: Progress | None = None,
+        environ: Mapping[str, str] | None = None, connect: Callable | None = None) -> Outcome:
+    """Send `issue` to everyone on the list who has not had it: lock the journal, apply a decision about
+    ambiguous recipients, make the plan, `show` it, ask `confirm(plan, server)`, deliver."""
+    jdir = journal_dir(project.root)
+    shown = project.rel(jdir)
+    with Journal(jdir, issue) as journal:
+        resolved = journal.resolve_ambiguous(resolve_ambiguous) if resolve_ambiguous else []
+        plan = prepare(project, issue, journal=journal, recipients=recipients, segments=segments)
+        smtp = SmtpConfig.from_settings(plan.smtp, os.environ if environ is None else environ)
+        show(plan, shown)
+        outcome = Outcome(plan, shown, resolved=resolved, where=smtp.where)
+        if not plan.to_send:
+            return outcome
+        if not confirm(plan, smtp.where):
+            outcome.confirmed = False
+            return outcome
+        pace = with_rate(Pace(rate=plan.smtp.rate if plan.smtp else 5.0), rate)
+        outcome.report = deliver(plan, journal, smtp, pace, progress, connect=connect)
+        return outcome
+
+
+def preview(project: Project, issue: str, *, recipients: str | Path | None = None,
+            segments: Mapping[str, set[str]] | None = None) -> Plan:
+    """The plan of a dry run or test send (drafts allowed), read from the journal without locking it."""
+    view = JournalView(journal_dir(project.root), issue)
+    try:
+        return prepare(project, issue, journal=view, recipients=recipients, segments=segments, allow_draft=True)
+    finally:
+        view.close()

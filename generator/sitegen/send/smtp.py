@@ -7,6 +7,7 @@ it, the server may have accepted it and the reply was lost (ambiguous: a person 
 """
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ class Link:
             if code != 354:
                 self._reset(code)
                 return (PERMANENT if code >= 500 else TEMPORARY), f"{code} {_text(reply)}"
-            q = smtplib._quote_periods(data)  # the same dot-stuffing smtplib.SMTP.data does
+            q = dot_stuff(data)
             if not q.endswith(b"\r\n"):
                 q += b"\r\n"
             conn.send(q + b".\r\n")
@@ -150,6 +151,14 @@ class Link:
             pass
         finally:
             conn.close()
+
+
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+
+
+def dot_stuff(data: bytes) -> bytes:
+    """RFC 5321 4.5.2 transparency: a line that starts with "." gets one more (what smtplib.SMTP.data does)."""
+    return _LINE_START_DOT.sub(b"..", data)
 
 
 def _text(value) -> str:

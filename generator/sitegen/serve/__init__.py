@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
+from sitegen.content.load import read_site_data
 from sitegen.project import Project
 from sitegen.serve.pdf import PdfPreview
 from sitegen.serve.preview import Preview, Rebuild
@@ -71,13 +72,8 @@ def start(project: Project, today: dt.date, host: str = "127.0.0.1", port: int =
 
 def _prefix_from_file(project: Project) -> str:
     """The base path when the first build failed (so the URL stays the same once it is fixed)."""
-    import re
-
-    try:
-        text = project.site_file.read_text(encoding="utf-8")
-    except OSError:
-        return "/"
-    match = re.search(r"^\s*base_url:\s*[\"']?https?://[^/\s\"']+(/[^\s\"'#]*)?", text, re.M)
-    path = (match.group(1) if match else None) or "/"
+    site = read_site_data(project).get("site")
+    base = str(site.get("base_url") or "") if isinstance(site, dict) else ""
+    path = urlsplit(base).path if base.startswith(("http://", "https://")) else ""
+    path = path or "/"
     return path if path.endswith("/") else path + "/"
-

@@ -1,0 +1,52 @@
+"""Rules for single field values, shared by the loader, the outputs and `send`:
+one-line text (no control characters, also not hidden in RFC 2047 encoded words)
+and e-mail addresses.
+"""
+from __future__ import annotations
+
+import re
+from email.header import decode_header
+
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")  # includes CR and LF
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                   r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+
+
+def _decoded_words(value: str) -> str:
+    """What the encoded words (=?UTF-8?Q?...?=) in `value` decode to; a mail program shows that text."""
+    if not _ENCODED_WORD.search(value):
+        return ""
+    try:
+        parts = decode_header(value)
+    except (ValueError, LookupError):
+        return value  # undecodable: judged on the raw text
+    out = []
+    for part, charset in parts:
+        if isinstance(part, bytes):
+            out.append(part.decode(charset or "ascii", "replace") if _known(charset) else part.decode("latin-1"))
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def _known(charset: str | None) -> bool:
+    try:
+        "".encode(charset or "ascii")
+    except LookupError:
+        return False
+    return True
+
+
+def is_one_line(value: str) -> bool:
+    """No line break or control character, raw or inside an encoded word (which Python's email package
+    would write out decoded, starting a new header line)."""
+    return not CONTROL_CHARS.search(value) and not CONTROL_CHARS.search(_decoded_words(value))
+
+
+def strip_control(value: str) -> str:
+    return CONTROL_CHARS.sub("", value)
+
+
+def is_valid_address(address: str) -> bool:
+    return len(address) <= 254 and bool(EMAIL.fullmatch(address))

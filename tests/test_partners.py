@@ -1,0 +1,156 @@
+"""The partner list decides who is mailed: consent (特定電子メール法), opt-outs that win, a list of any size,
+and names that cannot add a header line. The same rules in `sitegen check` and `sitegen send`
+(real SMTP server on 127.0.0.1)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mail_fixtures import SMTPServer, make_mail_site, numbered_partners, write_partners
+from sitegen.build import BuildOptions, run
+from sitegen.check.run import CheckOptions, run_check
+from sitegen.cli import main
+from sitegen.content import partners
+from sitegen.content.fields import is_one_line
+from sitegen.errors import ProblemList
+from sitegen.project import Project
+
+TODAY = dt.date(2026, 11, 25)
+ISSUE = "2026-11-no2"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    site = make_mail_site(tmp_path_factory.mktemp("partners") / "hospital")
+    run(Project.at(site), BuildOptions(today=TODAY, outputs=("mail",)))
+    return site
+
+
+@pytest.fixture()
+def site(built, tmp_path) -> Path:
+    dest = tmp_path / "hospital"
+    shutil.copytree(built, dest)
+    return dest
+
+
+def send(site: Path, server: SMTPServer, *args: str):
+    env = {"SITEGEN_SMTP_PORT": str(server.port), "SITEGEN_SMTP_HOST": "127.0.0.1", "SITEGEN_SMTP_SECURITY": "none"}
+    return CliRunner().invoke(main, ["send", ISSUE, "--source", str(site), "--yes", *args], env=env)
+
+
+def rcpts(server: SMTPServer) -> list[str]:
+    return sorted(a.lower() for r in server.handler.received for a in r.rcpt_tos)
+
+
+ROWS = [  # (email, opted_in, status): what each row says
+    ("ok@example.jp", "2025-04-01", "subscribed"),
+    ("nodate@example.jp", "", "subscribed"),  # consent not recorded
+    ("nostatus@example.jp", "2025-04-01", ""),  # status not stated
+    ("later-out@example.jp", "2025-04-01", "subscribed"),
+    ("LATER-OUT@example.jp", "", "unsubscribed"),  # an opt-out added as a new row, other case
+    ("bounced@example.jp", "2025-04-01", "bounced"),
+    ("Dup@example.jp", "2025-04-01", "subscribed"),
+    ("dup@example.jp", "2025-04-01", "subscribed"),
+]
+
+
+def write_rows(path: Path, rows=ROWS) -> None:
+    write_partners(path, [{"institution": f"医院{i}", "email": e, "opted_in": d, "status": s}
+                          for i, (e, d, s) in enumerate(rows)])
+
+
+def test_only_rows_with_recorded_consent_are_mailed_and_the_opt_out_row_wins(site):
+    write_rows(site / "partners.csv")
+    with SMTPServer() as server:
+        result = send(site, server)
+        assert rcpts(server) == ["dup@example.jp", "ok@example.jp"], result.output
+    assert result.exit_code == 1, result.output  # rows are left to fix
+    assert "2 row(s) without recorded consent" in result.output
+    assert "nodate@example.jp: no opt-in date" in result.output and "nostatus@example.jp: no status" in result.output
+    assert "skipped: 1 unsubscribed" in result.output and "skipped: 1 bounced" in result.output
+
+
+def test_check_reports_the_same_rows_as_send_leaves_out(site):
+    write_rows(site / "private.csv")
+    shutil.move(site / "private.csv", site / "partners.csv")
+    report = run_check(Project.at(site), CheckOptions(today=TODAY, skip=frozenset({"a11y", "links", "ad"})))
+    got = {(f.line, f.rule) for f in report.findings if f.file == "partners.csv"}
+    assert (3, "recipients.opt-in") in got and (4, "recipients.status") in got
+    assert (6, "recipients.duplicate") in got and (9, "recipients.duplicate") in got
+    assert report.failed(strict=False)
+
+
+def test_a_30000_row_list_over_1_mb_loads(tmp_path):
+    path = write_partners(tmp_path / "partners.csv", numbered_partners(30_000))
+    assert path.stat().st_size > 1_000_000
+    problems = ProblemList()
+    loaded = partners.load(path, "partners.csv", problems)
+    assert loaded is not None and not problems.errors, problems.errors
+    assert len(loaded.partners) == 30_000 and all(p.mailable for p in loaded.partners)
+
+
+def test_a_list_over_the_cap_is_a_clear_error(tmp_path, monkeypatch):
+    path = write_partners(tmp_path / "partners.csv", numbered_partners(50))
+    monkeypatch.setattr(partners, "MAX_LIST_BYTES", 1000)  # the cap itself is 50 MB; no need to write that much
+    problems = ProblemList()
+    assert partners.load(path, "partners.csv", problems) is None
+    assert "the partner list is too large" in problems.errors[0].message and "--recipients" in problems.errors[0].message
+
+
+ENCODED = ["=?UTF-8?Q?=0D=0ABcc:_evil@attacker.example?=", "=?utf-8?b?DQpCY2M6IGV2aWxAYXR0YWNrZXIuZXhhbXBsZQ==?=",
+           "医院 =?UTF-8?Q?a=0Ab?= 様", "=?iso-2022-jp?q?=0D=0A?="]
+
+
+@pytest.mark.parametrize("value", ENCODED)
+def test_encoded_words_that_decode_to_line_breaks_are_not_one_line(value):
+    assert not is_one_line(value)
+
+
+def test_ordinary_names_and_encoded_words_without_control_characters_stay_valid():
+    for value in ("みなと内科クリニック", "山田 一郎", "=?UTF-8?Q?abc?=", "A=?B", "50% OFF =? no"):
+        assert is_one_line(value), value
+
+
+@pytest.mark.parametrize("column", ["institution", "contact"])
+def test_an_encoded_line_break_in_a_partner_name_never_reaches_the_wire(site, column):
+    rows = numbered_partners(3)
+    rows[1][column] = ENCODED[0]
+    write_partners(site / "partners.csv", rows)
+    with SMTPServer() as server:
+        result = send(site, server)
+        received = list(server.handler.received)
+    assert result.exit_code == 1 and "must be one line of text" in result.output, result.output
+    assert received == []  # the list is refused as a whole: fix it, then send
+
+
+@pytest.mark.parametrize("field", ["subject", "from_name"])
+def test_an_encoded_line_break_in_the_newsletter_settings_fails_the_build_at_its_line(site, field):
+    from sitegen.errors import ContentError
+
+    if field == "subject":
+        path, where = site / "content" / "newsletters" / f"{ISSUE}.md", f"content/newsletters/{ISSUE}.md"
+        pattern, value = r"^subject:.*$", f'subject: "{ENCODED[0]}"'
+    else:
+        path, where = site / "site.yaml", "site.yaml"
+        pattern, value = r"^  from_name:.*$", f'  from_name: "{ENCODED[1]}"'
+    path.write_text(re.sub(pattern, value, path.read_text(encoding="utf-8"), count=1, flags=re.M), encoding="utf-8")
+    with pytest.raises(ContentError) as exc:
+        run(Project.at(site), BuildOptions(today=TODAY, outputs=("mail",)))
+    assert any(p.location.path == where and p.location.line and "one line" in p.message for p in exc.value.errors), \
+        exc.value.lines()
+
+
+def test_a_clean_message_parses_back_with_every_header_on_one_line(site):
+    write_partners(site / "partners.csv", numbered_partners(2))
+    with SMTPServer() as server:
+        assert send(site, server).exit_code == 0
+        data = [r.data for r in server.handler.received]
+    for raw in data:
+        msg = message_from_bytes(raw, policy=policy.default)
+        assert "Bcc" not in msg and all(is_one_line(str(v)) for v in msg.values())
