@@ -388,7 +388,8 @@ def _send_report(report, journal_path: str, unclear: int = 0) -> None:
     skipped = sum(report.skipped.values())
     click.echo(f"sent: {report.sent}  skipped: {skipped}  failed: {len(report.failed)}  "
                f"bounced: {len(report.bounced)}  ambiguous: {len(report.ambiguous)}  "
-               f"({report.seconds:.1f}s, {report.retries} retries)")
+               + (f"not tried: {report.not_tried}  " if report.stopped else "")
+               + f"({report.seconds:.1f}s, {report.retries} retries)")
     for address, error in report.bounced:
         click.secho(f"bounced (never retried): {address}: {error}", fg="yellow", err=True)
     for address, error in report.failed:

@@ -155,6 +155,7 @@ class SmtpSettings(Model):
     password_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "SITEGEN_SMTP_PASSWORD"
     rate: float = Field(default=5.0, gt=0, le=1000)  # messages per second
     timeout: float = Field(default=30.0, gt=0)
+    open_relay: StrictBool = False  # true: an internal relay that accepts this machine without a login
 
 
 # --- private/partners.csv --------------------------------------------------------------------

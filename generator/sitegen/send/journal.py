@@ -125,6 +125,11 @@ class Journal(JournalView):
         if state == "bounced":
             self._db.execute("INSERT OR REPLACE INTO bounces VALUES (?, ?, ?, ?)", (address, self.issue, error, _now()))
 
+    def unbounce(self, address: str, *, error: str = "") -> None:
+        """Undo a bounce recorded by this issue (it was the relay refusing everyone, not the address)."""
+        self._db.execute("DELETE FROM bounces WHERE address = ? AND issue = ?", (address, self.issue))
+        self.mark(address, "pending", error=error)
+
     def ambiguous(self) -> list[str]:
         rows = self._db.execute("SELECT address FROM deliveries WHERE issue = ? AND state = 'ambiguous'"
                                 " ORDER BY address", (self.issue,))

@@ -12,8 +12,10 @@ No printing here: the plan and progress go to callbacks and the result is a Send
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import math
 import os
 import re
 import time
@@ -25,7 +27,7 @@ from sitegen.mail.message import JST, build_message, message_id, to_bytes
 from sitegen.project import Project
 from sitegen.send.journal import Journal, JournalView, journal_dir
 from sitegen.send.plan import Plan, StaleBuild, prepare
-from sitegen.send.smtp import AMBIGUOUS, PERMANENT, SENT, UNREACHABLE, Link, SendError, SmtpConfig
+from sitegen.send.smtp import AMBIGUOUS, HINTS, PERMANENT, REFUSED, RELAY, SENT, UNREACHABLE, Link, SendError, SmtpConfig
 
 __all__ = ["SendError", "StaleBuild", "Plan", "SendReport", "Pace", "SmtpConfig", "prepare", "deliver", "dry_run",
            "send_test", "dry_run_dir", "run", "preview", "Outcome"]
@@ -41,6 +43,7 @@ class SendReport:
     retries: int = 0
     seconds: float = 0.0
     stopped: str = ""  # why the run stopped early (server unreachable, login failed); rerun to continue
+    not_tried: int = 0  # recipients a stopped run did not get to
 
 
 # --- 2. sending -----------------------------------------------------------------------------
@@ -58,33 +61,91 @@ class Pace:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(JST)
 
 
+REFUSED_STREAK = 3  # the same unexplained 5xx for this many different recipients in a row: the relay refuses all
+
+
+class _Window:
+    """Pacing: each message starts at least 1/rate after the one before, and no one-second window
+    (however it is placed) holds more than max(1, floor(rate)) starts."""
+
+    def __init__(self, pace: Pace):
+        self.pace = pace
+        self.limit = max(1, math.floor(pace.rate))
+        self.starts: collections.deque[float] = collections.deque(maxlen=self.limit)
+
+    def wait(self) -> None:
+        now = self.pace.clock()
+        earliest = now
+        if self.starts:
+            earliest = max(earliest, self.starts[-1] + 1.0 / self.pace.rate)
+        if len(self.starts) == self.limit:
+            earliest = max(earliest, self.starts[0] + 1.0 + 1e-3)
+        if earliest > now:
+            self.pace.sleep(earliest - now)
+        self.starts.append(max(self.pace.clock(), earliest))
+
+
+def _signature(reply: str) -> str:
+    """A reply without what differs per recipient (addresses, numbers, ids)."""
+    return re.sub(r"\S+@\S+|[0-9A-F]{6,}|\d+", "#", reply.split(" ", 1)[-1]).strip().lower() + reply[:3]
+
+
 def deliver(plan: Plan, journal, smtp: SmtpConfig, pace: Pace, progress: Progress | None = None,
             connect: Callable | None = None) -> SendReport:
-    """Send `plan.to_send`, one journal transaction before and after each message."""
+    """Send `plan.to_send`, one journal transaction before and after each message.
+
+    A recipient is marked `sending` only once the connection is up. A refusal of the relay itself
+    (login, relaying, policy, content; or the same unexplained 5xx for several recipients in a row)
+    stops the run and marks nobody bounced; only a recipient-specific 5xx bounces that address."""
     report = SendReport(skipped=dict(plan.skipped), ambiguous=list(plan.ambiguous))
     link = Link(connect or smtp.connect, smtp.where)
-    started = next_at = pace.clock()
-    interval = 1.0 / pace.rate
+    window = _Window(pace)
+    started = pace.clock()
     total = len(plan.to_send)
     m = plan.manifest
+    streak: list[tuple[str, str]] = []  # (key, address) refused with the same unexplained reply, in a row
+    streak_sig = ""
+
+    def stop(why: str, done: int) -> SendReport:
+        report.stopped = why
+        report.not_tried = total - done
+        return report
+
     try:
         for done, partner in enumerate(plan.to_send, 1):
             data = to_bytes(build_message(m, plan.html, plan.text, partner.recipient, date=pace.now()))
             mid = message_id(m, partner.email)
             attempt = 0
             while True:
-                wait = next_at - pace.clock()
-                if wait > 0:
-                    pace.sleep(wait)
-                next_at = max(next_at, pace.clock()) + interval  # each message starts >= 1/rate after the one before
+                window.wait()
                 attempt += 1
-                journal.mark(partner.key, "sending", message_id=mid, attempt=True)
                 try:
-                    outcome, error = link.send(m.from_address, partner.email, data)
+                    problem = link.open()
+                    if problem:
+                        outcome, error = UNREACHABLE, problem
+                    else:
+                        journal.mark(partner.key, "sending", message_id=mid, attempt=True)
+                        outcome, error = link.send(m.from_address, partner.email, data)
                 except SendError as exc:  # nothing can be sent: this one was not either
                     journal.mark(partner.key, "pending", error=str(exc))
-                    report.stopped = str(exc)
-                    return report
+                    return stop(str(exc), done - 1)
+                if outcome == RELAY:
+                    journal.mark(partner.key, "pending", error=error)
+                    return stop(relay_refusal(smtp.where, error), done - 1)
+                if outcome == REFUSED:
+                    sig = _signature(error)
+                    streak = streak if sig == streak_sig else []
+                    streak_sig = sig
+                    streak.append((partner.key, partner.email))
+                    if len(streak) >= REFUSED_STREAK:
+                        refused = {address for _, address in streak}
+                        for key, _ in streak:
+                            journal.unbounce(key, error="refused like the others: not counted as a bounce")
+                        report.bounced = [b for b in report.bounced if b[0] not in refused]
+                        return stop(relay_refusal(smtp.where, error, len(streak)), done - len(streak))
+                    outcome = PERMANENT
+                elif outcome == SENT:
+                    streak, streak_sig = [], ""
                 if outcome == SENT:
                     journal.mark(partner.key, "sent")
                     report.sent += 1
@@ -98,8 +159,7 @@ def deliver(plan: Plan, journal, smtp: SmtpConfig, pace: Pace, progress: Progres
                     journal.mark(partner.key, "failed", error=error)
                     report.failed.append((partner.email, error))
                     if outcome == UNREACHABLE:  # the server is down: stop instead of failing everyone slowly
-                        report.stopped = f"{error} ({attempt} attempts); run the same command again later"
-                        return report
+                        return stop(f"{error} ({attempt} attempts); run the same command again later", done)
                 else:
                     journal.mark(partner.key, "pending", error=error)
                     report.retries += 1
@@ -113,6 +173,13 @@ def deliver(plan: Plan, journal, smtp: SmtpConfig, pace: Pace, progress: Progres
         link.close()
         report.seconds = pace.clock() - started
     return report
+
+
+def relay_refusal(where: str, reply: str, recipients: int = 1) -> str:
+    """Why the run stopped when the relay refuses everyone, with what to do."""
+    who = f"{recipients} recipients in a row" if recipients > 1 else "the message"
+    hint = HINTS["auth"] if re.search(r"\b5\.7\.[01]\b|relay|auth", reply, re.I) else HINTS["content"]
+    return f"{where} refused {who} for a reason that is not the address ({reply}); {hint}"
 
 
 # --- looking before sending ---------------------------------------------------------------

@@ -45,10 +45,18 @@ class SmtpConfig:
             raise SendError("SITEGEN_SMTP_SECURITY must be starttls, ssl or none")
         host = environ.get("SITEGEN_SMTP_HOST", s.host)
         user = environ.get(s.user_env) or None
+        password = environ.get(s.password_env) or None
         if user and security == "none" and host not in LOOPBACK:
             raise SendError(f"smtp.security is none: the password for {host} would cross the network unencrypted; "
                             "use starttls or ssl")
-        return cls(host, port, security, user, environ.get(s.password_env) or None, s.timeout)
+        if not user and host not in LOOPBACK and not s.open_relay:
+            raise SendError(f"no login for {host}: set {s.user_env} and {s.password_env} in the environment, or write "
+                            f"`open_relay: true` under smtp: in site.yaml if {host} is an internal relay that accepts "
+                            "this computer without a login; nothing was sent")
+        if not (user or "").isascii() or not (password or "").isascii():
+            raise SendError(f"{s.user_env} or {s.password_env} contains characters outside ASCII, which the SMTP login "
+                            "cannot carry; use an ASCII password (many providers offer an app password)")
+        return cls(host, port, security, user, password, s.timeout)
 
     @property
     def where(self) -> str:
@@ -75,6 +83,47 @@ class SmtpConfig:
 
 # outcomes of Link.send
 SENT, TEMPORARY, PERMANENT, AMBIGUOUS, UNREACHABLE = "sent", "temporary", "permanent", "ambiguous", "unreachable"
+REFUSED = "refused"  # a 5xx that names no reason: permanent for this address unless the same comes for many
+RELAY = "relay"  # the relay refuses everyone (authentication, relaying, policy, content): stop, bounce nobody
+
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+# RFC 3463: X.1.x addressing, X.2.1 mailbox disabled, X.4.4 no route to the domain -> this recipient;
+# X.3.x mail system, X.5.x protocol, X.6.x content, X.7.x security and policy -> the relay, for everyone
+_RECIPIENT_TEXT = re.compile(r"user unknown|unknown user|no such (user|mailbox|recipient)|mailbox (unavailable|not found)|"
+                             r"does not exist|invalid (recipient|mailbox|address)|recipient (address )?rejected|"
+                             r"address rejected|no mailbox|account (disabled|has been disabled)", re.I)
+_RELAY_TEXT = re.compile(r"relay|authenticat|auth required|not permitted|policy|spam|blocked|blacklist|"
+                         r"denied|refused to accept|content|virus|rejected for policy", re.I)
+HINTS = {
+    "auth": "the relay wants a login: set SITEGEN_SMTP_USER and SITEGEN_SMTP_PASSWORD (see README: Sending for real)",
+    "content": "the relay's content filter refused the message itself; ask the mail administrator, "
+               "then send again (nobody was marked bounced)",
+}
+
+
+def classify(code: int, reply: str, after_data: bool = False) -> str:
+    """A 5xx reply to RCPT (or to the end of DATA) -> PERMANENT (this address), RELAY or REFUSED."""
+    m = _ENHANCED.match(reply)
+    if m:
+        subject, detail = int(m.group(2)), int(m.group(3))
+        if subject == 1 or (subject, detail) in ((2, 1), (4, 4)):
+            return PERMANENT
+        if subject in (3, 5, 6, 7):
+            return RELAY
+    if _RECIPIENT_TEXT.search(reply):
+        return PERMANENT
+    if after_data or _RELAY_TEXT.search(reply):
+        return RELAY  # after the whole message, a refusal without a recipient reason is about the message
+    return REFUSED
+
+
+def describe(exc: BaseException) -> str:
+    """An SMTP or network error as people read it (not `(421, b'4.3.2 ...')`)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{a}: {c} {_text(t)}" for a, (c, t) in exc.recipients.items())
+    return str(exc) or type(exc).__name__
 
 
 class Link:
@@ -85,15 +134,25 @@ class Link:
         self._conn: smtplib.SMTP | None = None
         self.where = where
 
+    def open(self) -> str:
+        """Connect if not connected. Returns '' when the connection is up, else why not (tried again later).
+        Raises SendError when no message can go (login refused)."""
+        if self._conn is not None:
+            return ""
+        try:
+            self._conn = self._connect()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(f"SMTP login to {self.where} failed: {describe(exc)}") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            return f"cannot connect to {self.where}: {describe(exc)}"
+        return ""
+
     def send(self, sender: str, address: str, data: bytes) -> tuple[str, str]:
         """Returns (outcome, detail). Raises SendError when no message can go (login failed, sender refused)."""
-        if self._conn is None:
-            try:
-                self._conn = self._connect()
-            except smtplib.SMTPAuthenticationError as exc:
-                raise SendError(f"SMTP login to {self.where} failed: {exc.smtp_code} {_text(exc.smtp_error)}") from None
-            except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-                return UNREACHABLE, f"cannot connect to {self.where}: {exc or type(exc).__name__}"
+        problem = self.open()
+        if problem:
+            return UNREACHABLE, problem
+        assert self._conn is not None
         conn = self._conn
         handed_over = False
         try:
@@ -106,11 +165,11 @@ class Link:
             code, reply = conn.rcpt(address)
             if code not in (250, 251):
                 self._reset(code)
-                return (PERMANENT if code >= 500 else TEMPORARY), f"{code} {_text(reply)}"
+                return (classify(code, _text(reply)) if code >= 500 else TEMPORARY), f"{code} {_text(reply)}"
             code, reply = conn.docmd("data")
             if code != 354:
                 self._reset(code)
-                return (PERMANENT if code >= 500 else TEMPORARY), f"{code} {_text(reply)}"
+                return (RELAY if code >= 500 else TEMPORARY), f"{code} {_text(reply)}"
             q = dot_stuff(data)
             if not q.endswith(b"\r\n"):
                 q += b"\r\n"
@@ -122,13 +181,13 @@ class Link:
         except (smtplib.SMTPException, OSError) as exc:
             self.close(polite=False)
             if handed_over:
-                return AMBIGUOUS, f"the connection dropped after the message was handed over: {exc or type(exc).__name__}"
-            return TEMPORARY, f"the connection dropped: {exc or type(exc).__name__}"
+                return AMBIGUOUS, f"the connection dropped after the message was handed over: {describe(exc)}"
+            return TEMPORARY, f"the connection dropped: {describe(exc)}"
         if code == 250:
             return SENT, ""
         if code == 421:
             self.close(polite=False)
-        return (PERMANENT if code >= 500 else TEMPORARY), f"{code} {_text(reply)}"
+        return (classify(code, _text(reply), after_data=True) if code >= 500 else TEMPORARY), f"{code} {_text(reply)}"
 
     def _reset(self, code: int) -> None:
         """End a refused transaction; a 421 (or a failing RSET) means the connection is gone."""
