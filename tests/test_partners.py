@@ -154,3 +154,34 @@ def test_a_clean_message_parses_back_with_every_header_on_one_line(site):
     for raw in data:
         msg = message_from_bytes(raw, policy=policy.default)
         assert "Bcc" not in msg and all(is_one_line(str(v)) for v in msg.values())
+
+
+def rfc2047_to(raw: bytes) -> str:
+    """The To: name as an RFC 2047 reader shows it (whitespace between encoded words is dropped)."""
+    import re as _re
+    from email.header import decode_header, make_header
+
+    head = _re.sub(r"\r\n[ \t]", " ", raw.split(b"\r\n\r\n")[0].decode("ascii"))
+    value = next(line for line in head.split("\r\n") if line.startswith("To: "))[4:]
+    return str(make_header(decode_header(value)))
+
+
+def test_to_names_keep_every_space_for_an_rfc2047_reader():
+    from sitegen.content.newsletter_models import Recipient
+    from sitegen.mail.message import Manifest, build_message, to_bytes
+
+    m = Manifest(issue="x", series="連携だより", number=1, date="2026-11-25", subject="件名", from_name="連携室",
+                 from_address="renkei@example.jp", reply_to=None, list_id="newsletter.example.jp",
+                 unsubscribe_url="https://example.jp/teishi", unsubscribe_mailto="teishi@example.jp",
+                 web_url="https://example.jp/n/x.html", build_date="2026-11-25", draft=False)
+    import csv as _csv
+    rows = list(_csv.DictReader(open(Path(__file__).parent.parent / "private" / "partners.csv", encoding="utf-8")))
+    names = [(r["institution"], r["contact"]) for r in rows] + [("Clinic A, Dr. B", ""), ("みなと内科", "Yamada Ichiro")]
+    lost = []
+    for institution, contact in names:
+        r = Recipient(institution=institution, contact=contact, email="a@example.jp", status="subscribed")
+        shown = rfc2047_to(to_bytes(build_message(m, "<p></p>", "", r)))
+        expected = f"{institution} {contact}".strip()
+        if not shown.startswith(expected) and not shown.startswith(f'"{expected}"'):
+            lost.append((expected, shown))
+    assert not lost, lost[:5]

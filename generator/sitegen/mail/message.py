@@ -11,10 +11,11 @@ import datetime as dt
 import functools
 import hashlib
 from dataclasses import dataclass
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 
 from markupsafe import escape
 
@@ -103,12 +104,11 @@ def build_message(m: Manifest, html: str, text: str, recipient: Recipient | None
         display = one_line(recipient.institution, "institution")
         if recipient.contact:
             display += " " + one_line(recipient.contact, "contact")
-    local, domain = address.rsplit("@", 1)
     html, text = personalise(html, text, m, recipient)
     fixed = _fixed_headers(m, subject_prefix)
     msg = EmailMessage(policy=SMTP)
     msg.set_raw("From", fixed["From"])
-    msg["To"] = Address(display, local, domain)  # the one header that needs the policy per recipient
+    msg.set_raw("To", to_header(display, address))
     if "Reply-To" in fixed:
         msg.set_raw("Reply-To", fixed["Reply-To"])
     msg.set_raw("Subject", fixed["Subject"])
@@ -141,6 +141,16 @@ def _fixed_headers(m: Manifest, subject_prefix: str) -> dict[str, str]:
         value = folded[len(name) + 1:].removesuffix(SMTP.linesep)
         out[name] = value[1:] if value.startswith(" ") else value
     return out
+
+
+def to_header(display: str, address: str) -> str:
+    """The To: value. A Japanese name is encoded as a whole, so every space (「クリニック 山田 一郎」) sits inside
+    an encoded word: `email`'s own folding may put a space between two encoded words, where RFC 2047 readers drop it."""
+    if not display:
+        return address
+    if display.isascii():
+        return formataddr((display, address))
+    return f"{Header(display, 'utf-8', header_name='To').encode(linesep=SMTP.linesep)} <{address}>"
 
 
 def list_unsubscribe(mailto: str, url: str) -> str:
