@@ -369,18 +369,29 @@ def test_draft_is_refused_but_can_be_previewed(site, server):
 
 def test_dry_run_writes_eml_and_sends_nothing(site, server, tmp_path):
     out = tmp_path / "preview"
-    out.mkdir()
-    (out / "mine.eml").write_text("keep me")
     r = cli(site, server, "--dry-run", "--out-dir", str(out))
     assert r.exit_code == 0, r.output
     files = sorted(out.glob("0*.eml"))
-    assert len(files) == 40 and (out / "mine.eml").read_text() == "keep me"
+    assert len(files) == 40
     assert b"clinic0001@example.jp" in files[1].read_bytes()
+    assert cli(site, server, "--dry-run", "--out-dir", str(out)).exit_code == 0  # its own folder: replaced
+    assert len(sorted(out.glob("0*.eml"))) == 40
     assert server.handler.count() == 0 and not (site / ".sitegen" / "send" / "journal.sqlite").exists()
     assert cli(site, server, "--yes").exit_code == 0 and server.handler.count() == 40
     published = cli(site, server, "--dry-run", "--out-dir", str(site / "build" / "site" / "eml"))
     assert published.exit_code == 1 and "must not be published" in published.output
     assert not (site / "build" / "site" / "eml").exists()
+
+
+@pytest.mark.parametrize("where", ["foreign", "root", "site", "above"])
+def test_dry_run_refuses_a_folder_it_did_not_make(site, server, tmp_path, where):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "00001-keep.eml").write_text("keep me")
+    folder = {"foreign": foreign, "root": Path("/"), "site": site, "above": site.parent}[where]
+    r = cli(site, server, "--dry-run", "--out-dir", str(folder))
+    assert r.exit_code == 1 and "--out-dir: " in r.output and ("refusing" in r.output or "not empty" in r.output), r.output
+    assert (foreign / "00001-keep.eml").read_text() == "keep me"
 
 
 def test_test_to_sends_exactly_one_and_leaves_the_journal(site, server):

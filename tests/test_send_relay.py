@@ -184,3 +184,90 @@ def test_pacing_never_lets_more_than_the_rate_through_in_any_one_second_window(r
     for i, t in enumerate(starts):
         assert sum(1 for s in starts if t <= s <= t + 1.0) <= limit, (i, starts[:12])
     assert starts[-1] <= 40 / rate + 2  # and not much slower than asked
+
+
+def with_smtp(site: Path, **settings: str) -> None:
+    text = (site / "site.yaml").read_text(encoding="utf-8")
+    extra = "".join(f"  {k}: {v}\n" for k, v in settings.items())
+    (site / "site.yaml").write_text(text.replace("smtp:\n", "smtp:\n" + extra, 1), encoding="utf-8")
+
+
+@dataclass
+class EnvelopeHandler(Handler):
+    senders: list = field(default_factory=list)
+    helos: list = field(default_factory=list)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.helos.append(hostname)
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.senders.append(address)
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_envelope_sender_verp_and_helo_name_reach_the_server(site):
+    with_smtp(site, envelope_from="bounces@example.jp", verp="true", helo_name="renkei-pc.example.jp")
+    handler = EnvelopeHandler()
+    with SMTPServer(handler) as server:
+        result = send(site, server.port)
+    assert result.exit_code == 0, result.output
+    assert sorted(handler.senders) == sorted(f"bounces+clinic{i:04d}=example.jp@example.jp" for i in range(N))
+    assert set(handler.helos) == {"renkei-pc.example.jp"}
+    # the From: header is still the office's
+    assert all(b"From: " in r.data and b"bounces+" not in r.data.split(b"\r\n\r\n")[0] for r in handler.received)
+
+
+def test_verp_without_an_envelope_sender_is_a_clear_error(site):
+    with_smtp(site, verp="true")
+    with SMTPServer() as server:
+        result = send(site, server.port)
+    assert result.exit_code == 1 and "smtp.verp needs smtp.envelope_from" in result.output
+
+
+def test_ambiguous_recipients_are_decided_one_by_one(site):
+    from mail_fixtures import numbered_partners as _np
+
+    a, b = _np(N)[2]["email"], _np(N)[5]["email"]
+
+    @dataclass
+    class DropAfterData(Handler):
+        drop: set = field(default_factory=lambda: {a, b})
+
+        async def handle_DATA(self, server, session, envelope):
+            result = await super().handle_DATA(server, session, envelope)
+            if envelope.rcpt_tos[0].lower() in self.drop:
+                self.drop.discard(envelope.rcpt_tos[0].lower())
+                server.transport.close()
+            return result
+
+    handler = DropAfterData()
+    with SMTPServer(handler) as server:
+        first = send(site, server.port)
+        assert first.exit_code == 1 and "ambiguous: 2 " in first.output, first.output
+        unknown = CliRunner().invoke(main, ["send", ISSUE, "--source", str(site), "--yes", "--resolve-ambiguous",
+                                            "nobody@example.jp=sent"],
+                                     env={"SITEGEN_SMTP_PORT": str(server.port), "SITEGEN_SMTP_HOST": "127.0.0.1"})
+        assert unknown.exit_code == 1 and "not ambiguous" in unknown.output
+        env = {"SITEGEN_SMTP_PORT": str(server.port), "SITEGEN_SMTP_HOST": "127.0.0.1"}
+        decided = CliRunner().invoke(main, ["send", ISSUE, "--source", str(site), "--yes", "--resolve-ambiguous",
+                                            f"{a}=sent", "--resolve-ambiguous", f"{b}=resend"], env=env)
+        assert decided.exit_code == 0, decided.output
+        counts = [r.rcpt_tos[0].lower() for r in handler.received]
+    assert counts.count(a) == 1 and counts.count(b) == 2  # b was asked to be sent again
+    assert "1 ambiguous recipient(s) marked as sent" in decided.output
+
+
+def test_send_reads_a_build_made_with_out(site, tmp_path):
+    out = tmp_path / "elsewhere"
+    run(Project.at(site, out), BuildOptions(today=TODAY, outputs=("mail",)))
+    shutil.rmtree(site / "build")
+    with SMTPServer() as server:
+        env = {"SITEGEN_SMTP_PORT": str(server.port), "SITEGEN_SMTP_HOST": "127.0.0.1"}
+        missing = CliRunner().invoke(main, ["send", ISSUE, "--source", str(site), "--yes"], env=env)
+        assert missing.exit_code == 1 and "has not been built" in missing.output
+        result = CliRunner().invoke(main, ["send", ISSUE, "--source", str(site), "--yes", "--build", str(out)], env=env)
+        assert result.exit_code == 0, result.output
+        assert server.handler.count() == N

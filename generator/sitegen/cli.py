@@ -289,7 +289,8 @@ def _show_ambiguous(addresses, journal_path: str | None) -> None:
     for a in addresses:
         click.secho(f"  {a}", fg="yellow", err=True)
     click.secho("  check the mail server's log, then run again with --resolve-ambiguous sent (it arrived) "
-                "or --resolve-ambiguous resend", fg="yellow", err=True)
+                "or --resolve-ambiguous resend, or one address at a time: --resolve-ambiguous ADDRESS=sent",
+                fg="yellow", err=True)
 
 
 @main.command()
@@ -306,10 +307,13 @@ def _show_ambiguous(addresses, journal_path: str | None) -> None:
 @click.option("--test-to", default=None, metavar="ADDRESS", help="Send one real message to this address only.")
 @click.option("--rate", default=None, type=click.FloatRange(min=0.01, max=1000),
               help="Messages per second (default: smtp.rate in site.yaml).")
-@click.option("--resolve-ambiguous", type=click.Choice(["sent", "resend"]), default=None,
-              help="After checking the server's log: mark the ambiguous recipients as sent, or send to them again.")
+@click.option("--resolve-ambiguous", "resolve_ambiguous", multiple=True, metavar="[ADDRESS=]sent|resend",
+              help="After checking the server's log: mark ambiguous recipients as sent, or send to them again; "
+                   "ADDRESS=sent decides for one address (repeatable).")
+@click.option("--build", "build_dir", default=None, type=click.Path(file_okay=False),
+              help="The build folder the issue was built into (default: SOURCE/build; see build --out).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before sending.")
-def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, resolve_ambiguous, yes):
+def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, resolve_ambiguous, build_dir, yes):
     """Mail a built newsletter issue to the partner list, exactly once per recipient.
 
     \b
@@ -317,12 +321,19 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
       sitegen send 2026-11-no2 --dry-run
       sitegen send 2026-11-no2 --test-to me@example.jp
       sitegen send 2026-11-no2 --segment area=港区 --rate 2
+      sitegen send 2026-11-no2 --resolve-ambiguous yamada@clinic.example.jp=sent
     """
     from sitegen.content.fields import is_valid_address
     from sitegen.content.partners import parse_segments
     from sitegen.send import run as sender
 
-    project = Project.at(source)
+    project = Project.at(source, build_dir)
+    decisions = []
+    for spec in resolve_ambiguous:
+        address, _, decision = spec.rpartition("=")
+        if decision not in ("sent", "resend") or (address and not is_valid_address(address)):
+            _fail([f"--resolve-ambiguous {spec!r}: expected sent, resend, or ADDRESS=sent|resend"], "nothing was sent")
+        decisions.append((address or None, decision))
     if sum(map(bool, (dry_run, test_to, resolve_ambiguous))) > 1:
         _fail(["--dry-run, --test-to and --resolve-ambiguous cannot be combined"], "nothing was sent")
     if out_dir and not dry_run:
@@ -353,13 +364,13 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
                 written = sender.dry_run(plan, folder, now)
                 click.echo(f"dry run: wrote {len(written)} message(s) to {folder}; nothing was sent")
                 return
-            smtp = sender.SmtpConfig.from_settings(plan.smtp, os.environ)
+            smtp = sender.SmtpConfig.from_settings(plan.smtp, os.environ, project.root)
             mid = sender.send_test(plan, smtp, test_to, now)
             click.echo(f"test message {mid} accepted by {smtp.where} for {test_to}; the journal is unchanged")
             return
         try:
             outcome = sender.run(project, issue, recipients=recipients, segments=segs, rate=rate,
-                                 resolve_ambiguous=resolve_ambiguous, show=_send_summary, confirm=confirm,
+                                 resolve_ambiguous=decisions, show=_send_summary, confirm=confirm,
                                  progress=lambda done, total, address, result: bar.update(1, address) if bar else None)
         finally:
             if bar is not None:
@@ -373,9 +384,10 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
         _fail(exc.lines(), f"{len(exc.errors)} problem(s); nothing was sent")
     except SitegenError as exc:
         _fail([str(exc)], "nothing was sent")
-    if outcome.resolved:
-        verb = "marked as sent" if resolve_ambiguous == "sent" else "will be sent again"
-        click.echo(f"{len(outcome.resolved)} ambiguous recipient(s) {verb}" + "".join(f"\n  {a}" for a in outcome.resolved))
+    for decision, verb in (("sent", "marked as sent"), ("resend", "will be sent again")):
+        chosen = [a for a, d in outcome.resolved if d == decision]
+        if chosen:
+            click.echo(f"{len(chosen)} ambiguous recipient(s) {verb}" + "".join(f"\n  {a}" for a in chosen))
     if not outcome.confirmed:
         _fail([], "not confirmed; nothing was sent (use --yes to send without asking)")
     if outcome.report is None:

@@ -156,6 +156,10 @@ class SmtpSettings(Model):
     rate: float = Field(default=5.0, gt=0, le=1000)  # messages per second
     timeout: float = Field(default=30.0, gt=0)
     open_relay: StrictBool = False  # true: an internal relay that accepts this machine without a login
+    envelope_from: Email | None = None  # Return-Path: where bounces go (default: newsletter.from_address)
+    verp: StrictBool = False  # bounces+clinic=example.jp@…: each bounce names its recipient (needs envelope_from)
+    helo_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")] | None = None
+    ca_file: OptionalText = ""  # a CA certificate (PEM) for an internal relay, relative to the site folder
 
 
 # --- private/partners.csv --------------------------------------------------------------------

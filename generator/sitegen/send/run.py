@@ -21,7 +21,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from sitegen.mail.message import JST, build_message, message_id, to_bytes
 from sitegen.project import Project
@@ -125,7 +125,7 @@ def deliver(plan: Plan, journal, smtp: SmtpConfig, pace: Pace, progress: Progres
                         outcome, error = UNREACHABLE, problem
                     else:
                         journal.mark(partner.key, "sending", message_id=mid, attempt=True)
-                        outcome, error = link.send(m.from_address, partner.email, data)
+                        outcome, error = link.send(smtp.sender_for(m.from_address, partner.email), partner.email, data)
                 except SendError as exc:  # nothing can be sent: this one was not either
                     journal.mark(partner.key, "pending", error=str(exc))
                     return stop(str(exc), done - 1)
@@ -185,9 +185,13 @@ def relay_refusal(where: str, reply: str, recipients: int = 1) -> str:
 # --- looking before sending ---------------------------------------------------------------
 
 
+DRY_RUN_MARKER = ".sitegen-dry-run"
+
+
 def dry_run_dir(project: Project, issue: str, out_dir: str | Path | None = None) -> Path:
-    """The folder of a dry run: --out-dir, or next to the journal. Never under content/, themes/ or build/:
-    the files hold the partners' addresses."""
+    """The folder of a dry run: --out-dir, or next to the journal. Never under content/, themes/ or build/
+    (the files hold the partners' addresses), never the site or a folder above it, and never a folder with
+    other files in it that an earlier dry run did not make."""
     if out_dir is None:
         return project.root / ".sitegen" / "dry-run" / issue
     folder = Path(out_dir).resolve()
@@ -195,6 +199,13 @@ def dry_run_dir(project: Project, issue: str, out_dir: str | Path | None = None)
         if folder == published.resolve() or published.resolve() in folder.parents:
             raise SendError(f"--out-dir: {folder} is under {project.rel(published)}/; the messages hold the partners' "
                             "addresses and must not be published or built: choose another folder")
+    if folder == project.root or folder in project.root.parents or (folder / ".git").exists() \
+            or (folder / "site.yaml").exists():
+        raise SendError(f"--out-dir: refusing {folder}: it holds the site or a repository; choose an empty folder")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / DRY_RUN_MARKER).exists():
+        raise SendError(f"--out-dir: {folder} is not empty and was not made by a dry run; choose an empty folder")
+    if folder.exists() and not folder.is_dir():
+        raise SendError(f"--out-dir: {folder} is a file")
     return folder
 
 
@@ -206,6 +217,7 @@ def dry_run(plan: Plan, folder: Path, now: dt.datetime) -> list[Path]:
 
     Only .eml files an earlier dry run wrote (numbered names) are replaced; nothing else is touched."""
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / DRY_RUN_MARKER).write_text("Messages written by `sitegen send --dry-run`; replaced by the next one.\n")
     for old in folder.glob("*.eml"):
         if _DRY_NAME.fullmatch(old.name):
             old.unlink()
@@ -226,7 +238,7 @@ def send_test(plan: Plan, smtp: SmtpConfig, address: str, now: dt.datetime, conn
                         subject_prefix="[テスト送信] ")
     link = Link(connect or smtp.connect, smtp.where)
     try:
-        outcome, error = link.send(plan.manifest.from_address, address, to_bytes(msg))
+        outcome, error = link.send(smtp.sender_for(plan.manifest.from_address, address), address, to_bytes(msg))
     finally:
         link.close()
     if outcome != SENT:
@@ -246,24 +258,31 @@ class Outcome:
     plan: Plan
     journal: str  # the journal's folder, as shown to people
     report: SendReport | None = None  # None: nothing was sent (nothing to send, or not confirmed)
-    resolved: list[str] = field(default_factory=list)  # ambiguous addresses decided by --resolve-ambiguous
+    resolved: list[tuple[str, str]] = field(default_factory=list)  # (address, 'sent' or 'resend') decided by a person
     confirmed: bool = True
     where: str = ""  # the SMTP server
 
 
 def run(project: Project, issue: str, *, recipients: str | Path | None = None,
         segments: Mapping[str, set[str]] | None = None, rate: float | None = None,
-        resolve_ambiguous: str | None = None, show: Callable[[Plan, str], None] = lambda plan, journal: None,
+        resolve_ambiguous: Sequence[tuple[str | None, str]] = (), show: Callable[[Plan, str], None] = lambda plan, journal: None,
         confirm: Callable[[Plan, str], bool] = lambda plan, where: True, progress: Progress | None = None,
         environ: Mapping[str, str] | None = None, connect: Callable | None = None) -> Outcome:
-    """Send `issue` to everyone on the list who has not had it: lock the journal, apply a decision about
-    ambiguous recipients, make the plan, `show` it, ask `confirm(plan, server)`, deliver."""
+    """Send `issue` to everyone on the list who has not had it: lock the journal, apply the decisions about
+    ambiguous recipients ((address or None for all, 'sent' or 'resend')), make the plan, `show` it, ask
+    `confirm(plan, server)`, deliver."""
     jdir = journal_dir(project.root)
     shown = project.rel(jdir)
     with Journal(jdir, issue) as journal:
-        resolved = journal.resolve_ambiguous(resolve_ambiguous) if resolve_ambiguous else []
+        waiting = set(journal.ambiguous())
+        unknown = [a for a, _ in resolve_ambiguous if a is not None and a.lower() not in waiting]
+        if unknown:
+            raise SendError(f"--resolve-ambiguous: not ambiguous in {issue}: {', '.join(unknown)}"
+                            + (f" (ambiguous: {', '.join(sorted(waiting))})" if waiting else " (none is)"))
+        resolved = [(address, decision) for who, decision in resolve_ambiguous
+                    for address in journal.resolve_ambiguous(decision, None if who is None else {who.lower()})]
         plan = prepare(project, issue, journal=journal, recipients=recipients, segments=segments)
-        smtp = SmtpConfig.from_settings(plan.smtp, os.environ if environ is None else environ)
+        smtp = SmtpConfig.from_settings(plan.smtp, os.environ if environ is None else environ, project.root)
         show(plan, shown)
         outcome = Outcome(plan, shown, resolved=resolved, where=smtp.where)
         if not plan.to_send:

@@ -11,6 +11,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping
 
 from sitegen.content.newsletter_models import SmtpSettings
@@ -31,10 +32,25 @@ class SmtpConfig:
     user: str | None
     password: str | None
     timeout: float
+    envelope_from: str | None = None  # MAIL FROM (Return-Path); None: the newsletter's From address
+    verp: bool = False
+    helo_name: str | None = None
+    ca_file: str | None = None
+
+    def sender_for(self, from_address: str, recipient: str) -> str:
+        """The envelope sender of one message; with VERP `bounces+clinic=example.jp@hospital.jp`, so a bounce
+        names its recipient even when the bounce text does not."""
+        sender = self.envelope_from or from_address
+        if not self.verp:
+            return sender
+        local, domain = sender.rsplit("@", 1)
+        return f"{local}+{recipient.replace('@', '=')}@{domain}"
 
     @classmethod
-    def from_settings(cls, settings: SmtpSettings | None, environ: Mapping[str, str]) -> "SmtpConfig":
-        """site.yaml `smtp:`; the login only from the environment variables it names."""
+    def from_settings(cls, settings: SmtpSettings | None, environ: Mapping[str, str],
+                      root: Path | None = None) -> "SmtpConfig":
+        """site.yaml `smtp:`; the login only from the environment variables it names. `root`: the site folder
+        (smtp.ca_file is relative to it)."""
         s = settings or SmtpSettings()
         try:
             port = int(environ.get("SITEGEN_SMTP_PORT", s.port))
@@ -56,18 +72,26 @@ class SmtpConfig:
         if not (user or "").isascii() or not (password or "").isascii():
             raise SendError(f"{s.user_env} or {s.password_env} contains characters outside ASCII, which the SMTP login "
                             "cannot carry; use an ASCII password (many providers offer an app password)")
-        return cls(host, port, security, user, password, s.timeout)
+        ca_file = environ.get("SITEGEN_SMTP_CA_FILE") or s.ca_file or None
+        if ca_file and root is not None:
+            ca_file = str(root / ca_file)
+        if ca_file and not Path(ca_file).is_file():
+            raise SendError(f"smtp.ca_file: {ca_file} not found (a PEM file with the relay's CA certificate)")
+        if s.verp and not s.envelope_from:
+            raise SendError("smtp.verp needs smtp.envelope_from (the mailbox that receives bounces, e.g. bounces@example.jp)")
+        return cls(host, port, security, user, password, s.timeout, s.envelope_from, s.verp, s.helo_name, ca_file)
 
     @property
     def where(self) -> str:
         return f"{self.host}:{self.port}"
 
     def connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self.ca_file)
         if self.security == "ssl":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.helo_name,
+                                                  timeout=self.timeout, context=context)
         else:
-            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            conn = smtplib.SMTP(self.host, self.port, local_hostname=self.helo_name, timeout=self.timeout)
         try:
             conn.ehlo_or_helo_if_needed()
             if self.security == "starttls":
