@@ -495,10 +495,12 @@ def init(directory, date):
               help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Keep 127.0.0.1: the preview shows drafts and has no login.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests addressed to this host name (with --host; repeatable). Others are refused.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in the default web browser.")
 @click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
               help="Preview as of this date (news publication, schedule expiry). Default: $SOURCE_DATE_EPOCH or today.")
-def serve(source, port, host, open_browser, date):
+def serve(source, port, host, allow_hosts, open_browser, date):
     """Preview the site while you edit: rebuilds on save and reloads the browser.
 
     Watches site.yaml, content/ and themes/. Mistakes in the content are shown
@@ -531,7 +533,8 @@ def serve(source, port, host, open_browser, date):
                        f"all in {r.total_seconds:.2f}s" + (f"; {r.warnings} warning(s)" if r.warnings else ""))
 
     try:
-        running = preview_server.start(project, today, host, port, log=lambda m: click.echo(m, err=True), report=report)
+        running = preview_server.start(project, today, host, port, log=lambda m: click.echo(m, err=True), report=report,
+                                       allow_hosts=tuple(allow_hosts))
     except OSError as exc:
         _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"], "try another --port")
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -40,11 +40,12 @@ class Running:
 
 
 def start(project: Project, today: dt.date, host: str = "127.0.0.1", port: int = 8000,
-          log: Callable[[str], None] = lambda _: None, report: Callable[[Rebuild], None] = lambda _: None) -> Running:
+          log: Callable[[str], None] = lambda _: None, report: Callable[[Rebuild], None] = lambda _: None,
+          allow_hosts: tuple[str, ...] = ()) -> Running:
     """Build once, bind the server (port 0: any free port) and start watching. Serve with .serve_forever()."""
     preview = Preview(project, today, log)
     pdf = PdfPreview(preview, log)
-    server = PreviewServer((host, port), preview, pdf, "/")  # bind first: a busy port fails at once
+    server = PreviewServer((host, port), preview, pdf, "/", allow_hosts)  # bind first: a busy port fails at once
     before = snapshot(project.root)  # an edit saved during the first build is seen
     report(preview.rebuild(None))
     if preview.site is not None:

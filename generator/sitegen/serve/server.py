@@ -29,11 +29,28 @@ class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, preview: Preview, pdf: PdfPreview, prefix: str):
+    def __init__(self, address, preview: Preview, pdf: PdfPreview, prefix: str, allow_hosts: tuple[str, ...] = ()):
         super().__init__(address, Handler)
         self.preview = preview
         self.pdf = pdf
         self.prefix = prefix  # "/renkei/": the path of site.base_url, so links work as published
+        self.allowed = allowed_hosts(address[0], self.server_address[1], allow_hosts)
+
+
+def allowed_hosts(host: str, port: int, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The Host headers the preview answers: the bound address and the loopback names, with the port.
+    Anything else (a DNS-rebinding page's own name) is refused, so no other site can read the preview."""
+    names = {host, *extra}
+    if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):
+        names |= {"127.0.0.1", "localhost", "::1"}
+    out = set()
+    for name in names:
+        name = name.strip().lower()
+        shown = f"[{name}]" if ":" in name and not name.startswith("[") else name
+        out.add(f"{shown}:{port}")
+        if port == 80:
+            out.add(shown)
+    return frozenset(out)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -44,6 +61,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):  # noqa: N802
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in self.server.allowed:
+            body = (f"sitegen serve answers only requests for {', '.join(sorted(self.server.allowed))} "
+                    f"(this one was for {host or 'no host'}).").encode()
+            return self._send(body, "text/plain; charset=utf-8", HTTPStatus.MISDIRECTED_REQUEST)
         url = urlsplit(self.path)
         path = unquote(url.path)
         query = parse_qs(url.query)
