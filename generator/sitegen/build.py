@@ -80,6 +80,7 @@ def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
     content = load_content(project, problems)
     if content is None:
         problems.raise_if_errors()
+        raise AssertionError("load_content returned None without reporting an error")
     site = assemble(project, content, today, problems)
     problems.raise_if_errors()
     return site, problems.warnings

@@ -65,7 +65,7 @@ def write_new(path: Path, text: str) -> None:
         with open(path, "x", encoding="utf-8", newline="\n") as f:
             f.write(text)
     except FileExistsError:
-        raise ScaffoldError(f"{path} already exists; nothing was written (choose another name or edit that file)")
+        raise ScaffoldError(f"{path} already exists; nothing was written (choose another name or edit that file)") from None
 
 
 def _refuse_existing(project: Project, path: Path) -> None:

@@ -64,6 +64,7 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
                     target.write_bytes(a.data)
                     total += len(a.data)
                 else:
+                    assert a.copy_from is not None, f"artifact {a.path} has neither data nor copy_from"
                     shutil.copyfile(a.copy_from, target)
                     total += target.stat().st_size
             sizes[name] = total

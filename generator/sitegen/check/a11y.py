@@ -13,8 +13,12 @@ import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from sitegen.errors import SitegenError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Playwright
 
 VAGUE_LINK_TEXT = {"こちら", "詳しくはこちら", "ここ", "こちらをクリック", "ここをクリック", "詳細", "詳しくは",
                    "click here", "here", "more", "read more"}
@@ -151,9 +155,9 @@ class AxeRunner:
     """One headless Chromium for a series of pages: `with AxeRunner(path) as axe: axe.check(file)`."""
 
     executable: str
-    _pw: object = field(default=None, repr=False)
-    _browser: object = field(default=None, repr=False)
-    _context: object = field(default=None, repr=False)
+    _pw: Playwright | None = field(default=None, repr=False)
+    _browser: Browser | None = field(default=None, repr=False)
+    _context: BrowserContext | None = field(default=None, repr=False)
 
     def __enter__(self) -> "AxeRunner":
         from playwright.sync_api import Error as PlaywrightError
@@ -173,15 +177,21 @@ class AxeRunner:
         return self
 
     def __exit__(self, *exc) -> None:
-        for closer in (self._browser, self._pw):
-            if closer is not None:
-                try:
-                    closer.close() if closer is self._browser else closer.stop()
-                except Exception:  # noqa: BLE001 - closing a browser that already died
-                    pass
+        closers: list[Callable[[], None]] = []
+        if self._browser is not None:
+            closers.append(self._browser.close)
+        if self._pw is not None:
+            closers.append(self._pw.stop)
+        for close in closers:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - closing a browser that already died
+                pass
         self._browser = self._pw = self._context = None
 
     def check(self, file: Path, width: int | None = None) -> list[Violation]:
+        if self._context is None:
+            raise RuntimeError("AxeRunner.check() needs the browser: use `with AxeRunner(path) as axe`")
         page = self._context.new_page()
         try:
             if width:

@@ -48,7 +48,7 @@ class Rule:
     why: str
     fix: str
     patterns: tuple[tuple[re.Pattern, tuple[re.Pattern, ...]], ...] = ()
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, re.Pattern] = field(default_factory=dict, compare=False)  # figure, period, source
 
 
 @dataclass(frozen=True)
@@ -182,9 +182,10 @@ def find(text: str, rules: Iterable[Rule] | None = None) -> list[tuple[Rule, int
 
 def _outcome_figures(text, normal, starts, ends, r: Rule, skip) -> list[tuple[Rule, int, int]]:
     """Figures (成功率95%, 手術件数 1,200件) need a period and a source in the same or a neighbouring paragraph."""
-    figure, period, source = r.extra.get("figure"), r.extra.get("period"), r.extra.get("source")
+    figure = r.extra.get("figure")
     if figure is None:
         return []
+    period, source = r.extra["period"], r.extra["source"]  # ad_rules.yaml gives a figure with both
     paragraphs = [(m.start(), m.end()) for m in re.finditer(r"(?:[^\n]+\n?)+", normal)] or [(0, len(normal))]
     out = []
     for m in figure.finditer(normal):

@@ -23,7 +23,8 @@ from sitegen.artifacts import Artifact
 
 _ATTRS = {("a", "href"), ("area", "href"), ("link", "href"), ("img", "src"), ("script", "src"),
           ("source", "src"), ("iframe", "src"), ("video", "src"), ("audio", "src"), ("video", "poster")}
-_SKIP_SCHEMES = {"mailto", "tel", "data", "javascript", "fax", "sms"}
+_SKIP_SCHEMES = {"mailto", "tel", "fax", "sms"}
+_UNSAFE_SCHEMES = {"javascript", "vbscript", "data", "file"}  # a link that runs a script or opens the reader's files
 _SKIP_REL = {"preconnect", "dns-prefetch"}
 
 
@@ -113,7 +114,11 @@ def _check_ref(ref: Ref, base_url: str, files: set[str], pages: dict, report: Li
     url = ref.url
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme in _SKIP_SCHEMES or url.startswith("{{") or url == "#":
+    if scheme in _UNSAFE_SCHEMES and not (scheme == "data" and ref.tag == "img"):
+        report.broken.append(Broken(ref, "unsafe", f"'{url[:80]}' is a {scheme}: link; links may only be "
+                                    "https:, http:, mailto: or tel:", "error"))
+        return
+    if scheme in _SKIP_SCHEMES or scheme == "data" or url.startswith("{{") or url == "#":
         return
     base = urlsplit(base_url)
     if url.startswith("/") and not url.startswith("//"):
@@ -177,8 +182,9 @@ def _check_target(ref: Ref, target: str, fragment: str, files: set[str], pages: 
 def _ascii_url(url: str) -> str:
     """A URL with Japanese in its path or query, percent-encoded as browsers send it (http.client needs ASCII)."""
     parts = urllib.parse.urlsplit(url)
-    host = parts.hostname.encode("idna").decode("ascii") if parts.hostname and not parts.hostname.isascii() else None
-    netloc = parts.netloc if host is None else parts.netloc.replace(parts.hostname, host)
+    netloc = parts.netloc
+    if parts.hostname and not parts.hostname.isascii():
+        netloc = netloc.replace(parts.hostname, parts.hostname.encode("idna").decode("ascii"))
     safe = "/:?=&%#+@!$'()*,;~"
     return urllib.parse.urlunsplit((parts.scheme, netloc, urllib.parse.quote(parts.path, safe=safe),
                                     urllib.parse.quote(parts.query, safe=safe), parts.fragment))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from sitegen.artifacts import Artifact
-from sitegen.build import BuildOptions, run
+from sitegen.build import BuildOptions, BuildReport, run
 from sitegen.check import adrules as adcheck
 from sitegen.check import links as linkcheck
 from sitegen.check.a11y import AxeRunner, AxeUnavailable, audit_page
@@ -122,7 +122,7 @@ def run_check(project: Project, options: CheckOptions, progress: Progress | None
     for stage, func in (("links", _links), ("a11y", _a11y)):
         if stage in options.skip:
             continue
-        if site_files is None:
+        if artifacts is None or site_files is None:
             report.skipped[stage] = "the content has errors: the site was not built"
             continue
         t0 = time.perf_counter()
@@ -146,11 +146,11 @@ def _from_problem(p: Problem) -> Finding:
 
 def _content(project: Project, options: CheckOptions, report: CheckReport, ad_report) -> dict | None:
     outputs = ("site", "mail")
+    build: BuildReport | None = None
     try:
         build = run(project, BuildOptions(today=options.today, outputs=outputs, dry_run=True, browser=options.browser))
     except ContentError as exc:
         problems = exc.errors + exc.warnings
-        build = None
     except SitegenError as exc:  # a theme template error, an unusable output folder …
         report.findings.append(Finding("", None, "", "build", "error", str(exc)))
         return None
@@ -242,6 +242,7 @@ _LINK_HINTS = {
     "asset": "a theme file is missing; check themes/<theme>/static/",
     "anchor": "link to a heading's id as it appears on the target page",
     "external": "check the address in a browser; update or remove the link",
+    "unsafe": "write the address starting with https:// (site.yaml: hospital.website, office.contacts[].value)",
 }
 
 

@@ -51,29 +51,29 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
     departments.sort(key=lambda e: (group_order.get(e.group, 99), e.order, e.slug))
 
     doctors = []
-    for slug, item in docs.items():
-        doc = item.model
+    for slug, doc_item in docs.items():
+        doc = doc_item.model
         quals = []
         for i, qid in enumerate(doc.qualifications):
             q = content.qualifications.get(qid)
             if q is None:
-                problems.error(item.source.location(("qualifications", i)), f"qualifications[{i}]",
+                problems.error(doc_item.source.location(("qualifications", i)), f"qualifications[{i}]",
                                f"unknown qualification '{qid}'{did_you_mean(qid, content.qualifications)}; the list is content/qualifications.yaml")
             elif not q.advertisable:
-                problems.warning(item.source.location(("qualifications", i)), f"qualifications[{i}]",
+                problems.warning(doc_item.source.location(("qualifications", i)), f"qualifications[{i}]",
                                  f"'{q.name}' may not be advertised (医療広告ガイドライン); it is not shown")
             else:
                 quals.append(q)
-        _check_file(project, item.source, ("photo", "src"), doc.photo, problems)
-        doctors.append(DoctorEntry(slug, doc, item.source.path, render(item.source.body),
+        _check_file(project, doc_item.source, ("photo", "src"), doc.photo, problems)
+        doctors.append(DoctorEntry(slug, doc, doc_item.source.path, render(doc_item.source.body),
                                    qualifications=tuple(quals), outpatient=tuple(outpatient.get(slug, ()))))
     doctors.sort(key=lambda e: (e.kana, e.slug))
 
     guides = []
-    for item in content.collections["guides"]:
-        for i, form in enumerate(item.model.forms):
-            _check_file(project, item.source, ("forms", i, "file"), form, problems, attr="file")
-        guides.append(Entry(item.slug, item.model, item.source.path, render(item.source.body)))
+    for guide_item in content.collections["guides"]:
+        for i, form in enumerate(guide_item.model.forms):
+            _check_file(project, guide_item.source, ("forms", i, "file"), form, problems, attr="file")
+        guides.append(Entry(guide_item.slug, guide_item.model, guide_item.source.path, render(guide_item.source.body)))
     guides.sort(key=lambda e: (e.order, e.slug))
     _check_brochure_sections(content, {g.slug for g in guides}, problems)
 

@@ -68,7 +68,7 @@ def load_content(project: Project, problems: ProblemList) -> Content | None:
         collections[folder], invalid[folder] = _load_collection(project, folder, model, suffix, problems)
     _check_stray_files(project, set(collections_spec), problems)
     assets = _list_assets(project, problems)
-    if site is None:
+    if site is None or site_source is None:
         return None
     return Content(site, site_source, qualifications, qual_source, collections, assets, invalid)
 
@@ -171,7 +171,7 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
         if source is not None:
             item, found = validate(source, model)
             problems.extend(found)
-        if item is None:
+        if source is None or item is None:
             invalid.add(slug)
         else:
             loaded.append(Loaded(slug, item, source))

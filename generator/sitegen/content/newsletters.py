@@ -14,7 +14,17 @@ import datetime as dt
 
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
-from sitegen.content.newsletter_models import SECTION_MODELS, Newsletter
+from sitegen.content.newsletter_models import (
+    SECTION_MODELS,
+    DepartmentSection,
+    DoctorSection,
+    EventSection,
+    NewDoctorsSection,
+    Newsletter,
+    NewsSection,
+    ScheduleChangesSection,
+    TextSection,
+)
 from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, Issue, ResolvedSection, Site, is_published
 from sitegen.content.sources import dotted
 from sitegen.content.validate import validate
@@ -37,7 +47,7 @@ def resolve(content: Content, site: Site, problems: ProblemList) -> Site:
         return site
     render = MarkdownRenderer()
     seen: dict[tuple[str, int], str] = {}
-    result = []
+    result: list[Issue] = []
     for item in loaded:
         n = item.model
         series = n.series or settings.series
@@ -74,37 +84,37 @@ def _section(content, site, item, index, raw, since, render, problems) -> Resolv
     def err(field: str, message: str) -> None:
         problems.error(src.location(loc + (field,)), dotted(loc + (field,)), message)
 
-    if kind == "text":
+    if isinstance(model, TextSection):
         return ResolvedSection(kind, model.title, model, html=render(model.body))
-    if kind == "event":
+    if isinstance(model, EventSection):
         return ResolvedSection(kind, model.title, model, html=render(model.body))
-    if kind == "doctor":
+    if isinstance(model, DoctorSection):
         doc = _doctor(content, site, model.doctor, lambda m: err("doctor", m))
         return ResolvedSection(kind, model.title, model, doctors=(doc,) if doc else ())
-    if kind == "department":
+    if isinstance(model, DepartmentSection):
         dep = _department(content, site, model.department, lambda m: err("department", m))
         return ResolvedSection(kind, model.title, model, departments=(dep,) if dep else ())
-    if kind == "new_doctors":
+    if isinstance(model, NewDoctorsSection):
         if model.doctors is None:
             docs = tuple(d for d in site.doctors if d.joined and since < d.joined <= date)
         else:
             docs = tuple(d for i, slug in enumerate(model.doctors)
                          if (d := _doctor(content, site, slug, lambda m, i=i: err(f"doctors[{i}]", m))))
         return ResolvedSection(kind, model.title, model, doctors=tuple(sorted(docs, key=lambda d: (d.joined or date, d.kana))))
-    if kind == "schedule_changes":
+    if isinstance(model, ScheduleChangesSection):
         if model.departments is None:
             deps = tuple(d for d in site.departments if d.schedule and since < d.schedule.period.start <= date)
         else:
-            deps = []
+            listed: list[DepartmentEntry] = []
             for i, slug in enumerate(model.departments):
-                d = _department(content, site, slug, lambda m, i=i: err(f"departments[{i}]", m))
-                if d is not None and d.schedule is None:
+                dep = _department(content, site, slug, lambda m, i=i: err(f"departments[{i}]", m))
+                if dep is not None and dep.schedule is None:
                     err(f"departments[{i}]", f"department '{slug}' has no schedule (content/schedules/{slug}.yaml)")
-                elif d is not None:
-                    deps.append(d)
-            deps = tuple(deps)
+                elif dep is not None:
+                    listed.append(dep)
+            deps = tuple(listed)
         return ResolvedSection(kind, model.title, model, departments=deps)
-    if kind == "news":
+    if isinstance(model, NewsSection):
         return _news_section(content, site, model, since, date, render, err)
     raise AssertionError(kind)  # pragma: no cover
 

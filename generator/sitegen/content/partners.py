@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,7 +192,7 @@ def _csv_rows(path: Path, shown: str, problems: ProblemList):
         if len(values) != len(header):
             problems.error(Location(shown, line), "", f"expected {len(header)} columns, found {len(values)}")
             continue
-        marks = {(): line, **{(k,): line for k in data}}
+        marks: dict[tuple, int] = {(): line, **{(k,): line for k in data}}
         data = _from_csv(data)
         rows.append((Source(shown, data, marks), data, (), line))
     return rows
@@ -235,7 +236,7 @@ def parse_segments(specs: tuple[str, ...] | list[str]) -> dict[str, set[str]]:
     return out
 
 
-def matches(r: Recipient, segments: dict[str, set[str]]) -> bool:
+def matches(r: Recipient, segments: Mapping[str, set[str]]) -> bool:
     """Every key must match (AND); several values of one key are alternatives (OR)."""
     for key, values in segments.items():
         if key == "area" and r.area not in values:

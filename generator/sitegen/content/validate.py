@@ -11,6 +11,7 @@ from types import UnionType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sitegen.content.sources import Source, dotted
 from sitegen.errors import Problem, did_you_mean
@@ -64,7 +65,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _problem(source: Source, model: type[BaseModel], base: tuple, loc: tuple, err: dict) -> Problem:
+def _problem(source: Source, model: type[BaseModel], base: tuple, loc: tuple, err: ErrorDetails) -> Problem:
     kind = err["type"]
     field = dotted(loc)
     where = source.location(loc)

@@ -63,7 +63,7 @@ def _scaled_copy(source: Path, dest: Path, box: tuple[int, int], cover: bool) ->
                 return
             size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
             small = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") and img.format == "PNG" else "RGB")
-            small = small.resize(size, Image.LANCZOS)
+            small = small.resize(size, Image.Resampling.LANCZOS)
             if img.format == "JPEG":
                 small.save(dest, "JPEG", quality=90, optimize=True)
             elif img.format == "WEBP":

@@ -49,7 +49,7 @@ def local_images(html: str, page_path: str, images: set[str]) -> Markup:
         name = ""
         if src and not re.match(r"^([a-z][a-z0-9+.-]*:|/)", src.group(1), re.I):
             name = unquote(urljoin(page_path, src.group(1).replace("&amp;", "&")))
-        if name in images:
+        if src and name in images:
             return tag.replace(src.group(0), f' src="{html_escape(name)}"', 1)
         alt = ALT.search(tag)
         return f'<span class="image-alt">{alt.group(1)}</span>' if alt and alt.group(1) else ""

@@ -14,7 +14,7 @@ import io
 import re
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from sitegen.chromium import LAUNCH_ARGS
 
@@ -202,7 +202,7 @@ def _renumber_node_ids(writer) -> None:
     from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, IndirectObject, TextStringObject
 
     found: set[int] = set()
-    holders: list[tuple[object, object]] = []  # (container, key or index)
+    holders: list[tuple[DictionaryObject | ArrayObject, Any, int]] = []  # (container, key or index, node number)
 
     def visit(container, key, value, seen) -> None:
         if isinstance(value, IndirectObject):
@@ -211,7 +211,7 @@ def _renumber_node_ids(writer) -> None:
             m = NODE_ID.match(str(value) if isinstance(value, TextStringObject) else value.decode("latin-1"))
             if m:
                 found.add(int(m.group(1)))
-                holders.append((container, key))
+                holders.append((container, key, int(m.group(1))))
         elif isinstance(value, (DictionaryObject, ArrayObject)):
             walk(value, seen)
 
@@ -234,10 +234,8 @@ def _renumber_node_ids(writer) -> None:
         return
     width = max(8, len(str(len(found))))
     rank = {n: i + 1 for i, n in enumerate(sorted(found))}
-    for container, key in holders:
-        old = container[key]
-        text = str(old) if isinstance(old, TextStringObject) else old.decode("latin-1")
-        container[key] = TextStringObject(f"node{rank[int(NODE_ID.match(text).group(1))]:0{width}d}")
+    for container, key, number in holders:
+        container[key] = TextStringObject(f"node{rank[number]:0{width}d}")
 
 
 def _true():

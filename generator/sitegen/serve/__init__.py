@@ -67,6 +67,7 @@ def start(project: Project, today: dt.date, host: str = "127.0.0.1", port: int =
     threading.Thread(target=watch, args=(project.root, jobs.put, stop.is_set, before), name="sitegen-watch",
                      daemon=True).start()
     bound_host, bound_port = server.server_address[:2]
+    assert isinstance(bound_host, str)  # an IPv4/IPv6 socket's address; bytes only for AF_UNIX
     url = f"http://{bound_host}:{bound_port}{prefix}"
     return Running(server, preview, pdf, url, stop)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sitegen.artifacts import Artifact, RenderOptions
 from sitegen.build import render_output
+from sitegen.content.site import Site
 from sitegen.errors import OutputSkipped, SitegenError
 from sitegen.serve.preview import Preview
 
@@ -32,7 +33,7 @@ class PdfPreview:
         self.state = "waiting"  # waiting, building, ready, failed, unavailable
         self.message = ""
         self.seconds = 0.0
-        self._site = None
+        self._site: Site | None = None
         self._stale = False
         self._lock = threading.Lock()
         self._running = False
@@ -45,7 +46,7 @@ class PdfPreview:
     def close(self) -> None:
         shutil.rmtree(self._images, ignore_errors=True)
 
-    def site_changed(self, site) -> None:
+    def site_changed(self, site: Site) -> None:
         with self._lock:
             self._site, self._stale = site, True
         if self.preview.viewers.get(PDF_KEY):
@@ -64,6 +65,7 @@ class PdfPreview:
         while True:
             with self._lock:
                 site, self._stale = self._site, False
+            assert site is not None  # request() starts a run only once a site has come
             self.state = "building"
             self.preview.bump([PDF_KEY])
             started = time.perf_counter()

@@ -21,18 +21,21 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypeVar
 
 import jinja2
 
 from sitegen.artifacts import Artifact, RenderOptions
 from sitegen.build import load_site
+from sitegen.content.site import Site
 from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import ContentError, SitegenError
 from sitegen.mail import render as mail
 from sitegen.project import Project
 from sitegen.templates import template_error
 from sitegen.web import render as web
+
+K = TypeVar("K")
 
 MAIL_KEY = "mail:"  # the mail preview page watches this key
 
@@ -68,6 +71,13 @@ class Rebuild:
     warnings: int = 0
 
 
+def _add(counter: collections.Counter[K], key: K, delta: int) -> None:
+    """Add `delta` to the count of `key`; a count that drops to zero or below is removed."""
+    counter[key] += delta
+    if counter[key] <= 0:
+        del counter[key]
+
+
 class Preview:
     def __init__(self, project: Project, today: dt.date, log: Callable[[str], None] = lambda _: None):
         self.project = project
@@ -81,10 +91,10 @@ class Preview:
         self.errors: list[str] = []
         self.viewers: collections.Counter[str] = collections.Counter()  # paths open in browsers
         self._tabs: collections.Counter[tuple[str, int]] = collections.Counter()  # (path, version served)
-        self.site = None  # the latest valid Site
+        self.site: Site | None = None  # the latest valid Site
         self.history: list[Rebuild] = []
         self.on_site: list[Callable] = []  # called with each new valid site (the PDF preview)
-        self._env = None
+        self._env: jinja2.Environment | None = None
         self._memo = _Memo()
         self._stamps: dict[str, tuple | None] = {}
 
@@ -110,10 +120,8 @@ class Preview:
     def viewing(self, key: str, seen: int, delta: int) -> None:
         """A tab showing `key`, served at version `seen`, connected (+1) or went away (-1)."""
         with self.cond:
-            for counter, k in ((self.viewers, key), (self._tabs, (key, seen))):
-                counter[k] += delta
-                if counter[k] <= 0:
-                    del counter[k]
+            _add(self.viewers, key, delta)
+            _add(self._tabs, (key, seen), delta)
             self.cond.notify_all()
 
     def _let_tabs_reload(self, keys: list[str], version: int, tabs: collections.Counter, timeout: float = 1.0) -> None:
@@ -170,7 +178,7 @@ class Preview:
         report.load_seconds = time.perf_counter() - started
         report.warnings = len(warnings)
         theme_changed = changed is None or any(p.startswith("themes/") for p in changed)
-        if self._env is None or theme_changed or site.settings.theme != self.site.settings.theme:
+        if self._env is None or self.site is None or theme_changed or site.settings.theme != self.site.settings.theme:
             self._env = web.environment(self.project, site)
         env = self._env
 
@@ -229,6 +237,7 @@ class Preview:
         if new.data is not None:
             return old is not None and old.data == new.data
         # copied files (images, forms, theme assets) are read when served: compare their stat
+        assert new.copy_from is not None, f"artifact {new.path} has neither data nor copy_from"
         try:
             st = os.stat(new.copy_from)
             stamp = (st.st_mtime_ns, st.st_size)

@@ -35,7 +35,7 @@ def pages(site: Site) -> Iterator[Page]:
     yield Page("home", "home.html", title=s.title, description=s.description, sources=("site.yaml",))
     yield Page("departments", "departments.html", title="診療科のご案内", description=f"{site.hospital.name}の診療科一覧")
     for d in site.departments:
-        ctx = (("department", d), ("jsonld", jsonld.to_script(jsonld.specialty(site, d))))
+        ctx: tuple[tuple[str, object], ...] = (("department", d), ("jsonld", jsonld.to_script(jsonld.specialty(site, d))))
         yield Page("department", "department.html", d.slug, d.name, d.summary, ctx, (d.source,))
     yield Page("doctors", "doctors.html", title="医師紹介", description=f"{site.hospital.name}の医師一覧")
     yield Page("featured", "featured.html", title="注目のドクター", description="紹介元の先生方にご紹介したい医師")
