@@ -176,7 +176,7 @@ def test_content_mistakes_are_reported_with_file_and_line(tmp_path):
         "content/newsletters/2026-12-no3.md:7: sections[0].doctor: unknown doctor 'yamada-tarou' (did you mean 'yamada-taro'?); doctors are files in content/doctors/",
         "content/newsletters/2026-12-no3.md:8: sections[1].type: unknown section type 'departmnt' (did you mean 'department'?); one of text, doctor, department, new_doctors, schedule_changes, news, event",
         "content/newsletters/2026-12-no3.md:11: sections[2].itmes: unknown field 'itmes' (did you mean 'items'?)",
-        "content/newsletters/2026-12-no3.md:16: sections[3].rsvp: expected an address starting with https://, found the text 'javascript:alert(1)'",
+        "content/newsletters/2026-12-no3.md:16: sections[3].rsvp: 'javascript:' addresses are not allowed here; write an address starting with https://, found the text 'javascript:alert(1)'",
     ], lines
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from sitegen.errors import SitegenError
 from sitegen.project import PACKAGE_THEMES, Project
@@ -53,12 +54,15 @@ def _search_path(dirs: list[Path], output: str) -> list[str]:
 
 
 def make_environment(project: Project, theme: str, output: str, *, autoescape=True) -> jinja2.Environment:
+    """A strict, escaping, sandboxed environment for one output's templates."""
     site_dirs, packaged = theme_dirs(project, theme)
     loader = jinja2.ChoiceLoader([
         jinja2.FileSystemLoader(_search_path(site_dirs + packaged, output)),
         jinja2.PrefixLoader({"!theme": jinja2.FileSystemLoader(_search_path(packaged, output))}, delimiter="/"),
     ])
-    env = jinja2.Environment(
+    # Themes are files a site can override: rendered in Jinja's sandbox, a template cannot reach Python
+    # internals ({{ cycler.__init__.__globals__ }}), change the data, or call anything but what it is given.
+    env = ImmutableSandboxedEnvironment(
         loader=loader,
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,

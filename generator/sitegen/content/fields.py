@@ -50,3 +50,26 @@ def strip_control(value: str) -> str:
 
 def is_valid_address(address: str) -> bool:
     return len(address) <= 254 and bool(EMAIL.fullmatch(address))
+
+
+_WEB_URL = re.compile(r"https?://[A-Za-z0-9\u0080-\uffff.-]+(:\d{1,5})?([/?#][^\s<>\"'`\\]*)?", re.I)
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):")
+_PHONE = re.compile(r"[0-9０-９][0-9０-９\-‐－ー() （）+＋ 　]*[0-9０-９]")
+
+
+def web_url_problem(value: str) -> str:
+    """'' for an http(s) address; else what is wrong, with the fix (a link from YAML must never run a script
+    or point at a file of the build machine)."""
+    scheme = _SCHEME.match(value)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return f"'{scheme.group(1)}:' addresses are not allowed here; write an address starting with https://"
+    if not scheme:
+        return f"an address must start with https:// (write https://{value.lstrip('/')})"
+    if not _WEB_URL.fullmatch(value):
+        return "expected an address like https://www.example.jp/renkei/ (no spaces or quotes)"
+    return ""
+
+
+def phone_problem(value: str) -> str:
+    """'' for a telephone or FAX number (03-1234-5678, 0120-00-1234, +81 3 …)."""
+    return "" if _PHONE.fullmatch(value.strip()) else "expected a number like 03-1234-5678"

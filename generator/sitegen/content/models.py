@@ -12,7 +12,9 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
+
+from sitegen.content.fields import is_valid_address, phone_problem, web_url_problem
 
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
 SESSIONS = ("午前", "午後")
@@ -44,6 +46,13 @@ def _check_base_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _check_web_url(value: str) -> str:
+    problem = web_url_problem(value) if value else ""
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _check_site_path(value: str) -> str:
     if not value or value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or "\\" in value:
         raise ValueError("expected a path inside content/, like images/doctors/yamada.jpg")
@@ -53,6 +62,7 @@ def _check_site_path(value: str) -> str:
 Time = Annotated[str, AfterValidator(_check_time)]
 Colour = Annotated[str, AfterValidator(_check_colour)]
 BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
+WebUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_web_url)]  # http(s) only
 SitePath = Annotated[str, AfterValidator(_check_site_path)]  # relative to content/
 
 
@@ -86,6 +96,22 @@ class Contact(Model):
     hours: list[Hours] = []
     closed: list[Text] = []  # 日曜・祝日, 年末年始（12月29日〜1月3日）
     notes: list[Text] = []  # FAX cut-offs: 16:15以降の受信分は翌診療日に回答
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_type(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        if kind == "web":
+            problem = web_url_problem(value)
+        elif kind == "email":
+            problem = "" if is_valid_address(value) else "expected an e-mail address like renkei@example.jp"
+        elif kind in ("tel", "fax"):
+            problem = phone_problem(value)
+        else:
+            problem = ""
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class AdReview(Model):
@@ -134,7 +160,7 @@ class Hospital(Model):
     designations: list[Text] = []
     logo: Image | None = None
     access: Access = Access()
-    website: OptionalText = ""  # the hospital's main website, if any
+    website: WebUrl = ""  # the hospital's main website, if any
 
 
 class Office(Model):

@@ -7,12 +7,11 @@ ignored field. Sections are told apart by their `type`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
-from sitegen.content.fields import is_one_line, is_valid_address
+from sitegen.content.fields import is_one_line, is_valid_address, web_url_problem
 from sitegen.content.models import AdReview, Model, OptionalText, Slug, Text
 
 
@@ -23,8 +22,9 @@ def _one_line(value: str) -> str:
 
 
 def _check_https(value: str) -> str:
-    if not re.fullmatch(r"https?://[^\s<>\"']+", value):
-        raise ValueError("expected an address starting with https://")
+    problem = web_url_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 

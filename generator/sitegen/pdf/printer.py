@@ -169,6 +169,7 @@ def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subjec
         "/ModDate": stamp,
     })
     _renumber_node_ids(writer)
+    _drop_unsafe_links(writer)
     if press:
         from sitegen.pdf.press import add_marks
 
@@ -190,6 +191,23 @@ def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subjec
     first = buf.getvalue()
     digest = hashlib.md5(first).digest()  # /ID from the content (with the ID zeroed)
     return first.replace(b"<" + b"00" * 16 + b">", b"<" + digest.hex().encode() + b">")
+
+
+SAFE_URI = re.compile(r"^(https?|mailto|tel):", re.I)
+
+
+def _drop_unsafe_links(writer) -> None:
+    """A printed link may only open a web page, write a mail or dial: any other /URI action
+    (javascript:, file: paths of the build machine) is removed from the annotation."""
+    from pypdf.generic import NameObject
+
+    for page in writer.pages:
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            action = annot.get("/A")
+            action = action.get_object() if action is not None else None
+            if action is not None and "/URI" in action and not SAFE_URI.match(str(action["/URI"])):
+                del annot[NameObject("/A")]
 
 
 NODE_ID = re.compile(r"^node(\d+)$")

@@ -1,0 +1,38 @@
+"""Theme overrides are files a site can change: templates run in Jinja's sandbox, so a template can neither
+reach Python internals nor run a command, and the mistake is reported as a template error with its line."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import BuildOptions, run
+from sitegen.errors import SitegenError
+from sitegen.project import Project
+
+SITES = Path(__file__).resolve().parent / "sites"
+PAYLOADS = [
+    "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
+    "{{ joiner.__init__.__globals__['os'].system('touch PWNED') }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ site.config.__class__.__init__.__globals__ }}",
+    "{{ url.__globals__ }}",
+    "{% set x = site.departments | list %}{{ x.append(1) }}",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_theme_override_cannot_reach_python(tmp_path, payload):
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    web = root / "themes" / "default" / "web"
+    web.mkdir(parents=True)
+    (web / "home.html").write_text('{% extends "!theme/home.html" %}\n{% block content %}\n' + payload
+                                   + "\n{% endblock %}\n", encoding="utf-8")
+    with pytest.raises(SitegenError) as exc:
+        run(Project.at(root, tmp_path / "out"), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",)))
+    assert "template error" in str(exc.value) and "home.html:3" in str(exc.value), str(exc.value)
+    assert not (root / "PWNED").exists() and not Path("PWNED").exists()
+    assert not (tmp_path / "out").exists()
