@@ -17,12 +17,23 @@ from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule
 from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, OutpatientSlot, ScheduleTable, Site, is_published
 from sitegen.content.sources import Source, dotted
-from sitegen.errors import ProblemList, did_you_mean
+from sitegen.errors import Location, ProblemList, did_you_mean
 from sitegen.project import Project
 
 
 def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList) -> Site:
     render = MarkdownRenderer()
+    try:
+        return _assemble(project, content, today, problems, render)
+    finally:
+        render.close()
+
+
+def _assemble(project: Project, content: Content, today: dt.date, problems: ProblemList,
+              render: MarkdownRenderer) -> Site:
+    def body(source: Source):
+        return render.at(source.body, Location(source.path, source.body_line), "body", problems)
+
     cfg = content.site
     contacts = _check_contacts(content, problems)
     _check_colours(content, problems)
@@ -46,7 +57,7 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
             problems.error(item.source.location(("referral", "urgent_contact")), "referral.urgent_contact",
                            f"unknown contact '{d.referral.urgent_contact}'{did_you_mean(d.referral.urgent_contact, contacts)}; contacts are defined in site.yaml under office.contacts")
         _check_file(project, item.source, ("image", "src"), d.image, problems)
-        departments.append(DepartmentEntry(slug, d, item.source.path, render(item.source.body),
+        departments.append(DepartmentEntry(slug, d, item.source.path, body(item.source),
                                            doctors=members.get(slug, ()), schedule=tables.get(slug)))
     departments.sort(key=lambda e: (group_order.get(e.group, 99), e.order, e.slug))
 
@@ -65,7 +76,7 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
             else:
                 quals.append(q)
         _check_file(project, doc_item.source, ("photo", "src"), doc.photo, problems)
-        doctors.append(DoctorEntry(slug, doc, doc_item.source.path, render(doc_item.source.body),
+        doctors.append(DoctorEntry(slug, doc, doc_item.source.path, body(doc_item.source),
                                    qualifications=tuple(quals), outpatient=tuple(outpatient.get(slug, ()))))
     doctors.sort(key=lambda e: (e.kana, e.slug))
 
@@ -73,11 +84,11 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
     for guide_item in content.collections["guides"]:
         for i, form in enumerate(guide_item.model.forms):
             _check_file(project, guide_item.source, ("forms", i, "file"), form, problems, attr="file")
-        guides.append(Entry(guide_item.slug, guide_item.model, guide_item.source.path, render(guide_item.source.body)))
+        guides.append(Entry(guide_item.slug, guide_item.model, guide_item.source.path, body(guide_item.source)))
     guides.sort(key=lambda e: (e.order, e.slug))
     _check_brochure_sections(content, {g.slug for g in guides}, problems)
 
-    news = [Entry(i.slug, i.model, i.source.path, render(i.source.body))
+    news = [Entry(i.slug, i.model, i.source.path, body(i.source))
             for i in content.collections["news"] if is_published(i.model, today)]
     news.sort(key=lambda e: (e.date, e.slug), reverse=True)
 
@@ -86,7 +97,7 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
     by_slug.update({("contact", k): v for k, v in contacts.items()})
     site = Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
                 content.assets, _by_slug=by_slug)
-    return newsletters.resolve(content, site, problems)
+    return newsletters.resolve(content, site, problems, render)
 
 
 def _check_contacts(content: Content, problems: ProblemList) -> dict:

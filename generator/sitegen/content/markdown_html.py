@@ -3,14 +3,25 @@
 Python-Markdown passes raw HTML through, so its output is always cleaned with
 nh3 (ammonia): no script, no event handlers, no style, and links only to http,
 https, mailto and tel (or relative paths inside the site).
+
+Limits that hold for any text: Python-Markdown needs quadratic time for some inputs
+(thousands of `[`, `<a` or headings take minutes), so a long or bracket-heavy body is
+converted in a worker process with a time budget; and the result may not nest elements
+deeper than MAX_DEPTH (the MJML compiler and browsers crash on thousands of levels).
+A body over either limit is a content error with its file and line, never a hang or a crash.
 """
 from __future__ import annotations
 
+import multiprocessing
 import re
+from html.parser import HTMLParser
+from multiprocessing.pool import Pool
 
 import markdown
 import nh3
 from markupsafe import Markup
+
+from sitegen.errors import Location, ProblemList, SitegenError
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -27,20 +38,93 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 _H1 = re.compile(r"<(/?)h1>")
+EXTENSIONS = ["tables", "sane_lists", "fenced_code"]
+BUDGET_SECONDS = 5.0  # per body, in the worker
+MAX_DEPTH = 60  # nested elements in a body's HTML
+SAFE_LENGTH = 4000  # shorter bodies with few brackets and headings convert in well under a second in-process
+_RISKY = re.compile(r"[\[<]|^[ \t]*[#>]", re.M)
+VOID = {"br", "hr", "img", "wbr", "input", "meta", "link", "source", "col", "area", "base", "embed", "param", "track"}
+
+
+class BodyError(SitegenError):
+    """A body that cannot be converted within the limits."""
 
 
 class MarkdownRenderer:
-    """Renders Markdown bodies; one instance per build (Python-Markdown keeps state)."""
+    """Renders Markdown bodies; one instance per build (Python-Markdown keeps state). `close()` when done."""
 
-    def __init__(self) -> None:
-        self._md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
+    def __init__(self, budget: float = BUDGET_SECONDS) -> None:
+        self._md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+        self.budget = budget
+        self._pool: Pool | None = None
 
     def __call__(self, text: str) -> Markup:
-        self._md.reset()
-        html = self._md.convert(text or "")
+        """Safe HTML for `text`; raises BodyError when the text is over a limit."""
+        text = text or ""
+        if len(text) > SAFE_LENGTH or len(_RISKY.findall(text)) > 200:
+            html = self._in_worker(text)
+        else:
+            self._md.reset()
+            html = self._md.convert(text)
         # The page title is the only <h1>; a '# heading' in a body becomes <h2>.
-        html = _H1.sub(r"<\1h2>", html)
-        return Markup(sanitize(html))
+        html = sanitize(_H1.sub(r"<\1h2>", html))
+        depth = nesting_depth(html)
+        if depth > MAX_DEPTH:
+            raise BodyError(f"the text nests elements {depth} levels deep (at most {MAX_DEPTH}); "
+                            "remove the nested <div>, lists or quotes")
+        return Markup(html)
+
+    def at(self, text: str, where: Location, field: str, problems: ProblemList) -> Markup:
+        """Like calling it, but a body over a limit becomes a problem at `where` and renders as nothing."""
+        try:
+            return self(text)
+        except BodyError as exc:
+            problems.error(where, field, str(exc))
+            return Markup("")
+
+    def _in_worker(self, text: str) -> str:
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("forkserver").Pool(1)
+        job = self._pool.apply_async(convert, (text,))
+        try:
+            return job.get(timeout=self.budget)
+        except multiprocessing.TimeoutError:
+            self.close()
+            raise BodyError(f"converting this text took longer than {self.budget:g} s (thousands of repeated "
+                            "'[', '<' or '#'?); shorten it or split it into several files") from None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def convert(text: str) -> str:
+    """Markdown to (unsanitised) HTML; run in the worker process."""
+    return markdown.Markdown(extensions=EXTENSIONS, output_format="html").convert(text)
+
+
+class _Depth(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag):
+        if tag not in VOID:
+            self.depth = max(0, self.depth - 1)
+
+
+def nesting_depth(html: str) -> int:
+    parser = _Depth()
+    parser.feed(html)
+    parser.close()
+    return parser.deepest
 
 
 def sanitize(html: str) -> str:

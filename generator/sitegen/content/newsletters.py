@@ -28,12 +28,12 @@ from sitegen.content.newsletter_models import (
 from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, Issue, ResolvedSection, Site, is_published
 from sitegen.content.sources import dotted
 from sitegen.content.validate import validate
-from sitegen.errors import ProblemList, did_you_mean
+from sitegen.errors import Location, ProblemList, did_you_mean
 
 FIRST_ISSUE_WINDOW = dt.timedelta(days=92)
 
 
-def resolve(content: Content, site: Site, problems: ProblemList) -> Site:
+def resolve(content: Content, site: Site, problems: ProblemList, render: MarkdownRenderer) -> Site:
     """Resolve content/newsletters/ and return the Site with its `newsletters`."""
     loaded: list[Loaded[Newsletter]] = sorted(content.collections.get("newsletters", ()),
                                               key=lambda i: (i.model.date, i.model.number, i.slug))
@@ -45,7 +45,6 @@ def resolve(content: Content, site: Site, problems: ProblemList) -> Site:
                        "content/newsletters/ has issues but site.yaml has no newsletter: section "
                        "(series, from_name, from_address, unsubscribe_url, unsubscribe_mailto)")
         return site
-    render = MarkdownRenderer()
     seen: dict[tuple[str, int], str] = {}
     result: list[Issue] = []
     for item in loaded:
@@ -60,7 +59,8 @@ def resolve(content: Content, site: Site, problems: ProblemList) -> Site:
         since = previous.date if previous else n.date - FIRST_ISSUE_WINDOW
         sections = tuple(s for s in (_section(content, site, item, i, raw, since, render, problems)
                                      for i, raw in enumerate(n.sections)) if s is not None)
-        result.append(Issue(item.slug, n, item.source.path, render(item.source.body), series=series,
+        html = render.at(item.source.body, Location(item.source.path, item.source.body_line), "body", problems)
+        result.append(Issue(item.slug, n, item.source.path, html, series=series,
                             sections=sections, since=since, previous=previous.slug if previous else None))
     return dataclasses.replace(site, newsletters=tuple(result))
 
@@ -84,10 +84,9 @@ def _section(content, site, item, index, raw, since, render, problems) -> Resolv
     def err(field: str, message: str) -> None:
         problems.error(src.location(loc + (field,)), dotted(loc + (field,)), message)
 
-    if isinstance(model, TextSection):
-        return ResolvedSection(kind, model.title, model, html=render(model.body))
-    if isinstance(model, EventSection):
-        return ResolvedSection(kind, model.title, model, html=render(model.body))
+    if isinstance(model, (TextSection, EventSection)):
+        html = render.at(model.body, src.location(loc + ("body",)), dotted(loc + ("body",)), problems)
+        return ResolvedSection(kind, model.title, model, html=html)
     if isinstance(model, DoctorSection):
         doc = _doctor(content, site, model.doctor, lambda m: err("doctor", m))
         return ResolvedSection(kind, model.title, model, doctors=(doc,) if doc else ())
@@ -115,11 +114,11 @@ def _section(content, site, item, index, raw, since, render, problems) -> Resolv
             deps = tuple(listed)
         return ResolvedSection(kind, model.title, model, departments=deps)
     if isinstance(model, NewsSection):
-        return _news_section(content, site, model, since, date, render, err)
+        return _news_section(content, site, model, since, date, render, err, problems)
     raise AssertionError(kind)  # pragma: no cover
 
 
-def _news_section(content, site, model, since, date, render, err) -> ResolvedSection:
+def _news_section(content, site, model, since, date, render, err, problems) -> ResolvedSection:
     all_news = {i.slug: i for i in content.collections["news"]}
     published = frozenset(e.slug for e in site.news)
     entries = []
@@ -138,8 +137,10 @@ def _news_section(content, site, model, since, date, render, err) -> ResolvedSec
                 err(f"items[{i}]", f"news item '{slug}' is a draft (draft: true)")
             else:
                 chosen.append(found)
+    on_site = {e.slug: e for e in site.news}
     for i in chosen:
-        entries.append(Entry(i.slug, i.model, i.source.path, render(i.source.body)))
+        entries.append(on_site.get(i.slug) or Entry(i.slug, i.model, i.source.path, render.at(
+            i.source.body, Location(i.source.path, i.source.body_line), "body", problems)))
     return ResolvedSection("news", model.title, model, news=tuple(entries), published=published)
 
 

@@ -199,7 +199,13 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, li
 def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, list[Problem]]:
     problems: list[Problem] = []
     offset = first_line - 1
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: PyYAML refuses the whole text up front
+        line = text[: exc.position].count("\n") + 1 + offset
+        return None, {}, [Problem(Location(path, line), "", f"the text contains the control character "
+                                  f"U+{exc.character:04X}, which YAML does not allow; delete it (it is invisible, "
+                                  "often pasted from another program)")]
     try:
         node = loader.get_single_node()
         if node is None:

@@ -1,0 +1,87 @@
+"""Input limits that hold: a body Python-Markdown needs minutes for, or one nested thousands of levels deep
+(which crashed the MJML compiler with a segfault), is a content error with its file and line, in bounded time."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sitegen.content.markdown_html import MAX_DEPTH, BodyError, MarkdownRenderer
+
+SITES = Path(__file__).resolve().parent / "sites"
+SLOW = {"brackets": "[" * 16_000, "links": "<a" * 150_000, "images": "![" * 8_000, "headings": "# a\n" * 20_000,
+        "autolinks": "<http://" * 10_000, "bracket lines": "[x\n" * 8_000}
+
+
+@pytest.fixture()
+def renderer():
+    r = MarkdownRenderer(budget=1.0)
+    yield r
+    r.close()
+
+
+@pytest.mark.parametrize("name", sorted(SLOW))
+def test_pathological_bodies_fail_within_the_budget(renderer, name):
+    started = time.perf_counter()
+    with pytest.raises(BodyError, match="took longer than 1 s"):
+        renderer(SLOW[name])
+    assert time.perf_counter() - started < 5
+
+
+def test_the_renderer_still_works_after_a_timeout(renderer):
+    with pytest.raises(BodyError):
+        renderer(SLOW["brackets"])
+    assert "<strong>ok</strong>" in renderer("**ok**")
+    long_ok = "ご紹介ください。\n\n" * 2000  # long but ordinary: converted in the worker, same HTML
+    in_process = MarkdownRenderer()._md.convert(long_ok)
+    assert str(renderer(long_ok)) == in_process  # the worker gives the same HTML
+    assert str(renderer(long_ok)).count("<p>") == 2000
+
+
+@pytest.mark.parametrize("body", ["<div>" * 9000 + "x" + "</div>" * 9000, "> " * 200 + "x",
+                                  "".join("    " * i + "- a\n" for i in range(100))])
+def test_deep_nesting_is_refused(renderer, body):
+    with pytest.raises(BodyError, match=f"at most {MAX_DEPTH}"):
+        renderer(body)
+
+
+def test_ordinary_nesting_is_fine(renderer):
+    assert "<blockquote>" in renderer("> > > 引用\n")
+    assert renderer("- a\n    - b\n        - c\n").count("<ul>") == 3
+
+
+def run_build(root: Path, *outputs: str) -> subprocess.CompletedProcess:
+    args = [sys.executable, "-m", "sitegen", "build", "--source", str(root), "--date", "2026-11-25"]
+    for o in outputs:
+        args += ["--only", o]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+
+def test_a_newsletter_body_nested_9000_levels_is_an_error_not_a_segfault(tmp_path):
+    from mail_fixtures import make_mail_site
+
+    root = make_mail_site(tmp_path / "site")
+    issue = root / "content" / "newsletters" / "2026-11-no2.md"
+    issue.write_text(issue.read_text(encoding="utf-8") + "\n" + "<div>" * 9000 + "x" + "</div>" * 9000 + "\n",
+                     encoding="utf-8")
+    result = run_build(root, "mail")
+    assert result.returncode == 1, result.stderr  # not -11
+    assert "content/newsletters/2026-11-no2.md:" in result.stderr and "levels deep" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_slow_department_body_fails_the_build_with_its_line_in_bounded_time(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    dept = root / "content" / "departments" / "geka.md"
+    dept.write_text(dept.read_text(encoding="utf-8") + "[" * 16_000 + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    result = run_build(root, "site")
+    assert time.perf_counter() - started < 60
+    assert result.returncode == 1 and "content/departments/geka.md:7: body: converting this text took longer" \
+        in result.stderr, result.stderr
+    assert not (root / "build").exists()
