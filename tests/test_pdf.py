@@ -17,9 +17,6 @@ from sitegen.chromium import INSTALL_HINT
 from sitegen.pdf import render as pdf_output
 from sitegen.project import Project
 
-pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("qpdf"),
-                                reason="poppler-utils and qpdf are needed")
-
 
 @pytest.fixture(scope="session")
 def site():
@@ -38,6 +35,8 @@ def pdf_build(tmp_path_factory, chromium_path) -> Path:
 PROGRESS: list[tuple] = []  # what the build reported for its progress bar
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_progress_is_reported_after_each_pdf(pdf_build, site):
     total = 1 + len(site.departments)
     assert [(stage, done, n) for stage, done, n, _ in PROGRESS] == [("pdf", i, total) for i in range(1, total + 1)]
@@ -62,6 +61,8 @@ def squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_files_and_page_counts(pdf_build, site):
     guide = PdfReader(pdf_build / "guidebook.pdf")
     # cover, contents, overview, contacts, guides, departments (1-3 pages each), featured, access, back
@@ -76,7 +77,9 @@ def test_files_and_page_counts(pdf_build, site):
         assert (round(float(size.width)), round(float(size.height))) == (595, 842)  # A4 in points
 
 
-def test_every_department_and_doctor_name_is_text(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_department_and_doctor_name_is_text(pdf_build, site, poppler):
     guide = squash(text(pdf_build / "guidebook.pdf"))
     assert "\ufffd" not in guide
     for d in site.departments:
@@ -91,7 +94,9 @@ def test_every_department_and_doctor_name_is_text(pdf_build, site):
     assert squash(site.hospital.name) in guide
 
 
-def test_fonts_embedded_and_never_type3(pdf_build):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_fonts_embedded_and_never_type3(pdf_build, poppler):
     for path in all_pdfs(pdf_build):
         out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
         rows = out.splitlines()[2:]
@@ -104,6 +109,8 @@ def test_fonts_embedded_and_never_type3(pdf_build):
         assert "BIZUD" in out
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_tagged_with_language_title_and_bookmarks(pdf_build):
     for path in all_pdfs(pdf_build):
         reader = PdfReader(path)
@@ -126,7 +133,9 @@ def toc_page(path: Path) -> int:
     raise AssertionError("no table of contents")
 
 
-def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site, poppler):
     path = pdf_build / "guidebook.pdf"
     chapters = pdf_output.contents(site).toc
     toc = text(path, toc_page(path), layout=True)
@@ -146,7 +155,9 @@ def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
     assert real == sorted(real)
 
 
-def test_toc_entries_link_to_their_chapters(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_toc_entries_link_to_their_chapters(pdf_build, site, poppler):
     reader = PdfReader(pdf_build / "guidebook.pdf")
     chapters = pdf_output.contents(site).toc
     from sitegen.pdf.printer import find_pages
@@ -175,7 +186,9 @@ def uris(reader: PdfReader, page_index: int) -> set[str]:
     return found
 
 
-def test_qr_links_point_at_the_department_pages(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_qr_links_point_at_the_department_pages(pdf_build, site, poppler):
     guide_path = pdf_build / "guidebook.pdf"
     guide = PdfReader(guide_path)
     chapters = pdf_output.contents(site).chapters
@@ -206,7 +219,9 @@ def decoded_qr_codes(path: Path, page: int, tmp_path: Path) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
 
 
-def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_path, poppler):
     guide_path = pdf_build / "guidebook.pdf"
     chapters = pdf_output.contents(site).chapters
     from sitegen.pdf.printer import find_pages
@@ -221,12 +236,16 @@ def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_pa
         assert decoded_qr_codes(guide_path, pages[f"guide-{g.slug}"], tmp_path) == [url]
 
 
-def test_qpdf_check(pdf_build):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_qpdf_check(pdf_build, qpdf):
     for path in all_pdfs(pdf_build):
-        done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        done = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_same_input_gives_identical_bytes(pdf_build, tmp_path, chromium_path):
     run(Project.at(REPO, tmp_path / "again"), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
     for path in all_pdfs(pdf_build):
@@ -254,7 +273,9 @@ def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monk
     assert report.outputs["pdf"].skipped.endswith(INSTALL_HINT) or INSTALL_HINT in report.outputs["pdf"].skipped
 
 
-def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path, poppler):
     """A department without schedule or referral text, and a hospital with no departments at all."""
     from conftest import SITES
 
@@ -277,6 +298,8 @@ def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path):
     assert not list((out / "leaflets").glob("*.pdf")) if (out / "leaflets").exists() else True
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
     """Every bookmark (heading) has room for at least three lines of its content below it on its page."""
     mm = 72 / 25.4
@@ -298,6 +321,8 @@ def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
             assert float(top) - bottom_margin > 20 * mm, (path.name, str(item.title), float(top))
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_browser_failure_leaves_the_previous_pdfs(pdf_build, monkeypatch, chromium_path):
     from sitegen.errors import SitegenError
     from sitegen.pdf import printer as print_pdf

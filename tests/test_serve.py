@@ -15,8 +15,6 @@ import pytest
 
 from conftest import REPO, SITES, TODAY
 
-pytest.importorskip("playwright")
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -101,6 +99,7 @@ def a_doctor(site: Path) -> tuple[Path, str]:
     return doctor, doctor.stem
 
 
+@pytest.mark.browser
 def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(example_copy, page):
     doctor, slug = a_doctor(example_copy)
     original = doctor.read_text(encoding="utf-8")
@@ -167,7 +166,9 @@ def test_served_pages_carry_the_script_and_other_outputs_are_previewed(example_c
         server.stop()
 
 
-def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path, poppler):
     site = copy_site("minimal")
     server = Server(site)
     try:
@@ -177,8 +178,7 @@ def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path):
         links = page.locator("a[href$='guidebook.pdf']")
         assert links.count() >= 1
         status, png, ctype = server.get("/__sitegen/pdf/page/1/guidebook.pdf")
-        if shutil.which("pdftoppm"):
-            assert status == 200 and ctype == "image/png" and png.startswith(b"\x89PNG")
+        assert status == 200 and ctype == "image/png" and png.startswith(b"\x89PNG")  # drawn by pdftoppm
         # an edit while the preview is open: rebuilding is shown, then the new PDF
         news = next((site / "content" / "news").glob("*.md"))
         news.write_text(news.read_text(encoding="utf-8") + "\n追記\n", encoding="utf-8")
@@ -188,6 +188,7 @@ def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path):
         server.stop()
 
 
+@pytest.mark.browser
 def test_a_site_that_does_not_load_at_start_is_served_once_fixed(copy_site, page):
     site = copy_site("minimal")
     doctor = site / "content" / "doctors" / "yamada-taro.md"
@@ -204,6 +205,7 @@ def test_a_site_that_does_not_load_at_start_is_served_once_fixed(copy_site, page
         server.stop()
 
 
+@pytest.mark.browser
 def test_a_theme_edit_reloads_and_a_template_mistake_shows_in_the_overlay(copy_site, page):
     site = copy_site("minimal")
     server = Server(site)
