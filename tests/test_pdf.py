@@ -1,5 +1,8 @@
-"""The PDF brochures of the example hospital, printed by a real Chromium and read back
-with pypdf and poppler (pdftotext, pdffonts) and qpdf."""
+"""The PDF brochures, printed by a real Chromium and read back with pypdf, poppler (pdftotext, pdffonts,
+pdftoppm) and qpdf.
+
+The example hospital is printed once (`pdf_build`, the full-example smoke test: every test using it is
+`slow`); determinism, sparse content and a browser crash use tests/sites/minimal (`minimal_pdf`)."""
 from __future__ import annotations
 
 import re
@@ -10,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import REPO, TODAY
+from conftest import REPO, SITES, TODAY
 from sitegen import urls
 from sitegen.build import BuildOptions, load_site, run
 from sitegen.chromium import INSTALL_HINT
@@ -30,6 +33,15 @@ def pdf_build(tmp_path_factory, chromium_path) -> Path:
                                                      progress=lambda *step: PROGRESS.append(step)))
     assert not report.outputs["pdf"].skipped
     return out / "pdf"
+
+
+@pytest.fixture(scope="module")
+def minimal_pdf(tmp_path_factory, chromium_path) -> Path:
+    """tests/sites/minimal printed into its own build/ folder; returns build/pdf."""
+    site = shutil.copytree(SITES / "minimal", tmp_path_factory.mktemp("minimal-pdf") / "minimal")
+    report = run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert not report.outputs["pdf"].skipped
+    return site / "build" / "pdf"
 
 
 PROGRESS: list[tuple] = []  # what the build reported for its progress bar
@@ -246,10 +258,12 @@ def test_qpdf_check(pdf_build, qpdf):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_same_input_gives_identical_bytes(pdf_build, tmp_path, chromium_path):
-    run(Project.at(REPO, tmp_path / "again"), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
-    for path in all_pdfs(pdf_build):
-        again = tmp_path / "again" / "pdf" / path.relative_to(pdf_build)
+def test_same_input_gives_identical_bytes(minimal_pdf, tmp_path, chromium_path):
+    site = minimal_pdf.parent.parent
+    run(Project.at(site, tmp_path / "again"), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert len(all_pdfs(minimal_pdf)) >= 3  # the guidebook and a leaflet per department
+    for path in all_pdfs(minimal_pdf):
+        again = tmp_path / "again" / "pdf" / path.relative_to(minimal_pdf)
         assert again.read_bytes() == path.read_bytes(), path.name
 
 
@@ -260,8 +274,9 @@ def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monk
     monkeypatch.setattr(browser, "_playwright_chromium", lambda: None)
     monkeypatch.setattr(browser, "SYSTEM_NAMES", ())
     monkeypatch.setattr(browser, "SYSTEM_PATHS", ())
+    site = shutil.copytree(SITES / "minimal", tmp_path / "minimal")
     out = tmp_path / "build"
-    report = run(Project.at(REPO, out), BuildOptions(today=TODAY, outputs=("site", "pdf")))
+    report = run(Project.at(site, out), BuildOptions(today=TODAY, outputs=("site", "pdf")))
     assert INSTALL_HINT in report.outputs["pdf"].skipped
     assert "playwright install chromium" in report.outputs["pdf"].skipped
     assert [r.name for r in report.skipped] == ["pdf"]
@@ -269,28 +284,25 @@ def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monk
     assert not (out / "pdf").exists()
 
     monkeypatch.delenv("SITEGEN_CHROMIUM")
-    report = run(Project.at(REPO, tmp_path / "b2"), BuildOptions(today=TODAY, outputs=("site", "pdf"), dry_run=True))
+    report = run(Project.at(site, tmp_path / "b2"), BuildOptions(today=TODAY, outputs=("site", "pdf"), dry_run=True))
     assert report.outputs["pdf"].skipped.endswith(INSTALL_HINT) or INSTALL_HINT in report.outputs["pdf"].skipped
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path, poppler):
+def test_sparse_sites_still_make_sensible_pdfs(minimal_pdf, tmp_path, chromium_path, poppler):
     """A department without schedule or referral text, and a hospital with no departments at all."""
-    from conftest import SITES
+    for leaflet in (minimal_pdf / "leaflets").glob("*.pdf"):
+        assert len(PdfReader(leaflet).pages) == 1
+        assert "で承ります" in squash(text(leaflet)) or "ご紹介について" in text(leaflet)
 
     site = tmp_path / "minimal"
     shutil.copytree(SITES / "minimal", site)
-    run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
     out = site / "build" / "pdf"
-    for leaflet in (out / "leaflets").glob("*.pdf"):
-        assert len(PdfReader(leaflet).pages) == 1
-        assert "で承ります" in squash(text(leaflet)) or "ご紹介について" in text(leaflet)
 
     for folder in ("departments", "doctors", "schedules"):
         for f in (site / "content" / folder).iterdir():
             f.unlink()
-    shutil.rmtree(site / "build")
     run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
     guide = out / "guidebook.pdf"
     assert len(PdfReader(guide).pages) >= 6
@@ -323,16 +335,17 @@ def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_browser_failure_leaves_the_previous_pdfs(pdf_build, monkeypatch, chromium_path):
+def test_browser_failure_leaves_the_previous_pdfs(minimal_pdf, monkeypatch, chromium_path):
     from sitegen.errors import SitegenError
     from sitegen.pdf import printer as print_pdf
 
-    before = {p: p.read_bytes() for p in all_pdfs(pdf_build)}
+    before = {p: p.read_bytes() for p in all_pdfs(minimal_pdf)}
+    assert len(before) >= 3
 
     def crash(self, html_file):
         raise RuntimeError("Target page, context or browser has been closed")
 
     monkeypatch.setattr(print_pdf.Printer, "pdf", crash)
     with pytest.raises(SitegenError, match="printing with .* failed"):
-        run(Project.at(REPO, pdf_build.parent), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
-    assert {p: p.read_bytes() for p in all_pdfs(pdf_build)} == before
+        run(Project.at(minimal_pdf.parent.parent), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert {p: p.read_bytes() for p in all_pdfs(minimal_pdf)} == before

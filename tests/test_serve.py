@@ -1,4 +1,7 @@
-"""`sitegen serve` driven for real: a server process, headless Chromium, edits on disk."""
+"""`sitegen serve` driven for real: a server process, headless Chromium, edits on disk.
+
+The browser tests serve tests/sites/minimal; test_served_pages_carry_the_script_and_other_outputs_are_previewed
+serves the whole example hospital (with its newsletters)."""
 from __future__ import annotations
 
 import json
@@ -100,10 +103,11 @@ def a_doctor(site: Path) -> tuple[Path, str]:
 
 
 @pytest.mark.browser
-def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(example_copy, page):
-    doctor, slug = a_doctor(example_copy)
+def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(copy_site, page):
+    site = copy_site("minimal")
+    doctor, slug = a_doctor(site)
     original = doctor.read_text(encoding="utf-8")
-    server = Server(example_copy)
+    server = Server(site)
     try:
         page.goto(f"{server.url}doctors/{slug}.html")
         page.wait_for_function("() => window.document.querySelector('script[data-key]') !== null")
@@ -139,7 +143,7 @@ def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(exam
         assert server.status()["errors"] == []
     finally:
         server.stop()
-    assert not (example_copy / "build").exists()  # serve writes nothing into the site
+    assert not (site / "build").exists()  # serve writes nothing into the site
 
 
 def test_served_pages_carry_the_script_and_other_outputs_are_previewed(example_copy):
