@@ -52,7 +52,7 @@ def test_invalid_site_reports_every_problem(tmp_path, case):
     out = previous_build(site)
     result = build(site)
     expected = (SITES / "invalid" / case / "expected.txt").read_text(encoding="utf-8").splitlines()
-    lines = [l for l in result.stderr.splitlines() if not l.startswith("build failed")]
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("build failed")]
     assert lines == expected
     assert result.exit_code == 1
     assert "Traceback" not in result.output
