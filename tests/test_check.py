@@ -156,6 +156,8 @@ def test_the_example_site_passes_check_strict():
 # --- axe-core in Chromium ------------------------------------------------------------------------------
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_axe_runs_on_every_page_with_a_progress_bar(tmp_path, chromium_path):
     root = site_with(tmp_path, "check-links")
     page = root / "content/guides/links.md"

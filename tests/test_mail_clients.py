@@ -2,7 +2,8 @@
 and a layout that reads at phone (375 px) and desktop (600 px) width in a real Chromium.
 
 The official validator is the `mjml` npm package in tools/mjml-validator (installed by
-`make test`); mjml-python compiles unknown tags and attributes silently, the validator does not.
+`make test`; the `mjml_validator` fixture in conftest.py, tests marked `node`); mjml-python compiles
+unknown tags and attributes silently, the validator does not.
 """
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ import pytest
 from conftest import REPO, TODAY
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
-
-MJML = REPO / "tools" / "mjml-validator" / "node_modules" / ".bin" / "mjml"
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +30,8 @@ def issues(mail_dir: Path) -> list[Path]:
     return sorted(p for p in mail_dir.iterdir() if (p / "newsletter.mjml").is_file())
 
 
-def validate(path: Path) -> subprocess.CompletedProcess:
-    assert MJML.is_file(), "the MJML validator is missing: run `npm ci --prefix tools/mjml-validator` (make test does)"
-    return subprocess.run([str(MJML), "--validate", str(path)], capture_output=True, text=True, timeout=120)
+def validate(mjml: Path, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(mjml), "--validate", str(path)], capture_output=True, text=True, timeout=120)
 
 
 def test_every_section_type_is_in_the_example(mail_dir):
@@ -48,21 +46,24 @@ def test_every_section_type_is_in_the_example(mail_dir):
     assert used == set(SECTION_MODELS)
 
 
-def test_theme_mjml_passes_the_official_validator(mail_dir):
+@pytest.mark.node
+def test_theme_mjml_passes_the_official_validator(mail_dir, mjml_validator):
     for issue in issues(mail_dir):
-        result = validate(issue / "newsletter.mjml")
+        result = validate(mjml_validator, issue / "newsletter.mjml")
         assert result.returncode == 0 and not result.stderr.strip(), f"{issue.name}:\n{result.stdout}{result.stderr}"
 
 
-def test_the_validator_catches_what_mjml_python_lets_through(mail_dir, tmp_path):
+@pytest.mark.node
+def test_the_validator_catches_what_mjml_python_lets_through(mail_dir, tmp_path, mjml_validator):
     source = (issues(mail_dir)[0] / "newsletter.mjml").read_text(encoding="utf-8")
     broken = tmp_path / "broken.mjml"
     broken.write_text(source.replace("<mj-text ", '<mj-text colour="#000" ', 1), encoding="utf-8")
-    result = validate(broken)
+    result = validate(mjml_validator, broken)
     assert result.returncode != 0
     assert "Attribute colour is illegal" in result.stdout + result.stderr
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 600])
 def test_layout_reads_at_phone_and_desktop_width(browser, mail_dir, tmp_path, width):
     page = browser.new_page(viewport={"width": width, "height": 900})

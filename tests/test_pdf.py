@@ -1,5 +1,8 @@
-"""The PDF brochures of the example hospital, printed by a real Chromium and read back
-with pypdf and poppler (pdftotext, pdffonts) and qpdf."""
+"""The PDF brochures, printed by a real Chromium and read back with pypdf, poppler (pdftotext, pdffonts,
+pdftoppm) and qpdf.
+
+The example hospital is printed once (`pdf_build`, the full-example smoke test: every test using it is
+`slow`); determinism, sparse content and a browser crash use tests/sites/minimal (`minimal_pdf`)."""
 from __future__ import annotations
 
 import re
@@ -10,15 +13,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import REPO, TODAY
+from conftest import REPO, SITES, TODAY
 from sitegen import urls
 from sitegen.build import BuildOptions, load_site, run
 from sitegen.chromium import INSTALL_HINT
 from sitegen.pdf import render as pdf_output
 from sitegen.project import Project
-
-pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("qpdf"),
-                                reason="poppler-utils and qpdf are needed")
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +35,20 @@ def pdf_build(tmp_path_factory, chromium_path) -> Path:
     return out / "pdf"
 
 
+@pytest.fixture(scope="module")
+def minimal_pdf(tmp_path_factory, chromium_path) -> Path:
+    """tests/sites/minimal printed into its own build/ folder; returns build/pdf."""
+    site = shutil.copytree(SITES / "minimal", tmp_path_factory.mktemp("minimal-pdf") / "minimal")
+    report = run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert not report.outputs["pdf"].skipped
+    return site / "build" / "pdf"
+
+
 PROGRESS: list[tuple] = []  # what the build reported for its progress bar
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_progress_is_reported_after_each_pdf(pdf_build, site):
     total = 1 + len(site.departments)
     assert [(stage, done, n) for stage, done, n, _ in PROGRESS] == [("pdf", i, total) for i in range(1, total + 1)]
@@ -62,6 +73,8 @@ def squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_files_and_page_counts(pdf_build, site):
     guide = PdfReader(pdf_build / "guidebook.pdf")
     # cover, contents, overview, contacts, guides, departments (1-3 pages each), featured, access, back
@@ -76,7 +89,9 @@ def test_files_and_page_counts(pdf_build, site):
         assert (round(float(size.width)), round(float(size.height))) == (595, 842)  # A4 in points
 
 
-def test_every_department_and_doctor_name_is_text(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_department_and_doctor_name_is_text(pdf_build, site, poppler):
     guide = squash(text(pdf_build / "guidebook.pdf"))
     assert "\ufffd" not in guide
     for d in site.departments:
@@ -91,7 +106,9 @@ def test_every_department_and_doctor_name_is_text(pdf_build, site):
     assert squash(site.hospital.name) in guide
 
 
-def test_fonts_embedded_and_never_type3(pdf_build):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_fonts_embedded_and_never_type3(pdf_build, poppler):
     for path in all_pdfs(pdf_build):
         out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
         rows = out.splitlines()[2:]
@@ -104,6 +121,8 @@ def test_fonts_embedded_and_never_type3(pdf_build):
         assert "BIZUD" in out
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_tagged_with_language_title_and_bookmarks(pdf_build):
     for path in all_pdfs(pdf_build):
         reader = PdfReader(path)
@@ -126,7 +145,9 @@ def toc_page(path: Path) -> int:
     raise AssertionError("no table of contents")
 
 
-def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site, poppler):
     path = pdf_build / "guidebook.pdf"
     chapters = pdf_output.contents(site).toc
     toc = text(path, toc_page(path), layout=True)
@@ -146,7 +167,9 @@ def test_toc_numbers_are_the_pages_of_the_headings(pdf_build, site):
     assert real == sorted(real)
 
 
-def test_toc_entries_link_to_their_chapters(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_toc_entries_link_to_their_chapters(pdf_build, site, poppler):
     reader = PdfReader(pdf_build / "guidebook.pdf")
     chapters = pdf_output.contents(site).toc
     from sitegen.pdf.printer import find_pages
@@ -175,7 +198,9 @@ def uris(reader: PdfReader, page_index: int) -> set[str]:
     return found
 
 
-def test_qr_links_point_at_the_department_pages(pdf_build, site):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_qr_links_point_at_the_department_pages(pdf_build, site, poppler):
     guide_path = pdf_build / "guidebook.pdf"
     guide = PdfReader(guide_path)
     chapters = pdf_output.contents(site).chapters
@@ -206,7 +231,9 @@ def decoded_qr_codes(path: Path, page: int, tmp_path: Path) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
 
 
-def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_path, poppler):
     guide_path = pdf_build / "guidebook.pdf"
     chapters = pdf_output.contents(site).chapters
     from sitegen.pdf.printer import find_pages
@@ -221,16 +248,22 @@ def test_printed_qr_codes_decode_to_the_department_pages(pdf_build, site, tmp_pa
         assert decoded_qr_codes(guide_path, pages[f"guide-{g.slug}"], tmp_path) == [url]
 
 
-def test_qpdf_check(pdf_build):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_qpdf_check(pdf_build, qpdf):
     for path in all_pdfs(pdf_build):
-        done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        done = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_same_input_gives_identical_bytes(pdf_build, tmp_path, chromium_path):
-    run(Project.at(REPO, tmp_path / "again"), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
-    for path in all_pdfs(pdf_build):
-        again = tmp_path / "again" / "pdf" / path.relative_to(pdf_build)
+@pytest.mark.browser
+@pytest.mark.slow
+def test_same_input_gives_identical_bytes(minimal_pdf, tmp_path, chromium_path):
+    site = minimal_pdf.parent.parent
+    run(Project.at(site, tmp_path / "again"), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert len(all_pdfs(minimal_pdf)) >= 3  # the guidebook and a leaflet per department
+    for path in all_pdfs(minimal_pdf):
+        again = tmp_path / "again" / "pdf" / path.relative_to(minimal_pdf)
         assert again.read_bytes() == path.read_bytes(), path.name
 
 
@@ -241,8 +274,9 @@ def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monk
     monkeypatch.setattr(browser, "_playwright_chromium", lambda: None)
     monkeypatch.setattr(browser, "SYSTEM_NAMES", ())
     monkeypatch.setattr(browser, "SYSTEM_PATHS", ())
+    site = shutil.copytree(SITES / "minimal", tmp_path / "minimal")
     out = tmp_path / "build"
-    report = run(Project.at(REPO, out), BuildOptions(today=TODAY, outputs=("site", "pdf")))
+    report = run(Project.at(site, out), BuildOptions(today=TODAY, outputs=("site", "pdf")))
     assert INSTALL_HINT in report.outputs["pdf"].skipped
     assert "playwright install chromium" in report.outputs["pdf"].skipped
     assert [r.name for r in report.skipped] == ["pdf"]
@@ -250,26 +284,25 @@ def test_no_browser_skips_pdf_with_the_hint_and_site_still_builds(tmp_path, monk
     assert not (out / "pdf").exists()
 
     monkeypatch.delenv("SITEGEN_CHROMIUM")
-    report = run(Project.at(REPO, tmp_path / "b2"), BuildOptions(today=TODAY, outputs=("site", "pdf"), dry_run=True))
+    report = run(Project.at(site, tmp_path / "b2"), BuildOptions(today=TODAY, outputs=("site", "pdf"), dry_run=True))
     assert report.outputs["pdf"].skipped.endswith(INSTALL_HINT) or INSTALL_HINT in report.outputs["pdf"].skipped
 
 
-def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_sparse_sites_still_make_sensible_pdfs(minimal_pdf, tmp_path, chromium_path, poppler):
     """A department without schedule or referral text, and a hospital with no departments at all."""
-    from conftest import SITES
+    for leaflet in (minimal_pdf / "leaflets").glob("*.pdf"):
+        assert len(PdfReader(leaflet).pages) == 1
+        assert "で承ります" in squash(text(leaflet)) or "ご紹介について" in text(leaflet)
 
     site = tmp_path / "minimal"
     shutil.copytree(SITES / "minimal", site)
-    run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
     out = site / "build" / "pdf"
-    for leaflet in (out / "leaflets").glob("*.pdf"):
-        assert len(PdfReader(leaflet).pages) == 1
-        assert "で承ります" in squash(text(leaflet)) or "ご紹介について" in text(leaflet)
 
     for folder in ("departments", "doctors", "schedules"):
         for f in (site / "content" / folder).iterdir():
             f.unlink()
-    shutil.rmtree(site / "build")
     run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
     guide = out / "guidebook.pdf"
     assert len(PdfReader(guide).pages) >= 6
@@ -277,6 +310,8 @@ def test_sparse_sites_still_make_sensible_pdfs(tmp_path, chromium_path):
     assert not list((out / "leaflets").glob("*.pdf")) if (out / "leaflets").exists() else True
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
     """Every bookmark (heading) has room for at least three lines of its content below it on its page."""
     mm = 72 / 25.4
@@ -298,16 +333,19 @@ def test_no_heading_is_left_at_the_bottom_of_a_page(pdf_build):
             assert float(top) - bottom_margin > 20 * mm, (path.name, str(item.title), float(top))
 
 
-def test_browser_failure_leaves_the_previous_pdfs(pdf_build, monkeypatch, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_failure_leaves_the_previous_pdfs(minimal_pdf, monkeypatch, chromium_path):
     from sitegen.errors import SitegenError
     from sitegen.pdf import printer as print_pdf
 
-    before = {p: p.read_bytes() for p in all_pdfs(pdf_build)}
+    before = {p: p.read_bytes() for p in all_pdfs(minimal_pdf)}
+    assert len(before) >= 3
 
     def crash(self, html_file):
         raise RuntimeError("Target page, context or browser has been closed")
 
     monkeypatch.setattr(print_pdf.Printer, "pdf", crash)
     with pytest.raises(SitegenError, match="printing with .* failed"):
-        run(Project.at(REPO, pdf_build.parent), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
-    assert {p: p.read_bytes() for p in all_pdfs(pdf_build)} == before
+        run(Project.at(minimal_pdf.parent.parent), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert {p: p.read_bytes() for p in all_pdfs(minimal_pdf)} == before

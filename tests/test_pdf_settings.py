@@ -1,6 +1,6 @@
 """The `brochures:` settings of site.yaml, printed by a real Chromium on the small test site:
 paper size, the print-shop edition (bleed, トンボ, TrimBox/BleedBox), section order and
-greeting, and photos scaled down for print."""
+greeting, and photos scaled down for print. Every test that prints is `browser` and `slow`."""
 from __future__ import annotations
 
 import io
@@ -17,9 +17,6 @@ from pypdf import PdfReader
 from conftest import SITES, TODAY
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
-
-pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
-                                reason="poppler-utils are needed")
 
 MM = 72 / 25.4
 
@@ -50,7 +47,9 @@ def size_mm(box) -> tuple[float, float]:
     return round(float(box.width) / MM), round(float(box.height) / MM)
 
 
-def test_press_edition_on_a5_has_bleed_trim_box_and_crop_marks(tmp_path, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_press_edition_on_a5_has_bleed_trim_box_and_crop_marks(tmp_path, chromium_path, poppler):
     site = site_with(tmp_path, {"paper": "A5"})
     out = build_pdf(site, chromium_path, press=True)
 
@@ -98,7 +97,9 @@ def test_press_edition_on_a5_has_bleed_trim_box_and_crop_marks(tmp_path, chromiu
     assert darkest(float(bleed.left) - 4 * MM, float(trim.bottom)) < 128  # trim mark left of the bottom corner
 
 
-def test_sections_order_greeting_and_disabled_leaflets(tmp_path, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_sections_order_greeting_and_disabled_leaflets(tmp_path, chromium_path, poppler):
     site = site_with(tmp_path, {
         "paper": "B5",
         "guidebook": {"title": "連携のしおり", "greeting": "一段落目です。\n\n二段落目です。", "signature": "院長 青葉 太郎",
@@ -126,6 +127,8 @@ def test_sections_order_greeting_and_disabled_leaflets(tmp_path, chromium_path):
     assert "注目のドクター" not in outline and "病院の概要" not in outline
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_photos_are_scaled_to_about_350_dpi(tmp_path, chromium_path):
     site = site_with(tmp_path, {})
     photo = site / "content" / "images" / "yamada-taro.png"
@@ -143,7 +146,9 @@ def test_photos_are_scaled_to_about_350_dpi(tmp_path, chromium_path):
     assert (out / "guidebook.pdf").stat().st_size < 2_000_000
 
 
-def test_a_chapter_is_not_taken_for_a_sub_heading_with_the_same_words(tmp_path, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_chapter_is_not_taken_for_a_sub_heading_with_the_same_words(tmp_path, chromium_path, poppler):
     """The referral guide has a heading 「FAXでのご予約」; a later guide with that title gets its own page."""
     site = site_with(tmp_path, {"guidebook": {"sections": ["guide:referral", "guide:fax", "overview", "contacts"]}})
     (site / "content" / "guides" / "fax.md").write_text(
@@ -157,7 +162,9 @@ def test_a_chapter_is_not_taken_for_a_sub_heading_with_the_same_words(tmp_path, 
     assert f"FAXでのご予約{real}" in toc
 
 
-def test_guide_images_outside_the_site_are_never_printed(tmp_path, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_guide_images_outside_the_site_are_never_printed(tmp_path, chromium_path, poppler):
     """Raw HTML in a guide may name any file; the print keeps only the site's own images."""
     secret = tmp_path / "secret.png"
     Image.new("RGB", (123, 77), (200, 0, 0)).save(secret)
@@ -179,7 +186,7 @@ def test_guide_images_outside_the_site_are_never_printed(tmp_path, chromium_path
     assert "外部の画像" in joined and "ファイルURLの画像" in joined  # shown as its alt text
 
 
-def test_a_sideways_phone_photo_is_printed_upright(tmp_path, chromium_path):
+def test_a_sideways_phone_photo_is_printed_upright(tmp_path):
     from sitegen.pdf import images as print_assets
 
     src = tmp_path / "photo.jpg"
@@ -193,6 +200,8 @@ def test_a_sideways_phone_photo_is_printed_upright(tmp_path, chromium_path):
         assert im.width >= 276 and im.height >= 344
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_mistake_in_a_print_template_is_reported_as_one(tmp_path, chromium_path):
     from click.testing import CliRunner
 

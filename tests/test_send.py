@@ -137,6 +137,7 @@ def journal_states(site: Path) -> dict[str, str]:
 # --- the happy path ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_example_list_of_840_delivered_and_parsed_back(site, server):
     shutil.copy(REPO / "private" / "partners.csv", site / "partners.csv")
     with open(site / "partners.csv", encoding="utf-8") as f:
@@ -224,6 +225,7 @@ def test_temporary_failure_is_retried_then_delivered(site, server, reply):
     assert server.handler.per_address()[a] == 1 and server.handler.rcpt_log.count(a) == 2
 
 
+@pytest.mark.slow
 def test_dropped_connection_reconnects(site, server):
     a = emails()[7]
     server.handler.drops[a] = 2
@@ -433,6 +435,7 @@ def run_to_completion(site, server, *args) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_at, record", [(1, True), (17, False), (40, True)])
 def test_killed_in_flight_then_resumed(site, server, kill_at, record):
     h = server.handler
@@ -459,6 +462,7 @@ def test_killed_in_flight_then_resumed(site, server, kill_at, record):
     assert run_to_completion(site, server).returncode == 0 and h.count() == 40
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("after", [3, 22])
 def test_killed_at_a_random_moment_then_resumed(site, server, after):
     h = server.handler

@@ -1,4 +1,7 @@
-"""`sitegen serve` driven for real: a server process, headless Chromium, edits on disk."""
+"""`sitegen serve` driven for real: a server process, headless Chromium, edits on disk.
+
+The browser tests serve tests/sites/minimal; test_served_pages_carry_the_script_and_other_outputs_are_previewed
+serves the whole example hospital (with its newsletters)."""
 from __future__ import annotations
 
 import json
@@ -14,8 +17,6 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SITES, TODAY
-
-pytest.importorskip("playwright")
 
 
 def free_port() -> int:
@@ -101,10 +102,12 @@ def a_doctor(site: Path) -> tuple[Path, str]:
     return doctor, doctor.stem
 
 
-def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(example_copy, page):
-    doctor, slug = a_doctor(example_copy)
+@pytest.mark.browser
+def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(copy_site, page):
+    site = copy_site("minimal")
+    doctor, slug = a_doctor(site)
     original = doctor.read_text(encoding="utf-8")
-    server = Server(example_copy)
+    server = Server(site)
     try:
         page.goto(f"{server.url}doctors/{slug}.html")
         page.wait_for_function("() => window.document.querySelector('script[data-key]') !== null")
@@ -140,7 +143,7 @@ def test_edit_reloads_the_page_and_an_error_shows_as_an_overlay_until_fixed(exam
         assert server.status()["errors"] == []
     finally:
         server.stop()
-    assert not (example_copy / "build").exists()  # serve writes nothing into the site
+    assert not (site / "build").exists()  # serve writes nothing into the site
 
 
 def test_served_pages_carry_the_script_and_other_outputs_are_previewed(example_copy):
@@ -167,7 +170,9 @@ def test_served_pages_carry_the_script_and_other_outputs_are_previewed(example_c
         server.stop()
 
 
-def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path, poppler):
     site = copy_site("minimal")
     server = Server(site)
     try:
@@ -177,8 +182,7 @@ def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path):
         links = page.locator("a[href$='guidebook.pdf']")
         assert links.count() >= 1
         status, png, ctype = server.get("/__sitegen/pdf/page/1/guidebook.pdf")
-        if shutil.which("pdftoppm"):
-            assert status == 200 and ctype == "image/png" and png.startswith(b"\x89PNG")
+        assert status == 200 and ctype == "image/png" and png.startswith(b"\x89PNG")  # drawn by pdftoppm
         # an edit while the preview is open: rebuilding is shown, then the new PDF
         news = next((site / "content" / "news").glob("*.md"))
         news.write_text(news.read_text(encoding="utf-8") + "\n追記\n", encoding="utf-8")
@@ -188,6 +192,7 @@ def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path):
         server.stop()
 
 
+@pytest.mark.browser
 def test_a_site_that_does_not_load_at_start_is_served_once_fixed(copy_site, page):
     site = copy_site("minimal")
     doctor = site / "content" / "doctors" / "yamada-taro.md"
@@ -204,6 +209,7 @@ def test_a_site_that_does_not_load_at_start_is_served_once_fixed(copy_site, page
         server.stop()
 
 
+@pytest.mark.browser
 def test_a_theme_edit_reloads_and_a_template_mistake_shows_in_the_overlay(copy_site, page):
     site = copy_site("minimal")
     server = Server(site)

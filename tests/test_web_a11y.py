@@ -40,6 +40,7 @@ def axe():
     return Axe()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("kind", KINDS)
 def test_axe_finds_no_violations(browser, axe, site_dir, first_of_kind, kind):
     path = first_of_kind[kind]
@@ -52,6 +53,8 @@ def test_axe_finds_no_violations(browser, axe, site_dir, first_of_kind, kind):
         page.close()
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [375])
 def test_axe_on_a_phone(browser, axe, site_dir, first_of_kind, width):
     """Layout changes on phones (navigation grid, stacked tables) must stay accessible too."""

@@ -342,7 +342,7 @@ def test_doctor_outpatient_days_match_the_schedule_files(site, site_dir):
             assert site.department(s["department"]).name in page.text, (doctor.slug, s)
 
 
-# --- in a browser -------------------------------------------------------------------------------------
+# --- in a browser (marked `browser`) -------------------------------------------------------------------------------------
 
 
 def one_page_per_kind(site) -> dict[str, str]:
@@ -352,6 +352,7 @@ def one_page_per_kind(site) -> dict[str, str]:
     return out
 
 
+@pytest.mark.browser
 def test_schedule_filter_with_javascript(browser, site, site_dir):
     scheduled = [d for d in site.departments if d.schedule]
     assert len(scheduled) >= 2, "the filter needs two departments to show anything"
@@ -375,6 +376,7 @@ def test_schedule_filter_with_javascript(browser, site, site_dir):
         page.close()
 
 
+@pytest.mark.browser
 def test_schedule_without_javascript_shows_every_table(browser, site, site_dir):
     context = browser.new_context(java_script_enabled=False)
     try:
@@ -392,6 +394,7 @@ def test_schedule_without_javascript_shows_every_table(browser, site, site_dir):
         context.close()
 
 
+@pytest.mark.browser
 def test_pages_open_from_disk_with_styles(browser, site, site_dir):
     page = browser.new_page()
     try:
@@ -411,6 +414,8 @@ def test_pages_open_from_disk_with_styles(browser, site, site_dir):
         page.close()
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [375, 1280])
 def test_no_horizontal_overflow(browser, site, site_dir, tmp_path, width):
     page = browser.new_page(viewport={"width": width, "height": 800})
