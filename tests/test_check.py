@@ -192,6 +192,7 @@ newsletter:
   from_address: renkei@example.jp
   recipients: private/partners.csv
   unsubscribe_url: https://www.example.jp/renkei/teishi
+  one_click: true
   unsubscribe_mailto: teishi@example.jp
 """
 

@@ -418,6 +418,214 @@ def _send_report(report, journal_path: str, unclear: int = 0) -> None:
         sys.exit(1)
 
 
+def _mailbox_options(func):
+    """--maildir / --mbox / --imap and the IMAP details, shared by `bounces` and `unsubscribes`."""
+    options = [
+        click.option("--maildir", default=None, type=click.Path(file_okay=False),
+                     help="Read this Maildir folder (the one with cur/ and new/)."),
+        click.option("--mbox", default=None, type=click.Path(dir_okay=False), help="Read this mbox file."),
+        click.option("--imap", "imap_host", default=None, metavar="HOST",
+                     help="Read a folder on this IMAP server over TLS; login from SITEGEN_IMAP_USER and "
+                          "SITEGEN_IMAP_PASSWORD."),
+        click.option("--imap-port", default=993, show_default=True, type=click.IntRange(1, 65535),
+                     help="IMAP port (TLS from the start)."),
+        click.option("--imap-folder", default="INBOX", show_default=True, help="IMAP folder to read."),
+        click.option("--imap-ca-file", default=None, type=click.Path(dir_okay=False),
+                     help="CA certificate (PEM) of an IMAP server with its own certificate authority."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _mailbox_source(maildir, mbox, imap_host, imap_port, imap_folder, imap_ca_file):
+    """The mailbox named by the options, or None when none is."""
+    from pathlib import Path
+
+    from sitegen.send.mailbox import ImapSource, Source
+
+    given = [x for x in (maildir, mbox, imap_host) if x]
+    if len(given) > 1:
+        _fail(["name one mailbox: --maildir, --mbox or --imap"], "nothing was read")
+    if not given:
+        return None
+    if imap_host:
+        return Source(imap=ImapSource(imap_host, imap_port, imap_folder, imap_ca_file))
+    return Source(maildir=Path(maildir)) if maildir else Source(mbox=Path(mbox))
+
+
+def _one_action(actions: dict[str, bool], usage: str) -> None:
+    chosen = [name for name, given in actions.items() if given]
+    if len(chosen) != 1:
+        _fail([f"{' and '.join(chosen)} cannot be combined; {usage}" if chosen else usage], "nothing was done")
+
+
+@main.command("bounces")
+@click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Site folder holding site.yaml and the send journal (.sitegen/send/).")
+@click.option("--recipients", default=None, type=click.Path(dir_okay=False),
+              help="Partner list (CSV or YAML) inside the site folder. Default: newsletter.recipients in site.yaml.")
+@_mailbox_options
+@click.option("--list", "show_list", is_flag=True, help="Show the recorded bounces (address, issue, date, error).")
+@click.option("--clear", "clear", multiple=True, metavar="ADDRESS",
+              help="Forget the bounce of this address: it is mailed again in later issues (repeatable).")
+def bounces(source, recipients, maildir, mbox, imap_host, imap_port, imap_folder, imap_ca_file, show_list, clear):
+    """Record bounce messages from the office's mailbox in the send journal.
+
+    A relay accepts every recipient and reports an unknown address later, as a
+    bounce message. This reads those messages (nothing is deleted, moved or
+    marked read) and records each address that failed permanently; later issues
+    skip it. Temporary failures and auto-replies (不在通知) are not recorded.
+    Reading the same mailbox again records nothing new.
+
+    \b
+    Example:
+      sitegen bounces --maildir ~/Maildir/.bounces
+      sitegen bounces --imap mail.example.jp --imap-folder 配信エラー
+      sitegen bounces --list
+      sitegen bounces --clear yamada@clinic.example.jp
+    """
+    from sitegen.send import bounces as bounce_mail
+    from sitegen.send import mailbox
+    from sitegen.send.inbox import load_context
+
+    project = _site_folder(source, "nothing was read")
+    where = _mailbox_source(maildir, mbox, imap_host, imap_port, imap_folder, imap_ca_file)
+    _one_action({"a mailbox": where is not None, "--list": show_list, "--clear": bool(clear)},
+                "give a mailbox (--maildir, --mbox or --imap), --list or --clear ADDRESS")
+    try:
+        if show_list:
+            rows = bounce_mail.listed(project)
+            click.echo(f"{len(rows)} bounced address(es) in {project.rel(project.root / '.sitegen/send')}/journal.sqlite"
+                       + (":" if rows else ""))
+            for b in rows:
+                click.echo(f"  {b.address}  issue {b.issue or '-'}  {b.recorded}  {b.error}")
+            return
+        context = load_context(project, recipients)
+        _show_warnings(context.warnings, False)
+        if clear:
+            for address in clear:
+                done = bounce_mail.clear(project, context, address)
+                if not done.removed and not done.issues:
+                    click.secho(f"{done.address} was not recorded as bounced; nothing changed", fg="yellow", err=True)
+                    continue
+                again = f"; sending {', '.join(done.issues)} again mails it too" if done.issues else ""
+                click.echo(f"cleared {done.address}: it is mailed again from the next issue{again}")
+                if done.list_line:
+                    click.secho(f"  but {context.partners.path}:{done.list_line} says bounced, and the list wins: "
+                                "change that row to subscribed too", fg="yellow", err=True)
+            return
+        assert where is not None
+        result = bounce_mail.scan(project, context, mailbox.read(where, os.environ))
+    except SitegenError as exc:
+        _fail([str(exc)], "stopped; what was recorded before the problem stays recorded")
+    click.echo(f"read {result.read} message(s) from {where.describe()}"
+               + (f" ({result.already_read} already read before)" if result.already_read else ""))
+    click.secho(f"recorded {len(result.recorded)} hard bounce(s)" + ("; later issues skip them:" if result.recorded else ""),
+                bold=True)
+    for r in result.recorded:
+        click.echo(f"  {r.address}  issue {r.issue or '-'}  {r.error}")
+    if result.known:
+        click.echo(f"already recorded: {len(result.known)}")
+    if result.temporary:
+        click.echo(f"temporary failures, not recorded (the address may work again): {', '.join(sorted(set(result.temporary)))}")
+    if result.not_ours:
+        click.echo(f"not on the partner list or in the journal, ignored: {', '.join(sorted(set(result.not_ours)))}")
+    if result.auto_replies:
+        click.echo(f"auto-replies (不在通知 …), not bounces: {result.auto_replies}")
+    if result.other:
+        click.echo(f"other messages (no bounce found in them): {len(result.other)}")
+
+
+@main.command("unsubscribes")
+@click.argument("files", nargs=-1, metavar="[import FILE…]")
+@click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Site folder holding site.yaml and the send journal (.sitegen/send/).")
+@click.option("--recipients", default=None, type=click.Path(dir_okay=False),
+              help="Partner list (CSV or YAML) inside the site folder. Default: newsletter.recipients in site.yaml.")
+@_mailbox_options
+@click.option("--list", "show_list", is_flag=True, help="Show the recorded opt-outs.")
+@click.option("--clear", "clear", multiple=True, metavar="ADDRESS",
+              help="Forget the opt-out of this address (only after the clinic agreed again; repeatable).")
+def unsubscribes(files, source, recipients, maildir, mbox, imap_host, imap_port, imap_folder, imap_ca_file, show_list,
+                 clear):
+    """Record opt-outs in the send journal: every later issue skips them.
+
+    `import FILE` reads the store of the one-click endpoint (JSON lines, the file
+    SITEGEN_UNSUBSCRIBE_STORE of sitegen.send.unsubscribe_app); a mailbox option
+    reads replies to the mailto link (subject unsubscribe-TOKEN). Tokens are traced
+    back to addresses with SITEGEN_UNSUBSCRIBE_SECRET and the partner list, which
+    is never rewritten. Unknown (forged) tokens are counted, not recorded.
+
+    \b
+    Example:
+      sitegen unsubscribes import unsubscribes.jsonl
+      sitegen unsubscribes --maildir ~/Maildir/.teishi
+      sitegen unsubscribes --list
+      sitegen unsubscribes --clear yamada@clinic.example.jp
+    """
+    from pathlib import Path
+
+    from sitegen.send import mailbox
+    from sitegen.send import unsubscribes as optouts
+    from sitegen.send.inbox import load_context
+
+    if files and (files[0] != "import" or len(files) < 2):
+        _fail([f"unexpected {' '.join(files)!r}: write `sitegen unsubscribes import FILE`"], "nothing was read")
+    project = _site_folder(source, "nothing was read")
+    where = _mailbox_source(maildir, mbox, imap_host, imap_port, imap_folder, imap_ca_file)
+    _one_action({"import": bool(files), "a mailbox": where is not None, "--list": show_list, "--clear": bool(clear)},
+                "give `import FILE`, a mailbox (--maildir, --mbox or --imap), --list or --clear ADDRESS")
+    try:
+        if show_list:
+            rows = optouts.listed(project)
+            click.echo(f"{len(rows)} opt-out(s) in {project.rel(project.root / '.sitegen/send')}/journal.sqlite"
+                       + (":" if rows else ""))
+            for u in rows:
+                click.echo(f"  {u.address}  {u.via}  asked {u.requested or '-'}  recorded {u.recorded}")
+            return
+        if clear:
+            for address in clear:
+                if optouts.clear(project, address):
+                    click.echo(f"cleared {address.strip().lower()}: it is mailed again from the next issue "
+                               "(keep the clinic's new consent on record)")
+                else:
+                    click.secho(f"{address} had not opted out here; nothing changed", fg="yellow", err=True)
+            return
+        context = load_context(project, recipients)
+        _show_warnings(context.warnings, False)
+        secret = optouts.secret_from(os.environ)
+        if files:
+            paths = [Path(f) for f in files[1:]]
+            result = optouts.import_store(project, context, paths, secret)
+            what = f"{result.read} entr(ies) from {', '.join(str(p) for p in paths)}"
+        else:
+            assert where is not None
+            result = optouts.import_mail(project, context, mailbox.read(where, os.environ), secret)
+            what = f"{result.read} message(s) from {where.describe()}" + (
+                f" ({result.already_read} already read before)" if result.already_read else "")
+    except SitegenError as exc:
+        _fail([str(exc)], "stopped; what was recorded before the problem stays recorded")
+    click.echo(f"read {what}")
+    click.secho(f"recorded {len(result.recorded)} opt-out(s)" + ("; later issues skip them:" if result.recorded else ""),
+                bold=True)
+    for u in result.recorded:
+        click.echo(f"  {u.address}  {u.via}  asked {u.requested or '-'}")
+    if result.already:
+        click.echo(f"already recorded: {len(result.already)}")
+    click.echo(f"unknown tokens: {result.unknown} (forged, unsigned, for an address no longer on the list, "
+               "or signed with another secret; not recorded)")
+    if result.malformed:
+        click.echo(f"malformed: {result.malformed}")
+    if result.without_token:
+        click.secho(f"{len(result.without_token)} request(s) without a token; check them by hand (a sender can be "
+                    "forged), then set the row's status to unsubscribed:", fg="yellow", err=True)
+        for sender, place in result.without_token:
+            click.secho(f"  {sender}  ({place})", fg="yellow", err=True)
+    if result.other:
+        click.echo(f"other messages (auto-replies, bounces, other mail): {result.other}")
+
+
 @main.command("new")
 @click.argument("kind", type=click.Choice(["department", "doctor", "guide", "news", "newsletter"]))
 @click.argument("name", required=False)

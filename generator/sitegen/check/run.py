@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from sitegen.artifacts import Artifact
 from sitegen.build import BuildOptions, BuildReport, run
@@ -31,7 +32,7 @@ from sitegen.check.a11y import AxeRunner, AxeUnavailable, audit_page
 from sitegen.chromium import BrowserNotFound, find_browser
 from sitegen.content import partners
 from sitegen.content.load import load_content, read_site_data
-from sitegen.content.sources import PARSE_CACHE
+from sitegen.content.sources import PARSE_CACHE, load_yaml_file
 from sitegen.errors import ContentError, Problem, ProblemList, SitegenError
 from sitegen.project import Project
 
@@ -272,6 +273,33 @@ def _links(project: Project, options: CheckOptions, artifacts: dict, report: Che
         file, line = sources.locate(b.ref.page, b.ref.url, b.ref.line, prefix)
         message = b.message + (f" (on {prefix}/{b.ref.page})" if not file.startswith(prefix + "/") else "")
         report.findings.append(Finding(file, line, "", f"links.{b.kind}", b.severity, message, _LINK_HINTS[b.kind]))
+    _unsubscribe_page(project, base, {a.path for a in site_files}, report)
+
+
+def _unsubscribe_page(project: Project, base: str, pages: set[str], report: CheckReport) -> None:
+    """newsletter.unsubscribe_url inside the site must be a page of it, unless it is the one-click endpoint
+    (newsletter.one_click: true, served by sitegen.send.unsubscribe_app at that address)."""
+    settings = read_site_data(project).get("newsletter")
+    if not isinstance(settings, dict):
+        return
+    url = settings.get("unsubscribe_url")
+    if not isinstance(url, str) or settings.get("one_click") is True:
+        return
+    target, site = urlsplit(url.strip()), urlsplit(base)
+    if target.netloc.lower() != site.netloc.lower() or not (target.path + "/").startswith(site.path):
+        return  # another host or outside the site's folder: not ours to check
+    rel = target.path[len(site.path):].lstrip("/")
+    wanted = {rel.rstrip("/") + "/index.html"} if rel.endswith("/") or not rel else {rel, rel + ".html", rel + "/index.html"}
+    if wanted & pages:
+        return
+    source, _ = load_yaml_file(project.site_file, "site.yaml")
+    line = source.line(("newsletter", "unsubscribe_url")) if source is not None else None
+    report.findings.append(Finding(
+        "site.yaml", line, "newsletter.unsubscribe_url", "links.unsubscribe", "error",
+        f"{url} is inside the site ({base}) but the site has no page there: the unsubscribe link of every newsletter "
+        "and the unsubscribe button of mail programs would lead to a missing page",
+        "deploy the unsubscribe endpoint (sitegen.send.unsubscribe_app) at that address and write "
+        "`one_click: true` under newsletter:, or point unsubscribe_url at a page of the site (README: Sending for real)"))
 
 
 def _base_url(project: Project) -> str:

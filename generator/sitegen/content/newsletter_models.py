@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
 from sitegen.content.fields import is_one_line, is_valid_address, web_url_problem
 from sitegen.content.models import AdReview, Model, OptionalText, Slug, Text
@@ -143,6 +143,15 @@ class NewsletterSettings(Model):
     unsubscribe_url: Url  # a page (or the mail relay's endpoint) where a reader opts out
     unsubscribe_mailto: Email  # 配信停止 by mail
     list_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$")] | None = None
+    # true: unsubscribe_url is the deployed endpoint (sitegen.send.unsubscribe_app), which takes the POST of
+    # RFC 8058; only then is `List-Unsubscribe-Post: List-Unsubscribe=One-Click` advertised
+    one_click: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_click_needs_https(self) -> "NewsletterSettings":
+        if self.one_click and not self.unsubscribe_url.lower().startswith("https://"):
+            raise ValueError("one_click needs an unsubscribe_url starting with https:// (RFC 8058)")
+        return self
 
 
 class SmtpSettings(Model):

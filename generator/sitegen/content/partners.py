@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.content.fields import is_valid_address, strip_control
-from sitegen.content.newsletter_models import Recipient
+from sitegen.content.newsletter_models import NewsletterSettings, Recipient
 from sitegen.content.sources import Source, load_yaml_file, read_text
 from sitegen.content.validate import validate
 from sitegen.errors import Location, ProblemList, SitegenError
@@ -115,9 +116,21 @@ def salutation(r: Recipient | None) -> str:
     return f"{institution} {name}"
 
 
-def token(list_id: str, address: str) -> str:
-    """A short, stable id of an address for unsubscribe links (keeps List-Unsubscribe URLs short)."""
-    return hashlib.sha256(f"{list_id}\n{address.lower()}".encode()).hexdigest()[:16]
+TOKEN_LENGTH = 32  # hex digits (128 bits) of the HMAC; the unsubscribe endpoint checks this format
+TOKEN_FORMAT = re.compile(rf"[0-9a-f]{{{TOKEN_LENGTH}}}")
+
+
+def token(list_id: str, address: str, secret: bytes) -> str:
+    """The unsubscribe token of an address: HMAC-SHA256 over the list id and the lower-cased address, keyed with
+    the office's secret (SITEGEN_UNSUBSCRIBE_SECRET). Short (keeps List-Unsubscribe URLs short), stable, and
+    nobody without the secret can make one for an address; `sitegen unsubscribes` maps it back with the list."""
+    digest = hmac.new(secret, f"{list_id}\n{address.lower()}".encode(), hashlib.sha256).hexdigest()
+    return digest[:TOKEN_LENGTH]
+
+
+def list_id_for(settings: NewsletterSettings) -> str:
+    """The List-Id of the newsletter: newsletter.list_id, or newsletter.<the sender's domain>."""
+    return settings.list_id or f"newsletter.{settings.from_address.rsplit('@', 1)[1]}"
 
 
 def load(path: Path, shown: str, problems: ProblemList) -> RecipientList | None:

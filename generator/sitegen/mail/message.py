@@ -57,6 +57,7 @@ class Manifest:
     web_url: str
     build_date: str
     draft: bool
+    one_click: bool = False  # newsletter.one_click: the unsubscribe URL takes RFC 8058's POST
 
     @property
     def domain(self) -> str:
@@ -69,19 +70,23 @@ def one_line(value: str, what: str) -> str:
     return value
 
 
-def unsubscribe_links(m: Manifest, address: str | None) -> tuple[str, str]:
-    """(https URL, mailto URL) for one address; short, so mail programs keep them on one line."""
+def unsubscribe_links(m: Manifest, address: str | None, secret: bytes | None = None) -> tuple[str, str]:
+    """(https URL, mailto URL) for one address; short, so mail programs keep them on one line.
+
+    With the office's secret each carries the address's signed token (`u=` and the subject
+    `unsubscribe-<token>`); without it (the build's generic sample) they are the plain links."""
     sep = "&" if "?" in m.unsubscribe_url else "?"
-    if address is None:
+    if address is None or secret is None:
         return m.unsubscribe_url, f"mailto:{m.unsubscribe_mailto}?subject=unsubscribe"
-    t = token(m.list_id, address)
+    t = token(m.list_id, address, secret)
     return f"{m.unsubscribe_url}{sep}u={t}", f"mailto:{m.unsubscribe_mailto}?subject=unsubscribe-{t}"
 
 
-def personalise(html: str, text: str, m: Manifest, recipient: Recipient | None) -> tuple[str, str]:
+def personalise(html: str, text: str, m: Manifest, recipient: Recipient | None,
+                secret: bytes | None = None) -> tuple[str, str]:
     """Fill the markers of the compiled issue for one recipient (None: the generic preview)."""
     greeting = salutation(recipient)
-    url, _mailto = unsubscribe_links(m, recipient.email if recipient else None)
+    url, _mailto = unsubscribe_links(m, recipient.email if recipient else None, secret)
     html = html.replace(SALUTATION, str(escape(greeting))).replace(UNSUBSCRIBE, str(escape(url)))
     text = text.replace(SALUTATION, greeting).replace(UNSUBSCRIBE, url)
     return html, text
@@ -94,8 +99,9 @@ def message_id(m: Manifest, address: str) -> str:
 
 
 def build_message(m: Manifest, html: str, text: str, recipient: Recipient | None, *, to_address: str | None = None,
-                  date: dt.datetime | None = None, subject_prefix: str = "") -> EmailMessage:
-    """A multipart/alternative UTF-8 message. `to_address` overrides the recipient's (test sends)."""
+                  date: dt.datetime | None = None, subject_prefix: str = "", secret: bytes | None = None) -> EmailMessage:
+    """A multipart/alternative UTF-8 message. `to_address` overrides the recipient's (test sends). `secret` signs
+    the unsubscribe token (SITEGEN_UNSUBSCRIBE_SECRET; None: links without a token)."""
     address = to_address or (recipient.email if recipient else None)
     if not address or not is_valid_address(address):
         raise HeaderInjection(f"not a valid e-mail address: {address!r}")
@@ -104,7 +110,7 @@ def build_message(m: Manifest, html: str, text: str, recipient: Recipient | None
         display = one_line(recipient.institution, "institution")
         if recipient.contact:
             display += " " + one_line(recipient.contact, "contact")
-    html, text = personalise(html, text, m, recipient)
+    html, text = personalise(html, text, m, recipient, secret)
     fixed = _fixed_headers(m, subject_prefix)
     msg = EmailMessage(policy=SMTP)
     msg.set_raw("From", fixed["From"])
@@ -114,9 +120,10 @@ def build_message(m: Manifest, html: str, text: str, recipient: Recipient | None
     msg.set_raw("Subject", fixed["Subject"])
     msg.set_raw("Date", format_datetime(date or issue_datetime(m)))  # ASCII and short: no folding needed
     msg.set_raw("Message-ID", message_id(m, address))
-    url, mailto = unsubscribe_links(m, address if recipient is not None else None)
+    url, mailto = unsubscribe_links(m, address if recipient is not None else None, secret)
     msg.set_raw("List-Unsubscribe", list_unsubscribe(mailto, url))
-    msg.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    if m.one_click:  # RFC 8058: only when the URL takes the POST (a static page would answer 404 or 405)
+        msg.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     msg.set_raw("List-Id", fixed["List-Id"])
     msg.set_content(text, charset="utf-8", cte="base64")  # 7-bit clean on any relay
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")

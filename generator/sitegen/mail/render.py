@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sitegen import urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.colour import AA_TEXT, contrast
+from sitegen.content.partners import list_id_for
 from sitegen.content.site import Issue, Site
 from sitegen.errors import Location, Problem, SitegenError
 from sitegen.mail.message import SALUTATION, UNSUBSCRIBE, Manifest, build_message, personalise, to_bytes
@@ -63,13 +64,12 @@ def render(project: Project, site: Site, options: RenderOptions | None = None) -
 def manifest_for(site: Site, issue: Issue) -> Manifest:
     n = site.config.newsletter
     assert n is not None
-    domain = n.from_address.rsplit("@", 1)[1]
     return Manifest(
         issue=issue.slug, series=issue.series, number=issue.number, date=issue.date.isoformat(),
         subject=issue.subject, from_name=n.from_name, from_address=n.from_address, reply_to=n.reply_to,
-        list_id=n.list_id or f"newsletter.{domain}", unsubscribe_url=n.unsubscribe_url,
+        list_id=list_id_for(n), unsubscribe_url=n.unsubscribe_url,
         unsubscribe_mailto=n.unsubscribe_mailto, web_url=_abs(site, "newsletter", issue.slug),
-        build_date=site.today.isoformat(), draft=issue.draft,
+        build_date=site.today.isoformat(), draft=issue.draft, one_click=n.one_click,
     )
 
 

@@ -15,6 +15,14 @@ States of a delivery:
 
 A lock file per issue (flock, released by the OS when the process dies, even by SIGKILL) refuses a second
 `sitegen send` of the same issue while one is running. `JournalView` reads without the lock (dry runs).
+
+Besides the deliveries, the journal keeps what comes back after sending (`Records`, no issue lock):
+  bounces       addresses that failed permanently, from the relay's reply or a bounce message in the
+                office's mailbox (`sitegen bounces`); skipped in every later issue until cleared
+  unsubscribes  addresses that opted out through the one-click endpoint or by mail (`sitegen unsubscribes`);
+                skipped in every later issue. The partner list itself is never rewritten.
+  mail_read     a digest of every mailbox message already read, per purpose, so reading a mailbox
+                again records nothing twice (and a cleared bounce is not recorded again from old mail)
 """
 from __future__ import annotations
 
@@ -22,6 +30,7 @@ import datetime as dt
 import fcntl
 import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.errors import SitegenError
@@ -33,6 +42,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (issue, address));
 CREATE TABLE IF NOT EXISTS bounces (
     address TEXT PRIMARY KEY, issue TEXT NOT NULL, error TEXT NOT NULL, updated TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS unsubscribes (
+    address TEXT PRIMARY KEY, token TEXT NOT NULL, via TEXT NOT NULL, requested TEXT NOT NULL, recorded TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mail_read (
+    digest TEXT NOT NULL, purpose TEXT NOT NULL, outcome TEXT NOT NULL, read TEXT NOT NULL,
+    PRIMARY KEY (digest, purpose));
 """
 STATES = ("sending", "sent", "pending", "failed", "bounced", "ambiguous")
 
@@ -65,6 +79,15 @@ class JournalView:
         if self._db is None:
             return set()
         return {r[0] for r in self._db.execute("SELECT address FROM bounces")}
+
+    def unsubscribed(self) -> set[str]:
+        """Addresses that opted out through the unsubscribe link or by mail (`sitegen unsubscribes`)."""
+        if self._db is None:
+            return set()
+        try:
+            return {r[0] for r in self._db.execute("SELECT address FROM unsubscribes")}
+        except sqlite3.OperationalError:  # a journal written before the table existed, read without the lock
+            return set()
 
     def close(self) -> None:
         if self._db is not None:
@@ -151,3 +174,97 @@ class Journal(JournalView):
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Bounce:
+    address: str
+    issue: str
+    error: str
+    recorded: str  # ISO time
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    address: str
+    via: str  # one-click, page, mail
+    requested: str  # ISO time the reader asked
+    recorded: str  # ISO time it was imported
+
+
+class Records:
+    """Bounces, unsubscribes and mailbox messages already read, across issues (no issue lock: SQLite's own
+    locking is enough for these short transactions, also while a `sitegen send` runs)."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(folder / "journal.sqlite", isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Records":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def delivered(self) -> dict[str, list[tuple[str, str]]]:
+        """address -> [(issue, state)], newest first: every address the journal has mailed or tried."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for address, issue, state in self._db.execute(
+                "SELECT address, issue, state FROM deliveries ORDER BY updated DESC, issue DESC"):
+            out.setdefault(address, []).append((issue, state))
+        return out
+
+    # --- mailbox messages already read -----------------------------------------------------------
+
+    def was_read(self, digest: str, purpose: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM mail_read WHERE digest = ? AND purpose = ?", (digest, purpose)).fetchone()
+        return row is not None
+
+    def mark_read(self, digest: str, purpose: str, outcome: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO mail_read VALUES (?, ?, ?, ?)", (digest, purpose, outcome, _now()))
+
+    # --- bounces ------------------------------------------------------------------------------
+
+    def add_bounce(self, address: str, issue: str, error: str) -> bool:
+        """Record a permanent failure; False when the address was recorded already (kept as it was)."""
+        cur = self._db.execute("INSERT OR IGNORE INTO bounces VALUES (?, ?, ?, ?)", (address, issue, error, _now()))
+        return cur.rowcount == 1
+
+    def bounces(self) -> list[Bounce]:
+        return [Bounce(*r) for r in self._db.execute(
+            "SELECT address, issue, error, updated FROM bounces ORDER BY updated, address")]
+
+    def clear_bounce(self, address: str) -> tuple[bool, list[str]]:
+        """Forget a bounce: the address is mailed again. Its `bounced` deliveries become `pending` (so a rerun of
+        that issue mails it too). Returns (whether it was in bounces, the issues whose delivery was reset)."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            removed = self._db.execute("DELETE FROM bounces WHERE address = ?", (address,)).rowcount == 1
+            issues = [r[0] for r in self._db.execute(
+                "SELECT issue FROM deliveries WHERE address = ? AND state = 'bounced' ORDER BY issue", (address,))]
+            self._db.execute("UPDATE deliveries SET state = 'pending', updated = ?,"
+                             " error = 'bounce cleared by a person (sitegen bounces --clear); was: ' || error"
+                             " WHERE address = ? AND state = 'bounced'", (_now(), address))
+        return removed, issues
+
+    # --- unsubscribes ------------------------------------------------------------------------
+
+    def add_unsubscribe(self, address: str, token: str, via: str, requested: str) -> bool:
+        """Record an opt-out; False when the address had opted out already (the first request is kept)."""
+        cur = self._db.execute("INSERT OR IGNORE INTO unsubscribes VALUES (?, ?, ?, ?, ?)",
+                               (address, token, via, requested, _now()))
+        return cur.rowcount == 1
+
+    def unsubscribes(self) -> list[Unsubscribe]:
+        return [Unsubscribe(*r) for r in self._db.execute(
+            "SELECT address, via, requested, recorded FROM unsubscribes ORDER BY recorded, address")]
+
+    def clear_unsubscribe(self, address: str) -> bool:
+        return self._db.execute("DELETE FROM unsubscribes WHERE address = ?", (address,)).rowcount == 1
+

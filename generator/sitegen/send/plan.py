@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -43,6 +43,7 @@ class Plan:
     ambiguous: tuple[str, ...]  # in flight at an earlier crash; not sent until a person decides
     warnings: tuple[str, ...] = ()
     unclear: tuple[partners.Partner, ...] = ()  # no status or no opt-in date: listed, never mailed
+    secret: bytes | None = field(default=None, repr=False)  # signs the unsubscribe tokens (run.unsubscribe_secret)
 
 
 # --- 1. what will be sent ---------------------------------------------------------------
@@ -108,6 +109,7 @@ def prepare(project: Project, issue: str, *, journal: JournalView | None = None,
     warnings = [str(w) for w in problems.warnings] + _segment_warnings(loaded, segments or {})
     states = journal.states() if journal else {}
     bounced = journal.bounced() if journal else set()
+    unsubscribed = journal.unsubscribed() if journal else set()
     skipped: dict[str, int] = {}
     to_send, ambiguous, unclear = [], [], []
 
@@ -120,6 +122,8 @@ def prepare(project: Project, issue: str, *, journal: JournalView | None = None,
             skip("not in the segment")
         elif p.recipient.status in partners.OPTED_OUT:
             skip(p.recipient.status)
+        elif p.key in unsubscribed:
+            skip("unsubscribed")  # through the link or by mail (sitegen unsubscribes)
         elif not p.mailable:
             unclear.append(p)
         elif state == "sent":

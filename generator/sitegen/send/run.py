@@ -28,9 +28,10 @@ from sitegen.project import Project
 from sitegen.send.journal import Journal, JournalView, journal_dir
 from sitegen.send.plan import Plan, StaleBuild, prepare
 from sitegen.send.smtp import AMBIGUOUS, HINTS, PERMANENT, REFUSED, RELAY, SENT, UNREACHABLE, Link, SendError, SmtpConfig
+from sitegen.send.unsubscribes import SECRET_ENV
 
 __all__ = ["SendError", "StaleBuild", "Plan", "SendReport", "Pace", "SmtpConfig", "prepare", "deliver", "dry_run",
-           "send_test", "dry_run_dir", "run", "preview", "Outcome"]
+           "send_test", "dry_run_dir", "run", "preview", "Outcome", "unsubscribe_secret", "SECRET_ENV"]
 
 
 @dataclass
@@ -113,7 +114,7 @@ def deliver(plan: Plan, journal, smtp: SmtpConfig, pace: Pace, progress: Progres
 
     try:
         for done, partner in enumerate(plan.to_send, 1):
-            data = to_bytes(build_message(m, plan.html, plan.text, partner.recipient, date=pace.now()))
+            data = to_bytes(build_message(m, plan.html, plan.text, partner.recipient, date=pace.now(), secret=plan.secret))
             mid = message_id(m, partner.email)
             attempt = 0
             while True:
@@ -224,7 +225,8 @@ def dry_run(plan: Plan, folder: Path, now: dt.datetime) -> list[Path]:
     written = []
     for i, p in enumerate(plan.to_send, 1):
         path = folder / f"{i:05d}-{re.sub(r'[^A-Za-z0-9._-]', '_', p.key)}.eml"
-        path.write_bytes(to_bytes(build_message(plan.manifest, plan.html, plan.text, p.recipient, date=now)))
+        path.write_bytes(to_bytes(build_message(plan.manifest, plan.html, plan.text, p.recipient, date=now,
+                                                secret=plan.secret)))
         written.append(path)
     return written
 
@@ -235,7 +237,7 @@ def send_test(plan: Plan, smtp: SmtpConfig, address: str, now: dt.datetime, conn
     The journal is not touched: a test send does not count as sent to anyone."""
     sample = plan.to_send[0].recipient if plan.to_send else None
     msg = build_message(plan.manifest, plan.html, plan.text, sample, to_address=address, date=now,
-                        subject_prefix="[テスト送信] ")
+                        subject_prefix="[テスト送信] ", secret=plan.secret)
     link = Link(connect or smtp.connect, smtp.where)
     try:
         outcome, error = link.send(smtp.sender_for(plan.manifest.from_address, address), address, to_bytes(msg))
@@ -281,8 +283,11 @@ def run(project: Project, issue: str, *, recipients: str | Path | None = None,
                             + (f" (ambiguous: {', '.join(sorted(waiting))})" if waiting else " (none is)"))
         resolved = [(address, decision) for who, decision in resolve_ambiguous
                     for address in journal.resolve_ambiguous(decision, None if who is None else {who.lower()})]
+        env = os.environ if environ is None else environ
         plan = prepare(project, issue, journal=journal, recipients=recipients, segments=segments)
-        smtp = SmtpConfig.from_settings(plan.smtp, os.environ if environ is None else environ, project.root)
+        if plan.to_send:
+            plan = with_secret(plan, env, real=True)
+        smtp = SmtpConfig.from_settings(plan.smtp, env, project.root)
         show(plan, shown)
         outcome = Outcome(plan, shown, resolved=resolved, where=smtp.where)
         if not plan.to_send:
@@ -296,10 +301,47 @@ def run(project: Project, issue: str, *, recipients: str | Path | None = None,
 
 
 def preview(project: Project, issue: str, *, recipients: str | Path | None = None,
-            segments: Mapping[str, set[str]] | None = None) -> Plan:
-    """The plan of a dry run or test send (drafts allowed), read from the journal without locking it."""
+            segments: Mapping[str, set[str]] | None = None, environ: Mapping[str, str] | None = None) -> Plan:
+    """The plan of a dry run or test send (drafts allowed), read from the journal without locking it.
+    Without SITEGEN_UNSUBSCRIBE_SECRET its unsubscribe links carry a placeholder token (said in the warnings)."""
     view = JournalView(journal_dir(project.root), issue)
     try:
-        return prepare(project, issue, journal=view, recipients=recipients, segments=segments, allow_draft=True)
+        plan = prepare(project, issue, journal=view, recipients=recipients, segments=segments, allow_draft=True)
     finally:
         view.close()
+    return with_secret(plan, os.environ if environ is None else environ, real=False)
+
+
+# --- the unsubscribe secret ---------------------------------------------------------------------
+
+MIN_SECRET_LENGTH = 16
+# dry runs and test sends without the secret: links that look real but that `sitegen unsubscribes` never accepts
+PLACEHOLDER_SECRET = b"sitegen placeholder, not the office's secret"
+
+
+def unsubscribe_secret(environ: Mapping[str, str], *, one_click: bool, real: bool) -> tuple[bytes | None, str]:
+    """(the key that signs unsubscribe tokens, a warning or ''), from SITEGEN_UNSUBSCRIBE_SECRET.
+
+    A real send with one-click unsubscribe refuses without it: the endpoint could not be mapped back to anyone.
+    Without one-click a real send goes out with plain links (no token); a dry run or test send uses a placeholder."""
+    value = environ.get(SECRET_ENV, "")
+    if value:
+        if len(value) < MIN_SECRET_LENGTH or not value.isascii():
+            raise SendError(f"{SECRET_ENV} must be at least {MIN_SECRET_LENGTH} ASCII characters; make one with "
+                            "`python3 -c 'import secrets; print(secrets.token_hex(32))'` and keep it (a new one "
+                            "makes the links in earlier issues unknown)")
+        return value.encode("ascii"), ""
+    if not real:
+        return PLACEHOLDER_SECRET, (f"{SECRET_ENV} is not set: the unsubscribe links in these messages carry a "
+                                    "placeholder token that `sitegen unsubscribes` does not accept")
+    if one_click:
+        raise SendError(f"newsletter.one_click is on, but {SECRET_ENV} is not set: the unsubscribe endpoint's tokens "
+                        "could not be traced back to anyone. Set it (the same value for every issue; see README: "
+                        "Sending for real) and send again; nothing was sent")
+    return None, (f"{SECRET_ENV} is not set: the unsubscribe links carry no token, so opt-outs by mail must be "
+                  "matched by hand (set it to let `sitegen unsubscribes` read them)")
+
+
+def with_secret(plan: Plan, environ: Mapping[str, str], *, real: bool) -> Plan:
+    secret, note = unsubscribe_secret(environ, one_click=plan.manifest.one_click, real=real)
+    return dataclasses.replace(plan, secret=secret, warnings=plan.warnings + ((note,) if note else ()))
