@@ -1,21 +1,28 @@
-"""The one sink: write artifacts to the build folder, atomically per output.
+"""The one sink: write artifacts to the build folder, published all at once.
 
-Each output (`site`, `pdf`, `mail`) is written into a staging folder inside the
-build folder and swapped in with `os.replace` only when all of it is written,
-so a failed build leaves the previous output exactly as it was. A build folder
-that sitegen did not create is never cleaned or written into.
+A build is written into a new folder beside the build folder (`.build.staging-…`), the
+outputs that were not rebuilt are carried over (hard links), and the new folder takes the
+place of the old one in one step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere two renames,
+never a mix of old and new). A killed build leaves the previous build exactly as it was; its
+leftovers are removed by the next build. A build folder that sitegen did not create is never
+cleaned or written into, and it may not be inside the site's content/ or themes/.
 """
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
+import signal
 import tempfile
+import time
 from pathlib import Path, PurePosixPath
 
 from sitegen.artifacts import Artifact
 from sitegen.errors import OutputError
 
 MARKER = ".sitegen-build"
+STALE_SECONDS = 24 * 3600  # a leftover older than this is from a build that was killed, whatever its PID
 
 
 def check_paths(outputs: dict[str, list[Artifact]]) -> None:
@@ -33,46 +40,143 @@ def check_paths(outputs: dict[str, list[Artifact]]) -> None:
             seen[a.path] = a
 
 
-def prepare_out_dir(out: Path, site_root: Path) -> None:
+def check_out_dir(out: Path, site_root: Path) -> None:
+    """Refuse a build folder that holds the site, a repository or foreign files, or that is published itself."""
     out = out.resolve()
     if out == site_root or out in site_root.parents or (out / ".git").exists() or (out / "site.yaml").exists():
         raise OutputError(f"refusing to use {out} as the build folder: it holds the site or a repository")
+    for inner in ("content", "themes", "private"):
+        folder = (site_root / inner).resolve()
+        if out == folder or folder in out.parents:
+            raise OutputError(f"refusing to use {out} as the build folder: it is inside the site's {inner}/ "
+                              "(what is built there would be published or read as content); use build/")
     if out.exists():
         if not out.is_dir():
             raise OutputError(f"{out} exists and is not a folder")
         if any(out.iterdir()) and not (out / MARKER).exists():
             raise OutputError(f"refusing to write into {out}: it is not empty and was not created by sitegen")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("This folder is written by sitegen build; its contents are replaced on every build.\n")
 
 
 def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]) -> dict[str, int]:
-    """Write every output and swap each in. Returns bytes written per output."""
+    """Write every output and publish the whole build folder at once. Returns bytes written per output."""
     check_paths(outputs)
-    prepare_out_dir(out, site_root)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    sizes: dict[str, int] = {}
+    out = out.resolve()
+    check_out_dir(out, site_root)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
     try:
-        for name, artifacts in outputs.items():
-            root = staging / name
-            root.mkdir()
-            total = 0
-            for a in artifacts:
-                target = root / a.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if a.data is not None:
-                    target.write_bytes(a.data)
-                    total += len(a.data)
-                else:
-                    assert a.copy_from is not None, f"artifact {a.path} has neither data nor copy_from"
-                    shutil.copyfile(a.copy_from, target)
-                    total += target.stat().st_size
-            sizes[name] = total
-        for name in outputs:
-            final = out / name
-            if final.exists():
-                os.replace(final, staging / f".old-{name}")
-            os.replace(staging / name, final)
+        (staging / MARKER).write_text("This folder is written by sitegen build; its contents are replaced on every build.\n")
+        sizes = {name: _write(staging / name, artifacts) for name, artifacts in outputs.items()}
+        _checkpoint("written")
+        if out.exists():
+            for entry in sorted(out.iterdir()):  # outputs not rebuilt this time (build --only) stay as they were
+                if entry.name not in outputs and entry.name != MARKER:
+                    _carry_over(entry, staging / entry.name)
+        _checkpoint("carried")
+        _publish(staging, out)
+        _checkpoint("published")
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # after the exchange: the previous build
     return sizes
+
+
+def _write(root: Path, artifacts: list[Artifact]) -> int:
+    root.mkdir()
+    total = 0
+    for a in artifacts:
+        target = root / a.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if a.data is not None:
+            target.write_bytes(a.data)
+            total += len(a.data)
+        else:
+            assert a.copy_from is not None, f"artifact {a.path} has neither data nor copy_from"
+            shutil.copyfile(a.copy_from, target)
+            total += target.stat().st_size
+    return total
+
+
+def _carry_over(source: Path, target: Path) -> None:
+    """A hard-linked copy (no bytes copied), or a real copy where links are not possible."""
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(source, target)
+
+
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Put `staging` where `out` is, in one step where the system can; `staging` then holds the old build."""
+    if not out.exists():
+        os.rename(staging, out)
+        staging.mkdir()  # for the caller's cleanup
+        return
+    if _exchange(staging, out):
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}-0")
+    os.rename(out, old)  # from here until the next line there is no build folder, but never a mixed one
+    os.rename(staging, out)
+    os.rename(old, staging)  # the caller removes it
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2 RENAME_EXCHANGE). False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM):
+        return False
+    raise OSError(err, f"cannot publish {b}: {os.strerror(err)}")
+
+
+def clean_leftovers(out: Path) -> None:
+    """Remove what a killed build left beside the build folder (staging and old folders)."""
+    remove_orphans(out.parent, f".{out.name}.staging-")
+    remove_orphans(out.parent, f".{out.name}.old-")
+    for leftover in out.glob(".staging-*"):  # the layout of earlier sitegen versions
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def remove_orphans(folder: Path, prefix: str) -> None:
+    """Remove folders named PREFIX<pid>-… whose process no longer runs (left by a build that was killed),
+    and any such folder older than a day."""
+    now = time.time()
+    for leftover in folder.glob(prefix + "*"):
+        pid = leftover.name[len(prefix):].split("-", 1)[0]
+        try:
+            old = now - leftover.stat().st_mtime > STALE_SECONDS
+            if leftover.is_dir() and not leftover.is_symlink() and (old or (pid.isdigit() and not _alive(int(pid)))):
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _checkpoint(name: str) -> None:
+    """Fault injection for the crash tests (tests/test_publish.py): SITEGEN_KILL_AT=name kills the process here."""
+    if os.environ.get("SITEGEN_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -10,6 +10,7 @@ is written to `press/` as well.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from sitegen.pdf.book import Guidebook, contents
 from sitegen.pdf.markup import absolute_links, css_string, local_images, paragraphs, qr_svg
 from sitegen.project import Project
 from sitegen.templates import make_environment
+from sitegen.write import remove_orphans
 
 MAX_TOC_PASSES = 4
 
@@ -68,7 +70,8 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
 
     meta = {"author": f"{site.hospital.name} {site.office.name}", "date": today}
 
-    with tempfile.TemporaryDirectory(prefix="sitegen-pdf-") as tmp:
+    remove_orphans(Path(tempfile.gettempdir()), "sitegen-pdf-")  # left by a build that was killed
+    with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-") as tmp:
         work = Path(tmp)
         print_images = images.prepare(project.content, site, work, width)
 

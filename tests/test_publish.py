@@ -1,0 +1,104 @@
+"""One atomic publish of the whole build/: a build killed at any point of the publish leaves the old build or
+the new one, never a mix; what it left behind is removed by the next build; outputs not rebuilt stay."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sitegen.write import MARKER
+
+SITES = Path(__file__).resolve().parent / "sites"
+
+
+@pytest.fixture()
+def site(tmp_path) -> Path:
+    from mail_fixtures import make_mail_site
+
+    return make_mail_site(tmp_path / "site")
+
+
+def build(site: Path, *args: str, kill_at: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **({"SITEGEN_KILL_AT": kill_at} if kill_at else {})}
+    return subprocess.run([sys.executable, "-m", "sitegen", "build", "--source", str(site), "--date", "2026-11-25",
+                           "--only", "site", "--only", "mail", "-q", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def edition(site: Path) -> set[str]:
+    """Which content each output of build/ was made from (the department name on the site, in the mail)."""
+    out = site / "build"
+    marks = set()
+    if "内科（新）" in (out / "site" / "departments" / "naika.html").read_text(encoding="utf-8"):
+        marks.add("site:new")
+    else:
+        marks.add("site:old")
+    mail = (out / "mail" / "2026-11-no2" / "index.html").read_text(encoding="utf-8")
+    marks.add("mail:new" if "内科（新）" in mail else "mail:old")
+    return marks
+
+
+def rename_department(site: Path) -> None:
+    dept = site / "content" / "departments" / "naika.md"
+    dept.write_text(dept.read_text(encoding="utf-8").replace("name: 内科", "name: 内科（新）", 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("point", ["written", "carried", "published"])
+def test_a_kill_at_each_point_of_the_publish_leaves_old_or_new_never_a_mix(site, point):
+    assert build(site).returncode == 0
+    assert edition(site) == {"site:old", "mail:old"}
+    rename_department(site)
+    killed = build(site, kill_at=point)
+    assert killed.returncode == -9, killed.stderr
+    marks = edition(site)
+    assert marks in ({"site:old", "mail:old"}, {"site:new", "mail:new"}), marks
+    assert marks == ({"site:new", "mail:new"} if point == "published" else {"site:old", "mail:old"})
+    assert (site / "build" / MARKER).exists()
+    again = build(site)
+    assert again.returncode == 0, again.stderr
+    assert edition(site) == {"site:new", "mail:new"}
+    leftovers = [p.name for p in site.iterdir() if p.name.startswith(".build.")]
+    assert leftovers == [], leftovers  # the killed build's staging folder is gone
+
+
+def test_outputs_not_rebuilt_stay_and_are_not_copied_byte_by_byte(site):
+    assert build(site).returncode == 0
+    before = (site / "build" / "mail" / "2026-11-no2" / "index.html").stat()
+    result = subprocess.run([sys.executable, "-m", "sitegen", "build", "--source", str(site), "--date", "2026-11-25",
+                             "--only", "site", "-q"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    after = (site / "build" / "mail" / "2026-11-no2" / "index.html").stat()
+    assert after.st_ino == before.st_ino  # carried over as a hard link
+
+
+@pytest.mark.parametrize("inside", ["content", "content/files", "themes", "private"])
+def test_a_build_folder_inside_what_is_published_or_private_is_refused(site, inside):
+    (site / inside).mkdir(parents=True, exist_ok=True)
+    result = build(site, "--out", str(site / inside / "out"))
+    assert result.returncode == 1 and "refusing to use" in result.stderr, result.stderr
+    assert not (site / inside / "out").exists()
+
+
+def test_old_style_leftovers_inside_build_are_removed(site):
+    assert build(site).returncode == 0
+    stale = site / "build" / ".staging-abc"
+    stale.mkdir()
+    assert build(site).returncode == 0
+    assert not stale.exists()
+    shutil.rmtree(site / "build")
+
+
+def test_orphaned_temp_folders_of_killed_builds_are_removed(tmp_path):
+    from sitegen.write import remove_orphans
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / f"sitegen-pdf-{dead.pid}-x1").mkdir()
+    (tmp_path / f"sitegen-pdf-{os.getpid()}-x2").mkdir()  # this process: in use
+    (tmp_path / "sitegen-pdf-notapid").mkdir()  # not ours to judge (recent)
+    remove_orphans(tmp_path, "sitegen-pdf-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"sitegen-pdf-{os.getpid()}-x2", "sitegen-pdf-notapid"])
