@@ -123,8 +123,14 @@ class Journal(JournalView):
                          " error = 'the sending process stopped while this message was in flight'"
                          " WHERE issue = ? AND state = 'sending'", (_now(), issue))
 
+    @property
+    def _rw(self) -> sqlite3.Connection:
+        """The connection, open from __init__ to close (JournalView's may be None)."""
+        assert self._db is not None
+        return self._db
+
     def close(self) -> None:
-        self._db.close()
+        self._rw.close()
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)
         self._lock_file.close()
 
@@ -137,7 +143,7 @@ class Journal(JournalView):
     def mark(self, address: str, state: str, *, error: str = "", message_id: str = "", attempt: bool = False) -> None:
         """Record a state durably (each call is one committed transaction)."""
         assert state in STATES, state
-        self._db.execute(
+        self._rw.execute(
             "INSERT INTO deliveries (issue, address, state, attempts, error, message_id, updated)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (issue, address) DO UPDATE SET state = excluded.state,"
@@ -146,15 +152,15 @@ class Journal(JournalView):
             " updated = excluded.updated",
             (self.issue, address, state, int(attempt), error, message_id, _now(), int(attempt)))
         if state == "bounced":
-            self._db.execute("INSERT OR REPLACE INTO bounces VALUES (?, ?, ?, ?)", (address, self.issue, error, _now()))
+            self._rw.execute("INSERT OR REPLACE INTO bounces VALUES (?, ?, ?, ?)", (address, self.issue, error, _now()))
 
     def unbounce(self, address: str, *, error: str = "") -> None:
         """Undo a bounce recorded by this issue (it was the relay refusing everyone, not the address)."""
-        self._db.execute("DELETE FROM bounces WHERE address = ? AND issue = ?", (address, self.issue))
+        self._rw.execute("DELETE FROM bounces WHERE address = ? AND issue = ?", (address, self.issue))
         self.mark(address, "pending", error=error)
 
     def ambiguous(self) -> list[str]:
-        rows = self._db.execute("SELECT address FROM deliveries WHERE issue = ? AND state = 'ambiguous'"
+        rows = self._rw.execute("SELECT address FROM deliveries WHERE issue = ? AND state = 'ambiguous'"
                                 " ORDER BY address", (self.issue,))
         return [r[0] for r in rows]
 
