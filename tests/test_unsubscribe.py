@@ -193,6 +193,7 @@ def test_mailto_replies_in_a_maildir_are_recorded_forged_and_unsigned_tokens_are
     assert "recorded 1 opt-out(s)" in result.output and f"  {email(6)}  mail  asked 2026-11-21T10:00:00+09:00" in result.output
     assert "unknown tokens: 2" in result.output and "malformed: 1" in result.output
     assert "1 request(s) without a token" in result.output and email(5) in result.output
+    assert "3 mail request(s) whose token matches nobody" in result.output and email(2) in result.output
     again = unsubscribes(site, "--maildir", str(tmp_path / "Maildir"))
     assert "recorded 0 opt-out(s)" in again.output and "(5 already read before)" in again.output
     with SMTPServer() as server:

@@ -622,6 +622,11 @@ def unsubscribes(files, source, recipients, maildir, mbox, imap_host, imap_port,
                     "forged), then set the row's status to unsubscribed:", fg="yellow", err=True)
         for sender, place in result.without_token:
             click.secho(f"  {sender}  ({place})", fg="yellow", err=True)
+    if result.unmatched:
+        click.secho(f"{len(result.unmatched)} mail request(s) whose token matches nobody (a reply to an issue sent "
+                    "before the tokens were signed, or forged); check them by hand:", fg="yellow", err=True)
+        for sender, place in result.unmatched:
+            click.secho(f"  {sender}  ({place})", fg="yellow", err=True)
     if result.other:
         click.echo(f"other messages (auto-replies, bounces, other mail): {result.other}")
 

@@ -42,6 +42,7 @@ class UnsubscribeImport:
     unknown: int = 0  # well-formed tokens of nobody on the list: forged, unsigned, another list or secret
     malformed: int = 0  # store lines that are not an entry, or tokens of the wrong form
     without_token: list[tuple[str, str]] = field(default_factory=list)  # (From, where): by hand
+    unmatched: list[tuple[str, str]] = field(default_factory=list)  # (From, where): a reply whose token matches nobody
     other: int = 0  # messages that are no unsubscribe request (auto-replies, bounces, other mail)
 
 
@@ -102,6 +103,8 @@ def import_mail(project: Project, context: Context, mails: Iterable[Mail], secre
             elif (m := _SUBJECT_TOKEN.search(subject)) is not None:
                 outcome = _record(journal, result, tokens, m.group(1).lower(), "mail",
                                   sent_at(msg) or _now())
+                if outcome in ("unknown", "malformed"):  # e.g. a reply to an issue sent before tokens were signed
+                    result.unmatched.append((sender(msg) or "(no sender)", mail.where))
             elif _SUBJECT_WORDS.search(subject):
                 result.without_token.append((sender(msg) or "(no sender)", mail.where))
                 outcome = "without token"
