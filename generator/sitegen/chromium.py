@@ -20,7 +20,7 @@ SYSTEM_PATHS = (
     r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
 )
 LAUNCH_ARGS = (
-    "--no-sandbox",
+    *(("--no-sandbox",) if hasattr(os, "geteuid") and os.geteuid() == 0 else ()),  # Chromium's sandbox refuses root
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -37,6 +37,17 @@ INSTALL_HINT = (
 
 class BrowserNotFound(SitegenError):
     pass
+
+
+def launch(playwright, executable: str):
+    """Start Chromium with its sandbox where it can run (not as root; some containers cannot either:
+    then again without it, which is what `--no-sandbox` in LAUNCH_ARGS means)."""
+    try:
+        return playwright.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
+    except Exception as exc:  # noqa: BLE001 - Playwright's launch error names the cause only in its text
+        if "--no-sandbox" in LAUNCH_ARGS or "sandbox" not in str(exc).lower():
+            raise
+        return playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", *LAUNCH_ARGS])
 
 
 def find_browser(explicit: str | None = None) -> str:

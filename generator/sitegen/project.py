@@ -36,10 +36,11 @@ class Project:
         except ValueError:
             return path.as_posix()
 
-    def inside(self, path: Path) -> bool:
-        """True when `path`, with every symlink followed, stays inside the site directory."""
+    def inside(self, path: Path, folder: Path | None = None) -> bool:
+        """True when `path`, with every symlink followed, stays inside `folder` (default: the site directory).
+        Content files must stay inside content/: a link from there to private/ would publish it."""
         try:
-            path.resolve().relative_to(self.root)
+            path.resolve().relative_to((folder or self.root).resolve())
         except (ValueError, OSError, RuntimeError):
             return False
         return True

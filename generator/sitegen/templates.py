@@ -53,12 +53,32 @@ def _search_path(dirs: list[Path], output: str) -> list[str]:
     return [str(d / sub) for d in dirs for sub in (output, "partials") if (d / sub).is_dir()]
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that reads a template only when the file, symbolic links followed, stays inside
+    the folder it was found in (a theme file linked to /etc/passwd is not read)."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(root).resolve()) for root in self.searchpath):
+            raise ThemeError(f"template error: {filename}: points outside the theme folder (symbolic link); not read")
+        return source, filename, uptodate
+
+
+def inside_theme(path: Path, folder: Path) -> bool:
+    """True when `path`, with every symbolic link followed, stays inside `folder`."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
 def make_environment(project: Project, theme: str, output: str, *, autoescape=True) -> jinja2.Environment:
     """A strict, escaping, sandboxed environment for one output's templates."""
     site_dirs, packaged = theme_dirs(project, theme)
     loader = jinja2.ChoiceLoader([
-        jinja2.FileSystemLoader(_search_path(site_dirs + packaged, output)),
-        jinja2.PrefixLoader({"!theme": jinja2.FileSystemLoader(_search_path(packaged, output))}, delimiter="/"),
+        ConfinedLoader(_search_path(site_dirs + packaged, output)),
+        jinja2.PrefixLoader({"!theme": ConfinedLoader(_search_path(packaged, output))}, delimiter="/"),
     ])
     # Themes are files a site can override: rendered in Jinja's sandbox, a template cannot reach Python
     # internals ({{ cycler.__init__.__globals__ }}), change the data, or call anything but what it is given.

@@ -163,12 +163,12 @@ class AxeRunner:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
-        from sitegen.chromium import LAUNCH_ARGS
+        from sitegen.chromium import launch
 
         source = axe_source()
         try:
             self._pw = sync_playwright().start()
-            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=list(LAUNCH_ARGS))
+            self._browser = launch(self._pw, self.executable)
             self._context = self._browser.new_context()
             self._context.add_init_script(script=source)
         except PlaywrightError as exc:

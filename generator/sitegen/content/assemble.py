@@ -144,8 +144,8 @@ def _check_file(project: Project, source: Source | None, loc: tuple, ref, proble
     where = source.location(loc)
     field_name = dotted(loc)
     path = project.content / rel
-    if not project.inside(path) or ".." in rel.split("/"):
-        problems.error(where, field_name, f"'{rel}' is outside the site folder; files must be under content/")
+    if not project.inside(path, project.content) or ".." in rel.split("/"):
+        problems.error(where, field_name, f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
     elif not path.is_file():
         problems.error(where, field_name, f"file not found: content/{rel}")
 

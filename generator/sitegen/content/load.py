@@ -109,8 +109,8 @@ def _load_qualifications(project: Project, problems: ProblemList) -> tuple[dict[
     rel = project.rel(path)
     if not path.is_file():
         return {}, None
-    if not project.inside(path):
-        problems.error(Location(rel), "", "points outside the site folder (symbolic link); not read")
+    if not project.inside(path, project.content):
+        problems.error(Location(rel), "", "points outside content/ (symbolic link); not read")
         return {}, None
     source, found = load_yaml_file(path, rel)
     problems.extend(found)
@@ -136,12 +136,14 @@ def _content_files(project: Project, folder: str, suffix: str, problems: Problem
     if not base.is_dir():
         return
     for path in sorted(base.rglob("*")):
-        if path.is_dir() or path.name.startswith("."):
+        if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
             continue
         rel = project.rel(path)
-        if not project.inside(path):
-            problems.error(Location(rel), "", "points outside the site folder (symbolic link); not read")
+        if not project.inside(path, project.content):
+            problems.error(Location(rel), "", "points outside content/ (symbolic link); not read")
             continue
+        if path.is_dir():
+            continue  # a linked folder inside content/ is not followed
         if path.suffix != suffix:
             problems.warning(Location(rel), "", f"ignored: files in content/{folder}/ must end in {suffix}")
             continue
@@ -197,10 +199,12 @@ def _list_assets(project: Project, problems: ProblemList) -> tuple[str, ...]:
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
-            if path.name.startswith(".") or path.is_dir():
+            if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
                 continue
-            if not project.inside(path):
-                problems.error(Location(project.rel(path)), "", "points outside the site folder (symbolic link); not copied")
+            if not project.inside(path, project.content):
+                problems.error(Location(project.rel(path)), "", "points outside content/ (symbolic link); not copied")
                 continue
+            if path.is_dir():
+                continue  # a linked folder inside content/ is not followed
             found.append(path.relative_to(project.content).as_posix())
     return tuple(found)

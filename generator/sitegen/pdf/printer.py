@@ -15,8 +15,9 @@ import re
 import threading
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
 
-from sitegen.chromium import LAUNCH_ARGS
+from sitegen.chromium import launch
 
 WAIT_JS = """async () => {
   for (const img of document.images) { img.loading = 'eager'; }
@@ -27,7 +28,7 @@ WAIT_JS = """async () => {
 }"""
 
 
-def print_all(executable: str, jobs: list[Callable]) -> None:
+def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = frozenset()) -> None:
     """Run `job(printer)` for each job with one browser, in a worker thread.
 
     The thread keeps Playwright's sync API away from any asyncio loop (or other
@@ -37,7 +38,7 @@ def print_all(executable: str, jobs: list[Callable]) -> None:
 
     def work() -> None:
         try:
-            with Printer(executable) as printer:
+            with Printer(executable, allowed) as printer:
                 for job in jobs:
                     job(printer)
         except BaseException as exc:  # re-raised in the caller's thread
@@ -51,20 +52,34 @@ def print_all(executable: str, jobs: list[Callable]) -> None:
 
 
 class Printer:
-    def __init__(self, executable: str):
+    def __init__(self, executable: str, allowed: frozenset[str] = frozenset()):
         self.executable = executable
+        self.allowed = allowed  # file: URLs a page may load besides its own folder (the print fonts)
 
     def __enter__(self) -> "Printer":
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
         try:
-            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=list(LAUNCH_ARGS))
-            self._page = self._browser.new_page()
+            self._browser = launch(self._pw, self.executable)
+            # the print templates need no script; a page may read only its own folder (no file of the machine,
+            # nothing from the network: print CSS url(), iframes and images from elsewhere are refused)
+            self._page = self._browser.new_page(java_script_enabled=False)
+            self._root: Path | None = None
+            self._page.route("**/*", self._confine)
         except Exception:
             self._pw.stop()
             raise
         return self
+
+    def _confine(self, route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme == "data" or route.request.url in self.allowed or (
+                url.scheme == "file" and self._root is not None
+                and Path(unquote(url.path)).resolve().is_relative_to(self._root)):
+            route.continue_()
+        else:
+            route.abort()
 
     def __exit__(self, *exc) -> None:
         try:
@@ -74,6 +89,7 @@ class Printer:
 
     def pdf(self, html_file: Path) -> bytes:
         page = self._page
+        self._root = html_file.resolve().parent
         page.goto(html_file.resolve().as_uri(), wait_until="load")
         page.evaluate(WAIT_JS)
         return page.pdf(tagged=True, outline=True, prefer_css_page_size=True, print_background=True)

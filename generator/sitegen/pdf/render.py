@@ -11,6 +11,7 @@ is written to `press/` as well.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -119,7 +120,8 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
 
         jobs = {"guidebook": guidebook, "leaflets": leaflets}
         try:
-            printer.print_all(executable, [jobs[p] for p in parts])
+            fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
+            printer.print_all(executable, [jobs[p] for p in parts], fonts_used)
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone

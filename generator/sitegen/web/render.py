@@ -10,7 +10,7 @@ from sitegen import urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.content.site import Site
 from sitegen.project import Project
-from sitegen.templates import make_environment, static_dirs
+from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
 from sitegen.web import jsonld
 
 
@@ -129,6 +129,8 @@ def _static(project: Project, site: Site) -> list[Artifact]:
     for folder in static_dirs(project, site.settings.theme):
         for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
+                if not inside_theme(path, folder):
+                    raise ThemeError(f"{project.rel(path)}: points outside the theme folder (symbolic link); not copied")
                 files[urls.asset_path(path.relative_to(folder).as_posix())] = path
     out = [Artifact(name, copy_from=path) for name, path in sorted(files.items())]
     for name in site.assets:

@@ -1,0 +1,93 @@
+"""Files are read only from the folder they belong to, symbolic links followed: content from content/, theme files
+from the theme. The partner list can never be published through a link, and a print template cannot embed a file
+of the build machine (the print browser may read only its own folder, with JavaScript off)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import BuildOptions, run
+from sitegen.errors import ContentError, SitegenError
+from sitegen.project import Project
+
+SITES = Path(__file__).resolve().parent / "sites"
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture()
+def site(tmp_path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    (root / "private").mkdir()
+    (root / "private" / "partners.csv").write_text("institution,email\nみなと内科,secret-partner@example.jp\n",
+                                                   encoding="utf-8")
+    return root
+
+
+def build(root: Path, *outputs: str):
+    return run(Project.at(root, root / "build"), BuildOptions(today=TODAY, outputs=outputs or ("site",)))
+
+
+def published_text(root: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in (root / "build").rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("link", ["files/partners.csv", "images/partners.png", "files/private",
+                                  "news/2026-12-01-list.md"])
+def test_a_link_from_content_to_the_partner_list_is_refused(site, link):
+    target = site / "content" / link
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(site / "private" / ("" if link.endswith("private") else "partners.csv"), target)
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    assert any("points outside content/" in line for line in exc.value.lines()), exc.value.lines()
+    assert not (site / "build").exists()
+
+
+def test_a_linked_file_inside_content_is_fine(site):
+    os.symlink(site / "content" / "files" / "referral.pdf", site / "content" / "files" / "shokaijo.pdf")
+    build(site)
+    assert (site / "build" / "site" / "files" / "shokaijo.pdf").is_file()
+
+
+@pytest.mark.parametrize("kind", ["template", "static"])
+def test_theme_files_linked_out_of_the_theme_are_not_read(site, kind):
+    theme = site / "themes" / "default"
+    if kind == "template":
+        (theme / "web").mkdir(parents=True)
+        os.symlink(site / "private" / "partners.csv", theme / "web" / "home.html")
+    else:
+        (theme / "static" / "css").mkdir(parents=True)
+        os.symlink(site / "private" / "partners.csv", theme / "static" / "css" / "extra.css")
+    with pytest.raises(SitegenError, match="points outside the theme folder"):
+        build(site)
+    assert not (site / "build").exists()
+
+
+@pytest.mark.browser
+def test_print_templates_cannot_embed_files_from_outside_their_folder(site, chromium_path):
+    secret = site / "private" / "secret.png"
+    shutil.copy(SITES / "minimal" / "content" / "images" / "logo.png", secret)
+    printed = site / "themes" / "default" / "print"
+    printed.mkdir(parents=True)
+    (printed / "leaflet.html").write_text(
+        '{% extends "!theme/leaflet.html" %}{% block body %}'
+        f'<iframe src="file:///etc/passwd"></iframe><img id="x" src="{secret.as_uri()}" alt="">'
+        f'<div style="width:50mm;height:50mm;background:url({secret.as_uri()})"></div>'
+        '<p id="js">script off</p><script>document.getElementById("js").textContent = "SCRIPT RAN"</script>'
+        '{{ super() }}{% endblock %}', encoding="utf-8")
+    build(site, "pdf")
+    pdfs = sorted((site / "build" / "pdf" / "leaflets").glob("*.pdf"))
+    assert pdfs
+    text = subprocess.run(["pdftotext", str(pdfs[0]), "-"], capture_output=True, text=True).stdout
+    assert "script off" in text and "SCRIPT RAN" not in text
+    assert "root:" not in text  # /etc/passwd was not framed
+    images = subprocess.run(["pdfimages", "-list", str(pdfs[0])], capture_output=True, text=True).stdout
+    logo_size = (SITES / "minimal" / "content" / "images" / "logo.png").stat().st_size
+    assert images.count("\n") >= 2 and logo_size  # header lines; the secret image is not among the page's images
+    assert "secret" not in text
