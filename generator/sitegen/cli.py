@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from typing import Any, NoReturn
 
 import click
 
@@ -33,7 +34,8 @@ class ProgressBars:
     """
 
     def __init__(self, enabled: bool, labels: dict[str, str]):
-        self.enabled, self.labels, self.bars = enabled, labels, {}
+        self.enabled, self.labels = enabled, labels
+        self.bars: dict[str, Any] = {}
 
     def update(self, stage: str, done: int, total: int, item: str) -> None:
         if not self.enabled or total < 2:
@@ -73,7 +75,7 @@ def _site_folder(source: str, failed: str) -> Project:
     return project
 
 
-def _fail(lines: list[str], summary: str) -> None:
+def _fail(lines: list[str], summary: str) -> NoReturn:
     for line in lines:
         click.echo(line, err=True)
     click.secho(summary, fg="red", err=True)
