@@ -202,8 +202,8 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML refuses the whole text up front
-        line = text[: exc.position].count("\n") + 1 + offset
-        return None, {}, [Problem(Location(path, line), "", f"the text contains the control character "
+        bad_line = text[: exc.position].count("\n") + 1 + offset
+        return None, {}, [Problem(Location(path, bad_line), "", f"the text contains the control character "
                                   f"U+{exc.character:04X}, which YAML does not allow; delete it (it is invisible, "
                                   "often pasted from another program)")]
     try:
