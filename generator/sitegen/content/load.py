@@ -31,6 +31,7 @@ COLLECTIONS = {
     "newsletters": (Newsletter, ".md"),
 }
 ASSET_FOLDERS = ("images", "files")
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,10 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
                 f"file name '{path.name}' must use only lowercase letters, digits and hyphens (like yamada-taro{suffix})",
             )
             continue
+        if slug.upper() in RESERVED_NAMES:
+            problems.error(Location(rel), "", f"'{slug}' is a reserved device name on Windows (the site could not be "
+                           "copied or opened there); choose another file name")
+            continue
         if slug in first_seen:
             problems.error(Location(rel), "", f"duplicate slug '{slug}': {first_seen[slug]} has the same name")
             continue
@@ -194,6 +199,7 @@ def _check_stray_files(project: Project, folders: set[str], problems: ProblemLis
 
 def _list_assets(project: Project, problems: ProblemList) -> tuple[str, ...]:
     found: list[str] = []
+    lowered: dict[str, str] = {}
     for folder in ASSET_FOLDERS:
         base = project.content / folder
         if not base.is_dir():
@@ -206,5 +212,24 @@ def _list_assets(project: Project, problems: ProblemList) -> tuple[str, ...]:
                 continue
             if path.is_dir():
                 continue  # a linked folder inside content/ is not followed
-            found.append(path.relative_to(project.content).as_posix())
+            name = path.relative_to(project.content).as_posix()
+            problem = _unportable(name, lowered)
+            if problem:
+                problems.error(Location(project.rel(path)), "", problem)
+                continue
+            lowered[name.lower()] = name
+            found.append(name)
     return tuple(found)
+
+
+def _unportable(name: str, seen: dict[str, str]) -> str:
+    """Why a published file name would break on Windows, macOS or a web server ('' when it is fine)."""
+    for part in name.split("/"):
+        stem = part.split(".", 1)[0]
+        if stem.upper() in RESERVED_NAMES:
+            return f"'{part}' is a reserved device name on Windows; rename it"
+        if part.endswith((".", " ")) or any(c in part for c in '<>:"|?*\\') or any(ord(c) < 32 for c in part):
+            return f"'{part}' has a character that file systems or web servers refuse (< > : \" | ? * \\, a final dot or space); rename it"
+    if name.lower() in seen:
+        return f"differs from content/{seen[name.lower()]} only in upper/lower case (one would overwrite the other on Windows and macOS); rename one"
+    return ""
