@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, seed, settings
 
 from fuzz_site import BOUND_SECONDS, build_with, field, text
@@ -11,6 +12,7 @@ from fuzz_site import BOUND_SECONDS, build_with, field, text
 EXAMPLES = int(os.environ.get("SITEGEN_FUZZ_EXAMPLES", "25"))
 
 
+@pytest.mark.slow
 @seed(20261203)
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=False, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -24,6 +24,7 @@ def renderer():
     r.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SLOW))
 def test_pathological_bodies_fail_within_the_budget(renderer, name):
     started = time.perf_counter()
@@ -61,6 +62,7 @@ def run_build(root: Path, *outputs: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_a_newsletter_body_nested_9000_levels_is_an_error_not_a_segfault(tmp_path):
     from mail_fixtures import make_mail_site
 
@@ -74,6 +76,7 @@ def test_a_newsletter_body_nested_9000_levels_is_an_error_not_a_segfault(tmp_pat
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_slow_department_body_fails_the_build_with_its_line_in_bounded_time(tmp_path):
     root = tmp_path / "site"
     shutil.copytree(SITES / "minimal", root)

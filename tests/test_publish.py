@@ -13,6 +13,7 @@ import pytest
 from sitegen.write import MARKER
 
 SITES = Path(__file__).resolve().parent / "sites"
+pytestmark = pytest.mark.slow  # each test builds in a subprocess, some several times
 
 
 @pytest.fixture()
