@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: build test bench clean
+.PHONY: build test test-fast bench clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps tools/mjml-validator/package-lock.json
 	bash scripts/install-system-deps
@@ -17,8 +17,14 @@ $(STAMP): pyproject.toml scripts/install-system-deps tools/mjml-validator/packag
 build: $(STAMP)
 	$(BIN)/sitegen build
 
+# Everything (what CI runs); the markers and the missing-tool policy are described in tests/README.md.
+# Two workers, each test file on one worker: the example's PDFs are printed once, not once per worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The quick lane for contributors (about a minute): no Chromium, nothing slow, no npm.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow and not node" -n auto
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_web.py
