@@ -28,6 +28,7 @@ LAUNCH_ARGS = (
     "--no-first-run",
     "--disable-quic",
 )
+LAUNCH_TIMEOUT_MS = 120_000
 INSTALL_HINT = (
     "no Chromium browser found. Install one with `playwright install chromium`, or the system package "
     "(Debian/Ubuntu: `apt-get install chromium`; macOS: install Google Chrome), "
@@ -41,13 +42,19 @@ class BrowserNotFound(SitegenError):
 
 def launch(playwright, executable: str):
     """Start Chromium with its sandbox where it can run (not as root; some containers cannot either:
-    then again without it, which is what `--no-sandbox` in LAUNCH_ARGS means)."""
-    try:
-        return playwright.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
-    except Exception as exc:  # noqa: BLE001 - Playwright's launch error names the cause only in its text
-        if "--no-sandbox" in LAUNCH_ARGS or "sandbox" not in str(exc).lower():
-            raise
-        return playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", *LAUNCH_ARGS])
+    then again without it, which is what `--no-sandbox` in LAUNCH_ARGS means). A busy machine can need
+    well over Playwright's default 30 s for the first start, so it waits longer and tries twice."""
+    args = list(LAUNCH_ARGS)
+    for attempt in (1, 2):
+        try:
+            return playwright.chromium.launch(executable_path=executable, args=args, timeout=LAUNCH_TIMEOUT_MS)
+        except Exception as exc:  # noqa: BLE001 - Playwright's launch error names the cause only in its text
+            text = str(exc).lower()
+            if "sandbox" in text and "--no-sandbox" not in args:
+                args = ["--no-sandbox", *args]
+            elif "timeout" not in text or attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def find_browser(explicit: str | None = None) -> str:
