@@ -37,7 +37,6 @@ SKIP_KEYS = {"src", "file", "doctor", "doctors", "department", "departments", "q
 SITE_FIELDS = (("site", "title"), ("site", "description"), ("office", "description"),
                ("brochures", "guidebook", "title"), ("brochures", "guidebook", "greeting"))
 _CLUSTER_MARKS = "\uff9e\uff9f\u3099\u309a"
-_URL = re.compile(r"https?://[^\s)>\]]+|\]\([^)]*\)|<[^>]*>")
 _SENTENCE_END = "。！？!?\n"
 
 
@@ -47,8 +46,13 @@ class Rule:
     name: str
     why: str
     fix: str
-    patterns: tuple[tuple[re.Pattern, tuple[re.Pattern, ...]], ...] = ()
-    extra: dict[str, re.Pattern] = field(default_factory=dict, compare=False)  # figure, period, source
+    # (match, allow, when): `when` must match somewhere in the same sentence (a comparison needs a better/faster …)
+    patterns: tuple[tuple[re.Pattern, tuple[re.Pattern, ...], re.Pattern | None], ...] = ()
+    extra: dict[str, re.Pattern] = field(default_factory=dict, compare=False)  # figure, period, source, trigger, image
+    section: str = ""  # the part of the guideline it enforces (第3 禁止される広告 …)
+    unless: re.Pattern | None = None  # not reported when this matches anywhere in the same sentence
+    negatable: bool = False  # 「…とは限りません」 later in the clause takes the claim back
+    needs: tuple[tuple[str, re.Pattern], ...] = ()  # 限定解除: what a page must carry
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ class AdFinding:
     @property
     def message(self) -> str:
         hint = f" (did you mean 「{self.suggestion}」?)" if self.suggestion else ""
-        return f"「{self.phrase}」{hint}: {self.rule.name} — {self.rule.why}"
+        section = f"（医療広告ガイドライン {self.rule.section}）" if self.rule.section else ""
+        return f"「{self.phrase}」{hint}: {self.rule.name}{section} — {self.rule.why}"
 
 
 @dataclass
@@ -86,19 +91,33 @@ class AdReport:
 # --- rules -----------------------------------------------------------------------------------
 
 
+def _compile(pattern: str) -> re.Pattern:
+    """Patterns are matched against folded text, so they are folded the same way (ア in a pattern is あ)."""
+    return re.compile(fold_kana(pattern))
+
+
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     rules = []
     for raw in data["rules"]:
-        common = tuple(re.compile(a) for a in raw.get("allow", ()))
+        common = tuple(_compile(a) for a in raw.get("allow", ()))
         patterns = tuple(
-            (re.compile(p["match"]), common + tuple(re.compile(a) for a in p.get("allow", ())))
+            (_compile(p["match"]), common + tuple(_compile(a) for a in p.get("allow", ())),
+             _compile(p["when"]) if p.get("when") else None)
             for p in raw.get("patterns", ())
         )
-        extra = {k: re.compile(v) for k, v in raw.items() if k in ("figure", "period", "source")}
-        rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra))
+        extra = {k: _compile(v) for k, v in raw.items() if k in ("figure", "period", "source", "trigger", "image")}
+        unless = _compile(raw["unless"]) if raw.get("unless") else None
+        needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
+        rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
+                          raw.get("section", ""), unless, bool(raw.get("negatable")), needs))
+    global _NEGATION
+    _NEGATION = _compile(data.get("negation", "(?!)"))
     return tuple(rules)
+
+
+_NEGATION = re.compile("(?!)")
 
 
 def rule(rule_id: str) -> Rule:
@@ -116,28 +135,129 @@ QUALIFICATION_RULE = Rule(
 
 # --- normalisation -----------------------------------------------------------------------------
 
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"))
+# Markup that is not read: ruby readings, HTML tags, Markdown emphasis, link targets and bare URLs.
+_MARKUP = re.compile(r"&(?:#8203|#x200b|#8204|#x200c|#8205|#x200d|#65279|#xfeff|zwj|zwnj|shy);"
+                     r"|<rt>.*?</rt>|<rp>.*?</rp>|</?[a-z][^<>\n]*>|《[^《》\n]{1,30}》|\*\*|__|~~"
+                     r"|(?<=\])\([^()\n]*\)|https?://[^\s)>\]]+|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
+# Spaces, tabs and 中黒 inside Japanese words (日 本 一, 日・本・一) are read as if absent.
+_INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f])")
+# Hiragana spellings of words the rules are written with (after katakana has been folded to hiragana).
+_SPELLINGS = {
+    "かならず": "必ず", "ぜったい": "絶対", "いちばん": "一番", "ゆいいつ": "唯一", "さいこう": "最高",
+    "かんぜん": "完全", "なおる": "治る", "なおり": "治り", "なおせ": "治せ", "なおら": "治ら", "いたみ": "痛み",
+    "いたく": "痛く", "ふくさよう": "副作用", "にほんいち": "日本一", "にっぽんいち": "日本一", "あんしん": "安心",
+    "あんぜん": "安全", "さいせんたん": "最先端", "めいい": "名医", "くちこみ": "口こみ", "たいけんだん": "体験談",
+    "もっとも": "最も", "じゆうしんりょう": "自由診療", "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
+}
+_SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 
-def normalise(text: str) -> tuple[str, list[int], list[int]]:
-    """NFKC + casefold, with where each output character came from: (text, starts, ends)."""
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+
+def fold_kana(text: str) -> str:
+    """Katakana to hiragana (ア -> あ); ー and everything else unchanged."""
+    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+
+
+def _cut(chars: list[tuple[str, int, int]], pattern: re.Pattern, repl=None) -> list[tuple[str, int, int]]:
+    text = "".join(c for c, _, _ in chars)
+    out: list[tuple[str, int, int]] = []
+    last = 0
+    for m in pattern.finditer(text):
+        a, b = m.span()
+        out.extend(chars[last:a])
+        if repl is not None and a < b:
+            for ch in repl(m.group()):
+                out.append((ch, chars[a][1], chars[b - 1][2]))
+        last = b
+    out.extend(chars[last:])
+    return out
+
+
+def normalise(text: str, fold: bool = False) -> tuple[str, list[int], list[int]]:
+    """NFKC + casefold, with where each output character came from: (text, starts, ends).
+
+    With `fold`, also what a reader does not see or does not mind: zero-width characters, spaces and 中黒 inside
+    Japanese words, ruby readings, HTML tags, Markdown emphasis, link targets and URLs are removed, katakana is folded
+    to hiragana and common hiragana spellings to the kanji the rules use (かならず -> 必ず)."""
+    chars: list[tuple[str, int, int]] = []
     i, n = 0, len(text)
     while i < n:
         j = i + 1
         while j < n and (unicodedata.combining(text[j]) or text[j] in _CLUSTER_MARKS):
             j += 1
         chunk = unicodedata.normalize("NFKC", text[i:j]).casefold()
+        if fold:
+            chunk = chunk.translate(_ZERO_WIDTH)
         for ch in chunk:
-            out.append(ch)
-            starts.append(i)
-            ends.append(j)
+            chars.append((ch, i, j))
         i = j
-    return "".join(out), starts, ends
+    if fold:
+        chars = _cut(chars, _MARKUP)
+        chars = _cut(chars, _INNER_GAP)
+        chars = [(fold_kana(c), a, b) for c, a, b in chars]
+        chars = _cut(chars, _SPELLING, lambda w: _SPELLINGS[w])
+    return "".join(c for c, _, _ in chars), [a for _, a, _ in chars], [b for _, _, b in chars]
 
 
-def norm(text: str) -> str:
-    return normalise(text)[0]
+def norm(text: str, fold: bool = False) -> str:
+    return normalise(text, fold)[0]
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+NUMBER = re.compile(r"(?P<num>\d[\d,]*(?:\.\d+)?|[〇零一二三四五六七八九十百千]+)\s?(?P<big>万|千)?\s?"
+                    r"(?P<unit>%|ぱーせんと|割|件|例|症例|人|名|回|台)")
+
+
+def kanji_number(s: str) -> int | None:
+    """一千二百 -> 1200, 三十五 -> 35, 二〇二五 -> 2025."""
+    if all(c in _KANJI_DIGITS for c in s):
+        return int("".join(str(_KANJI_DIGITS[c]) for c in s))
+    total, digit = 0, None
+    for c in s:
+        if c in _KANJI_DIGITS:
+            digit = _KANJI_DIGITS[c]
+        elif c in _KANJI_UNITS:
+            total += (digit if digit is not None else 1) * _KANJI_UNITS[c]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+@dataclass(frozen=True)
+class Number:
+    start: int
+    end: int
+    value: float
+    unit: str  # % for パーセント and 割 (3割 is 30 %), else 件, 例, 人 …
+
+
+def numbers(normal: str) -> list[Number]:
+    """Every number with its unit in normalised text, in any notation: 1,200件, 千二百件, 1.2万件, 3割, 九割, 95%."""
+    out = []
+    for m in NUMBER.finditer(normal):
+        raw = m.group("num")
+        value: float | None
+        if raw[0].isdigit():
+            value = float(raw.replace(",", ""))
+        else:
+            value = kanji_number(raw)
+        if value is None:
+            continue
+        if m.group("big"):
+            value *= 10000 if m.group("big") == "万" else 1000
+        unit = m.group("unit")
+        if unit == "割":
+            value, unit = value * 10, "%"
+        elif unit == "ぱーせんと":
+            unit = "%"
+        elif unit == "症例":
+            unit = "例"
+        out.append(Number(m.start(), m.end(), value, unit))
+    return out
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
@@ -157,47 +277,125 @@ def _allowed(text: str, start: int, end: int, allow: tuple[re.Pattern, ...]) -> 
     return False
 
 
-def find(text: str, rules: Iterable[Rule] | None = None) -> list[tuple[Rule, int, int]]:
-    """Phrases in `text` that break a rule: (rule, start, end) as offsets into the ORIGINAL text."""
+def _negated(text: str, end: int, negation: re.Pattern) -> bool:
+    """「必ず改善するとは限りません」「リスクはゼロではありません」: the claim is denied later in its clause."""
+    s, e = _sentence(text, end, end)
+    clause = re.split(r"[、,]|が、", text[end:e], maxsplit=1)[0] if e > end else ""
+    return bool(negation.match(clause))
+
+
+def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True) -> list[tuple[Rule, int, int]]:
+    """Phrases in `text` that break a rule: (rule, start, end) as offsets into the ORIGINAL text.
+
+    With `document`, `text` is also checked as a whole page (自由診療 without cost and risks, before/after images)."""
     rules = tuple(rules if rules is not None else load_rules())
-    normal, starts, ends = normalise(text)
-    skip = [(m.start(), m.end()) for m in _URL.finditer(normal)]
+    normal, starts, ends = normalise(text, fold=True)
     hits: list[tuple[Rule, int, int]] = []
     taken: list[tuple[int, int]] = []
     for r in rules:
-        for pattern, allow in r.patterns:
+        for pattern, allow, when in r.patterns:
             for m in pattern.finditer(normal):
                 a, b = m.span()
-                if a == b or any(s <= a < e for s, e in skip) or _allowed(normal, a, b, allow):
+                if a == b or _allowed(normal, a, b, allow):
+                    continue
+                if r.unless is not None and r.unless.search(normal, *_sentence(normal, a, b)):
+                    continue
+                if when is not None and not when.search(normal, *_sentence(normal, a, b)):
+                    continue
+                if r.negatable and _negated(normal, b, _NEGATION):
                     continue
                 if any(a < e and s < b for s, e in taken):  # one finding per phrase
                     continue
                 taken.append((a, b))
                 hits.append((r, starts[a], ends[b - 1]))
         if r.id == "seiseki":
-            hits.extend(_outcome_figures(text, normal, starts, ends, r, skip))
+            hits.extend(_outcome_figures(normal, starts, ends, r))
+    if document:
+        hits.extend(document_findings(text, rules))
     hits.sort(key=lambda h: h[1])
     return hits
 
 
-def _outcome_figures(text, normal, starts, ends, r: Rule, skip) -> list[tuple[Rule, int, int]]:
-    """Figures (成功率95%, 手術件数 1,200件) need a period and a source in the same or a neighbouring paragraph."""
+def _paragraphs(normal: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"(?:[^\n]*[^\s][^\n]*\n?)+", normal)] or [(0, len(normal))]
+
+
+def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
+    """Figures (成功率95%, 年間手術件数 千二百件) need their own period and source in the same paragraph; a table's
+    figures may have them in the paragraph just before or after the table."""
     figure = r.extra.get("figure")
     if figure is None:
         return []
-    period, source = r.extra["period"], r.extra["source"]  # ad_rules.yaml gives a figure with both
-    paragraphs = [(m.start(), m.end()) for m in re.finditer(r"(?:[^\n]+\n?)+", normal)] or [(0, len(normal))]
+    period, source = r.extra["period"], r.extra["source"]
+    paragraphs = _paragraphs(normal)
+    nums = numbers(normal)
     out = []
     for m in figure.finditer(normal):
-        if any(s <= m.start() < e for s, e in skip):
+        num = next((n for n in nums if m.start() <= n.start < m.end() + 1), None)
+        if num is None:
             continue
         k = next((i for i, (s, e) in enumerate(paragraphs) if s <= m.start() < e), 0)
-        lo, hi = paragraphs[max(k - 1, 0)][0], paragraphs[min(k + 1, len(paragraphs) - 1)][1]
+        lo, hi = paragraphs[k]
+        if normal[lo:hi].lstrip().startswith("|"):  # a table: its note comes before or after it
+            lo = paragraphs[max(k - 1, 0)][0]
+            hi = paragraphs[min(k + 1, len(paragraphs) - 1)][1]
         context = normal[lo:hi]
         if period.search(context) and source.search(context):
             continue
-        out.append((r, starts[m.start()], ends[m.end() - 1]))
+        a, b = m.start(), max(m.end(), num.end)
+        out.append((r, starts[a], ends[b - 1]))
     return out
+
+
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]*)(?:\s+\"(?P<title>[^\"]*)\")?\)"
+                    r"|<img\b(?P<attrs>[^>]*)>|<figcaption>(?P<caption>.*?)</figcaption>", re.S)
+_ATTR = re.compile(r"\b(?:alt|src|title)\s*=\s*[\"']([^\"']*)")
+
+
+def images(text: str) -> list[tuple[int, int, str]]:
+    """Images and captions in Markdown or HTML: (start, end, alt + src + title + caption)."""
+    out = []
+    for m in _IMAGE.finditer(text):
+        if m.group("attrs") is not None:
+            words = " ".join(_ATTR.findall(m.group("attrs")))
+        else:
+            words = " ".join(g for g in (m.group("alt"), m.group("src"), m.group("title"), m.group("caption")) if g)
+        out.append((m.start(), m.end(), words))
+    return out
+
+
+def document_findings(text: str, rules: Iterable[Rule]) -> list[tuple[Rule, int, int]]:
+    """Checks on a whole page: images showing before/after (alt, caption, file name), and 自由診療 or 未承認医薬品
+    without what 限定解除 requires (treatment, cost, risks and side effects)."""
+    out = []
+    by_id = {r.id: r for r in rules}
+    ba = by_id.get("before-after")
+    if ba is not None and ba.extra.get("image") is not None:
+        for a, b, words in images(text):
+            if ba.extra["image"].search(norm(words, fold=True)):
+                out.append((ba, a, b))
+    jiyu = by_id.get("jiyu")
+    if jiyu is not None and jiyu.needs:
+        normal, starts, ends = normalise(text, fold=True)
+        m = jiyu.extra["trigger"].search(normal)
+        if m is not None and jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *m.span())):
+            m = None
+        if m is not None and not (jiyu.negatable and _negated(normal, m.end(), _NEGATION)):
+            missing = [name for name, need in jiyu.needs if not need.search(normal)]
+            if missing:
+                out.append((jiyu, starts[m.start()], ends[m.end() - 1]))
+    return out
+
+
+def missing_disclosures(text: str) -> list[str]:
+    """What a page about 自由診療 still lacks (費用, 主なリスク, 副作用 …); [] when complete or not such a page."""
+    jiyu = next((r for r in load_rules() if r.id == "jiyu"), None)
+    if jiyu is None:
+        return []
+    normal = norm(text, fold=True)
+    if not jiyu.extra["trigger"].search(normal):
+        return []
+    return [name for name, need in jiyu.needs if not need.search(normal)]
 
 
 # --- walking the content -------------------------------------------------------------------------
@@ -236,13 +434,44 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
     else:
         items = [(loc, v) for loc in fields if isinstance(v := _get(source.data, loc), str)]
     for loc, text in items:
-        for r, a, b in find(text, rules):
+        for r, a, b in find(text, rules, document=False):
             found.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), r, text[a:b]))
-    if source.body:
-        body = _blank_comments(source.body)
-        for r, a, b in find(body, rules):
+    body = _blank_comments(source.body) if source.body else ""
+    if body:
+        for r, a, b in find(body, rules, document=False):
             found.append(AdFinding(source.path, source.body_line + body[:a].count("\n"), "body", r, body[a:b]))
+    # the whole file as one page: 自由診療 without its disclosures, images showing before/after
+    parts = [(loc, text) for loc, text in items] + [(("body",), body)]
+    if fields is None:
+        parts += [(loc, f"![]({v})") for loc, v in _all_strings(source.data)
+                  if loc and loc[-1] in ("src", "file", "photo", "image")]
+    page = "\n\n".join(text for _, text in parts)
+    offsets = []
+    pos = 0
+    for loc, text in parts:
+        offsets.append((pos, pos + len(text), loc, text))
+        pos += len(text) + 2
+    for r, a, b in document_findings(page, rules):
+        for lo, hi, loc, text in offsets:
+            if lo <= a < hi + 1:
+                if loc == ("body",):
+                    line = source.body_line + text[:a - lo].count("\n")
+                    found.append(AdFinding(source.path, line, "body", r, page[a:b]))
+                else:
+                    found.append(AdFinding(source.path, _line_of(source, loc, text, a - lo), dotted(loc), r, page[a:b]))
+                break
     return found
+
+
+def _all_strings(data: Any, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _all_strings(value, loc + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _all_strings(value, loc + (i,))
 
 
 def _get(data: Any, loc: tuple) -> Any:

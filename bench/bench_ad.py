@@ -1,0 +1,99 @@
+"""Benchmark of the 医療広告ガイドライン linter: recall per category on sentences that must be flagged, the false-positive
+rate on ordinary liaison-office sentences, the borderline list, and the linter's time on the example site.
+
+    .venv/bin/python bench/bench_ad.py [--misses] [--repeat 3]
+
+Corpora: tests/data/ad_flagged.txt (<category> TAB <sentence> TAB <guideline item>), tests/data/ad_ok.txt and
+tests/data/ad_borderline.txt. A sentence counts as found when any rule reports it; "same rule" counts only reports
+under its own category.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+sys.path.insert(0, str(REPO / "generator"))
+
+from sitegen.check import adrules  # noqa: E402
+
+
+def corpus(name: str) -> list[list[str]]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def evaluate() -> dict:
+    """{"recall": {category: (found, same_rule, total)}, "fp": [(sentence, rules)], "ok_total": n, "borderline": …}"""
+    recall: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    misses = []
+    for category, sentence, *_ in corpus("ad_flagged.txt"):
+        ids = [r.id for r, _, _ in adrules.find(sentence)]
+        row = recall[category]
+        row[0] += bool(ids)
+        row[1] += category in ids
+        row[2] += 1
+        if not ids:
+            misses.append((category, sentence))
+    ok = corpus("ad_ok.txt")
+    fps = []
+    for sentence, *_ in ok:
+        found = [(r.id, sentence[a:b]) for r, a, b in adrules.find(sentence)]
+        if found:
+            fps.append((sentence, found))
+    borderline = [(s, [(r.id, s[a:b]) for r, a, b in adrules.find(s)]) for s, *_ in corpus("ad_borderline.txt")]
+    return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
+            "borderline": borderline}
+
+
+def site_time(repeat: int) -> float:
+    from sitegen.content.load import load_content
+    from sitegen.errors import ProblemList
+    from sitegen.project import Project
+
+    content = load_content(Project.at(REPO), ProblemList())
+    adrules.lint(content)  # rules compiled once, as in `sitegen check`
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        adrules.lint(content)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list the sentences missed and the false positives")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    adrules.load_rules()
+    load = time.perf_counter() - start
+    result = evaluate()
+    found = same = total = 0
+    print(f"{'category':<14} {'found':>7} {'same rule':>10} {'recall':>8}")
+    for category, (f, s, t) in sorted(result["recall"].items()):
+        print(f"{category:<14} {f:>3}/{t:<3} {s:>6}/{t:<3} {100 * f / t:>7.1f}%")
+        found, same, total = found + f, same + s, total + t
+    print(f"{'all':<14} {found:>3}/{total:<3} {same:>6}/{total:<3} {100 * found / total:>7.1f}%")
+    fp = len(result["fp"])
+    print(f"false positives: {fp}/{result['ok_total']} = {100 * fp / result['ok_total']:.1f}%")
+    flagged_borderline = sum(1 for _, f in result["borderline"] if f)
+    print(f"borderline reported: {flagged_borderline}/{len(result['borderline'])}")
+    for sentence, f in result["borderline"]:
+        print(f"  {'reported' if f else 'silent  '} {sentence}  {f if f else ''}")
+    if args.misses:
+        for category, sentence in result["misses"]:
+            print(f"MISS {category}: {sentence}")
+        for sentence, f in result["fp"]:
+            print(f"FP   {sentence}: {f}")
+    print(f"rules loaded in {load:.2f} s; linter on the example site: {site_time(args.repeat):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
