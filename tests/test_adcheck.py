@@ -230,3 +230,22 @@ def test_the_example_site_has_no_open_findings():
     report = lint(REPO)
     assert [f"{f.path}:{f.line}: {f.phrase}" for f in report.open] == []
     assert report.texts > 500
+
+
+def test_a_page_about_free_treatment_and_a_before_after_image_are_found_in_the_whole_file(ad_site):
+    page = ad_site / "content" / "news" / "2026-10-02-jiyu.md"
+    page.write_text("---\ntitle: 新しい治療のお知らせ\ndate: 2026-10-02\n"
+                    "summary: 自由診療でがん免疫療法を始めました。\n---\n"
+                    "費用は1回22万円（税込）です。\n\n![膝の写真](images/knee_before.jpg)\n", encoding="utf-8")
+    found = {(f.line, f.field, f.rule.id) for f in lint(ad_site).open if f.path.endswith("2026-10-02-jiyu.md")}
+    assert found == {(4, "summary", "jiyu"), (8, "body", "before-after")}
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "です。\n", "です。主なリスクは発熱、副作用として倦怠感があります。\n"), encoding="utf-8")
+    found = {(f.line, f.field, f.rule.id) for f in lint(ad_site).open if f.path.endswith("2026-10-02-jiyu.md")}
+    assert found == {(8, "body", "before-after")}
+
+
+def test_messages_cite_the_guideline_section():
+    [(r, a, b)] = adcheck.find("日本一の外科")
+    finding = adcheck.AdFinding("x.md", 1, "body", r, "日本一")
+    assert "第3の1(3) 比較優良広告" in finding.message
