@@ -90,10 +90,10 @@ def browser(chromium_path):
     except ImportError:
         missing_tool("Playwright (the Python package)", PYTHON_HINT)
 
-    from sitegen.chromium import LAUNCH_ARGS
+    from sitegen.chromium import launch
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=list(LAUNCH_ARGS))
+        b = launch(p, chromium_path)  # as sitegen starts it: sandbox where possible, a long start-up timeout
         yield b
         b.close()
 
