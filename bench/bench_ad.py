@@ -4,7 +4,8 @@ rate on ordinary liaison-office sentences, the borderline list, and the linter's
     .venv/bin/python bench/bench_ad.py [--misses] [--repeat 3]
 
 Corpora: tests/data/ad_flagged.txt (<category> TAB <sentence> TAB <guideline item>), tests/data/ad_ok.txt and
-tests/data/ad_borderline.txt. A sentence counts as found when any rule reports it; "same rule" counts only reports
+tests/data/ad_borderline.txt; tests/data/ad_heldout.txt holds sentences never used to tune the rules and is reported
+apart (an estimate for other hospitals' wording). A sentence counts as found when any rule reports it; "same rule" counts only reports
 under its own category.
 """
 from __future__ import annotations
@@ -46,8 +47,14 @@ def evaluate() -> dict:
         if found:
             fps.append((sentence, found))
     borderline = [(s, [(r.id, s[a:b]) for r, a, b in adrules.find(s)]) for s, *_ in corpus("ad_borderline.txt")]
+    held = corpus("ad_heldout.txt") if (DATA / "ad_heldout.txt").is_file() else []
+    held_flag = [(c, s) for c, s, *_ in held if c != "ok"]
+    held_ok = [s for c, s, *_ in held if c == "ok"]
+    held_missed = [(c, s) for c, s in held_flag if not adrules.find(s)]
+    held_fp = [s for s in held_ok if adrules.find(s)]
     return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
-            "borderline": borderline}
+            "borderline": borderline, "held": (len(held_flag) - len(held_missed), len(held_flag), len(held_fp),
+                                               len(held_ok)), "held_missed": held_missed, "held_fp": held_fp}
 
 
 def site_time(repeat: int) -> float:
@@ -86,7 +93,15 @@ def main() -> int:
     print(f"borderline reported: {flagged_borderline}/{len(result['borderline'])}")
     for sentence, f in result["borderline"]:
         print(f"  {'reported' if f else 'silent  '} {sentence}  {f if f else ''}")
+    found_h, total_h, fp_h, ok_h = result["held"]
+    if total_h and ok_h:
+        print(f"held-out (never tuned against): found {found_h}/{total_h} = {100 * found_h / total_h:.1f}%, "
+              f"false positives {fp_h}/{ok_h} = {100 * fp_h / ok_h:.1f}%")
     if args.misses:
+        for category, sentence in result["held_missed"]:
+            print(f"HELD-OUT MISS {category}: {sentence}")
+        for sentence in result["held_fp"]:
+            print(f"HELD-OUT FP   {sentence}")
         for category, sentence in result["misses"]:
             print(f"MISS {category}: {sentence}")
         for sentence, f in result["fp"]:
