@@ -331,7 +331,7 @@ def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int
     nums = numbers(normal)
     out = []
     for m in figure.finditer(normal):
-        num = next((n for n in nums if m.start() <= n.start < m.end() + 1), None)
+        num = next((n for n in nums if m.start() <= n.start < m.end() + 6), None)  # 1万5千件: the unit comes later
         if num is None:
             continue
         k = next((i for i, (s, e) in enumerate(paragraphs) if s <= m.start() < e), 0)
