@@ -2,14 +2,18 @@
 
 Hospital websites count as advertising in Japan since 2018 (newsletters too, to be safe).
 This module reads every text field and Markdown body of departments, doctors, guides, news and
-newsletters, plus the descriptions in site.yaml, and reports phrases such as 「日本一」 (比較優良),
-「必ず治る」 (誇大), 「患者さんの声」 (体験談), before/after photos, outcome figures without period and
-source, price promotion and qualifications that may not be advertised.
+newsletters, plus the descriptions in site.yaml. Its rules, in `data/ad_rules.yaml`, follow the guideline's parts —
+第3 禁止される広告 (虚偽, 比較優良, 誇大, 不安をあおる, 著名人, 体験談, 術前術後の写真, 公序良俗, 費用の強調),
+第4 限定解除 (自由診療 pages need cost, risks and side effects) and 第5 広告可能事項 (figures with their own period
+and source; advertisable qualifications) — and each cites its section, says why and gives a rewrite.
 
-Text is normalised before matching (NFKC and case-folding: ＮＯ．１ is no.1); the rules and their
-allow-lists for ordinary wording (「最高血圧」「絶対安静」「完全予約制」) are data, in
-`data/ad_rules.yaml`. A phrase reviewed by the hospital is recorded in the file's `ad_review`
-field and is then reported as accepted, not as an error.
+Text is folded before matching (`normalise(fold=True)`): NFKC and case-folding, zero-width characters, spaces and
+中黒 inside Japanese words, ruby readings, HTML tags, Markdown emphasis and link targets removed, katakana read as
+hiragana and common hiragana spellings as kanji; offsets map back to the text as written. Numbers are read in any
+notation (`numbers`), a claim taken back in its clause (「…とは限りません」) is not reported, and a file is also
+checked as one page (`document_findings`: 自由診療 without its disclosures, before/after images by alt text, caption
+or file name). A phrase reviewed by the hospital is recorded in the file's `ad_review` field and is then reported
+as accepted, not as an error.
 """
 from __future__ import annotations
 
