@@ -21,6 +21,9 @@ from sitegen.web import render as web
 from sitegen.write import write_outputs
 
 Renderer = Callable[[Project, Site, RenderOptions], Rendered]
+# outputs whose failure does not stop the others: printing depends on a browser and fonts, and a clinic
+# must still get the current website and newsletter when a brochure cannot be printed
+ISOLATED = ("pdf",)
 # output name -> its renderer. Each is written to build/<name>/.
 OUTPUTS: dict[str, Renderer] = {
     "site": web.render,
@@ -50,6 +53,7 @@ class OutputReport:
     bytes: int = 0
     seconds: float = 0.0
     skipped: str = ""  # why it was not built
+    failed: str = ""  # why it failed (an isolated output; its previous files are kept)
     counts: dict[str, int] = field(default_factory=dict)  # what the output says it made ({"pages": 77})
 
 
@@ -63,6 +67,10 @@ class BuildReport:
     @property
     def skipped(self) -> list[OutputReport]:
         return [r for r in self.outputs.values() if r.skipped]
+
+    @property
+    def failed(self) -> list[OutputReport]:
+        return [r for r in self.outputs.values() if r.failed]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -110,6 +118,11 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
             rendered = render_output(name, project, site, options.render)
         except OutputSkipped as exc:
             entry.skipped = str(exc)
+            continue
+        except SitegenError as exc:
+            if name not in ISOLATED or len(options.outputs) == 1:
+                raise
+            entry.failed = str(exc)  # the others are still written; build/<name>/ keeps the previous files
             continue
         entry.seconds = time.perf_counter() - t0
         entry.files = len(rendered.artifacts)

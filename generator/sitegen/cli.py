@@ -173,15 +173,20 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
     _show_warnings(report.warnings, quiet)
     for entry in report.skipped:
         click.secho(f"{entry.name}: skipped: {entry.skipped}", fg="yellow", err=True)
+    for entry in report.failed:
+        kept = "nothing was written" if dry_run else f"{entry.name}/ keeps the previous files; the other outputs were built"
+        click.secho(f"{entry.name}: failed: {entry.failed.removeprefix(entry.name + ': ')} ({kept})", fg="red", err=True)
     if not quiet:
         for entry in report.outputs.values():
-            if not entry.skipped:
+            if not entry.skipped and not entry.failed:
                 where = "(dry run)" if dry_run else f"{project.out / entry.name}"
                 click.echo(f"{entry.name}: {entry.files} files in {entry.seconds:.2f}s -> {where}")
                 if verbose:
                     for artifact in report.artifacts.get(entry.name, ()):
                         click.echo(f"  {entry.name}/{artifact.path}")
         click.secho(_build_summary(report), bold=True)
+    if report.failed:
+        sys.exit(1)
     if report.skipped and (strict or only):
         sys.exit(1)  # an output that was asked for by name, or --strict, must not be skipped
     if strict and report.warnings:
@@ -260,7 +265,7 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
 def _build_summary(report) -> str:
     """One line: what was made, warnings, and the time each step took."""
     counts = [f"{n} {what}" for what, n in report.counts.items()]
-    times = [f"load {report.load_seconds:.2f}s"] + [f"{e.name} {e.seconds:.2f}s" for e in report.outputs.values() if not e.skipped]
+    times = [f"load {report.load_seconds:.2f}s"] + [f"{e.name} {e.seconds:.2f}s" for e in report.outputs.values() if not e.skipped and not e.failed]
     return f"built {', '.join(counts) or 'nothing'}; {len(report.warnings)} warning(s); {', '.join(times)}"
 
 

@@ -1,0 +1,48 @@
+"""A brochure that cannot be printed never stops the website and the newsletters: they are built and published,
+build/pdf/ keeps the previous brochures, and the build says what failed and exits 1."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen.cli import main
+
+SITES = Path(__file__).resolve().parent / "sites"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def build(site: Path, chromium_path: str, *only: str):
+    args = ["build", "--source", str(site), "--date", "2026-11-25", "--browser", chromium_path]
+    for o in only:
+        args += ["--only", o]
+    return CliRunner().invoke(main, args)
+
+
+def test_a_print_failure_still_publishes_the_website_and_keeps_the_old_pdfs(tmp_path, chromium_path):
+    from mail_fixtures import make_mail_site
+
+    site = make_mail_site(tmp_path / "site")
+    first = build(site, chromium_path)
+    assert first.exit_code == 0, first.output
+    pdfs = {p: p.read_bytes() for p in (site / "build" / "pdf").rglob("*.pdf")}
+    assert pdfs
+
+    dept = site / "content" / "departments" / "naika.md"
+    dept.write_text(dept.read_text(encoding="utf-8").replace("name: 内科", "name: 総合内科", 1), encoding="utf-8")
+    printed = site / "themes" / "default" / "print"
+    printed.mkdir(parents=True)
+    (printed / "leaflet.html").write_text("{% extends '_base.html' %}{% block body %}{{ department.nmae.x }}{% endblock %}",
+                                          encoding="utf-8")
+    second = build(site, chromium_path)
+    assert second.exit_code == 1, second.output
+    assert "pdf: failed: template error" in second.output and "leaflet.html" in second.output
+    assert "keeps the previous files" in second.output and "Traceback" not in second.output
+    assert "総合内科" in (site / "build" / "site" / "departments" / "naika.html").read_text(encoding="utf-8")
+    assert {p: p.read_bytes() for p in (site / "build" / "pdf").rglob("*.pdf")} == pdfs
+
+    only_pdf = build(site, chromium_path, "pdf")  # asked for alone: the build fails as a whole, as before
+    assert only_pdf.exit_code == 1 and "build failed" in only_pdf.output
+    shutil.rmtree(site / "build")
