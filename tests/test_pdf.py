@@ -349,3 +349,14 @@ def test_browser_failure_leaves_the_previous_pdfs(minimal_pdf, monkeypatch, chro
     with pytest.raises(SitegenError, match="printing with .* failed"):
         run(Project.at(minimal_pdf.parent.parent), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
     assert {p: p.read_bytes() for p in all_pdfs(minimal_pdf)} == before
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_print_carries_the_department_body_urgent_contact_and_no_empty_doctor_pointer(minimal_pdf):
+    book = text(minimal_pdf / "guidebook.pdf")
+    assert "内科のご紹介です" in book  # the Markdown under the department's front matter
+    leaflet = text(minimal_pdf / "leaflets" / "naika.pdf", layout=True)
+    assert "急ぎのご相談" in leaflet and "03-0000-1001" in leaflet  # referral.urgent_contact, number on one line
+    for path in (minimal_pdf / "leaflets").glob("*.pdf"):
+        assert "医師の情報はウェブサイトをご覧ください" not in text(path)
