@@ -165,6 +165,7 @@ def test_axe_runs_on_every_page_with_a_progress_bar(tmp_path, chromium_path):
     seen = []
     report = run_check(Project.at(root), CheckOptions(today=TODAY, skip=frozenset({"links"})),
                        lambda stage, done, total, item: seen.append((stage, done, total)))
+    assert "a11y" not in report.skipped, report.skipped
     assert report.stats["a11y_pages"] == report.stats["pages"] == seen[-1][2] == seen[-1][1]
     axe = [f for f in report.findings if f.rule.startswith("a11y.axe.")]
     assert [f.rule for f in axe] == ["a11y.axe.image-alt"]
@@ -292,3 +293,13 @@ def test_external_link_with_japanese_and_a_broken_server_are_findings_not_crashe
         status, reason = _status(f"http://127.0.0.1:{listener.getsockname()[1]}/", 3)
         thread.join(5)
     assert status is None and reason.startswith("not reachable")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_axe_runs_while_another_playwright_session_is_open(tmp_path, browser):
+    """The test session's own browser (a sync Playwright on this thread) once made axe report itself skipped."""
+    root = site_with(tmp_path, "check-links")
+    report = run_check(Project.at(root), CheckOptions(today=TODAY, skip=frozenset({"links", "ad"})))
+    assert "a11y" not in report.skipped, report.skipped
+    assert report.stats["a11y_pages"] == report.stats["pages"]

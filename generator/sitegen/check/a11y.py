@@ -10,6 +10,7 @@ Two parts:
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -152,14 +153,28 @@ def axe_source() -> str:
 
 @dataclass
 class AxeRunner:
-    """One headless Chromium for a series of pages: `with AxeRunner(path) as axe: axe.check(file)`."""
+    """One headless Chromium for a series of pages: `with AxeRunner(path) as axe: axe.check(file)`.
+
+    Playwright runs on a thread of its own, so the caller may be inside an asyncio loop or another
+    Playwright session (its sync API refuses both on the same thread)."""
 
     executable: str
     _pw: Playwright | None = field(default=None, repr=False)
     _browser: Browser | None = field(default=None, repr=False)
     _context: BrowserContext | None = field(default=None, repr=False)
+    _thread: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     def __enter__(self) -> "AxeRunner":
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitegen-axe")
+        try:
+            self._thread.submit(self._start).result()
+        except BaseException:
+            self._thread.shutdown()
+            self._thread = None
+            raise
+        return self
+
+    def _start(self) -> None:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
@@ -172,11 +187,16 @@ class AxeRunner:
             self._context = self._browser.new_context()
             self._context.add_init_script(script=source)
         except PlaywrightError as exc:
-            self.__exit__(None, None, None)
+            self._stop()
             raise AxeUnavailable(f"the browser {self.executable} did not start: {str(exc).splitlines()[0]}") from exc
-        return self
 
     def __exit__(self, *exc) -> None:
+        if self._thread is not None:
+            self._thread.submit(self._stop).result()
+            self._thread.shutdown()
+            self._thread = None
+
+    def _stop(self) -> None:
         closers: list[Callable[[], None]] = []
         if self._browser is not None:
             closers.append(self._browser.close)
@@ -190,8 +210,12 @@ class AxeRunner:
         self._browser = self._pw = self._context = None
 
     def check(self, file: Path, width: int | None = None) -> list[Violation]:
-        if self._context is None:
+        if self._thread is None or self._context is None:
             raise RuntimeError("AxeRunner.check() needs the browser: use `with AxeRunner(path) as axe`")
+        return self._thread.submit(self._check, file, width).result()
+
+    def _check(self, file: Path, width: int | None) -> list[Violation]:
+        assert self._context is not None
         page = self._context.new_page()
         try:
             if width:
