@@ -31,8 +31,8 @@ from sitegen.check import links as linkcheck
 from sitegen.check.a11y import AxeRunner, AxeUnavailable, audit_page
 from sitegen.chromium import BrowserNotFound, find_browser
 from sitegen.content import partners
-from sitegen.content.load import load_content, read_site_data
-from sitegen.content.sources import PARSE_CACHE, load_yaml_file
+from sitegen.content.load import load_content, read_site_data, read_site_source
+from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import ContentError, Problem, ProblemList, SitegenError
 from sitegen.project import Project
 
@@ -292,7 +292,7 @@ def _unsubscribe_page(project: Project, base: str, pages: set[str], report: Chec
     wanted = {rel.rstrip("/") + "/index.html"} if rel.endswith("/") or not rel else {rel, rel + ".html", rel + "/index.html"}
     if wanted & pages:
         return
-    source, _ = load_yaml_file(project.site_file, "site.yaml")
+    source = read_site_source(project)
     line = source.line(("newsletter", "unsubscribe_url")) if source is not None else None
     report.findings.append(Finding(
         "site.yaml", line, "newsletter.unsubscribe_url", "links.unsubscribe", "error",
@@ -372,7 +372,9 @@ def _recipients(project: Project, report: CheckReport) -> None:
     try:
         path, shown = partners.locate(project, settings.get("recipients"), None)
     except SitegenError as exc:
-        report.findings.append(Finding("site.yaml", None, "newsletter.recipients", "recipients.location", "error", str(exc)))
+        source = read_site_source(project)
+        line = source.line(("newsletter", "recipients")) if source is not None else None
+        report.findings.append(Finding("site.yaml", line, "newsletter.recipients", "recipients.location", "error", str(exc)))
         return
     if not path.is_file():
         report.skipped["recipients"] = f"{shown} not found (a private list is often kept out of CI); not checked"

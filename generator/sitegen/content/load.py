@@ -74,13 +74,29 @@ def load_content(project: Project, problems: ProblemList) -> Content | None:
     return Content(site, site_source, qualifications, qual_source, collections, assets, invalid)
 
 
+def read_site_source(project: Project) -> Source | None:
+    """site.yaml parsed but not validated, with its line numbers (None when missing or unreadable)."""
+    if not project.site_file.is_file():
+        return None
+    source, _ = load_yaml_file(project.site_file, "site.yaml")
+    return source
+
+
 def read_site_data(project: Project) -> dict:
     """site.yaml as plain data, without validation: for tools that must work on a site with mistakes
     (`sitegen new` lists ids, `check` finds the partner list, `serve` its base path). {} when unreadable."""
-    if not project.site_file.is_file():
-        return {}
-    source, _ = load_yaml_file(project.site_file, "site.yaml")
+    source = read_site_source(project)
     return source.data if source is not None and isinstance(source.data, dict) else {}
+
+
+def load_settings(project: Project) -> SiteFile:
+    """site.yaml alone, validated (for commands that need no content, such as `sitegen bounces`).
+    Raises ContentError listing every problem."""
+    problems = ProblemList()
+    site, _ = _load_site(project, problems)
+    problems.raise_if_errors()
+    assert site is not None, "a site.yaml that did not load reports a problem"
+    return site
 
 
 def read_qualification_ids(project: Project) -> list[str]:

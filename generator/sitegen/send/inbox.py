@@ -12,11 +12,9 @@ from email.header import decode_header, make_header
 from pathlib import Path
 
 from sitegen.content import partners
-from sitegen.content.config import SiteFile
+from sitegen.content.load import load_settings
 from sitegen.content.newsletter_models import NewsletterSettings, SmtpSettings
 from sitegen.content.partners import Partner, RecipientList
-from sitegen.content.sources import load_yaml_file
-from sitegen.content.validate import validate
 from sitegen.errors import ContentError, Location, Problem, ProblemList, SitegenError
 from sitegen.project import Project
 from sitegen.send.journal import Records, journal_dir
@@ -36,17 +34,7 @@ class Context:
 
 
 def load_context(project: Project, recipients: str | Path | None = None) -> Context:
-    if not project.site_file.is_file():
-        raise SitegenError(f"no site.yaml in {project.root}: is this a sitegen site folder?")
-    source, found = load_yaml_file(project.site_file, "site.yaml")
-    problems = ProblemList()
-    problems.extend(found)
-    settings: SiteFile | None = None
-    if source is not None:
-        settings, found = validate(source, SiteFile)
-        problems.extend(found)
-    problems.raise_if_errors()
-    assert settings is not None
+    settings = load_settings(project)
     if settings.newsletter is None:
         raise ContentError([Problem(Location("site.yaml"), "newsletter", "no newsletter: section (see README: Newsletters and sending)")])
     try:
