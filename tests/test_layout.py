@@ -85,3 +85,16 @@ def test_layers_import_only_downwards(layer):
     bad = [f"{m} imports {n}" for m, targets in g.items() if area(m) == layer
            for n in sorted(targets) if area(n) not in allowed[layer]]
     assert not bad, "\n".join(bad)
+
+
+def test_site_yaml_and_the_partner_list_are_read_only_by_the_loader():
+    """Outside content/, nothing parses YAML files or reads site.yaml or a CSV itself."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).parts[0] == "content":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in ("load_yaml_file", "site_file.read", "csv.reader", "csv.DictReader", "yaml.safe_load(project"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(PACKAGE)}: {needle}")
+    assert not offenders, offenders
