@@ -31,6 +31,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_send.py
 	$(BIN)/python bench/bench_pdf.py
 	$(BIN)/python bench/bench_serve.py
+	$(BIN)/python bench/bench_crash.py
+	$(BIN)/python bench/bench_ad.py
+	$(BIN)/python bench/bench_fuzz.py --examples 200
 
 clean:
 	rm -rf $(VENV) build
