@@ -107,18 +107,25 @@ def run_check(project: Project, options: CheckOptions, progress: Progress | None
     unknown = set(options.skip) - set(STAGES)
     if unknown:
         raise SitegenError(f"unknown check {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}")
-    token = PARSE_CACHE.set({})  # the linter reads the same files again: parse each once
+    # every stage reads site.yaml and the linter reads the content again: parse each file once per check
+    token = PARSE_CACHE.set({})
     try:
-        ad_report = None
-        if "ad" not in options.skip:
-            t0 = time.perf_counter()
-            ad_report = _ad(project, report)
-            report.stats["ad_seconds"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        artifacts = _content(project, options, report, ad_report)
-        report.stats["content_seconds"] = round(time.perf_counter() - t0, 2)
+        _stages(project, options, report, progress)
     finally:
         PARSE_CACHE.reset(token)
+    report.findings.sort(key=Finding.sort_key)
+    return report
+
+
+def _stages(project: Project, options: CheckOptions, report: CheckReport, progress: Progress | None) -> None:
+    ad_report = None
+    if "ad" not in options.skip:
+        t0 = time.perf_counter()
+        ad_report = _ad(project, report)
+        report.stats["ad_seconds"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    artifacts = _content(project, options, report, ad_report)
+    report.stats["content_seconds"] = round(time.perf_counter() - t0, 2)
     site_files = artifacts.get("site") if artifacts else None
     for stage, func in (("links", _links), ("a11y", _a11y)):
         if stage in options.skip:
@@ -131,8 +138,6 @@ def run_check(project: Project, options: CheckOptions, progress: Progress | None
         report.stats[f"{stage}_seconds"] = round(time.perf_counter() - t0, 2)
     if "recipients" not in options.skip:
         _recipients(project, report)
-    report.findings.sort(key=Finding.sort_key)
-    return report
 
 
 # --- content ------------------------------------------------------------------------------------------
