@@ -97,3 +97,33 @@ def absolute_links(html: str, base_url: str, *, images: bool = True, keep_fragme
         return m.group(1) + make_absolute(url, base_url, keep_fragments).replace("&", "&amp;") + m.group(3)
 
     return (_LINK_ATTR if images else _HREF_ATTR).sub(fix, str(html))
+
+
+_SRC_ATTR = re.compile(r'(<(?:img|a)\b[^>]*?\s(?:src|href)=")([^"]*)(")')
+
+
+def content_ref(url: str, assets: frozenset[str] | set[str] | tuple[str, ...]) -> str | None:
+    """The content file (`images/x.png`) a link in a Markdown body means, or None.
+
+    Authors write `images/…` and `files/…` from the content folder (as in the front matter),
+    whatever page the text ends up on; `../images/…` as written for a page one folder deep
+    (departments/, doctors/, guides/, news/) is understood too."""
+    if not url or has_scheme(url) or url.startswith(("/", "#")):
+        return None
+    from urllib.parse import unquote
+    path = unquote(url.split("#", 1)[0].split("?", 1)[0].replace("&amp;", "&"))
+    for candidate in (posixpath.normpath(path), posixpath.normpath(posixpath.join("page", path))):
+        if candidate in assets:
+            return candidate
+    return None
+
+
+def content_links(html: str, page: str, assets: frozenset[str] | set[str] | tuple[str, ...]) -> str:
+    """Body HTML with its links to content files (images, forms) made relative to the output page `page`."""
+    def fix(m: re.Match) -> str:
+        name = content_ref(m.group(2), assets)
+        if name is None:
+            return m.group(0)
+        return m.group(1) + relative(page, name).replace("&", "&amp;").replace('"', "&quot;") + m.group(3)
+
+    return _SRC_ATTR.sub(fix, str(html))

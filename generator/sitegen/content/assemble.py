@@ -8,8 +8,11 @@ of the reference.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
+from html import unescape
 
+from sitegen import urls
 from sitegen.colour import AA_TEXT, contrast
 from sitegen.content import newsletters
 from sitegen.content.load import Content, Loaded
@@ -31,8 +34,12 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
 
 def _assemble(project: Project, content: Content, today: dt.date, problems: ProblemList,
               render: MarkdownRenderer) -> Site:
+    assets = frozenset(content.assets)
+
     def body(source: Source):
-        return render.at(source.body, Location(source.path, source.body_line), "body", problems)
+        html = render.at(source.body, Location(source.path, source.body_line), "body", problems)
+        _check_body_images(source, html, assets, problems)
+        return html
 
     cfg = content.site
     contacts = _check_contacts(content, problems)
@@ -148,6 +155,23 @@ def _check_file(project: Project, source: Source | None, loc: tuple, ref, proble
         problems.error(where, field_name, f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
     elif not path.is_file():
         problems.error(where, field_name, f"file not found: content/{rel}")
+
+
+_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"')
+
+
+def _check_body_images(source: Source, html: str, assets: frozenset[str], problems: ProblemList) -> None:
+    """An image in a Markdown body that is not a file under content/ is a warning at its line
+    (the page still builds; the image would be broken on the web and missing on paper)."""
+    for m in _IMG_SRC.finditer(str(html)):
+        src = unescape(m.group(1))
+        if urls.has_scheme(src) or urls.content_ref(src, assets) is not None:
+            continue
+        at = source.body.find(src)
+        line = source.body_line + source.body[:at].count("\n") if at >= 0 else source.body_line
+        problems.warning(Location(source.path, line), "body",
+                         f"image '{src}' not found: images are files under content/images/, written from the "
+                         "content folder as images/<name> (for example images/map.png)")
 
 
 def _department_members(content, depts, docs, problems) -> dict[str, tuple[str, ...]]:

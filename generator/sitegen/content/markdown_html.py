@@ -21,6 +21,8 @@ import markdown
 import nh3
 from markupsafe import Markup
 
+from sitegen.content.japanese import join_cjk_lines_html
+from sitegen.content.list_indent import ListIndentExtension
 from sitegen.errors import Location, ProblemList, SitegenError
 
 ALLOWED_TAGS = {
@@ -38,7 +40,8 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 _H1 = re.compile(r"<(/?)h1>")
-EXTENSIONS = ["tables", "sane_lists", "fenced_code"]
+# nested lists may be indented by 2-4 spaces (list_indent); the rest is Python-Markdown's own
+EXTENSIONS = ["tables", "sane_lists", "fenced_code", ListIndentExtension()]
 BUDGET_SECONDS = 5.0  # per body, in the worker
 MAX_DEPTH = 60  # nested elements in a body's HTML
 SAFE_LENGTH = 4000  # shorter bodies with few brackets and headings convert in well under a second in-process
@@ -67,7 +70,7 @@ class MarkdownRenderer:
             self._md.reset()
             html = self._md.convert(text)
         # The page title is the only <h1>; a '# heading' in a body becomes <h2>.
-        html = sanitize(_H1.sub(r"<\1h2>", html))
+        html = join_cjk_lines_html(sanitize(_H1.sub(r"<\1h2>", html)))
         depth = nesting_depth(html)
         if depth > MAX_DEPTH:
             raise BodyError(f"the text nests elements {depth} levels deep (at most {MAX_DEPTH}); "

@@ -48,7 +48,8 @@ def local_images(html: str, page_path: str, images: set[str]) -> Markup:
         src = SRC.search(tag)
         name = ""
         if src and not re.match(r"^([a-z][a-z0-9+.-]*:|/)", src.group(1), re.I):
-            name = unquote(urljoin(page_path, src.group(1).replace("&amp;", "&")))
+            # written from the content folder (images/…), or relative to the web page
+            name = urls.content_ref(src.group(1), images) or unquote(urljoin(page_path, src.group(1).replace("&amp;", "&")))
         if src and name in images:
             return tag.replace(src.group(0), f' src="{html_escape(name)}"', 1)
         alt = ALT.search(tag)

@@ -6,6 +6,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
+from markupsafe import Markup
+
 from sitegen import urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.content.site import Site
@@ -101,6 +103,7 @@ def _abs(site: Site, kind: str, slug: str | None = None) -> str:
 def _context(site: Site, page: Page) -> dict:
     base = site.settings.base_url
     here = page.path
+    assets = frozenset(site.assets)
     if page.kind == "not_found":
         # a 404 page is served at any depth: links from the server root
         link: Callable[[str], str] = partial(urls.root_relative, base)
@@ -118,6 +121,8 @@ def _context(site: Site, page: Page) -> dict:
         "abs_url": partial(_abs, site),
         "abs_file": lambda name: urls.absolute(base, urls.content_file_path(name)),
         "jsonld": jsonld.to_script(jsonld.hospital(site)) if page.kind == "home" else None,
+        # Markdown bodies name images and forms from the content folder (images/…): made relative to this page
+        "prose": lambda html: Markup(urls.content_links(html, here, assets)),
     }
     ctx.update(dict(page.context))
     return ctx
