@@ -103,7 +103,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     by_slug.update({("doctor", e.slug): e for e in doctors})
     by_slug.update({("contact", k): v for k, v in contacts.items()})
     site = Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
-                content.assets, _by_slug=by_slug)
+                content.assets, logo_size=_image_size(project, cfg.hospital.logo), _by_slug=by_slug)
     return newsletters.resolve(content, site, problems, render)
 
 
@@ -155,6 +155,21 @@ def _check_file(project: Project, source: Source | None, loc: tuple, ref, proble
         problems.error(where, field_name, f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
     elif not path.is_file():
         problems.error(where, field_name, f"file not found: content/{rel}")
+
+
+def _image_size(project: Project, image) -> tuple[int, int] | None:
+    """Pixel size of a content image (None when it is missing or not a raster image Pillow reads)."""
+    if image is None:
+        return None
+    path = project.content / image.src
+    if not project.inside(path, project.content) or not path.is_file():
+        return None
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
 
 
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"')

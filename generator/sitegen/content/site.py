@@ -106,6 +106,7 @@ class Site:
     news: tuple[Entry, ...]  # published only, newest first
     assets: tuple[str, ...]
     newsletters: tuple[Issue, ...] = ()  # every issue, oldest first (drafts included)
+    logo_size: tuple[int, int] | None = None  # the logo's pixel size, to show it at its own aspect ratio
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -119,6 +120,14 @@ class Site:
     @property
     def office(self):
         return self.config.office
+
+    def logo_box(self, height: int, max_width: int) -> tuple[int, int]:
+        """The logo's display size: `height` tall at its own aspect ratio, at most `max_width` wide."""
+        if not self.logo_size or not all(self.logo_size):
+            return height, height
+        w, h = self.logo_size
+        scale = min(height / h, max_width / w)
+        return max(1, round(w * scale)), max(1, round(h * scale))
 
     def department(self, slug: str) -> DepartmentEntry:
         return self._by_slug["department", slug]

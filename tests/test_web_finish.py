@@ -1,0 +1,56 @@
+"""Finishing of the web page and the mail: the logo at its own aspect ratio, closed days per contact."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from mail_fixtures import make_mail_site
+from sitegen.build import BuildOptions, run
+from sitegen.project import Project
+
+SITES = Path(__file__).resolve().parent / "sites"
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture()
+def site_dir(tmp_path) -> Path:
+    dest = tmp_path / "hospital"
+    shutil.copytree(SITES / "minimal", dest)
+    return dest
+
+
+@pytest.mark.parametrize("size, web, mail", [((400, 100), (192, 48), (100, 25)),
+                                              ((100, 200), (24, 48), (32, 64)),
+                                              ((64, 64), (48, 48), (64, 64))])
+def test_logo_keeps_its_aspect_ratio_on_the_web_and_in_the_mail(tmp_path, size, web, mail):
+    site_dir = make_mail_site(tmp_path / "hospital")
+    Image.new("RGB", size, "#0055aa").save(site_dir / "content" / "images" / "logo.png")
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site", "mail")))
+    page = (site_dir / "build" / "site" / "index.html").read_text(encoding="utf-8")
+    tag = re.search(r'<img class="brand-logo"[^>]*>', page).group(0)
+    assert f'width="{web[0]}" height="{web[1]}"' in tag
+    mails = list((site_dir / "build" / "mail").glob("*/index.html"))
+    assert mails
+    html = mails[0].read_text(encoding="utf-8")
+    logo = re.search(r'<img[^>]*images/logo\.png[^>]*>', html).group(0)
+    assert f'width="{mail[0]}"' in logo and f'height="{mail[1]}"' in logo, logo
+
+
+def test_each_contact_shows_its_own_closed_days_in_the_footer(site_dir):
+    yaml = site_dir / "site.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    text = text.replace("      notes: [16:15以降の受信分は翌診療日に回答します]",
+                        "      notes: [16:15以降の受信分は翌診療日に回答します]\n      closed: [土曜・日曜]")
+    yaml.write_text(text, encoding="utf-8")
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
+    page = (site_dir / "build" / "site" / "index.html").read_text(encoding="utf-8")
+    footer = page[page.index('<footer class="site-footer"'):]
+    items = re.findall(r"<li>.*?</li>", footer[:footer.index("</ul>")], re.S)
+    assert len(items) == 2
+    assert "休み：日曜・祝日、年末年始" in items[0] and "土曜・日曜" not in items[0]
+    assert "休み：土曜・日曜" in items[1] and "年末年始" not in items[1]
