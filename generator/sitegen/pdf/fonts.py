@@ -38,7 +38,16 @@ FACES = (
     Face("sitegen-gothic", 400, "BIZ UDPGothic", "Regular", "BIZUDPGothic-Regular"),
     Face("sitegen-gothic", 700, "BIZ UDPGothic", "Bold", "BIZUDPGothic-Bold"),
     Face("sitegen-mincho", 400, "BIZ UDPMincho", "Regular", "BIZUDPMincho-Regular"),
+    Face("sitegen-mono", 400, "BIZ UDGothic", "Regular", "BIZUDGothic-Regular"),  # code: fixed width, TrueType
 )
+# For the characters BIZ UD does not have (𠮷, 髙 variants, rare kanji of names in CJK Extension B and
+# beyond): HanaMin, TrueType (Debian fonts-hanazono), so the PDF keeps only embedded TrueType fonts.
+# Optional: without it such a character prints from a system font and the build warns.
+FALLBACKS = (
+    Face("sitegen-fallback-a", 400, "HanaMinA", "Regular", "HanaMinA"),
+    Face("sitegen-fallback-b", 400, "HanaMinB", "Regular", "HanaMinB"),
+)
+STACK = '"sitegen-fallback-a", "sitegen-fallback-b"'  # appended to every font-family of print.css
 
 
 class FontsMissing(SitegenError):
@@ -67,7 +76,52 @@ def font_faces() -> Markup:
                      f'font-style: normal; src: {src}; }}')
     if missing:
         raise FontsMissing(f"fonts not found: {', '.join(missing)}; {FONT_HINT}")
+    for face in FALLBACKS:
+        path = find_file(face) if use_files else None
+        if path is not None:
+            # one face for every weight: Chromium must not synthesise a bold (that would be a Type 3 font)
+            rules.append(f'@font-face {{ font-family: "{face.css_family}"; font-weight: 100 900; '
+                         f'font-style: normal; src: url("{path.as_uri()}") format("truetype"); }}')
     return Markup("\n".join(rules))
+
+
+def coverage(faces: tuple[Face, ...]) -> set[int] | None:
+    """Code points every one of `faces` has (fontconfig's charset), or None when fontconfig cannot tell."""
+    common: set[int] | None = None
+    for face in faces:
+        chars = _charset(face)
+        if chars is None:
+            return None
+        common = chars if common is None else common & chars
+    return common
+
+
+def _charset(face: Face) -> set[int] | None:
+    if shutil.which("fc-match") is None or find_file(face) is None:
+        return None
+    try:
+        done = subprocess.run(["fc-match", "-f", "%{charset}", f"{face.family}:style={face.style}"],
+                              capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    chars: set[int] = set()
+    for part in done.stdout.split():
+        lo, _, hi = part.partition("-")
+        try:
+            chars.update(range(int(lo, 16), int(hi or lo, 16) + 1))
+        except ValueError:
+            return None
+    return chars or None
+
+
+def missing_glyphs(text: str, primary: set[int] | None, fallback: set[int] | None) -> tuple[list[str], list[str]]:
+    """Characters of `text` the print fonts lack: (printed from the fallback font, in no print font)."""
+    if primary is None:
+        return [], []
+    odd = sorted({c for c in text if ord(c) >= 0x80 and ord(c) not in primary and not c.isspace()
+                  and not 0xFE00 <= ord(c) <= 0xFE0F and not 0xE0100 <= ord(c) <= 0xE01EF})  # variation selectors
+    covered = fallback or set()
+    return [c for c in odd if ord(c) in covered], [c for c in odd if ord(c) not in covered]
 
 
 def find_file(face: Face) -> Path | None:

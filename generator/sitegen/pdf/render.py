@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from sitegen import urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
@@ -71,6 +72,14 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
 
     meta = {"author": f"{site.hospital.name} {site.office.name}", "date": today}
 
+    primary = fonts.coverage(fonts.FACES)
+    fallback = set().union(*(fonts.coverage((f,)) or set() for f in fonts.FALLBACKS))
+    printed: set[str] = set()  # every character of the print HTML
+
+    def finish(data: bytes, info: dict, name: str, press: bool = False) -> bytes:
+        _, unprintable = fonts.missing_glyphs("".join(printed), primary, fallback)
+        return _finish(data, info, name, press, tolerate_type3=bool(unprintable))
+
     remove_orphans(Path(tempfile.gettempdir()), "sitegen-pdf-")  # left by a build that was killed
     with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-") as tmp:
         work = Path(tmp)
@@ -81,9 +90,11 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             css_name = f"print-{bleed:g}.css"
             if not (work / css_name).exists():
                 css = env.get_template("print.css").render(
-                    context, book=book, fonts=faces, paper=(width, height), bleed=bleed)
+                    context, book=book, fonts=faces, fallback_fonts=Markup(fonts.STACK), paper=(width, height),
+                    bleed=bleed)
                 (work / css_name).write_text(css, encoding="utf-8")
             html = env.get_template(template).render(context, stylesheet=css_name, bleed=bleed)
+            printed.update(html)
             path = work / name
             path.write_text(html, encoding="utf-8")
             return path
@@ -91,12 +102,12 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         def guidebook(browser: printer.Printer) -> None:
             data = _settle_toc(browser, book, lambda: write("guidebook.html", "guidebook.html", book=book))
             info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
-            results["guidebook.pdf"] = _finish(data, info, "guidebook.pdf")
+            results["guidebook.pdf"] = finish(data, info, "guidebook.pdf")
             if with_press:
                 pressed = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
                                             book=book))
                 _check_same_pages(book, pressed)
-                results["press/guidebook.pdf"] = _finish(pressed, info, "press/guidebook.pdf", press=True)
+                results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
             tick("guidebook.pdf")
 
         def leaflets(browser: printer.Printer) -> None:
@@ -110,11 +121,11 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                     out.warnings.append(Problem(Location(d.source), "", (
                         f"the leaflet of {d.name} needs {pages} pages (brochures.leaflets.max_pages: {limit}); "
                         "shorten its lists or raise max_pages"), "warning"))
-                results[f"leaflets/{d.slug}.pdf"] = _finish(data, info, f"leaflets/{d.slug}.pdf")
+                results[f"leaflets/{d.slug}.pdf"] = finish(data, info, f"leaflets/{d.slug}.pdf")
                 if with_press:
                     pressed = browser.pdf(write(f"leaflet-{d.slug}-press.html", "leaflet.html",
                                                 bleed=press.BLEED_MM, department=d, dense=dense))
-                    results[f"press/leaflets/{d.slug}.pdf"] = _finish(pressed, info, f"press/leaflets/{d.slug}.pdf",
+                    results[f"press/leaflets/{d.slug}.pdf"] = finish(pressed, info, f"press/leaflets/{d.slug}.pdf",
                                                                       press=True)
                 tick(f"leaflets/{d.slug}.pdf")
 
@@ -127,6 +138,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
+    out.warnings.extend(_glyph_warnings(project, printed, primary, fallback))
     sources = {"guidebook.pdf": ("site.yaml",)}
     sources.update({f"leaflets/{d.slug}.pdf": (d.source,) for d in site.departments})
     for name in sorted(results, key=lambda n: (n.startswith("press/"), n != "guidebook.pdf", n)):
@@ -174,11 +186,43 @@ def _fit_leaflet(browser, limit: int, write_html) -> tuple[bytes, bool]:
     return data, False
 
 
-def _finish(data: bytes, info: dict, name: str, press: bool = False) -> bytes:
+def _finish(data: bytes, info: dict, name: str, press: bool = False, tolerate_type3: bool = False) -> bytes:
     problems = printer.font_problems(data)
+    if tolerate_type3:  # a character no print font has came from a system font: warned about, not fatal
+        problems = [p for p in problems if not p.endswith("is a Type 3 font")]
     if problems:
         raise SitegenError(f"pdf: {name}: {'; '.join(problems)} (print shops reject these); {fonts.FONT_HINT}")
     return printer.finalise(data, **info, press=press)
+
+
+def _glyph_warnings(project: Project, printed: set[str], primary, fallback) -> list[Problem]:
+    """A warning, at its file and line, for each printed character the print font BIZ UD does not have."""
+    substituted, unprintable = fonts.missing_glyphs("".join(printed), primary, fallback)
+    if not substituted and not unprintable:
+        return []
+    files = [project.root / "site.yaml"] + sorted(p for p in project.content.rglob("*")
+                                                   if p.suffix in (".md", ".yaml", ".yml", ".csv") and p.is_file())
+    texts = {}
+    for path in files:
+        if project.inside(path):
+            try:
+                texts[project.rel(path)] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    out = []
+    for ch in substituted + unprintable:
+        where = [Location(rel, text[:text.index(ch)].count("\n") + 1) for rel, text in texts.items() if ch in text]
+        name = f"「{ch}」(U+{ord(ch):04X})"
+        if ch in substituted:
+            message = (f"{name} is not in the print font BIZ UD; the PDFs print it from HanaMin (明朝), "
+                       "so it looks different from the text around it: check the proof")
+        else:
+            message = (f"{name} is in no print font (BIZ UD, HanaMin); the PDFs print it from a system font "
+                       "that print shops may reject (Type 3): remove it or write it another way (for a rare kanji, "
+                       "install HanaMin: Debian fonts-hanazono)")
+        for loc in where[:3] or [Location("content")]:
+            out.append(Problem(loc, "", message, "warning"))
+    return out
 
 
 def _context(site: Site, today, images: set[str], **extra) -> dict:
