@@ -243,6 +243,17 @@ def test_qualification_titles_in_text_must_be_advertisable_names(ad_site):
     assert spans("腎臓専門医療機関への紹介") == []
     assert spans("画像診断専門医が読影します") == ["画像診断専門医"]
     assert spans("認定産業医として健診を担当") == ["認定産業医"]
+    # exact names only: a longer or shorter title around a listed name is another title
+    assert spans("日本腹部学会認定外科専門医が執刀します") == ["日本腹部学会認定外科専門医"]
+    assert spans("内科専門医が担当します") == ["内科専門医"]
+
+
+def test_a_finding_about_a_qualification_never_suggests_another_qualification(ad_site):
+    doctor = ad_site / "content" / "doctors" / "tanaka-hanako.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("がん治療専門医", "総合外科専門医"), encoding="utf-8")
+    found = [f for f in lint(ad_site).open if f.rule.id == "senmon-i" and f.field == "message"]
+    assert [f.phrase for f in found] == ["総合外科専門医"]
+    assert all(not f.suggestion and "did you mean" not in f.message for f in found)
 
 
 def test_the_example_site_has_no_open_findings():

@@ -18,7 +18,6 @@ as accepted, not as an error.
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -584,16 +583,23 @@ _BARE = {"専門医", "指導医", "認定医"}
 
 
 def qualification_mentions(text: str, content: Content) -> list[tuple[int, int]]:
-    """Spans of 「○○専門医」 that are not an advertisable qualification's name."""
+    """Spans of 「○○専門医」 that are not, exactly, an advertisable qualification's name.
+
+    A name is accepted only as written in qualifications.yaml: 「△△学会認定循環器専門医」 is not accepted because
+    「循環器専門医」 is listed (no suffix matching), nor 「循環器専門医」 because 「日本循環器学会循環器専門医」 is."""
     if not content.qualifications:
         return []
-    names = [norm(q.name) for q in content.qualifications.values() if q.advertisable]
+    names = sorted({norm(q.name) for q in content.qualifications.values() if q.advertisable}, key=len, reverse=True)
     banned = [norm(q.name) for q in content.qualifications.values() if not q.advertisable]
     normal, starts, ends = normalise(text)
+    listed: list[tuple[int, int]] = []  # where an advertisable name is written in full
+    for name in names:
+        for m in re.finditer(re.escape(name), normal):
+            if not any(a <= m.start() < b for a, b in listed):
+                listed.append(m.span())
     spans = []
     for m in _TITLE.finditer(normal):
-        title = m.group(1) + m.group(2)
-        if not any(n.endswith(title) or (title.endswith(n) and n not in _BARE) for n in names):
+        if not any(a <= m.start() and m.end() <= b for a, b in listed):
             spans.append((starts[m.start()], ends[m.end() - 1]))
     for name in banned:
         for m in re.finditer(re.escape(name), normal):
@@ -603,22 +609,17 @@ def qualification_mentions(text: str, content: Content) -> list[tuple[int, int]]
 
 
 def _mention_findings(content: Content, source: Source) -> list[AdFinding]:
+    """「○○専門医」 in text that is not an advertisable qualification. No "did you mean": the closest listed name is
+    a DIFFERENT qualification, and writing it would turn unadvertisable wording into a false claim."""
     out = []
-    names = [q.name for q in content.qualifications.values() if q.advertisable]
-
-    def closest(phrase: str) -> str:
-        found = difflib.get_close_matches(phrase, names, n=1, cutoff=0.5)
-        return found[0] if found and found[0] != phrase else ""
-
     for loc, text in _strings(source.data):
         for a, b in qualification_mentions(text, content):
-            out.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), QUALIFICATION_RULE, text[a:b],
-                                 suggestion=closest(text[a:b])))
+            out.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), QUALIFICATION_RULE, text[a:b]))
     if source.body:
         body = _blank_comments(source.body)
         for a, b in qualification_mentions(body, content):
             out.append(AdFinding(source.path, source.body_line + body[:a].count("\n"), "body", QUALIFICATION_RULE,
-                                 body[a:b], suggestion=closest(body[a:b])))
+                                 body[a:b]))
     return out
 
 
