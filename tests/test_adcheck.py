@@ -133,6 +133,13 @@ def test_outcome_figures_need_period_and_source_nearby():
     # the next paragraph of prose is not the figure's own period and source; nor is 「当院」 alone, nor 「5年」
     assert [r for r, _ in rules_in("手術件数は412件です。\n\n2025年度、当院DPCデータより。")] == ["seiseki"]
     assert [r for r, _ in rules_in("当院の5年生存率は85%です。")] == ["seiseki"]
+    # the same paragraph is not enough: another sentence's year and source belong to another statement
+    assert [r for r, _ in rules_in("2025年度に当院DPCデータで集計を始めました。手術件数は年間千二百件以上です。")] == ["seiseki"]
+    assert rules_in("手術件数は年間千二百件以上です（2025年度、当院DPCデータ）。") == []
+    # a list takes its caption
+    listed = "2025年度の手術実績（当院DPCデータ）\n\n- 胃がん手術 120件\n- 大腸がん手術 1.2万件\n"
+    assert rules_in(listed) == []
+    assert [r for r, _ in rules_in("手術実績\n\n- 胃がん手術 120件\n")] == ["seiseki"]
 
 
 @pytest.mark.parametrize("text", ["年間1万件以上の検査", "手術件数は千二百件", "生存率は9割", "延べ3万人を診療",

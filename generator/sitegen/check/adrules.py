@@ -398,30 +398,51 @@ def _spared(r: Rule, allow: tuple[re.Pattern, ...], normal: str, a: int, b: int)
     return r.negatable and _negated(normal, b, _NEGATION)
 
 
-def _paragraphs(normal: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in re.finditer(r"(?:[^\n]*[^\s][^\n]*\n?)+", normal)] or [(0, len(normal))]
+_LIST_ITEM = re.compile(r"\s*(?:[-*+・●○■□◆◇]|\d+[.)．）])\s*")
+
+
+def _block_kind(line: str) -> str:
+    if line.lstrip().startswith("|"):
+        return "table"
+    return "list" if _LIST_ITEM.match(line) else ""
+
+
+def _figure_context(normal: str, pos: int) -> str:
+    """Where a figure's own period and source may stand: its sentence; for a row of a table or an item of a list,
+    the block's caption (the line or paragraph just before it) and its note (just after it)."""
+    lines = normal.split("\n")
+    offsets, at = [], 0
+    for line in lines:
+        offsets.append(at)
+        at += len(line) + 1
+    k = max(i for i, o in enumerate(offsets) if o <= pos)
+    kind = _block_kind(lines[k])
+    if not kind:
+        return normal[slice(*_sentence(normal, pos, pos))]
+    lo = hi = k
+    while lo > 0 and _block_kind(lines[lo - 1]) == kind:
+        lo -= 1
+    while hi + 1 < len(lines) and _block_kind(lines[hi + 1]) == kind:
+        hi += 1
+    before = next((lines[i] for i in range(lo - 1, -1, -1) if lines[i].strip()), "")
+    after = next((lines[i] for i in range(hi + 1, len(lines)) if lines[i].strip()), "")
+    return "\n".join((before, lines[k], after))
 
 
 def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
-    """Figures (成功率95%, 年間手術件数 千二百件) need their own period and source in the same paragraph; a table's
-    figures may have them in the paragraph just before or after the table."""
+    """Figures (成功率95%, 年間手術件数 千二百件) need their OWN period and source: in the same sentence, or for a table
+    or list, in its caption or note. A year or 「当院」 elsewhere on the page does not count."""
     figure = r.extra.get("figure")
     if figure is None:
         return []
     period, source = r.extra["period"], r.extra["source"]
-    paragraphs = _paragraphs(normal)
     nums = numbers(normal)
     out = []
     for m in figure.finditer(normal):
         num = next((n for n in nums if m.start() <= n.start < m.end() + 6), None)  # 1万5千件: the unit comes later
         if num is None:
             continue
-        k = next((i for i, (s, e) in enumerate(paragraphs) if s <= m.start() < e), 0)
-        lo, hi = paragraphs[k]
-        if normal[lo:hi].lstrip().startswith("|"):  # a table: its note comes before or after it
-            lo = paragraphs[max(k - 1, 0)][0]
-            hi = paragraphs[min(k + 1, len(paragraphs) - 1)][1]
-        context = normal[lo:hi]
+        context = _figure_context(normal, m.start())
         if period.search(context) and source.search(context):
             continue
         a, b = m.start(), max(m.end(), num.end)
