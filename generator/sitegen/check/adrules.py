@@ -476,11 +476,15 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
     out = []
     by_id = {r.id: r for r in rules}
     ba = by_id.get("before-after")
-    if ba is not None and ba.extra.get("image") is not None:
+    jiyu = by_id.get("jiyu")
+    # a before/after image is accepted on a page that explains the treatment, its cost and its main risks and side
+    # effects (the same explanation 限定解除 requires)
+    explained = jiyu is not None and bool(jiyu.needs) and all(
+        need.search(norm(text, fold=True)) for _, need in jiyu.needs)
+    if ba is not None and ba.extra.get("image") is not None and not explained:
         for a, b, words in images(text):
             if ba.extra["image"].search(norm(words, fold=True)):
                 out.append((ba, a, b))
-    jiyu = by_id.get("jiyu")
     if jiyu is not None and jiyu.needs:
         normal, starts, ends = normalise(text, fold=True, analyzer=analyzer)
         m = jiyu.extra["trigger"].search(normal)
