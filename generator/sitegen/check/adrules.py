@@ -448,6 +448,8 @@ def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int
         context = _figure_context(normal, m.start())
         if period.search(context) and source.search(context):
             continue
+        if r.unless is not None and r.unless.search(normal, *_sentence(normal, m.start(), m.end())):
+            continue  # seminars held, not treatments
         a, b = m.start(), max(m.end(), num.end)
         out.append((r, starts[a], ends[b - 1]))
     return out
