@@ -1,12 +1,13 @@
 """Benchmark of the 医療広告ガイドライン linter: recall per category on sentences that must be flagged, the false-positive
 rate on ordinary liaison-office sentences, the borderline list, and the linter's time on the example site.
 
-    .venv/bin/python bench/bench_ad.py [--misses] [--repeat 3]
+    .venv/bin/python bench/bench_ad.py [--misses] [--repeat 3] [--corpus PATH]
 
 Corpora: tests/data/ad_flagged.txt (<category> TAB <sentence> TAB <guideline item>), tests/data/ad_ok.txt and
 tests/data/ad_borderline.txt; tests/data/ad_heldout.txt holds sentences never used to tune the rules and is reported
 apart (an estimate for other hospitals' wording). A sentence counts as found when any rule reports it; "same rule" counts only reports
-under its own category.
+under its own category. `--corpus PATH` also scores another file in the held-out format
+(<category or ok> TAB <sentence> TAB <guideline item>), e.g. a set written by someone else: recall per category and FP.
 """
 from __future__ import annotations
 
@@ -22,8 +23,14 @@ sys.path.insert(0, str(REPO / "generator"))
 
 from sitegen.check import adrules  # noqa: E402
 
+ANALYZER = adrules.Analyzer()  # loaded once, as in `sitegen check`
 
-def corpus(name: str) -> list[list[str]]:
+
+def find(sentence: str):
+    return adrules.find(sentence, analyzer=ANALYZER)
+
+
+def corpus(name: str | Path) -> list[list[str]]:
     lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
 
@@ -33,7 +40,7 @@ def evaluate() -> dict:
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     misses = []
     for category, sentence, *_ in corpus("ad_flagged.txt"):
-        ids = [r.id for r, _, _ in adrules.find(sentence)]
+        ids = [r.id for r, _, _ in find(sentence)]
         row = recall[category]
         row[0] += bool(ids)
         row[1] += category in ids
@@ -43,18 +50,36 @@ def evaluate() -> dict:
     ok = corpus("ad_ok.txt")
     fps = []
     for sentence, *_ in ok:
-        found = [(r.id, sentence[a:b]) for r, a, b in adrules.find(sentence)]
+        found = [(r.id, sentence[a:b]) for r, a, b in find(sentence)]
         if found:
             fps.append((sentence, found))
-    borderline = [(s, [(r.id, s[a:b]) for r, a, b in adrules.find(s)]) for s, *_ in corpus("ad_borderline.txt")]
+    borderline = [(s, [(r.id, s[a:b]) for r, a, b in find(s)]) for s, *_ in corpus("ad_borderline.txt")]
     held = corpus("ad_heldout.txt") if (DATA / "ad_heldout.txt").is_file() else []
     held_flag = [(c, s) for c, s, *_ in held if c != "ok"]
     held_ok = [s for c, s, *_ in held if c == "ok"]
-    held_missed = [(c, s) for c, s in held_flag if not adrules.find(s)]
-    held_fp = [s for s in held_ok if adrules.find(s)]
+    held_missed = [(c, s) for c, s in held_flag if not find(s)]
+    held_fp = [s for s in held_ok if find(s)]
     return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
             "borderline": borderline, "held": (len(held_flag) - len(held_missed), len(held_flag), len(held_fp),
                                                len(held_ok)), "held_missed": held_missed, "held_fp": held_fp}
+
+
+def score(path: Path) -> tuple[dict[str, tuple[int, int]], list[str], int, list[tuple[str, str]]]:
+    """Recall per category and false positives on a <category or ok> TAB <sentence> file."""
+    recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    fps, ok, missed = [], 0, []
+    for category, sentence, *_ in corpus(path):
+        hit = bool(find(sentence))
+        if category == "ok":
+            ok += 1
+            if hit:
+                fps.append(sentence)
+        else:
+            recall[category][0] += hit
+            recall[category][1] += 1
+            if not hit:
+                missed.append((category, sentence))
+    return {k: (v[0], v[1]) for k, v in recall.items()}, fps, ok, missed
 
 
 def site_time(repeat: int) -> float:
@@ -76,6 +101,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list the sentences missed and the false positives")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, action="append", default=[],
+                        help="also score this <category or ok> TAB <sentence> file (repeatable)")
     args = parser.parse_args()
     start = time.perf_counter()
     adrules.load_rules()
@@ -106,6 +133,22 @@ def main() -> int:
             print(f"MISS {category}: {sentence}")
         for sentence, f in result["fp"]:
             print(f"FP   {sentence}: {f}")
+    for path in args.corpus:
+        recall, fps, ok, missed = score(path)
+        print(f"--- {path}")
+        found = total = 0
+        for category, (f, t) in sorted(recall.items()):
+            print(f"{category:<14} {f:>3}/{t:<3} {100 * f / t:>7.1f}%")
+            found, total = found + f, total + t
+        if total:
+            print(f"{'all':<14} {found:>3}/{total:<3} {100 * found / total:>7.1f}%")
+        if ok:
+            print(f"false positives: {len(fps)}/{ok} = {100 * len(fps) / ok:.1f}%")
+        if args.misses:
+            for category, sentence in missed:
+                print(f"MISS {category}: {sentence}")
+            for sentence in fps:
+                print(f"FP   {sentence}")
     print(f"rules loaded in {load:.2f} s; linter on the example site: {site_time(args.repeat):.2f} s")
     return 0
 

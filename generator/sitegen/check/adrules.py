@@ -9,7 +9,10 @@ and source; advertisable qualifications) — and each cites its section, says wh
 
 Text is folded before matching (`normalise(fold=True)`): NFKC and case-folding, zero-width characters, spaces and
 中黒 inside Japanese words, ruby readings, HTML tags, Markdown emphasis and link targets removed, katakana read as
-hiragana and common hiragana spellings as kanji; offsets map back to the text as written. Numbers are read in any
+hiragana and common hiragana spellings as kanji; offsets map back to the text as written. With an `Analyzer`
+(SudachiPy, loaded once per check run and passed explicitly) the rules also read every word in its normalised
+spelling (イチバン, さいこう -> 一番, 最高); an exception (allow, unless, negation) in either reading spares a
+phrase. Qualification titles are accepted only as a listed name written in full. Numbers are read in any
 notation (`numbers`), a claim taken back in its clause (「…とは限りません」) is not reported, and a file is also
 checked as one page (`document_findings`: 自由診療 without its disclosures, before/after images by alt text, caption
 or file name). A phrase reviewed by the hospital is recorded in the file's `ad_review` field and is then reported
@@ -17,7 +20,7 @@ as accepted, not as an error.
 """
 from __future__ import annotations
 
-import difflib
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -152,9 +155,45 @@ _SPELLINGS = {
     "かんぜん": "完全", "なおる": "治る", "なおり": "治り", "なおせ": "治せ", "なおら": "治ら", "いたみ": "痛み",
     "いたく": "痛く", "ふくさよう": "副作用", "にほんいち": "日本一", "にっぽんいち": "日本一", "あんしん": "安心",
     "あんぜん": "安全", "さいせんたん": "最先端", "めいい": "名医", "くちこみ": "口こみ", "たいけんだん": "体験談",
-    "もっとも": "最も", "じゆうしんりょう": "自由診療", "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
+    "もっとも": "最も", "ございませ": "ありませ", "じゆうしんりょう": "自由診療", "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
+
+
+class Analyzer:
+    """Japanese morphological analysis (SudachiPy, core dictionary), loaded once per check run and passed explicitly.
+
+    It gives each word's normalised form, which folds spelling variants the rules do not list: kana spellings of
+    kanji words (イチバン, さいこう, いっさい -> 一番, 最高, 一切), variant kanji and katakana variants (ダントツ -> 断トツ)."""
+
+    # word classes whose spelling is folded; verbs and auxiliaries keep theirs (their normal form drops the inflection)
+    FOLDED = ("名詞", "副詞", "形状詞", "代名詞", "連体詞", "形容詞")
+
+    def __init__(self) -> None:
+        from sudachipy import Dictionary, SplitMode
+
+        self._tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
+
+    def spellings(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, normalised form) of the words in `text` written differently from their normalised form."""
+        out = []
+        for m in self._tokenizer.tokenize(text):
+            surface, normal = m.surface(), m.normalized_form()
+            pos = m.part_of_speech()[0]
+            if surface == normal or pos not in self.FOLDED:
+                continue
+            if pos == "形容詞" and surface != m.dictionary_form():
+                continue  # すごく -> 凄い would lose the inflection
+            if normal.startswith("御") and not surface.startswith("御"):
+                continue  # おすすめ -> 御勧め: the rules read お/ご
+            if not _KANJI.search(normal) or _LATIN_OR_DIGIT.search(surface):
+                continue  # only kana -> kanji spellings and variant kanji; numbers and Latin letters stay as written
+            out.append((m.begin(), m.end(), normal))
+        return out
+
+
+_KANJI = re.compile(r"[一-龥々]")
+_LATIN_OR_DIGIT = re.compile(r"[0-9a-z]")
 
 
 def fold_kana(text: str) -> str:
@@ -177,7 +216,7 @@ def _cut(chars: list[tuple[str, int, int]], pattern: re.Pattern, repl=None) -> l
     return out
 
 
-def normalise(text: str, fold: bool = False) -> tuple[str, list[int], list[int]]:
+def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -> tuple[str, list[int], list[int]]:
     """NFKC + casefold, with where each output character came from: (text, starts, ends).
 
     With `fold`, also what a reader does not see or does not mind: zero-width characters, spaces and 中黒 inside
@@ -198,9 +237,23 @@ def normalise(text: str, fold: bool = False) -> tuple[str, list[int], list[int]]
     if fold:
         chars = _cut(chars, _MARKUP)
         chars = _cut(chars, _INNER_GAP)
+        if analyzer is not None:
+            chars = _respell(chars, analyzer)
         chars = [(fold_kana(c), a, b) for c, a, b in chars]
         chars = _cut(chars, _SPELLING, lambda w: _SPELLINGS[w])
     return "".join(c for c, _, _ in chars), [a for _, a, _ in chars], [b for _, _, b in chars]
+
+
+def _respell(chars: list[tuple[str, int, int]], analyzer: Analyzer) -> list[tuple[str, int, int]]:
+    text = "".join(c for c, _, _ in chars)
+    out: list[tuple[str, int, int]] = []
+    last = 0
+    for a, b, normal in analyzer.spellings(text):
+        out.extend(chars[last:a])
+        out.extend((ch, chars[a][1], chars[b - 1][2]) for ch in normal)
+        last = b
+    out.extend(chars[last:])
+    return out
 
 
 def norm(text: str, fold: bool = False) -> str:
@@ -212,7 +265,7 @@ def norm(text: str, fold: bool = False) -> str:
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 NUMBER = re.compile(r"(?P<num>\d[\d,]*(?:\.\d+)?|[〇零一二三四五六七八九十百千]+)\s?(?P<big>万|千)?\s?"
-                    r"(?P<unit>%|ぱーせんと|割|件|例|症例|人|名|回|台)")
+                    r"(?P<unit>%|ぱーせんと|割|件|例|症例|人|名|回|台|眼|(?=を超え|を越え|以上の|超の|余りの))")
 
 
 def kanji_number(s: str) -> int | None:
@@ -288,64 +341,115 @@ def _negated(text: str, end: int, negation: re.Pattern) -> bool:
     return bool(negation.match(clause))
 
 
-def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True) -> list[tuple[Rule, int, int]]:
+def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True,
+         analyzer: Analyzer | None = None) -> list[tuple[Rule, int, int]]:
     """Phrases in `text` that break a rule: (rule, start, end) as offsets into the ORIGINAL text.
 
-    With `document`, `text` is also checked as a whole page (自由診療 without cost and risks, before/after images)."""
+    The rules read the folded text and, with an `analyzer`, also the text with each word in its normalised spelling
+    (イチバン -> 一番). With `document`, `text` is also checked as a whole page (自由診療 without cost and risks,
+    before/after images)."""
     rules = tuple(rules if rules is not None else load_rules())
-    normal, starts, ends = normalise(text, fold=True)
+    views = [normalise(text, fold=True)]
+    if analyzer is not None:
+        respelled = normalise(text, fold=True, analyzer=analyzer)
+        if respelled[0] != views[0][0]:
+            views.append(respelled)
     hits: list[tuple[Rule, int, int]] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []  # original offsets: one finding per phrase
     for r in rules:
-        for pattern, allow, when in r.patterns:
-            for m in pattern.finditer(normal):
-                a, b = m.span()
-                if a == b or _allowed(normal, a, b, allow):
-                    continue
-                if r.unless is not None and r.unless.search(normal, *_sentence(normal, a, b)):
-                    continue
-                if when is not None and not when.search(normal, *_sentence(normal, a, b)):
-                    continue
-                if r.negatable and _negated(normal, b, _NEGATION):
-                    continue
-                if any(a < e and s < b for s, e in taken):  # one finding per phrase
-                    continue
-                taken.append((a, b))
-                hits.append((r, starts[a], ends[b - 1]))
+        for view in views:
+            normal, starts, ends = view
+            for pattern, allow, when in r.patterns:
+                for m in pattern.finditer(normal):
+                    a, b = m.span()
+                    if a == b:
+                        continue
+                    start, end = starts[a], ends[b - 1]
+                    # the same words in every view: an exception (allow, unless, negation) in either spares it,
+                    # a needed context (`when`) in either is enough
+                    spans = [(v, *_span(v, start, end)) for v in views]
+                    if any(_spared(r, allow, v[0], x, y) for v, x, y in spans):
+                        continue
+                    if when is not None and not any(when.search(v[0], *_sentence(v[0], x, y)) for v, x, y in spans):
+                        continue
+                    if any(start < e and s < end for s, e in taken):
+                        continue
+                    taken.append((start, end))
+                    hits.append((r, start, end))
         if r.id == "seiseki":
-            hits.extend(_outcome_figures(normal, starts, ends, r))
+            hits.extend(_outcome_figures(*views[0], r))
     if document:
-        hits.extend(document_findings(text, rules))
+        hits.extend(document_findings(text, rules, analyzer))
     hits.sort(key=lambda h: h[1])
     return hits
 
 
-def _paragraphs(normal: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in re.finditer(r"(?:[^\n]*[^\s][^\n]*\n?)+", normal)] or [(0, len(normal))]
+def _span(view: tuple[str, list[int], list[int]], start: int, end: int) -> tuple[int, int]:
+    """The offsets in one view of the original text[start:end]."""
+    _, starts, ends = view
+    a = bisect.bisect_left(starts, start)
+    return a, max(a, bisect.bisect_right(ends, end))
+
+
+def _spared(r: Rule, allow: tuple[re.Pattern, ...], normal: str, a: int, b: int) -> bool:
+    if a >= b:
+        return False
+    if _allowed(normal, a, b, allow):
+        return True
+    if r.unless is not None and r.unless.search(normal, *_sentence(normal, a, b)):
+        return True
+    return r.negatable and _negated(normal, b, _NEGATION)
+
+
+_LIST_ITEM = re.compile(r"\s*(?:[-*+・●○■□◆◇]|\d+[.)．）])\s*")
+
+
+def _block_kind(line: str) -> str:
+    if line.lstrip().startswith("|"):
+        return "table"
+    return "list" if _LIST_ITEM.match(line) else ""
+
+
+def _figure_context(normal: str, pos: int) -> str:
+    """Where a figure's own period and source may stand: its sentence; for a row of a table or an item of a list,
+    the block's caption (the line or paragraph just before it) and its note (just after it)."""
+    lines = normal.split("\n")
+    offsets, at = [], 0
+    for line in lines:
+        offsets.append(at)
+        at += len(line) + 1
+    k = max(i for i, o in enumerate(offsets) if o <= pos)
+    kind = _block_kind(lines[k])
+    if not kind:
+        return normal[slice(*_sentence(normal, pos, pos))]
+    lo = hi = k
+    while lo > 0 and _block_kind(lines[lo - 1]) == kind:
+        lo -= 1
+    while hi + 1 < len(lines) and _block_kind(lines[hi + 1]) == kind:
+        hi += 1
+    before = next((lines[i] for i in range(lo - 1, -1, -1) if lines[i].strip()), "")
+    after = next((lines[i] for i in range(hi + 1, len(lines)) if lines[i].strip()), "")
+    return "\n".join((before, lines[k], after))
 
 
 def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
-    """Figures (成功率95%, 年間手術件数 千二百件) need their own period and source in the same paragraph; a table's
-    figures may have them in the paragraph just before or after the table."""
+    """Figures (成功率95%, 年間手術件数 千二百件) need their OWN period and source: in the same sentence, or for a table
+    or list, in its caption or note. A year or 「当院」 elsewhere on the page does not count."""
     figure = r.extra.get("figure")
     if figure is None:
         return []
     period, source = r.extra["period"], r.extra["source"]
-    paragraphs = _paragraphs(normal)
     nums = numbers(normal)
     out = []
     for m in figure.finditer(normal):
         num = next((n for n in nums if m.start() <= n.start < m.end() + 6), None)  # 1万5千件: the unit comes later
         if num is None:
             continue
-        k = next((i for i, (s, e) in enumerate(paragraphs) if s <= m.start() < e), 0)
-        lo, hi = paragraphs[k]
-        if normal[lo:hi].lstrip().startswith("|"):  # a table: its note comes before or after it
-            lo = paragraphs[max(k - 1, 0)][0]
-            hi = paragraphs[min(k + 1, len(paragraphs) - 1)][1]
-        context = normal[lo:hi]
+        context = _figure_context(normal, m.start())
         if period.search(context) and source.search(context):
             continue
+        if r.unless is not None and r.unless.search(normal, *_sentence(normal, m.start(), m.end())):
+            continue  # seminars held, not treatments
         a, b = m.start(), max(m.end(), num.end)
         out.append((r, starts[a], ends[b - 1]))
     return out
@@ -368,19 +472,23 @@ def images(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def document_findings(text: str, rules: Iterable[Rule]) -> list[tuple[Rule, int, int]]:
+def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | None = None) -> list[tuple[Rule, int, int]]:
     """Checks on a whole page: images showing before/after (alt, caption, file name), and 自由診療 or 未承認医薬品
     without what 限定解除 requires (treatment, cost, risks and side effects)."""
     out = []
     by_id = {r.id: r for r in rules}
     ba = by_id.get("before-after")
-    if ba is not None and ba.extra.get("image") is not None:
+    jiyu = by_id.get("jiyu")
+    # a before/after image is accepted on a page that explains the treatment, its cost and its main risks and side
+    # effects (the same explanation 限定解除 requires)
+    explained = jiyu is not None and bool(jiyu.needs) and all(
+        need.search(norm(text, fold=True)) for _, need in jiyu.needs)
+    if ba is not None and ba.extra.get("image") is not None and not explained:
         for a, b, words in images(text):
             if ba.extra["image"].search(norm(words, fold=True)):
                 out.append((ba, a, b))
-    jiyu = by_id.get("jiyu")
     if jiyu is not None and jiyu.needs:
-        normal, starts, ends = normalise(text, fold=True)
+        normal, starts, ends = normalise(text, fold=True, analyzer=analyzer)
         m = jiyu.extra["trigger"].search(normal)
         if m is not None and jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *m.span())):
             m = None
@@ -429,7 +537,8 @@ def _blank_comments(body: str) -> str:
     return re.sub(r"<!--.*?-->", lambda m: re.sub(r"[^\n]", " ", m.group()), body, flags=re.S)
 
 
-def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: Iterable[tuple] | None = None) -> list[AdFinding]:
+def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: Iterable[tuple] | None = None,
+                analyzer: Analyzer | None = None) -> list[AdFinding]:
     """Findings in one file: every text field (or only `fields`) and the Markdown body."""
     rules = rules or load_rules()
     found: list[AdFinding] = []
@@ -438,11 +547,11 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
     else:
         items = [(loc, v) for loc in fields if isinstance(v := _get(source.data, loc), str)]
     for loc, text in items:
-        for r, a, b in find(text, rules, document=False):
+        for r, a, b in find(text, rules, document=False, analyzer=analyzer):
             found.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), r, text[a:b]))
     body = _blank_comments(source.body) if source.body else ""
     if body:
-        for r, a, b in find(body, rules, document=False):
+        for r, a, b in find(body, rules, document=False, analyzer=analyzer):
             found.append(AdFinding(source.path, source.body_line + body[:a].count("\n"), "body", r, body[a:b]))
     # the whole file as one page: 自由診療 without its disclosures, images showing before/after
     parts = [(loc, text) for loc, text in items] + [(("body",), body)]
@@ -455,7 +564,7 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
     for loc, text in parts:
         offsets.append((pos, pos + len(text), loc, text))
         pos += len(text) + 2
-    for r, a, b in document_findings(page, rules):
+    for r, a, b in document_findings(page, rules, analyzer):
         for lo, hi, loc, text in offsets:
             if lo <= a < hi + 1:
                 if loc == ("body",):
@@ -504,16 +613,23 @@ _BARE = {"専門医", "指導医", "認定医"}
 
 
 def qualification_mentions(text: str, content: Content) -> list[tuple[int, int]]:
-    """Spans of 「○○専門医」 that are not an advertisable qualification's name."""
+    """Spans of 「○○専門医」 that are not, exactly, an advertisable qualification's name.
+
+    A name is accepted only as written in qualifications.yaml: 「△△学会認定循環器専門医」 is not accepted because
+    「循環器専門医」 is listed (no suffix matching), nor 「循環器専門医」 because 「日本循環器学会循環器専門医」 is."""
     if not content.qualifications:
         return []
-    names = [norm(q.name) for q in content.qualifications.values() if q.advertisable]
+    names = sorted({norm(q.name) for q in content.qualifications.values() if q.advertisable}, key=len, reverse=True)
     banned = [norm(q.name) for q in content.qualifications.values() if not q.advertisable]
     normal, starts, ends = normalise(text)
+    listed: list[tuple[int, int]] = []  # where an advertisable name is written in full
+    for name in names:
+        for m in re.finditer(re.escape(name), normal):
+            if not any(a <= m.start() < b for a, b in listed):
+                listed.append(m.span())
     spans = []
     for m in _TITLE.finditer(normal):
-        title = m.group(1) + m.group(2)
-        if not any(n.endswith(title) or (title.endswith(n) and n not in _BARE) for n in names):
+        if not any(a <= m.start() and m.end() <= b for a, b in listed):
             spans.append((starts[m.start()], ends[m.end() - 1]))
     for name in banned:
         for m in re.finditer(re.escape(name), normal):
@@ -523,22 +639,17 @@ def qualification_mentions(text: str, content: Content) -> list[tuple[int, int]]
 
 
 def _mention_findings(content: Content, source: Source) -> list[AdFinding]:
+    """「○○専門医」 in text that is not an advertisable qualification. No "did you mean": the closest listed name is
+    a DIFFERENT qualification, and writing it would turn unadvertisable wording into a false claim."""
     out = []
-    names = [q.name for q in content.qualifications.values() if q.advertisable]
-
-    def closest(phrase: str) -> str:
-        found = difflib.get_close_matches(phrase, names, n=1, cutoff=0.5)
-        return found[0] if found and found[0] != phrase else ""
-
     for loc, text in _strings(source.data):
         for a, b in qualification_mentions(text, content):
-            out.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), QUALIFICATION_RULE, text[a:b],
-                                 suggestion=closest(text[a:b])))
+            out.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), QUALIFICATION_RULE, text[a:b]))
     if source.body:
         body = _blank_comments(source.body)
         for a, b in qualification_mentions(body, content):
             out.append(AdFinding(source.path, source.body_line + body[:a].count("\n"), "body", QUALIFICATION_RULE,
-                                 body[a:b], suggestion=closest(body[a:b])))
+                                 body[a:b]))
     return out
 
 
@@ -558,17 +669,18 @@ def _accept(findings: list[AdFinding], reviews, source: Source, report: AdReport
             report.unused_reviews.append((source.path, source.line(("ad_review", i)), review.phrase))
 
 
-def lint(content: Content) -> AdReport:
-    """Every published text of the site, checked against the rules."""
+def lint(content: Content, analyzer: Analyzer | None = None) -> AdReport:
+    """Every published text of the site, checked against the rules (one `analyzer` for the whole run)."""
     rules = load_rules()
+    analyzer = analyzer or Analyzer()
     report = AdReport()
     if content.site_source is not None:
-        found = lint_source(content.site_source, rules, SITE_FIELDS)
+        found = lint_source(content.site_source, rules, SITE_FIELDS, analyzer)
         report.texts += len(SITE_FIELDS)
         report.findings.extend(found)
     for folder in COLLECTIONS:
         for item in content.collections.get(folder, ()):
-            found = lint_source(item.source, rules)
+            found = lint_source(item.source, rules, analyzer=analyzer)
             found += _mention_findings(content, item.source)
             if folder == "doctors":
                 found += _qualification_findings(content, item)

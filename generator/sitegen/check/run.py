@@ -183,7 +183,7 @@ def _ad(project: Project, report: CheckReport):
     if content is None:
         report.skipped["ad"] = "site.yaml cannot be read"
         return None
-    ad = adcheck.lint(content)
+    ad = adcheck.lint(content, adcheck.Analyzer())  # the word analyser is loaded once per check run
     report.stats["texts"] = ad.texts
     for f in ad.findings:
         accepted = None
