@@ -54,3 +54,29 @@ def test_each_contact_shows_its_own_closed_days_in_the_footer(site_dir):
     assert len(items) == 2
     assert "休み：日曜・祝日、年末年始" in items[0] and "土曜・日曜" not in items[0]
     assert "休み：土曜・日曜" in items[1] and "年末年始" not in items[1]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 1280])
+def test_schedule_reads_on_a_phone_by_day_and_on_a_wide_screen_as_a_table(site_dir, browser, width):
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    try:
+        page.goto((site_dir / "build" / "site" / "schedule.html").as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        days = page.locator(".schedule-days").first
+        table = page.locator(".table-scroll.schedule-wide").first
+        if width < 640:
+            assert days.is_visible() and not table.is_visible()
+            names = page.locator(".schedule-days .slot-doctor")
+            assert names.count() > 0
+            for i in range(names.count()):  # every doctor of every day inside the screen, no sideways scrolling
+                box = names.nth(i).bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+            assert "土曜日" in days.inner_text() or "金曜日" in days.inner_text()
+        else:
+            assert table.is_visible() and not days.is_visible()
+        # a department without a schedule file is still listed, with a note
+        assert "外来担当医表は準備中です" in page.locator("#dept-geka").inner_text()
+    finally:
+        page.close()
