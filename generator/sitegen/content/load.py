@@ -167,6 +167,9 @@ def _content_files(project: Project, folder: str, suffix: str, problems: Problem
         yield path, rel
 
 
+MAX_SLUG = 100  # a page is <slug>.html in a folder; file systems allow 255 bytes per name, URLs should stay short
+
+
 def _load_collection(project: Project, folder: str, model, suffix: str, problems: ProblemList):
     loaded: list[Loaded] = []
     invalid: set[str] = set()
@@ -179,6 +182,10 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
                 Location(rel), "",
                 f"file name '{path.name}' must use only lowercase letters, digits and hyphens (like yamada-taro{suffix})",
             )
+            continue
+        if len(slug) > MAX_SLUG:
+            problems.error(Location(rel), "", f"the file name is {len(slug)} characters long (at most {MAX_SLUG}): "
+                           "its page and the paths under build/ would be too long for the disk; shorten it")
             continue
         if slug.upper() in RESERVED_NAMES:
             problems.error(Location(rel), "", f"'{slug}' is a reserved device name on Windows (the site could not be "

@@ -50,7 +50,11 @@ VOID = {"br", "hr", "img", "wbr", "input", "meta", "link", "source", "col", "are
 
 
 class BodyError(SitegenError):
-    """A body that cannot be converted within the limits."""
+    """A body that cannot be converted within the limits (`line`: its line within the body, from 0)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class MarkdownRenderer:
@@ -71,6 +75,7 @@ class MarkdownRenderer:
             html = self._md.convert(text)
         # The page title is the only <h1>; a '# heading' in a body becomes <h2>.
         html = join_cjk_lines_html(sanitize(_H1.sub(r"<\1h2>", html)))
+        _check_links(text, html)
         depth = nesting_depth(html)
         if depth > MAX_DEPTH:
             raise BodyError(f"the text nests elements {depth} levels deep (at most {MAX_DEPTH}); "
@@ -82,7 +87,8 @@ class MarkdownRenderer:
         try:
             return self(text)
         except BodyError as exc:
-            problems.error(where, field, str(exc))
+            at = Location(where.path, where.line + exc.line) if where.line else where
+            problems.error(at, field, str(exc))
             return Markup("")
 
     def _in_worker(self, text: str) -> str:
@@ -106,6 +112,25 @@ class MarkdownRenderer:
 def convert(text: str) -> str:
     """Markdown to (unsanitised) HTML; run in the worker process."""
     return markdown.Markdown(extensions=EXTENSIONS, output_format="html").convert(text)
+
+
+_URL_ATTR = re.compile(r'\s(?:href|src)="([^"]*)"')
+
+
+def _check_links(text: str, html: str) -> None:
+    """Every link must be an address a browser and a mail program can read (`//[x` is not)."""
+    from html import unescape
+    from urllib.parse import urljoin, urlsplit
+
+    for m in _URL_ATTR.finditer(html):
+        url = unescape(m.group(1))
+        try:
+            urlsplit(url)
+            urljoin("https://example.jp/", url)
+        except ValueError:
+            at = text.find(url)
+            raise BodyError(f"the link '{url}' is not a valid address; write a full address "
+                            "(https://…) or a page of the site", text[:at].count("\n") if at >= 0 else 0) from None
 
 
 class _Depth(HTMLParser):

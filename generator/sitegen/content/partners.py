@@ -183,7 +183,7 @@ def _csv_rows(path: Path, shown: str, problems: ProblemList):
     problems.extend(found)
     if text is None:
         return None
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # CR-only (old Excel for Mac) and CRLF lists read too
     header = next(reader, None)
     if header is None:
         problems.error(Location(shown, 1), "", "the list is empty")

@@ -131,6 +131,9 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
         if node.tag == "tag:yaml.org,2002:null":
             return None
         if node.tag == "tag:yaml.org,2002:int":
+            if len(value) > 100:  # Python refuses to convert thousands of digits; no content needs 100
+                raise _YamlProblem(node.start_mark.line + 1, f"a number with {len(value)} digits; "
+                                   "write at most 100 digits, or put the value in quotes if it is text")
             return int(value)
         if node.tag == "tag:yaml.org,2002:float":
             return float(value)
@@ -196,9 +199,19 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, li
     return copy.deepcopy(data), marks, list(problems)
 
 
+_YAML_BREAKS = re.compile("[\u0085\u2028\u2029]")
+_BREAK_NAMES = {"\u0085": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+
+
 def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, list[Problem]]:
     problems: list[Problem] = []
     offset = first_line - 1
+    for m in _YAML_BREAKS.finditer(text):  # YAML reads these as line breaks: every line number after would be off
+        problems.append(Problem(Location(path, text[:m.start()].count("\n") + 1 + offset), "",
+                                f"the text contains U+{ord(m.group()):04X} ({_BREAK_NAMES[m.group()]}), an invisible "
+                                "character that YAML reads as a line break; delete it (often pasted from Word or a web page)"))
+    if problems:
+        return None, {}, problems
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML refuses the whole text up front
