@@ -17,7 +17,7 @@ from sitegen.colour import AA_TEXT, contrast
 from sitegen.content import newsletters
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
-from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule
+from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule, minutes
 from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, OutpatientSlot, ScheduleTable, Site, is_published
 from sitegen.content.sources import Source, dotted
 from sitegen.errors import Location, ProblemList, did_you_mean
@@ -115,7 +115,7 @@ def _check_contacts(content: Content, problems: ProblemList) -> dict:
                            f"duplicate contact id '{c.id}'")
         contacts[c.id] = c
         for j, h in enumerate(c.hours):
-            if h.open >= h.close:
+            if minutes(h.open) >= minutes(h.close):
                 problems.error(content.site_source.location(("office", "contacts", i, "hours", j)),
                                f"office.contacts[{i}].hours[{j}]", f"opens at {h.open} but closes at {h.close}")
     return contacts

@@ -59,7 +59,28 @@ def _check_site_path(value: str) -> str:
     return value
 
 
+def _check_closing_time(value: str) -> str:
+    """A closing time may also be 24:00 (midnight at the end of the day) or 翌8:30 (the next morning)."""
+    if value in ("24:00", "24時"):
+        return "24:00"
+    if value.startswith("翌"):
+        return "翌" + _check_time(value[1:].strip())
+    try:
+        return _check_time(value)
+    except ValueError:
+        raise ValueError("expected a time like 17:00 (hours:minutes, 24-hour clock); 24:00 for midnight, "
+                         "翌8:30 for the next morning") from None
+
+
+def minutes(value: str) -> int:
+    """Minutes after the opening day's midnight: 08:30 -> 510, 24:00 -> 1440, 翌08:30 -> 1950."""
+    next_day = value.startswith("翌")
+    h, m = value.removeprefix("翌").split(":")
+    return int(h) * 60 + int(m) + (1440 if next_day else 0)
+
+
 Time = Annotated[str, AfterValidator(_check_time)]
+ClosingTime = Annotated[str, AfterValidator(_check_closing_time)]
 Colour = Annotated[str, AfterValidator(_check_colour)]
 BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
 WebUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_web_url)]  # http(s) only
@@ -83,7 +104,7 @@ class Hours(Model):
 
     days: list[Weekday] = Field(min_length=1)
     open: Time
-    close: Time
+    close: ClosingTime  # 17:00, 24:00 or 翌8:30
     weeks: list[WeekOfMonth] = []  # e.g. [1, 3] for 第1・3土曜; empty = every week
     note: OptionalText = ""
 
@@ -93,8 +114,17 @@ class Contact(Model):
     type: Literal["tel", "fax", "email", "web"]
     label: Text  # 紹介予約専用ダイヤル
     value: Text  # number, address or URL
-    hours: list[Hours] = []
+    hours: list[Hours] = []  # or `24h` for a line that is open round the clock, every day
     closed: list[Text] = []  # 日曜・祝日, 年末年始（12月29日〜1月3日）
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _round_the_clock(cls, value):
+        if isinstance(value, str) and value.strip().lower() in ("24h", "24時間", "24時間365日"):
+            return [{"days": list(WEEKDAYS), "open": "00:00", "close": "24:00"}]
+        if isinstance(value, str):
+            raise ValueError("expected a list of hours (days, open, close), or 24h for round the clock")
+        return value
     notes: list[Text] = []  # FAX cut-offs: 16:15以降の受信分は翌診療日に回答
 
     @field_validator("value")
