@@ -35,9 +35,15 @@ def test_init_makes_a_site_that_builds(new_site, tmp_path):
     site = new_site / "build" / "site"
     assert (site / "index.html").is_file() and (site / "doctors" / "mihon-taro.html").is_file()
     assert not (new_site / "themes").exists()  # the packaged theme, not a copy
-    # the whole site, warnings included, is clean: a new site starts without problems
+    # a new site starts without problems, except its placeholders, each a warning at its line
     site_model, warnings = load_site(Project.at(new_site), TODAY)
-    assert warnings == []
+    assert warnings and all("is a placeholder from sitegen init/new" in w.message for w in warnings), warnings
+    fields = {(w.location.path, w.field) for w in warnings}
+    assert {("site.yaml", "hospital.name"), ("site.yaml", "hospital.phone"),
+            ("site.yaml", "office.contacts[0].value")} <= fields
+    strict = sitegen("check", "--source", str(new_site), "--strict", "--skip", "a11y", "--skip", "links",
+                     "--date", DATE)
+    assert strict.exit_code == 1 and "（病院名）" in strict.output, strict.output
     assert run(Project.at(new_site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site", "mail"))).outputs
 
 
@@ -62,7 +68,8 @@ def test_a_new_file_builds_as_written(copy_site, kind, name, expected):
     assert result.exit_code == 0, result.output
     assert f"wrote {expected}" in result.output
     _, warnings = load_site(Project.at(root), TODAY)  # raises ContentError on any problem
-    assert not [w for w in warnings if w.location.path == expected]
+    mine = [w for w in warnings if w.location.path == expected]
+    assert mine and all("is a placeholder from sitegen init/new" in w.message for w in mine), mine  # to fill in
     result = sitegen("build", "--source", str(root), "--only", "site", "--date", DATE, "--dry-run")
     assert result.exit_code == 0, result.output
 

@@ -14,7 +14,7 @@ from html import unescape
 
 from sitegen import urls
 from sitegen.colour import AA_TEXT, contrast
-from sitegen.content import newsletters
+from sitegen.content import newsletters, placeholders
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule, minutes
@@ -42,6 +42,8 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
         return html
 
     cfg = content.site
+    placeholders.check([content.site_source] + [item.source for items in content.collections.values() for item in items],
+                       problems)
     contacts = _check_contacts(content, problems)
     _check_colours(content, problems)
     _check_file(project, content.site_source, ("hospital", "logo", "src"), cfg.hospital.logo, problems)

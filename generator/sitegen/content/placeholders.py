@@ -1,0 +1,48 @@
+"""Placeholders left from `sitegen init` / `sitegen new`: 「（病院名）」「（氏名を入力）」, 000-000-0001.
+
+The scaffolds validate as written (so a new site builds at once), which also means a
+forgotten placeholder would be published. Every text value and Markdown body is searched;
+each hit is a warning at its file, line and field (an error with `check --strict`).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from sitegen.content.sources import Loc, Source, dotted
+from sitegen.errors import Location, ProblemList
+
+PLACEHOLDER = re.compile(
+    r"（[^（）\n]{0,40}?(?:[をで]入力|入力して|を書いて|を記入)[^（）\n]{0,40}）"  # （氏名を入力）（ここに本文を書いてください。）
+    r"|（(?:病院名|医院名|医療機関名|びょういんめい|住所|氏名|電話番号|メールアドレス|部署名)）"
+    r"|\((?:Hospital name|Name)\)"
+    r"|(?<![\d-])0{2,4}-0{2,4}-\d{4}(?!\d)"  # 000-000-0001: no real number starts 000-000
+)
+
+
+def _strings(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, loc + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _strings(value, loc + (i,))
+
+
+def check(sources: list[Source], problems: ProblemList) -> None:
+    for source in sources:
+        for loc, text in _strings(source.data):
+            m = PLACEHOLDER.search(text)
+            if m:
+                problems.warning(source.location(loc), dotted(loc), _message(m.group()))
+        for i, line in enumerate((source.body or "").splitlines()):
+            m = PLACEHOLDER.search(line)
+            if m:
+                problems.warning(Location(source.path, source.body_line + i), "body", _message(m.group()))
+
+
+def _message(found: str) -> str:
+    return (f"「{found}」 is a placeholder from sitegen init/new and would be published as it is; "
+            "replace it with your own text (or delete the line)")
