@@ -80,3 +80,20 @@ def test_schedule_reads_on_a_phone_by_day_and_on_a_wide_screen_as_a_table(site_d
         assert "外来担当医表は準備中です" in page.locator("#dept-geka").inner_text()
     finally:
         page.close()
+
+
+def test_newsletter_shows_referral_numbers_first_with_tap_to_call(tmp_path):
+    site_dir = make_mail_site(tmp_path / "hospital")
+    guide = site_dir / "content" / "guides" / "referral.md"
+    guide.write_text(guide.read_text(encoding="utf-8") + "\n\n受付は8:30〜17:00、TEL 03-0000-1001 までお電話ください。\n",
+                     encoding="utf-8")
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site", "mail")))
+    html = sorted((site_dir / "build" / "mail").glob("*/index.html"))[-1].read_text(encoding="utf-8")
+    text = sorted((site_dir / "build" / "mail").glob("*/index.txt"))[-1].read_text(encoding="utf-8")
+    first = html.index("ご紹介・ご予約は")
+    assert "<h2" in html and first < html.index("<h2")  # before the issue's sections, not only in the footer
+    assert re.search(r'href="tel:0300001001"[^>]*>03-0000-1001</a>', html)
+    assert "white-space:nowrap" in html.replace(" ", "")
+    assert "【ご紹介・ご予約は" in text and "：03-0000-1001" in text
+    page = (site_dir / "build" / "site" / "guides" / "referral.html").read_text(encoding="utf-8")
+    assert '<span class="nb">8:30〜17:00</span>' in page and '<span class="nb">TEL 03-0000-1001</span>' in page

@@ -21,7 +21,7 @@ import markdown
 import nh3
 from markupsafe import Markup
 
-from sitegen.content.japanese import join_cjk_lines_html
+from sitegen.content.japanese import join_cjk_lines_html, no_break_html
 from sitegen.content.list_indent import ListIndentExtension
 from sitegen.errors import Location, ProblemList, SitegenError
 
@@ -74,7 +74,7 @@ class MarkdownRenderer:
             self._md.reset()
             html = self._md.convert(text)
         # The page title is the only <h1>; a '# heading' in a body becomes <h2>.
-        html = join_cjk_lines_html(sanitize(_H1.sub(r"<\1h2>", html)))
+        html = no_break_html(join_cjk_lines_html(sanitize(_H1.sub(r"<\1h2>", html))))
         _check_links(text, html)
         depth = nesting_depth(html)
         if depth > MAX_DEPTH:
