@@ -99,6 +99,45 @@ class _Loader(Reader, Scanner, Parser, _Composer, _Resolver):
         _Resolver.__init__(self)
 
 
+try:  # libyaml scans and parses several times faster than the pure-Python reader
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    CParser = None
+
+
+if CParser is not None:
+    class _CLoader(_Composer, CParser, _Resolver):
+        """libyaml's events, composed by _Composer (anchors, aliases and depth refused as above)."""
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            _Composer.__init__(self)
+            _Resolver.__init__(self)
+
+        get_single_node = _Composer.get_single_node  # the Python composer, not libyaml's own
+
+
+def _brackets_too_deep(text: str) -> bool:
+    """A cheap upper bound of the nesting: libyaml must never see what the Python loader refuses as too deep."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    indent = max((len(line) - len(line.lstrip(" -")) for line in text.splitlines()), default=0)
+    return deepest > MAX_DEPTH // 2 or indent > MAX_DEPTH
+
+
+def _fast_loader(text: str):
+    """The libyaml loader for ordinary text, or None when only the Python loader may read it: unprintable
+    characters (its messages name them), deep nesting, or no libyaml."""
+    if CParser is None or Reader.NON_PRINTABLE.search(text) or _brackets_too_deep(text):
+        return None
+    return _CLoader(text)
+
+
 @dataclass(frozen=True)
 class Source:
     """One file's data with the line of every key and list item."""
@@ -212,6 +251,12 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
                                 "character that YAML reads as a line break; delete it (often pasted from Word or a web page)"))
     if problems:
         return None, {}, problems
+    fast = _fast_loader(text)
+    if fast is not None:
+        try:
+            return _compose(fast, path, first_line)
+        except (yaml.YAMLError, _YamlProblem, RecursionError):
+            pass  # read again by the Python loader below, whose messages and marks the goldens know
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML refuses the whole text up front
@@ -220,11 +265,7 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
                                   f"U+{exc.character:04X}, which YAML does not allow; delete it (it is invisible, "
                                   "often pasted from another program)")]
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, {(): first_line}, problems
-        marks: dict = {}
-        data = _construct(node, (), marks, problems, path)
+        return _compose(loader, path, first_line)
     except _YamlProblem as exc:
         return None, {}, [Problem(Location(path, exc.line + offset if exc.line else None), "", exc.message)]
     except yaml.MarkedYAMLError as exc:
@@ -236,6 +277,18 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
         return None, {}, [Problem(Location(path, None), "", f"YAML error: {exc}")]
     except RecursionError:
         return None, {}, [Problem(Location(path, None), "", "the file is nested too deeply")]
+
+
+def _compose(loader, path: str, first_line: int) -> tuple[Any, dict, list[Problem]]:
+    """Nodes -> plain data with the line of every key and item; raises on a YAML problem."""
+    offset = first_line - 1
+    problems: list[Problem] = []
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {(): first_line}, problems
+        marks: dict = {}
+        data = _construct(node, (), marks, problems, path)
     finally:
         loader.dispose()
     if offset:
