@@ -97,6 +97,8 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     guides.sort(key=lambda e: (e.order, e.slug))
     _check_brochure_sections(content, {g.slug for g in guides}, problems)
 
+    for item in content.collections["news"]:
+        _check_absence(item, docs, content, problems)
     news = [Entry(i.slug, i.model, i.source.path, body(i.source))
             for i in content.collections["news"] if is_published(i.model, today)]
     news.sort(key=lambda e: (e.date, e.slug), reverse=True)
@@ -157,6 +159,25 @@ def _check_file(project: Project, source: Source | None, loc: tuple, ref, proble
         problems.error(where, field_name, f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
     elif not path.is_file():
         problems.error(where, field_name, f"file not found: content/{rel}")
+
+
+def _check_absence(item, docs, content: Content, problems: ProblemList) -> None:
+    """A 休診・代診 notice names doctors that exist; its days are not before the notice itself."""
+    a = item.model.absence
+    if a is None:
+        return
+    for key in ("doctor", "substitute"):
+        slug = getattr(a, key)
+        if slug and slug not in docs and not content.exists("doctors", slug):
+            problems.error(item.source.location(("absence", key)), f"absence.{key}",
+                           f"unknown doctor '{slug}'{did_you_mean(slug, docs)}; doctors are files in content/doctors/")
+    if a.substitute and a.substitute == a.doctor:
+        problems.error(item.source.location(("absence", "substitute")), "absence.substitute",
+                       "the substitute is the absent doctor; name the doctor who covers (代診), or leave it out")
+    for i, day in enumerate(a.dates):
+        if day < item.model.date:
+            problems.warning(item.source.location(("absence", "dates", i)), f"absence.dates[{i}]",
+                             f"{day} is before the notice's date ({item.model.date}); clinics learn of it too late")
 
 
 def _image_size(project: Project, image) -> tuple[int, int] | None:

@@ -337,10 +337,20 @@ class Guide(Reviewed):
 # --- content/news/<slug>.md -------------------------------------------------------
 
 
+class Absence(Model):
+    """A 休診・代診 notice as data: who is away on which days (and sessions), and who covers."""
+
+    doctor: Slug
+    dates: list[dt.date] = Field(min_length=1)
+    sessions: list[Session] = []  # empty = the whole day
+    substitute: Slug | None = None  # 代診
+
+
 class NewsItem(Reviewed):
     title: Text
     date: dt.date
-    expires: dt.date | None = None
+    expires: dt.date | None = None  # with `absence`, the last absent day unless set
+    absence: Absence | None = None
     draft: StrictBool = False
     category: Literal["お知らせ", "休診・代診", "イベント", "診療体制", "採用"] = "お知らせ"
     summary: OptionalText = ""

@@ -129,6 +129,19 @@ class Site:
         scale = min(height / h, max_width / w)
         return max(1, round(w * scale)), max(1, round(h * scale))
 
+    def absences(self, doctor: str | None = None, department: str | None = None) -> tuple[Entry, ...]:
+        """Published 休診・代診 notices (news with `absence`), by the first absent day; of one doctor or of
+        the doctors of one department."""
+        out = []
+        for n in self.news:
+            a = n.data.absence
+            if a is None or (doctor and a.doctor != doctor):
+                continue
+            if department and department not in self.doctor(a.doctor).departments:
+                continue
+            out.append(n)
+        return tuple(sorted(out, key=lambda n: (min(n.data.absence.dates), n.slug)))
+
     def department(self, slug: str) -> DepartmentEntry:
         return self._by_slug["department", slug]
 
@@ -160,4 +173,6 @@ def weeks_label(weeks) -> str:
 
 
 def is_published(item: NewsItem, today: dt.date) -> bool:
-    return not item.draft and item.date <= today and (item.expires is None or item.expires >= today)
+    """Not a draft, dated today or earlier, not expired; a 休診・代診 notice expires after its last day."""
+    expires = item.expires or (max(item.absence.dates) if item.absence else None)
+    return not item.draft and item.date <= today and (expires is None or expires >= today)
