@@ -43,6 +43,10 @@ def test_a_print_failure_still_publishes_the_website_and_keeps_the_old_pdfs(tmp_
     assert "総合内科" in (site / "build" / "site" / "departments" / "naika.html").read_text(encoding="utf-8")
     assert {p: p.read_bytes() for p in (site / "build" / "pdf").rglob("*.pdf")} == pdfs
 
+    doctor = site / "content" / "doctors" / "yamada-taro.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("name: 山田 太郎", "name: （氏名を入力）", 1),
+                      encoding="utf-8")
     only_pdf = build(site, chromium_path, "pdf")  # asked for alone: the build fails as a whole, as before
     assert only_pdf.exit_code == 1 and "build failed" in only_pdf.output
+    assert "yamada-taro.md:2: warning: name:" in only_pdf.output  # warnings found before the failure still shown
     shutil.rmtree(site / "build")

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -253,3 +254,20 @@ def test_a_rebuild_renders_the_changed_page_first_and_publishes_only_changed_pag
     assert preview.get("site", "doctors/yamada-taro.html")[0].sources == ("content/doctors/yamada-taro.md",)
     assert "新しいメッセージ".encode() in preview.get("site", "doctors/yamada-taro.html")[0].data
     assert preview.versions["doctors/yamada-taro.html"] > preview.versions.get("guides/referral.html", 0)
+
+
+def test_serve_lists_each_warning_in_the_terminal(copy_site):
+    site = copy_site("minimal")
+    doctor = site / "content" / "doctors" / "yamada-taro.md"
+    text = doctor.read_text(encoding="utf-8")
+    doctor.write_text(text.replace("name: 山田 太郎", "name: （氏名を入力）", 1), encoding="utf-8")
+    server = Server(site)
+    try:
+        deadline = time.monotonic() + 30
+        while "warning(s)" not in server.output and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        assert "1 warning(s):" in server.output, server.output
+        assert "content/doctors/yamada-taro.md:2: warning: name: 「（氏名を入力）」" in server.output, server.output
+    finally:
+        server.stop()

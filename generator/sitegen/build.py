@@ -121,6 +121,7 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
             continue
         except SitegenError as exc:
             if name not in ISOLATED or len(options.outputs) == 1:
+                exc.warnings = list(report.warnings)  # type: ignore[attr-defined]  # shown with the failure
                 raise
             entry.failed = str(exc)  # the others are still written; build/<name>/ keeps the previous files
             continue

@@ -169,6 +169,7 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
         _show_warnings(exc.warnings, quiet)
         _fail(exc.lines(), f"build failed: {len(exc.errors)} problem(s); nothing was written")
     except SitegenError as exc:
+        _show_warnings(getattr(exc, "warnings", []), quiet)  # found before the stage that failed: still shown
         _fail([str(exc)], "build failed; nothing was written")
     _show_warnings(report.warnings, quiet)
     for entry in report.skipped:
@@ -747,10 +748,13 @@ def serve(source, port, host, allow_hosts, open_browser, date):
             for line in r.errors:
                 click.echo(f"  {line}", err=True)
         elif not r.trigger:
-            click.echo(f"built {len(r.changed)} file(s) in {r.total_seconds:.2f}s" + (f"; {r.warnings} warning(s)" if r.warnings else ""))
+            click.echo(f"built {len(r.changed)} file(s) in {r.total_seconds:.2f}s" + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
         else:
             click.echo(f"{what}: {len(r.changed)} file(s) changed; {r.first_pages} page(s) first in {r.first_seconds:.2f}s, "
-                       f"all in {r.total_seconds:.2f}s" + (f"; {r.warnings} warning(s)" if r.warnings else ""))
+                       f"all in {r.total_seconds:.2f}s" + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
+        if not r.errors:
+            for line in r.warnings:  # listed, not only counted: the author must see which file to fix
+                click.secho(f"  {line}", fg="yellow", err=True)
 
     try:
         running = preview_server.start(project, today, host, port, log=lambda m: click.echo(m, err=True), report=report,

@@ -68,7 +68,7 @@ class Rebuild:
     first_pages: int = 0
     changed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    warnings: int = 0
+    warnings: list[str] = field(default_factory=list)  # each as "file:line: warning: field: message"
 
 
 def _add(counter: collections.Counter[K], key: K, delta: int) -> None:
@@ -176,7 +176,7 @@ class Preview:
         site, warnings = load_site(self.project, self.today)
         self._memo.prune()
         report.load_seconds = time.perf_counter() - started
-        report.warnings = len(warnings)
+        report.warnings = [str(w) for w in warnings]
         theme_changed = changed is None or any(p.startswith("themes/") for p in changed)
         if self._env is None or self.site is None or theme_changed or site.settings.theme != self.site.settings.theme:
             self._env = web.environment(self.project, site)
