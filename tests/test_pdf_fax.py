@@ -1,0 +1,64 @@
+"""The brochures survive a fax and a photocopy: no Japanese text under 8 pt, doctors' names in the schedules
+at 9 pt or more (print.css also keeps table headers black on white: no white letters on a tint)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen.cli import main
+
+SITES = Path(__file__).resolve().parent / "sites"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+MM = 72 / 25.4
+MARGIN = 16 * MM  # running heads and footers sit in the top and bottom margins
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory, chromium_path):
+    site = tmp_path_factory.mktemp("fax") / "site"
+    shutil.copytree(SITES / "minimal", site)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25",
+                                       "--browser", chromium_path, "--only", "pdf"])
+    assert result.exit_code == 0, result.output
+    return sorted((site / "build" / "pdf").rglob("*.pdf"))
+
+
+def pages(path: Path):
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    def chars(obj):
+        if isinstance(obj, LTChar):
+            yield obj
+        elif hasattr(obj, "__iter__"):
+            for child in obj:
+                yield from chars(child)
+
+    for page in extract_pages(str(path)):
+        yield page, [c for c in chars(page) if MARGIN < c.y0 < page.height - MARGIN and c.get_text().strip()]
+
+
+def test_no_japanese_text_under_8_pt(pdfs):
+    assert pdfs
+    for pdf in pdfs:
+        for n, (_page, chars) in enumerate(pages(pdf), 1):
+            small = [c for c in chars if not c.get_text().isascii() and c.size < 7.95]
+            assert not small, f"{pdf.name} p.{n}: {''.join(c.get_text() for c in small)[:60]!r} under 8 pt"
+
+
+def test_doctor_names_in_schedules_are_9_pt_or_more(pdfs):
+    checked = 0
+    for pdf in pdfs:
+        for _page, chars in pages(pdf):
+            text = "".join(c.get_text() for c in chars)
+            for name in ("山田 太郎", "山田太郎"):  # a doctor of the minimal site's schedule
+                start = text.find(name)
+                while start >= 0 and "午前" in text:
+                    run = [c for c in chars[start:start + len(name)] if c.get_text().strip()]
+                    assert min(c.size for c in run) >= 8.95, (pdf.name, [c.size for c in run])
+                    checked += 1
+                    start = text.find(name, start + 1)
+    assert checked
