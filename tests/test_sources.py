@@ -1,6 +1,8 @@
 """The YAML reader: PyYAML's pitfalls are closed, line numbers are kept."""
 from __future__ import annotations
 
+import pytest
+
 from sitegen.content.sources import load_markdown_file, parse_yaml
 
 
@@ -91,3 +93,21 @@ def test_libyaml_and_the_python_loader_read_every_example_file_alike():
         assert got == want, f
         compared += 1
     assert compared > 20
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("name: 山田 太郎\n\tkana: やまだ\n", "indent with spaces only"),
+    ("summary: 日時: 14:00\n", 'put the whole value in double quotes'),
+    ("departments: [naika, geka\nkana: x\n", "is not closed"),
+    ('title: "年末年始のお知らせ\nsummary: x\n', "must end with the same quote"),
+    ("title: a\n  summary: b\n", "align it with the line above"),
+])
+def test_yaml_syntax_errors_come_with_the_usual_cause_and_a_fix(text, hint):
+    from sitegen.content.sources import parse_yaml
+
+    data, _, problems = parse_yaml(text, "content/news/x.md", first_line=2)
+    assert data is None and len(problems) == 1
+    message = problems[0].message
+    assert message.startswith("YAML syntax error: ") and hint in message, message
+    assert "（" in message  # the same advice in Japanese for PR staff
+    assert problems[0].location.line and problems[0].location.line >= 2

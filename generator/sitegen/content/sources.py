@@ -272,11 +272,36 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + offset if mark else None
         what = " ".join(part for part in (exc.context, exc.problem) if part)
-        return None, {}, [Problem(Location(path, line), "", f"YAML syntax error: {what}")]
+        return None, {}, [Problem(Location(path, line), "", f"YAML syntax error: {what}{yaml_hint(exc, text, mark)}")]
     except yaml.YAMLError as exc:
         return None, {}, [Problem(Location(path, None), "", f"YAML error: {exc}")]
     except RecursionError:
         return None, {}, [Problem(Location(path, None), "", "the file is nested too deeply")]
+
+
+def yaml_hint(exc: yaml.MarkedYAMLError, text: str, mark) -> str:
+    """The usual cause of a YAML syntax error and its fix, in plain words (English, then Japanese for PR staff)."""
+    what = f"{exc.context or ''} {exc.problem or ''}"
+    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in what or line[: len(line) - len(line.lstrip())].count("\t"):
+        return ("; a tab is used for indentation: indent with spaces only"
+                "（字下げにタブ文字は使えません。半角スペースで字下げしてください）")
+    if "mapping values are not allowed" in what and ": " not in line.split(": ", 1)[-1] and line.startswith(" "):
+        return ("; this line is indented more than the line above, which already has a value: align it with "
+                "the line above（前の行と同じ深さに字下げをそろえてください）")
+    if "mapping values are not allowed" in what:
+        return ('; the value contains ": " (a colon and a space): put the whole value in double quotes, like '
+                'summary: "日時: 14:00"（値の中に「: 」があるときは、値全体を "…" で囲んでください）')
+    if "flow sequence" in what or "flow mapping" in what:
+        return ("; a list written in [ ] (or { }) is not closed, or contains a colon: close it with ] "
+                "or put the item in quotes（[ で始めたら ] で閉じてください。項目に「:」を含むときは \"…\" で囲みます）")
+    if "quoted scalar" in what:
+        return ('; a value that starts with a quote must end with the same quote on that line'
+                '（" で始めた値は " で閉じてください）')
+    if "could not find expected ':'" in what or "expected <block end>" in what:
+        return ("; check the indentation and that every field is written 'name: value'"
+                "（字下げの深さと、「項目名: 値」の形になっているかを確認してください）")
+    return ""
 
 
 def _compose(loader, path: str, first_line: int) -> tuple[Any, dict, list[Problem]]:
