@@ -62,3 +62,15 @@ def test_doctor_names_in_schedules_are_9_pt_or_more(pdfs):
                     checked += 1
                     start = text.find(name, start + 1)
     assert checked
+
+
+def test_referral_tel_and_fax_on_the_cover_and_every_page_of_the_book(pdfs, poppler):
+    import subprocess
+
+    book = next(p for p in pdfs if p.name == "guidebook.pdf")
+    pages_text = subprocess.run(["pdftotext", "-layout", str(book), "-"], capture_output=True, text=True,
+                                check=True).stdout.split("\f")
+    pages_text = [t for t in pages_text if t.strip()]
+    assert "03-0000-1001" in pages_text[0] and "03-0000-1002" in pages_text[0]  # the cover
+    for n, text in enumerate(pages_text[1:-1], 2):  # every inside page's footer
+        assert "TEL 03-0000-1001" in text and "FAX 03-0000-1002" in text, f"page {n}"
