@@ -120,3 +120,19 @@ def test_new_refuses_to_overwrite_and_checks_the_name(copy_site):
 def test_new_outside_a_site_says_where_to_look(tmp_path):
     result = sitegen("new", "doctor", "a", "--source", str(tmp_path))
     assert result.exit_code == 1 and "no site.yaml" in result.output and "sitegen init" in result.output
+
+
+def test_a_new_schedule_lists_a_free_slot_of_the_departments_doctor_and_builds(copy_site):
+    root = copy_site("minimal")
+    result = sitegen("new", "schedule", "geka", "--source", str(root), "--date", DATE)
+    assert result.exit_code == 0, result.output
+    assert "wrote content/schedules/geka.yaml" in result.output
+    text = (root / "content" / "schedules" / "geka.yaml").read_text(encoding="utf-8")
+    assert "doctor: " in text and "いまあるこの診療科の医師:" in text
+    # geka's doctors are suzuki-ichiro (also in naika's schedule) and tanaka-hanako: the slot must not clash
+    _, warnings = load_site(Project.at(root), TODAY)  # raises ContentError on any problem (e.g. a clash)
+    assert not [w for w in warnings if w.location.path == "content/schedules/geka.yaml"]
+    again = sitegen("new", "schedule", "geka", "--source", str(root), "--date", DATE)
+    assert again.exit_code == 1 and "already exists" in again.output
+    unknown = sitegen("new", "schedule", "gek", "--source", str(root), "--date", DATE)
+    assert unknown.exit_code == 1 and "did you mean 'geka'" in unknown.output and "Traceback" not in unknown.output

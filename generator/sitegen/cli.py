@@ -640,7 +640,7 @@ def unsubscribes(files, source, recipients, maildir, mbox, imap_host, imap_port,
 
 
 @main.command("new")
-@click.argument("kind", type=click.Choice(["department", "doctor", "guide", "news", "newsletter"]))
+@click.argument("kind", type=click.Choice(["department", "doctor", "guide", "news", "newsletter", "schedule"]))
 @click.argument("name", required=False)
 @click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Site folder holding site.yaml and content/.")
@@ -649,7 +649,7 @@ def unsubscribes(files, source, recipients, maildir, mbox, imap_host, imap_port,
 def new(kind, name, source, date):
     """Write a new content file with every field, commented in Japanese.
 
-    KIND is department, doctor, guide, news or newsletter; NAME is the file's id
+    KIND is department, doctor, guide, news, newsletter or schedule; NAME is the file's id
     (lowercase letters, digits, hyphens). The file builds as written: replace
     the 「（…を入力）」 placeholders. An existing file is never replaced.
     `new newsletter` drafts the next issue from what changed since the last one
@@ -660,6 +660,7 @@ def new(kind, name, source, date):
       sitegen new doctor sato-hanako
       sitegen new news nenmatsu          -> content/news/2026-12-01-nenmatsu.md
       sitegen new newsletter
+      sitegen new schedule naika         -> content/schedules/naika.yaml
     """
     from sitegen.scaffold import new_file, write_new
 

@@ -14,14 +14,14 @@ import zlib
 from pathlib import Path
 from string import Template
 
-from sitegen.content.load import SLUG, read_qualification_ids, read_site_data
-from sitegen.errors import SitegenError
+from sitegen.content.load import SLUG, read_doctor_departments, read_qualification_ids, read_schedule_slots, read_site_data
+from sitegen.errors import SitegenError, did_you_mean
 from sitegen.project import Project
 
 DATA = Path(__file__).resolve().parent / "data"
-KINDS = ("department", "doctor", "guide", "news", "newsletter")
+KINDS = ("department", "doctor", "guide", "news", "newsletter", "schedule")
 FOLDERS = {"department": "departments", "doctor": "doctors", "guide": "guides", "news": "news",
-           "newsletter": "newsletters"}
+           "newsletter": "newsletters", "schedule": "schedules"}
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 
 
@@ -50,9 +50,13 @@ def new_file(project: Project, kind: str, name: str | None, today: dt.date) -> t
     check_slug(name)
     if kind == "news" and not _DATED.match(name):
         name = f"{today.isoformat()}-{name}"  # news files are named <date>-<id>.md
-    path = project.content / FOLDERS[kind] / f"{name}.md"
+    suffix = ".yaml" if kind == "schedule" else ".md"
+    path = project.content / FOLDERS[kind] / f"{name}{suffix}"
     _refuse_existing(project, path)
-    if kind != "newsletter":
+    if kind == "schedule":
+        text = Template((DATA / "new" / "schedule.yaml").read_text(encoding="utf-8")).substitute(
+            _schedule_values(project, name, today))
+    elif kind != "newsletter":
         text = Template((DATA / "new" / f"{kind}.md").read_text(encoding="utf-8")).substitute(
             _values(project, kind, name, today))
     return path, text
@@ -98,6 +102,26 @@ def _values(project: Project, kind: str, slug: str, today: dt.date) -> dict[str,
         "group_choices": "、".join(groups),
         "contact_choices": "、".join(contacts) or "（site.yaml に連絡先がありません）",
     }
+
+
+def _schedule_values(project: Project, department: str, today: dt.date) -> dict[str, str]:
+    """A schedule is named after its department and lists that department's doctors."""
+    departments = _ids(project, "departments")
+    if department not in departments:
+        raise ScaffoldError(f"no department '{department}'{did_you_mean(department, departments)}: a schedule file is "
+                            "named after its department (content/departments/<id>.md); make the department first")
+    doctors = [slug for slug, listed in read_doctor_departments(project).items() if department in listed]
+    busy = read_schedule_slots(project)  # the new file must not put a doctor in two places at once
+    free = [(doc, day, time) for day in "月火水木金土" for time in ("午前", "午後") for doc in doctors
+            if (doc, day, time) not in busy]
+    if free:
+        doc, day, time = free[0]
+        first = f"    doctor: {doc}{' ' * max(1, 20 - len(doc))}# 医師の id（または clinic: ○○外来）"
+    else:
+        day, time = "月", "午前"
+        first = "    clinic: （外来名を入力）       # 医師の id を書くなら doctor: 医師の id"
+    return {"slug": department, "today": today.isoformat(), "first_slot": first, "day": day, "time": time,
+            "doctor_choices": _choices(doctors, "この診療科の医師")}
 
 
 def _choices(ids: list[str], what: str, limit: int = 12) -> str:

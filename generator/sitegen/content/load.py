@@ -108,6 +108,33 @@ def read_qualification_ids(project: Project) -> list[str]:
     return sorted(str(k) for k in source.data) if source is not None and isinstance(source.data, dict) else []
 
 
+def read_doctor_departments(project: Project) -> dict[str, list[str]]:
+    """Each doctor file's `departments`, without validation (for scaffolds; unreadable files are left out)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted((project.content / "doctors").glob("*.md")):
+        if not SLUG.match(path.stem) or not project.inside(path):
+            continue
+        source, _ = load_markdown_file(path, project.rel(path))
+        listed = source.data.get("departments") if source is not None and isinstance(source.data, dict) else None
+        if isinstance(listed, list):
+            out[path.stem] = [str(d) for d in listed]
+    return out
+
+
+def read_schedule_slots(project: Project) -> set[tuple]:
+    """(doctor, day, time) of every slot in content/schedules/, without validation (for scaffolds)."""
+    busy: set[tuple] = set()
+    for path in sorted((project.content / "schedules").glob("*.yaml")):
+        if not project.inside(path):
+            continue
+        source, _ = load_yaml_file(path, project.rel(path))
+        slots = source.data.get("slots") if source is not None and isinstance(source.data, dict) else None
+        for slot in slots if isinstance(slots, list) else []:
+            if isinstance(slot, dict):
+                busy.add((slot.get("doctor"), slot.get("day"), slot.get("time")))
+    return busy
+
+
 def _load_site(project: Project, problems: ProblemList) -> tuple[SiteFile | None, Source | None]:
     if not project.site_file.is_file():
         problems.error(Location("site.yaml"), "", f"no site.yaml in {project.root}: is this a sitegen site folder?")
