@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator
 import yaml
 
 from sitegen.content.load import Content
-from sitegen.content.sources import Source, dotted
+from sitegen.content.sources import Source, dotted, strings
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "ad_rules.yaml"
 
@@ -556,7 +556,7 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
     # the whole file as one page: 自由診療 without its disclosures, images showing before/after
     parts = [(loc, text) for loc, text in items] + [(("body",), body)]
     if fields is None:
-        parts += [(loc, f"![]({v})") for loc, v in _all_strings(source.data)
+        parts += [(loc, f"![]({v})") for loc, v in strings(source.data)
                   if loc and loc[-1] in ("src", "file", "photo", "image")]
     page = "\n\n".join(text for _, text in parts)
     offsets = []
@@ -574,17 +574,6 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
                     found.append(AdFinding(source.path, _line_of(source, loc, text, a - lo), dotted(loc), r, page[a:b]))
                 break
     return found
-
-
-def _all_strings(data: Any, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    if isinstance(data, str):
-        yield loc, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _all_strings(value, loc + (key,))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _all_strings(value, loc + (i,))
 
 
 def _get(data: Any, loc: tuple) -> Any:

@@ -7,9 +7,8 @@ each hit is a warning at its file, line and field (an error with `check --strict
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
 
-from sitegen.content.sources import Loc, Source, dotted
+from sitegen.content.sources import Source, dotted, strings
 from sitegen.errors import Location, ProblemList
 
 PLACEHOLDER = re.compile(
@@ -20,20 +19,9 @@ PLACEHOLDER = re.compile(
 )
 
 
-def _strings(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
-    if isinstance(data, str):
-        yield loc, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, loc + (key,))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _strings(value, loc + (i,))
-
-
 def check(sources: list[Source], problems: ProblemList) -> None:
     for source in sources:
-        for loc, text in _strings(source.data):
+        for loc, text in strings(source.data):
             m = PLACEHOLDER.search(text)
             if m:
                 problems.warning(source.location(loc), dotted(loc), _message(m.group()))

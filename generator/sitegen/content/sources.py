@@ -16,7 +16,7 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 from yaml.composer import Composer
@@ -136,6 +136,18 @@ def _fast_loader(text: str):
     if CParser is None or Reader.NON_PRINTABLE.search(text) or _brackets_too_deep(text):
         return None
     return _CLoader(text)
+
+
+def strings(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    """Every text value in parsed data, with its path (for checks that read all of a file's text)."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from strings(value, loc + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from strings(value, loc + (i,))
 
 
 @dataclass(frozen=True)
