@@ -155,7 +155,7 @@ def init_site(dest: Path, today: dt.date) -> list[Path]:
             raise ScaffoldError(f"{dest} exists and is not a folder")
         if any(dest.iterdir()):
             raise ScaffoldError(f"{dest} is not empty; sitegen init only fills a new or empty folder")
-    values = {"today": today.isoformat()}
+    values = {"today": today.isoformat(), "year": str(today.year), "next_year": str(today.year + 1)}
     written: list[Path] = []
     base = DATA / "init"
     for src in sorted(p for p in base.rglob("*") if p.is_file()):

@@ -14,7 +14,7 @@ from html import unescape
 
 from sitegen import urls
 from sitegen.colour import AA_TEXT, contrast
-from sitegen.content import newsletters, placeholders
+from sitegen.content import calendar, newsletters, placeholders
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule, minutes
@@ -46,6 +46,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
                        problems)
     contacts = _check_contacts(content, problems)
     _check_colours(content, problems)
+    _check_calendar(content, problems)
     _check_file(project, content.site_source, ("hospital", "logo", "src"), cfg.hospital.logo, problems)
     _check_file(project, content.site_source, ("hospital", "access", "map", "src"), cfg.hospital.access.map, problems)
 
@@ -107,7 +108,9 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     by_slug.update({("doctor", e.slug): e for e in doctors})
     by_slug.update({("contact", k): v for k, v in contacts.items()})
     site = Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
-                content.assets, logo_size=_image_size(project, cfg.hospital.logo), _by_slug=by_slug)
+                content.assets, logo_size=_image_size(project, cfg.hospital.logo),
+                closures=calendar.closures(cfg.calendar, today, today + dt.timedelta(days=cfg.calendar.show_days - 1)),
+                _by_slug=by_slug)
     return newsletters.resolve(content, site, problems, render)
 
 
@@ -123,6 +126,15 @@ def _check_contacts(content: Content, problems: ProblemList) -> dict:
                 problems.error(content.site_source.location(("office", "contacts", i, "hours", j)),
                                f"office.contacts[{i}].hours[{j}]", f"opens at {h.open} but closes at {h.close}")
     return contacts
+
+
+def _check_calendar(content: Content, problems: ProblemList) -> None:
+    """`calendar.open` lists holidays on which the clinics open; a date that is no holiday is a likely typo."""
+    for i, day in enumerate(content.site.calendar.open):
+        if calendar.holiday_name(day) is None:
+            problems.warning(content.site_source.location(("calendar", "open", i)), f"calendar.open[{i}]",
+                             f"{day} is not a public holiday; `open` lists holidays on which the outpatient "
+                             "clinics open as usual (a closed day goes under `closed`)")
 
 
 def _check_brochure_sections(content: Content, guides: set[str], problems: ProblemList) -> None:

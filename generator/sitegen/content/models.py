@@ -116,6 +116,7 @@ class Contact(Model):
     value: Text  # number, address or URL
     hours: list[Hours] = []  # or `24h` for a line that is open round the clock, every day
     closed: list[Text] = []  # 日曜・祝日, 年末年始（12月29日〜1月3日）
+    holidays: Literal["closed", "open"] | None = None  # on calendar closed days; default: open only if open every day
 
     @field_validator("hours", mode="before")
     @classmethod
@@ -126,6 +127,13 @@ class Contact(Model):
             raise ValueError("expected a list of hours (days, open, close), or 24h for round the clock")
         return value
     notes: list[Text] = []  # FAX cut-offs: 16:15以降の受信分は翌診療日に回答
+
+    @property
+    def closes_on_holidays(self) -> bool:
+        """Whether the calendar's closed days apply: as set, else yes unless the line is open every day of the week."""
+        if self.holidays is not None:
+            return self.holidays == "closed"
+        return bool(self.hours) and not set(WEEKDAYS) <= {d for h in self.hours for d in h.days}
 
     @field_validator("value")
     @classmethod
@@ -179,6 +187,14 @@ class Beds(Model):
     notes: list[Text] = []
 
 
+class Outpatient(Model):
+    """外来受付時間: when patients are received at the hospital's outpatient clinics (not the liaison office's hours)."""
+
+    hours: list[Hours] = Field(min_length=1)
+    closed: list[Text] = []  # 土曜午後・日曜・祝日, 年末年始
+    notes: list[Text] = []  # 紹介状をお持ちの方は…
+
+
 class Hospital(Model):
     name: Text
     name_en: Text
@@ -191,6 +207,7 @@ class Hospital(Model):
     logo: Image | None = None
     access: Access = Access()
     website: WebUrl = ""  # the hospital's main website, if any
+    outpatient: Outpatient | None = None  # 外来受付時間
 
 
 class Office(Model):

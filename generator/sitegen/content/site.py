@@ -11,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from sitegen.content.calendar import Closure, ClosureSpan, closed_slots, spans
 from sitegen.content.config import SiteFile
 from sitegen.content.models import NewsItem, Qualification, Slot
 
@@ -56,6 +57,10 @@ class ScheduleTable:
     days: tuple[str, ...]  # columns, 月〜土 (日 only when used)
     rows: tuple[tuple[str, tuple[tuple[OutpatientSlot, ...], ...]], ...]  # (午前, cells per day)
     source: str
+
+    @property
+    def slots(self) -> tuple[OutpatientSlot, ...]:
+        return tuple(s for _, cells in self.rows for cell in cells for s in cell)
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +112,7 @@ class Site:
     assets: tuple[str, ...]
     newsletters: tuple[Issue, ...] = ()  # every issue, oldest first (drafts included)
     logo_size: tuple[int, int] | None = None  # the logo's pixel size, to show it at its own aspect ratio
+    closures: tuple[Closure, ...] = ()  # holidays and closed days from today for calendar.show_days
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -141,6 +147,18 @@ class Site:
                 continue
             out.append(n)
         return tuple(sorted(out, key=lambda n: (min(n.data.absence.dates), n.slug)))
+
+    @property
+    def closure_spans(self) -> tuple[ClosureSpan, ...]:
+        """The coming closed days, consecutive days of one closure as one span."""
+        return spans(self.closures)
+
+    def closed_slots(self, department: str) -> tuple[tuple[ClosureSpan, tuple[OutpatientSlot, ...]], ...]:
+        """The coming closures that close some of a department's outpatient slots, with those slots."""
+        table = self.department(department).schedule
+        if table is None:
+            return ()
+        return closed_slots(self.closures, table.slots, table.period)
 
     def department(self, slug: str) -> DepartmentEntry:
         return self._by_slug["department", slug]
