@@ -97,3 +97,50 @@ def test_newsletter_shows_referral_numbers_first_with_tap_to_call(tmp_path):
     assert "【ご紹介・ご予約は" in text and "：03-0000-1001" in text
     page = (site_dir / "build" / "site" / "guides" / "referral.html").read_text(encoding="utf-8")
     assert '<span class="nb">8:30〜17:00</span>' in page and '<span class="nb">TEL 03-0000-1001</span>' in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("weekday, first", [(dt.date(2027, 1, 13), "水曜日"), (dt.date(2027, 1, 16), "土曜日"),
+                                            (dt.date(2027, 1, 17), "月曜日")])
+def test_phone_schedule_starts_today_in_japan(site_dir, browser, weekday, first):
+    # 13 Jan 2027 is a Wednesday, the 16th a Saturday, the 17th a Sunday (no Sunday column: Monday comes first).
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
+    context = browser.new_context(viewport={"width": 375, "height": 800}, timezone_id="America/Los_Angeles")
+    page = context.new_page()
+    try:
+        # 10:00 in Tokyo is the previous evening in Los Angeles: the day must follow Japan's calendar
+        page.clock.set_fixed_time(dt.datetime(weekday.year, weekday.month, weekday.day, 1, 0, tzinfo=dt.timezone.utc))
+        page.goto((site_dir / "build" / "site" / "schedule.html").as_uri())
+        days = page.locator(".schedule-days").first.locator(".schedule-day dt")
+        texts = [days.nth(i).inner_text() for i in range(days.count())]
+        assert texts[0].startswith(first)
+        assert ("今日" in texts[0]) == (first != "月曜日")
+        assert sorted(t.replace("今日", "").strip() for t in texts) == sorted(
+            ["月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日"])
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 1280])
+def test_tap_to_call_bar_on_phones_only_and_it_hides_nothing(site_dir, browser, width):
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
+    page = browser.new_page(viewport={"width": width, "height": 700})
+    try:
+        page.goto((site_dir / "build" / "site" / "access.html").as_uri())
+        bar = page.locator(".call-bar")
+        if width >= 640:
+            assert not bar.is_visible()
+        else:
+            assert bar.is_visible()
+            assert page.locator(".call-bar-tel").get_attribute("href") == "tel:0300001001"
+            assert "03-0000-1002" in bar.inner_text()  # the FAX number
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            copyright_box = page.locator(".copyright").bounding_box()
+            bar_box = bar.bounding_box()
+            assert copyright_box["y"] + copyright_box["height"] <= bar_box["y"] + 1  # the last line is above the bar
+        link = page.locator(".map-link a")
+        assert "google.com/maps/search/" in link.get_attribute("href")
+        assert "%E6%9D%B1%E4%BA%AC%E9%83%BD" in link.get_attribute("href")  # the address, encoded
+    finally:
+        page.close()
