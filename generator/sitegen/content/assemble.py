@@ -18,7 +18,17 @@ from sitegen.content import calendar, newsletters, placeholders
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule, minutes
-from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, OutpatientSlot, ScheduleTable, Site, is_published
+from sitegen.content.site import (
+    DepartmentEntry,
+    DoctorEntry,
+    Entry,
+    OutpatientSlot,
+    ScheduleTable,
+    Site,
+    SlotChange,
+    is_published,
+    slot_label,
+)
 from sitegen.content.sources import Source, dotted
 from sitegen.errors import Location, ProblemList, did_you_mean
 from sitegen.project import Project
@@ -295,17 +305,56 @@ def _schedules(project, content: Content, depts, docs, today, problems):
                         break
                 taken[slot.doctor, slot.day, slot.time].append((slot.weeks, str(where)))
                 by_doctor[slot.doctor].append(entry)
-        tables[item.slug] = _table(item.slug, sched, resolved, src.path)
+        changes = _changes(sched, src, docs, problems) if sched.previous else ()
+        tables[item.slug] = _table(item.slug, sched, resolved, src.path, changes)
     order = {(d, t): (WEEKDAYS.index(d), SESSIONS.index(t)) for d in WEEKDAYS for t in SESSIONS}
     for slots in by_doctor.values():
         slots.sort(key=lambda s: (order[s.day, s.time], s.department))
     return by_doctor, tables
 
 
-def _table(dept: str, sched: Schedule, slots: list[OutpatientSlot], source: str) -> ScheduleTable:
+def _changes(sched: Schedule, src: Source, docs, problems: ProblemList) -> tuple[SlotChange, ...]:
+    """What changed against `previous:`, by weekday and session; checks the previous schedule's references."""
+    prev = sched.previous
+    assert prev is not None
+    if prev.period.start >= sched.period.start:
+        problems.error(src.location(("previous", "period", "start")), "previous.period.start",
+                       f"the previous schedule starts ({prev.period.start}) on or after this one ({sched.period.start})")
+    before: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for i, slot in enumerate(prev.slots):
+        if slot.doctor is None and not slot.clinic:
+            problems.error(src.location(("previous", "slots", i)), f"previous.slots[{i}]", "a slot needs a doctor or a clinic name")
+            continue
+        name = slot.name
+        if slot.doctor is not None and not name:
+            if slot.doctor not in docs:
+                problems.error(src.location(("previous", "slots", i, "doctor")), f"previous.slots[{i}].doctor",
+                               f"unknown doctor '{slot.doctor}'{did_you_mean(slot.doctor, docs)}; for a doctor who has "
+                               "left, add the name: name: 山田 太郎")
+                continue
+            name = docs[slot.doctor].model.name
+        before[slot.day, slot.time].append(slot_label(slot, name))
+    after: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for current in sched.slots:
+        doc = docs.get(current.doctor) if current.doctor else None
+        after[current.day, current.time].append(slot_label(current, doc.model.name if doc else ""))
+    out = []
+    for day in WEEKDAYS:
+        for session in SESSIONS:
+            b, a = before.get((day, session), []), after.get((day, session), [])
+            gone = [x for x in b if x not in a]
+            new = [x for x in a if x not in b]
+            if gone or new:
+                out.append(SlotChange(day, session, tuple(gone), tuple(new)))
+    return tuple(out)
+
+
+def _table(dept: str, sched: Schedule, slots: list[OutpatientSlot], source: str,
+           changes: tuple[SlotChange, ...] = ()) -> ScheduleTable:
     days = WEEKDAYS[:6] if not any(s.day == "日" for s in slots) else WEEKDAYS
     rows = []
     for session in SESSIONS:
         cells = tuple(tuple(s for s in slots if s.day == day and s.time == session) for day in days)
         rows.append((session, cells))
-    return ScheduleTable(dept, sched.period, tuple(sched.notes), tuple(days), tuple(rows), source)
+    return ScheduleTable(dept, sched.period, tuple(sched.notes), tuple(days), tuple(rows), source, changes,
+                         sched.previous.period if sched.previous else None)

@@ -323,10 +323,22 @@ class Slot(Model):
     note: OptionalText = ""
 
 
+class PreviousSlot(Slot):
+    name: OptionalText = ""  # a doctor who has left (no file in content/doctors/ any more): 山田 太郎
+
+
+class PreviousSchedule(Model):
+    """The schedule this one replaces: newsletters and the web show what changed (before → after)."""
+
+    period: Period
+    slots: list[PreviousSlot] = Field(min_length=1)
+
+
 class Schedule(Model):
     period: Period
     slots: list[Slot] = Field(min_length=1)
     notes: list[Text] = []
+    previous: PreviousSchedule | None = None
 
 
 # --- content/guides/<slug>.md -----------------------------------------------------

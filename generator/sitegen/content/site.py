@@ -50,6 +50,20 @@ class OutpatientSlot:
 
 
 @dataclass(frozen=True)
+class SlotChange:
+    """One weekday session whose slots differ from the previous schedule: only the slots that changed.
+
+    `before` are slots that ended, `after` slots that are new (「1診 佐藤 健一（初診・紹介・予約制）」);
+    slots that stay as they were are left out. An empty side means a slot was added or ended.
+    """
+
+    day: str
+    time: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ScheduleTable:
     department: str
     period: Any
@@ -57,6 +71,8 @@ class ScheduleTable:
     days: tuple[str, ...]  # columns, 月〜土 (日 only when used)
     rows: tuple[tuple[str, tuple[tuple[OutpatientSlot, ...], ...]], ...]  # (午前, cells per day)
     source: str
+    changes: tuple[SlotChange, ...] = ()  # against `previous:` in the schedule file, by weekday and session
+    previous_period: Any = None
 
     @property
     def slots(self) -> tuple[OutpatientSlot, ...]:
@@ -160,6 +176,13 @@ class Site:
             return ()
         return closed_slots(self.closures, table.slots, table.period)
 
+    def recent_changes(self, department: str, days: int = 62) -> tuple[SlotChange, ...]:
+        """A department's schedule changes while they are news: from the new period's start for `days` days."""
+        table = self.department(department).schedule
+        if table is None or table.previous_period is None:
+            return ()
+        return table.changes if (self.today - table.period.start).days <= days else ()
+
     def department(self, slug: str) -> DepartmentEntry:
         return self._by_slug["department", slug]
 
@@ -184,6 +207,13 @@ class Site:
         return tuple(
             (g, tuple(d for d in self.departments if d.group == g)) for g in self.settings.department_groups
         )
+
+
+def slot_label(slot: Slot, name: str) -> str:
+    """「1診 佐藤 健一（第1・3週、初診・紹介・予約制）」: one slot in words, for lists of changes."""
+    head = " ".join(part for part in (slot.room, slot.clinic, name) if part)
+    details = "、".join(part for part in (weeks_label(slot.weeks), f"{slot.visit}・{slot.booking}", slot.note) if part)
+    return f"{head}（{details}）"
 
 
 def weeks_label(weeks) -> str:
