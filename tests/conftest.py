@@ -143,3 +143,9 @@ def copy_site(tmp_path):
         return dest
 
     return _copy
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """Tests read the CLI's English messages whatever the machine's locale; Japanese ones ask with --lang ja."""
+    monkeypatch.setenv("SITEGEN_LANG", "en")

@@ -29,7 +29,8 @@ def make_site(tmp_path: Path, case: str | None = None) -> Path:
     shutil.copytree(SITES / "minimal", site)
     if case:
         shutil.copytree(SITES / "invalid" / case, site, dirs_exist_ok=True)
-        (site / "expected.txt").unlink()
+        for name in ("expected.txt", "expected-ja.txt"):
+            (site / name).unlink(missing_ok=True)
     return site
 
 
@@ -44,6 +45,20 @@ def previous_build(site: Path) -> Path:
     (out / MARKER).write_text("x")
     (out / "site" / "index.html").write_text("previous build")
     return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invalid_site_reports_every_problem_in_japanese(tmp_path, case):
+    # the same problems, in the same order and at the same lines, for PR staff: nothing left in English
+    site = make_site(tmp_path, case)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25", "--lang", "ja"])
+    expected = (SITES / "invalid" / case / "expected-ja.txt").read_text(encoding="utf-8").splitlines()
+    english = (SITES / "invalid" / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+    lines = result.stderr.splitlines()
+    assert lines[:-1] == expected
+    assert lines[-1].startswith("ビルドを中止しました: 問題が ")
+    assert [line.split(": ", 1)[0] for line in lines[:-1]] == [line.split(": ", 1)[0] for line in english]
+    assert result.exit_code == 1
 
 
 @pytest.mark.parametrize("case", CASES)

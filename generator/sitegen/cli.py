@@ -14,7 +14,26 @@ import click
 from sitegen import __version__
 from sitegen.build import OUTPUTS, BuildOptions, run
 from sitegen.errors import ContentError, SitegenError
+from sitegen.i18n import LANGUAGES, Messages, choose_language
 from sitegen.project import Project
+
+
+def _messages() -> Messages:
+    """The translator of this invocation (set by --lang / the locale on the main group)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_root().meta.get("sitegen.messages") if ctx else None
+    return found if isinstance(found, Messages) else Messages()
+
+
+def _echo(message: str = "", **kw) -> None:
+    """click.echo with every line in the reader's language."""
+    m = _messages()
+    click.echo("\n".join(m.line(line) for line in str(message).split("\n")), **kw)
+
+
+def _secho(message: str = "", **kw) -> None:
+    m = _messages()
+    click.secho("\n".join(m.line(line) for line in str(message).split("\n")), **kw)
 
 
 def build_date(value: str | None) -> dt.date:
@@ -77,8 +96,8 @@ def _site_folder(source: str, failed: str) -> Project:
 
 def _fail(lines: list[str], summary: str) -> NoReturn:
     for line in lines:
-        click.echo(line, err=True)
-    click.secho(summary, fg="red", err=True)
+        _echo(line, err=True)
+    _secho(summary, fg="red", err=True)
     sys.exit(1)
 
 
@@ -86,11 +105,26 @@ def _show_warnings(warnings, quiet: bool) -> None:
     if quiet:
         return
     for w in warnings:
-        click.secho(str(w), fg="yellow", err=True)
+        _secho(str(w), fg="yellow", err=True)
 
 
 class _Group(click.Group):
-    """Turns any error into one clear line (a traceback only with --debug or SITEGEN_DEBUG=1)."""
+    """Turns any error into one clear line (a traceback only with --debug or SITEGEN_DEBUG=1).
+
+    `--lang` may be written after the command too (`sitegen build --lang en`): it is moved to the front.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args, hoisted, i = list(args), [], 0
+        while i < len(args) and args[i] != "--":
+            if args[i] == "--lang" and i + 1 < len(args):
+                hoisted += args[i:i + 2]
+                del args[i:i + 2]
+            elif args[i].startswith("--lang="):
+                hoisted.append(args.pop(i))
+            else:
+                i += 1
+        return super().parse_args(ctx, hoisted + args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -98,7 +132,7 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            click.secho("interrupted", fg="red", err=True)
+            _secho("interrupted", fg="red", err=True)
             sys.exit(130)
         except Exception as exc:  # noqa: BLE001 - the one place that decides how an error looks
             if ctx.params.get("debug") or os.environ.get("SITEGEN_DEBUG"):
@@ -116,7 +150,10 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="sitegen")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error (or set SITEGEN_DEBUG=1).")
-def main(debug) -> None:
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Language of the messages: ja or en. Default: SITEGEN_LANG, else the locale (LANG=ja_JP.UTF-8 → ja), else en.")
+@click.pass_context
+def main(ctx: click.Context, debug, lang) -> None:
     """sitegen: a hospital liaison office's website, brochures and newsletters from one source.
 
     \b
@@ -129,6 +166,7 @@ def main(debug) -> None:
 
     Run `sitegen COMMAND --help` for each command's options.
     """
+    ctx.meta["sitegen.messages"] = Messages.for_language(choose_language(lang))
 
 
 @main.command()
@@ -173,19 +211,19 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
         _fail([str(exc)], "build failed; nothing was written")
     _show_warnings(report.warnings, quiet)
     for entry in report.skipped:
-        click.secho(f"{entry.name}: skipped: {entry.skipped}", fg="yellow", err=True)
+        _secho(f"{entry.name}: skipped: {entry.skipped}", fg="yellow", err=True)
     for entry in report.failed:
         kept = "nothing was written" if dry_run else f"{entry.name}/ keeps the previous files; the other outputs were built"
-        click.secho(f"{entry.name}: failed: {entry.failed.removeprefix(entry.name + ': ')} ({kept})", fg="red", err=True)
+        _secho(f"{entry.name}: failed: {entry.failed.removeprefix(entry.name + ': ')} ({kept})", fg="red", err=True)
     if not quiet:
         for entry in report.outputs.values():
             if not entry.skipped and not entry.failed:
                 where = "(dry run)" if dry_run else f"{project.out / entry.name}"
-                click.echo(f"{entry.name}: {entry.files} files in {entry.seconds:.2f}s -> {where}")
+                _echo(f"{entry.name}: {entry.files} files in {entry.seconds:.2f}s -> {where}")
                 if verbose:
                     for artifact in report.artifacts.get(entry.name, ()):
-                        click.echo(f"  {entry.name}/{artifact.path}")
-        click.secho(_build_summary(report), bold=True)
+                        _echo(f"  {entry.name}/{artifact.path}")
+        _secho(_build_summary(report), bold=True)
     if report.failed:
         sys.exit(1)
     if report.skipped and (strict or only):
@@ -244,12 +282,12 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
             continue
         if quiet and f.severity != "error":
             continue
-        click.secho(str(f), fg=colours[f.severity], err=f.severity != "info")
+        _secho(str(f), fg=colours[f.severity], err=f.severity != "info")
         if f.hint and not quiet:
-            click.echo(f"    fix: {f.hint}", err=f.severity != "info")
+            _echo(f"    fix: {f.hint}", err=f.severity != "info")
     if verbose:
         for stage, why in report.skipped.items():
-            click.echo(f"skipped {stage}: {why}")
+            _echo(f"skipped {stage}: {why}")
     s = report.stats
     parts = [f"{s.get('pages', 0)} pages", f"{s.get('texts', 0)} texts", f"{s.get('links', 0)} links"]
     if "a11y_pages" in s:
@@ -258,45 +296,46 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
     summary = (f"{report.count('error')} error(s), {report.count('warning')} warning(s)"
                + (f", {accepted} accepted" if accepted else "") + f" ({', '.join(parts)})")
     if failed:
-        click.secho(summary + ("; --strict: warnings count" if strict and not report.errors else ""), fg="red", err=True)
+        _secho(summary + ("; --strict: warnings count" if strict and not report.errors else ""), fg="red", err=True)
         sys.exit(1)
-    click.secho(summary, fg="green" if not report.warnings else "yellow")
+    _secho(summary, fg="green" if not report.warnings else "yellow")
 
 
 def _build_summary(report) -> str:
     """One line: what was made, warnings, and the time each step took."""
-    counts = [f"{n} {what}" for what, n in report.counts.items()]
+    m = _messages()
+    counts = [m(f"{n} {what}") for what, n in report.counts.items()]
     times = [f"load {report.load_seconds:.2f}s"] + [f"{e.name} {e.seconds:.2f}s" for e in report.outputs.values() if not e.skipped and not e.failed]
-    return f"built {', '.join(counts) or 'nothing'}; {len(report.warnings)} warning(s); {', '.join(times)}"
+    return f"built {('、' if m.lang == 'ja' else ', ').join(counts) or 'nothing'}; {len(report.warnings)} warning(s); {', '.join(times)}"
 
 
 def _send_summary(plan, journal_path: str | None) -> None:
     m = plan.manifest
-    click.echo(f"{m.series} 第{m.number}号「{m.subject}」 from {m.from_name} <{m.from_address}>")
-    click.echo(f"recipients: {plan.recipients_path}")
+    _echo(f"{m.series} 第{m.number}号「{m.subject}」 from {m.from_name} <{m.from_address}>")
+    _echo(f"recipients: {plan.recipients_path}")
     for w in plan.warnings:
-        click.secho(w, fg="yellow", err=True)
+        _secho(w, fg="yellow", err=True)
     if plan.invalid:
-        click.secho(f"{len(plan.invalid)} invalid address(es), not sent:", fg="yellow", err=True)
+        _secho(f"{len(plan.invalid)} invalid address(es), not sent:", fg="yellow", err=True)
         for row in plan.invalid:
-            click.secho(f"  {plan.recipients_path}:{row.line}: {row.address!r}: {row.reason}", fg="yellow", err=True)
+            _secho(f"  {plan.recipients_path}:{row.line}: {row.address!r}: {row.reason}", fg="yellow", err=True)
     if plan.unclear:
-        click.secho(f"{len(plan.unclear)} row(s) without recorded consent, not sent (特定電子メール法):", fg="yellow", err=True)
+        _secho(f"{len(plan.unclear)} row(s) without recorded consent, not sent (特定電子メール法):", fg="yellow", err=True)
         for p in plan.unclear:
-            click.secho(f"  {plan.recipients_path}:{p.line}: {p.email}: {p.unclear}", fg="yellow", err=True)
+            _secho(f"  {plan.recipients_path}:{p.line}: {p.email}: {p.unclear}", fg="yellow", err=True)
     for reason, count in sorted(plan.skipped.items()):
-        click.echo(f"skipped: {count} {reason}")
+        _echo(f"skipped: {count} {reason}")
     if plan.ambiguous:
         _show_ambiguous(plan.ambiguous, journal_path)
-    click.secho(f"to send: {len(plan.to_send)}", bold=True)
+    _secho(f"to send: {len(plan.to_send)}", bold=True)
 
 
 def _show_ambiguous(addresses, journal_path: str | None) -> None:
-    click.secho(f"{len(addresses)} ambiguous (in flight when an earlier run stopped; the server may have it):",
+    _secho(f"{len(addresses)} ambiguous (in flight when an earlier run stopped; the server may have it):",
                 fg="yellow", err=True)
     for a in addresses:
-        click.secho(f"  {a}", fg="yellow", err=True)
-    click.secho("  check the mail server's log, then run again with --resolve-ambiguous sent (it arrived) "
+        _secho(f"  {a}", fg="yellow", err=True)
+    _secho("  check the mail server's log, then run again with --resolve-ambiguous sent (it arrived) "
                 "or --resolve-ambiguous resend, or one address at a time: --resolve-ambiguous ADDRESS=sent",
                 fg="yellow", err=True)
 
@@ -370,11 +409,11 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
             if dry_run:
                 folder = sender.dry_run_dir(project, issue, out_dir)
                 written = sender.dry_run(plan, folder, now)
-                click.echo(f"dry run: wrote {len(written)} message(s) to {folder}; nothing was sent")
+                _echo(f"dry run: wrote {len(written)} message(s) to {folder}; nothing was sent")
                 return
             smtp = sender.SmtpConfig.from_settings(plan.smtp, os.environ, project.root)
             mid = sender.send_test(plan, smtp, test_to, now)
-            click.echo(f"test message {mid} accepted by {smtp.where} for {test_to}; the journal is unchanged")
+            _echo(f"test message {mid} accepted by {smtp.where} for {test_to}; the journal is unchanged")
             return
         try:
             outcome = sender.run(project, issue, recipients=recipients, segments=segs, rate=rate,
@@ -395,32 +434,32 @@ def send(issue, source, recipients, segments, dry_run, out_dir, test_to, rate, r
     for decision, verb in (("sent", "marked as sent"), ("resend", "will be sent again")):
         chosen = [a for a, d in outcome.resolved if d == decision]
         if chosen:
-            click.echo(f"{len(chosen)} ambiguous recipient(s) {verb}" + "".join(f"\n  {a}" for a in chosen))
+            _echo(f"{len(chosen)} ambiguous recipient(s) {verb}" + "".join(f"\n  {a}" for a in chosen))
     if not outcome.confirmed:
         _fail([], "not confirmed; nothing was sent (use --yes to send without asking)")
     if outcome.report is None:
-        click.echo("nothing to send")
+        _echo("nothing to send")
         sys.exit(1 if outcome.plan.ambiguous or outcome.plan.unclear else 0)
     _send_report(outcome.report, outcome.journal, unclear=len(outcome.plan.unclear))
 
 
 def _send_report(report, journal_path: str, unclear: int = 0) -> None:
     skipped = sum(report.skipped.values())
-    click.echo(f"sent: {report.sent}  skipped: {skipped}  failed: {len(report.failed)}  "
+    _echo(f"sent: {report.sent}  skipped: {skipped}  failed: {len(report.failed)}  "
                f"bounced: {len(report.bounced)}  ambiguous: {len(report.ambiguous)}  "
                + (f"not tried: {report.not_tried}  " if report.stopped else "")
                + f"({report.seconds:.1f}s, {report.retries} retries)")
     for address, error in report.bounced:
-        click.secho(f"bounced (never retried): {address}: {error}", fg="yellow", err=True)
+        _secho(f"bounced (never retried): {address}: {error}", fg="yellow", err=True)
     for address, error in report.failed:
-        click.secho(f"failed (tried again on the next run): {address}: {error}", fg="red", err=True)
+        _secho(f"failed (tried again on the next run): {address}: {error}", fg="red", err=True)
     if report.ambiguous:
         _show_ambiguous(report.ambiguous, journal_path)
-    click.echo(f"journal: {journal_path}/journal.sqlite")
+    _echo(f"journal: {journal_path}/journal.sqlite")
     if report.stopped:
         _fail([f"stopped early: {report.stopped}"], "run the same command again to continue; nobody is mailed twice")
     if unclear:
-        click.secho(f"{unclear} row(s) of the partner list have no recorded consent and were not mailed; "
+        _secho(f"{unclear} row(s) of the partner list have no recorded consent and were not mailed; "
                     "see the list above", fg="yellow", err=True)
     if report.failed or report.ambiguous or unclear:
         sys.exit(1)
@@ -504,10 +543,10 @@ def bounces(source, recipients, maildir, mbox, imap_host, imap_port, imap_folder
     try:
         if show_list:
             rows = bounce_mail.listed(project)
-            click.echo(f"{len(rows)} bounced address(es) in {project.rel(project.root / '.sitegen/send')}/journal.sqlite"
+            _echo(f"{len(rows)} bounced address(es) in {project.rel(project.root / '.sitegen/send')}/journal.sqlite"
                        + (":" if rows else ""))
             for b in rows:
-                click.echo(f"  {b.address}  issue {b.issue or '-'}  {b.recorded}  {b.error}")
+                _echo(f"  {b.address}  issue {b.issue or '-'}  {b.recorded}  {b.error}")
             return
         context = load_context(project, recipients)
         _show_warnings(context.warnings, False)
@@ -515,34 +554,34 @@ def bounces(source, recipients, maildir, mbox, imap_host, imap_port, imap_folder
             for address in clear:
                 done = bounce_mail.clear(project, context, address)
                 if not done.removed and not done.issues:
-                    click.secho(f"{done.address} was not recorded as bounced; nothing changed", fg="yellow", err=True)
+                    _secho(f"{done.address} was not recorded as bounced; nothing changed", fg="yellow", err=True)
                     continue
                 again = f"; sending {', '.join(done.issues)} again mails it too" if done.issues else ""
-                click.echo(f"cleared {done.address}: it is mailed again from the next issue{again}")
+                _echo(f"cleared {done.address}: it is mailed again from the next issue{again}")
                 if done.list_line:
-                    click.secho(f"  but {context.partners.path}:{done.list_line} says bounced, and the list wins: "
+                    _secho(f"  but {context.partners.path}:{done.list_line} says bounced, and the list wins: "
                                 "change that row to subscribed too", fg="yellow", err=True)
             return
         assert where is not None
         result = bounce_mail.scan(project, context, mailbox.read(where, os.environ))
     except SitegenError as exc:
         _fail([str(exc)], "stopped; what was recorded before the problem stays recorded")
-    click.echo(f"read {result.read} message(s) from {where.describe()}"
+    _echo(f"read {result.read} message(s) from {where.describe()}"
                + (f" ({result.already_read} already read before)" if result.already_read else ""))
-    click.secho(f"recorded {len(result.recorded)} hard bounce(s)" + ("; later issues skip them:" if result.recorded else ""),
+    _secho(f"recorded {len(result.recorded)} hard bounce(s)" + ("; later issues skip them:" if result.recorded else ""),
                 bold=True)
     for r in result.recorded:
-        click.echo(f"  {r.address}  issue {r.issue or '-'}  {r.error}")
+        _echo(f"  {r.address}  issue {r.issue or '-'}  {r.error}")
     if result.known:
-        click.echo(f"already recorded: {len(result.known)}")
+        _echo(f"already recorded: {len(result.known)}")
     if result.temporary:
-        click.echo(f"temporary failures, not recorded (the address may work again): {', '.join(sorted(set(result.temporary)))}")
+        _echo(f"temporary failures, not recorded (the address may work again): {', '.join(sorted(set(result.temporary)))}")
     if result.not_ours:
-        click.echo(f"not on the partner list or in the journal, ignored: {', '.join(sorted(set(result.not_ours)))}")
+        _echo(f"not on the partner list or in the journal, ignored: {', '.join(sorted(set(result.not_ours)))}")
     if result.auto_replies:
-        click.echo(f"auto-replies (不在通知 …), not bounces: {result.auto_replies}")
+        _echo(f"auto-replies (不在通知 …), not bounces: {result.auto_replies}")
     if result.other:
-        click.echo(f"other messages (no bounce found in them): {len(result.other)}")
+        _echo(f"other messages (no bounce found in them): {len(result.other)}")
 
 
 @main.command("unsubscribes")
@@ -587,18 +626,18 @@ def unsubscribes(files, source, recipients, maildir, mbox, imap_host, imap_port,
     try:
         if show_list:
             rows = optouts.listed(project)
-            click.echo(f"{len(rows)} opt-out(s) in {project.rel(project.root / '.sitegen/send')}/journal.sqlite"
+            _echo(f"{len(rows)} opt-out(s) in {project.rel(project.root / '.sitegen/send')}/journal.sqlite"
                        + (":" if rows else ""))
             for u in rows:
-                click.echo(f"  {u.address}  {u.via}  asked {u.requested or '-'}  recorded {u.recorded}")
+                _echo(f"  {u.address}  {u.via}  asked {u.requested or '-'}  recorded {u.recorded}")
             return
         if clear:
             for address in clear:
                 if optouts.clear(project, address):
-                    click.echo(f"cleared {address.strip().lower()}: it is mailed again from the next issue "
+                    _echo(f"cleared {address.strip().lower()}: it is mailed again from the next issue "
                                "(keep the clinic's new consent on record)")
                 else:
-                    click.secho(f"{address} had not opted out here; nothing changed", fg="yellow", err=True)
+                    _secho(f"{address} had not opted out here; nothing changed", fg="yellow", err=True)
             return
         context = load_context(project, recipients)
         _show_warnings(context.warnings, False)
@@ -614,29 +653,29 @@ def unsubscribes(files, source, recipients, maildir, mbox, imap_host, imap_port,
                 f" ({result.already_read} already read before)" if result.already_read else "")
     except SitegenError as exc:
         _fail([str(exc)], "stopped; what was recorded before the problem stays recorded")
-    click.echo(f"read {what}")
-    click.secho(f"recorded {len(result.recorded)} opt-out(s)" + ("; later issues skip them:" if result.recorded else ""),
+    _echo(f"read {what}")
+    _secho(f"recorded {len(result.recorded)} opt-out(s)" + ("; later issues skip them:" if result.recorded else ""),
                 bold=True)
     for u in result.recorded:
-        click.echo(f"  {u.address}  {u.via}  asked {u.requested or '-'}")
+        _echo(f"  {u.address}  {u.via}  asked {u.requested or '-'}")
     if result.already:
-        click.echo(f"already recorded: {len(result.already)}")
-    click.echo(f"unknown tokens: {result.unknown} (forged, unsigned, for an address no longer on the list, "
+        _echo(f"already recorded: {len(result.already)}")
+    _echo(f"unknown tokens: {result.unknown} (forged, unsigned, for an address no longer on the list, "
                "or signed with another secret; not recorded)")
     if result.malformed:
-        click.echo(f"malformed: {result.malformed}")
+        _echo(f"malformed: {result.malformed}")
     if result.without_token:
-        click.secho(f"{len(result.without_token)} request(s) without a token; check them by hand (a sender can be "
+        _secho(f"{len(result.without_token)} request(s) without a token; check them by hand (a sender can be "
                     "forged), then set the row's status to unsubscribed:", fg="yellow", err=True)
         for sender, place in result.without_token:
-            click.secho(f"  {sender}  ({place})", fg="yellow", err=True)
+            _secho(f"  {sender}  ({place})", fg="yellow", err=True)
     if result.unmatched:
-        click.secho(f"{len(result.unmatched)} mail request(s) whose token matches nobody (a reply to an issue sent "
+        _secho(f"{len(result.unmatched)} mail request(s) whose token matches nobody (a reply to an issue sent "
                     "before the tokens were signed, or forged); check them by hand:", fg="yellow", err=True)
         for sender, place in result.unmatched:
-            click.secho(f"  {sender}  ({place})", fg="yellow", err=True)
+            _secho(f"  {sender}  ({place})", fg="yellow", err=True)
     if result.other:
-        click.echo(f"other messages (auto-replies, bounces, other mail): {result.other}")
+        _echo(f"other messages (auto-replies, bounces, other mail): {result.other}")
 
 
 @main.command("new")
@@ -673,8 +712,8 @@ def new(kind, name, source, date):
         _fail(exc.lines(), f"{len(exc.errors)} problem(s) in the site; fix them first; nothing was written")
     except SitegenError as exc:
         _fail([str(exc)], "nothing was written")
-    click.echo(f"wrote {project.rel(path)}")
-    click.echo("fill in the fields marked 「（…を入力）」, then look at it with `sitegen serve` or `sitegen build`")
+    _echo(f"wrote {project.rel(path)}")
+    _echo("fill in the fields marked 「（…を入力）」, then look at it with `sitegen serve` or `sitegen build`")
 
 
 @main.command("init")
@@ -703,10 +742,10 @@ def init(directory, date):
     except SitegenError as exc:
         _fail([str(exc)], "nothing was written")
     root = Path(directory).resolve()
-    click.echo(f"created a new site in {root} ({len(written)} files):")
+    _echo(f"created a new site in {root} ({len(written)} files):")
     for path in written:
-        click.echo(f"  {path.relative_to(root).as_posix()}")
-    click.echo("next: edit site.yaml (hospital, contacts), replace content/images/logo.png, then "
+        _echo(f"  {path.relative_to(root).as_posix()}")
+    _echo("next: edit site.yaml (hospital, contacts), replace content/images/logo.png, then "
                f"`sitegen serve --source {directory}`")
 
 
@@ -741,35 +780,41 @@ def serve(source, port, host, allow_hosts, open_browser, date):
 
     project = _site_folder(source, "nothing to serve")
     today = _date_option(date, "nothing to serve")
+    ctx = click.get_current_context()
+    messages = _messages()
 
     def report(r) -> None:
+        with ctx:  # called from the watcher's thread: the messages' language lives in the context
+            _report(r)
+
+    def _report(r) -> None:
         what = ", ".join(r.trigger[:3]) + (f" (+{len(r.trigger) - 3})" if len(r.trigger) > 3 else "") or "first build"
         if r.errors:
-            click.secho(f"{what}: {len(r.errors)} problem(s), shown in the browser:", fg="red", err=True)
+            _secho(f"{what}: {len(r.errors)} problem(s), shown in the browser:", fg="red", err=True)
             for line in r.errors:
-                click.echo(f"  {line}", err=True)
+                _echo(f"  {line}", err=True)
         elif not r.trigger:
-            click.echo(f"built {len(r.changed)} file(s) in {r.total_seconds:.2f}s" + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
+            _echo(f"built {len(r.changed)} file(s) in {r.total_seconds:.2f}s" + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
         else:
-            click.echo(f"{what}: {len(r.changed)} file(s) changed; {r.first_pages} page(s) first in {r.first_seconds:.2f}s, "
+            _echo(f"{what}: {len(r.changed)} file(s) changed; {r.first_pages} page(s) first in {r.first_seconds:.2f}s, "
                        f"all in {r.total_seconds:.2f}s" + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
         if not r.errors:
             for line in r.warnings:  # listed, not only counted: the author must see which file to fix
-                click.secho(f"  {line}", fg="yellow", err=True)
+                _secho(f"  {line}", fg="yellow", err=True)
 
     try:
-        running = preview_server.start(project, today, host, port, log=lambda m: click.echo(m, err=True), report=report,
+        running = preview_server.start(project, today, host, port, log=lambda text: click.echo(messages.line(text), err=True), report=report,
                                        allow_hosts=tuple(allow_hosts))
     except OSError as exc:
         _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"], "try another --port")
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.secho(f"warning: listening on {host}: others on the network can see the preview", fg="yellow", err=True)
-    click.secho(f"Serving {running.url}  (mail: /__sitegen/mail/, PDF: /__sitegen/pdf/; Ctrl-C to stop)", bold=True)
+        _secho(f"warning: listening on {host}: others on the network can see the preview", fg="yellow", err=True)
+    _secho(f"Serving {running.url}  (mail: /__sitegen/mail/, PDF: /__sitegen/pdf/; Ctrl-C to stop)", bold=True)
     if open_browser:
         webbrowser.open(running.url)
     try:
         running.serve_forever()
     except KeyboardInterrupt:
-        click.echo("stopped")
+        _echo("stopped")
     finally:
         running.stop()
