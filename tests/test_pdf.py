@@ -50,10 +50,10 @@ PROGRESS: list[tuple] = []  # what the build reported for its progress bar
 @pytest.mark.browser
 @pytest.mark.slow
 def test_progress_is_reported_after_each_pdf(pdf_build, site):
-    total = 1 + len(site.departments)
+    total = 2 + len(site.departments)
     assert [(stage, done, n) for stage, done, n, _ in PROGRESS] == [("pdf", i, total) for i in range(1, total + 1)]
-    assert PROGRESS[0][3] == "guidebook.pdf"
-    assert {item for *_, item in PROGRESS[1:]} == {f"leaflets/{d.slug}.pdf" for d in site.departments}
+    assert [item for *_, item in PROGRESS[:2]] == ["schedule.pdf", "guidebook.pdf"]
+    assert {item for *_, item in PROGRESS[2:]} == {f"leaflets/{d.slug}.pdf" for d in site.departments}
 
 
 def all_pdfs(folder: Path) -> list[Path]:

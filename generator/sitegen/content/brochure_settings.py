@@ -28,8 +28,9 @@ from pydantic import AfterValidator, Field, StrictBool
 from sitegen.content.models import Model, OptionalText, Text
 
 # Guidebook sections that can be listed in `sections`, in their default order. `guide:<slug>` places one
-# partner guide; `guides` places every guide not placed by name, in their order.
-SECTIONS = ("greeting", "overview", "contacts", "guides", "departments", "featured", "access")
+# partner guide; `guides` places every guide not placed by name, in their order. `schedule` is the one-page
+# 外来担当医表 of every department, printed landscape (the page clinics pin up by the fax machine).
+SECTIONS = ("greeting", "overview", "contacts", "schedule", "guides", "departments", "featured", "access")
 
 
 def _check_section(value: str) -> str:
@@ -55,6 +56,7 @@ class GuidebookSettings(Model):
     signature: OptionalText = ""  # who greets: 院長 田中 一郎; default: hospital.director
     sections: Annotated[list[Section], AfterValidator(_check_sections)] = Field(
         default_factory=lambda: list(SECTIONS), min_length=1)
+    saddle_stitch: StrictBool = False  # 中綴じ: pad to a multiple of 4 pages with メモ pages before the back cover
 
 
 class LeafletSettings(Model):
@@ -62,12 +64,20 @@ class LeafletSettings(Model):
     max_pages: int = Field(default=2, ge=1, le=4)  # a leaflet longer than this is printed denser, then reported
 
 
+class ScheduleSheetSettings(Model):
+    """The one-page 外来担当医表 of all departments, also printed on its own (build/pdf/schedule.pdf)."""
+
+    enabled: StrictBool = True
+    paper: Literal["A4", "A3"] = "A4"  # landscape; A3 for a large table folded in the book or pinned up
+
+
 class BrochureSettings(Model):
     paper: Literal["A4", "A5", "B5"] = "A4"
     press: StrictBool = False  # also write build/pdf/press/: 3 mm bleed, トンボ, TrimBox/BleedBox
     guidebook: GuidebookSettings = GuidebookSettings()
     leaflets: LeafletSettings = LeafletSettings()
+    schedule: ScheduleSheetSettings = ScheduleSheetSettings()
 
 
 # Paper sizes in millimetres (width, height). B5 is the Japanese JIS B5 of printing shops.
-PAPER_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "B5": (182.0, 257.0)}
+PAPER_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "B5": (182.0, 257.0), "A3": (297.0, 420.0)}

@@ -165,6 +165,15 @@ class Site:
         return tuple(sorted(out, key=lambda n: (min(n.data.absence.dates), n.slug)))
 
     @property
+    def short_names(self) -> dict[str, str]:
+        """Doctors by family name for tight tables (佐藤), the full name where two share a family name."""
+        family = {d.slug: d.name.replace("\u3000", " ").split(" ")[0] for d in self.doctors}
+        counts: dict[str, int] = {}
+        for name in family.values():
+            counts[name] = counts.get(name, 0) + 1
+        return {slug: name if counts[name] == 1 else self.doctor(slug).name for slug, name in family.items()}
+
+    @property
     def closure_spans(self) -> tuple[ClosureSpan, ...]:
         """The coming closed days, consecutive days of one closure as one span."""
         return spans(self.closures)

@@ -13,6 +13,7 @@ SECTION_TITLES = {
     "greeting": "ごあいさつ",
     "overview": "病院の概要",
     "contacts": "お問い合わせ・受付時間",
+    "schedule": "外来担当医表（全診療科）",
     "departments": "診療科のご案内",
     "featured": "注目のドクター",
     "access": "交通アクセス",
@@ -57,6 +58,8 @@ def contents(site: Site) -> Guidebook:
     for i, key in enumerate(settings.sections):
         if key == "featured" and not site.featured:
             continue  # nobody to feature: no empty chapter
+        if key == "schedule" and not any(d.schedule for d in site.departments):
+            continue  # no schedule yet: no empty page
         if key == "guides":
             for g in site.guides:
                 if g.slug not in named:

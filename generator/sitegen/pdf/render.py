@@ -32,6 +32,7 @@ from sitegen.templates import make_environment
 from sitegen.write import remove_orphans
 
 MAX_TOC_PASSES = 4
+SHEET_SIZES = (9.0, 8.5, 8.0)  # pt of the one-page schedule, tried until it fits; 8 pt is the floor (a fax keeps it)
 
 
 
@@ -39,8 +40,11 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     """The guidebook and the leaflets (or only `parts`), printed by one browser."""
     settings = site.config.brochures
     if parts is None:
-        parts = tuple(p for p, on in (("guidebook", settings.guidebook.enabled),
+        parts = tuple(p for p, on in (("schedule", settings.schedule.enabled),
+                                      ("guidebook", settings.guidebook.enabled),
                                       ("leaflets", settings.leaflets.enabled)) if on)
+    if not any(d.schedule for d in site.departments):
+        parts = tuple(p for p in parts if p != "schedule")  # nothing to put on the sheet
     with_press = options.press or settings.press
     book = contents(site)
     try:
@@ -61,7 +65,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     results: dict[str, bytes] = {}
     out = Rendered()
     report_progress = options.progress
-    total = ("guidebook" in parts) + (len(site.departments) if "leaflets" in parts else 0)
+    total = ("guidebook" in parts) + ("schedule" in parts) + (len(site.departments) if "leaflets" in parts else 0)
     done = 0
 
     def tick(item: str) -> None:
@@ -85,13 +89,16 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         work = Path(tmp)
         print_images = images.prepare(project.content, site, work, width)
 
-        def write(name: str, template: str, bleed: float = 0.0, **ctx) -> Path:
+        sheet_fit: dict[tuple[float, float], float] = {}  # landscape paper -> the pt the sheet fits at
+
+        def write(name: str, template: str, bleed: float = 0.0, sheet_paper: tuple[float, float] = (width, height),
+                  sheet_pt: float = SHEET_SIZES[0], **ctx) -> Path:
             context = _context(site, today, print_images, **ctx)
-            css_name = f"print-{bleed:g}.css"
+            css_name = f"print-{bleed:g}-{sheet_paper[0]:g}-{sheet_pt:g}.css"
             if not (work / css_name).exists():
                 css = env.get_template("print.css").render(
                     context, book=book, fonts=faces, fallback_fonts=Markup(fonts.STACK), paper=(width, height),
-                    bleed=bleed)
+                    bleed=bleed, sheet_paper=sheet_paper, sheet_pt=sheet_pt)
                 (work / css_name).write_text(css, encoding="utf-8")
             html = env.get_template(template).render(context, stylesheet=css_name, bleed=bleed)
             printed.update(html)
@@ -99,13 +106,50 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             path.write_text(html, encoding="utf-8")
             return path
 
+        def fit_sheet(browser: printer.Printer, paper: tuple[float, float]) -> tuple[bytes, float]:
+            """The standalone sheet at the largest size that fits one page (or the smallest, reported)."""
+            data = b""
+            for pt in SHEET_SIZES:
+                data = browser.pdf(write(f"schedule-{paper[0]:g}-{pt:g}.html", "schedule.html",
+                                         sheet_paper=paper, sheet_pt=pt))
+                if printer.page_count(data) == 1:
+                    sheet_fit[paper] = pt
+                    return data, pt
+            sheet_fit[paper] = SHEET_SIZES[-1]
+            out.warnings.append(Problem(Location("content/schedules"), "", (
+                f"the one-page 外来担当医表 does not fit on one {'A3' if paper[0] > 250 else 'A4'} landscape page even at "
+                f"{SHEET_SIZES[-1]:g} pt; it is printed on {printer.page_count(data)} pages (brochures.schedule.paper: A3 "
+                "fits more)"), "warning"))
+            return data, SHEET_SIZES[-1]
+
+        def schedule(browser: printer.Printer) -> None:
+            paper = PAPER_MM[settings.schedule.paper]
+            data, _ = fit_sheet(browser, paper)
+            info = dict(meta, title=f"{site.hospital.name} 外来担当医表（全診療科）", subject="外来担当医表")
+            results["schedule.pdf"] = finish(data, info, "schedule.pdf")
+            tick("schedule.pdf")
+
         def guidebook(browser: printer.Printer) -> None:
-            data = _settle_toc(browser, book, lambda: write("guidebook.html", "guidebook.html", book=book))
+            sheet_pt = SHEET_SIZES[0]
+            if any(s.kind == "schedule" for s in book.sections):
+                sheet_pt = sheet_fit.get((width, height)) or fit_sheet(browser, (width, height))[1]
+            data = _settle_toc(browser, book, lambda: write("guidebook.html", "guidebook.html", book=book,
+                                                            sheet_pt=sheet_pt))
+            memo_pages = 0
+            if settings.guidebook.saddle_stitch:
+                memo_pages = -printer.page_count(data) % 4
+                if memo_pages:
+                    data = browser.pdf(write("guidebook.html", "guidebook.html", book=book, sheet_pt=sheet_pt,
+                                             memo_pages=memo_pages))
+                if printer.page_count(data) % 4:
+                    out.warnings.append(Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
+                        f"the guidebook has {printer.page_count(data)} pages, not a multiple of 4, although "
+                        f"{memo_pages} メモ page(s) were added; check the print before ordering 中綴じ"), "warning"))
             info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
             results["guidebook.pdf"] = finish(data, info, "guidebook.pdf")
             if with_press:
                 pressed = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
-                                            book=book))
+                                            book=book, sheet_pt=sheet_pt, memo_pages=memo_pages))
                 _check_same_pages(book, pressed)
                 results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
             tick("guidebook.pdf")
@@ -129,7 +173,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                                                                       press=True)
                 tick(f"leaflets/{d.slug}.pdf")
 
-        jobs = {"guidebook": guidebook, "leaflets": leaflets}
+        jobs = {"schedule": schedule, "guidebook": guidebook, "leaflets": leaflets}
         try:
             fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
             printer.print_all(executable, [jobs[p] for p in parts], fonts_used)
@@ -139,9 +183,10 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
     out.warnings.extend(_glyph_warnings(project, printed, primary, fallback))
-    sources = {"guidebook.pdf": ("site.yaml",)}
+    sources = {"guidebook.pdf": ("site.yaml",),
+               "schedule.pdf": tuple(d.schedule.source for d in site.departments if d.schedule)}
     sources.update({f"leaflets/{d.slug}.pdf": (d.source,) for d in site.departments})
-    for name in sorted(results, key=lambda n: (n.startswith("press/"), n != "guidebook.pdf", n)):
+    for name in sorted(results, key=lambda n: (n.startswith("press/"), n not in ("guidebook.pdf", "schedule.pdf"), n)):
         out.artifacts.append(Artifact(name, results[name], sources.get(name.removeprefix("press/"), ("site.yaml",))))
     out.counts["PDFs"] = len(results)
     return out
