@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_web.py --sizes 1000
 
 Each size runs in a fresh subprocess so that peak memory (ru_maxrss) is its own.
-Load (read + validate + assemble), render and write are timed separately.
+Load (read + validate + assemble), render and write are timed separately. The size of the site search index
+(assets/search-index.js, loaded by the search page only) is printed as written and gzipped (as a server sends it).
 """
 from __future__ import annotations
 
@@ -38,7 +39,11 @@ def measure(site: Path) -> dict:
     report = run(project, BuildOptions(today=today, outputs=("site",)))
     t2 = time.perf_counter()
     pages = sum(1 for a in report.artifacts["site"] if a.path.endswith(".html"))
+    index = next(a for a in report.artifacts["site"] if a.path == "assets/search-index.js").read()
+    import gzip
     return {
+        "index_kb": round(len(index) / 1024),
+        "index_gz_kb": round(len(gzip.compress(index, mtime=0)) / 1024),
         "pages": pages,
         "load_s": round(t1 - t0, 2),
         "build_s": round(t2 - t1, 2),
@@ -58,7 +63,8 @@ def main() -> None:
         return
     from synthetic import make_site
 
-    print(f"{'target':>8} {'pages':>7} {'load s':>7} {'build s':>8} {'render s':>9} {'pages/s':>8} {'peak MB':>8}")
+    print(f"{'target':>8} {'pages':>7} {'load s':>7} {'build s':>8} {'render s':>9} {'pages/s':>8} {'peak MB':>8}"
+          f" {'index KB':>9} {'gzip KB':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             shape = SHAPES.get(size) or (max(1, size // 20), size * 7 // 10, size // 4)
@@ -67,7 +73,8 @@ def main() -> None:
             if out.returncode:
                 sys.exit(out.stderr)
             r = json.loads(out.stdout)
-            print(f"{size:>8} {r['pages']:>7} {r['load_s']:>7} {r['build_s']:>8} {r['render_s']:>9} {r['pages_per_s']:>8} {r['peak_mb']:>8}")
+            print(f"{size:>8} {r['pages']:>7} {r['load_s']:>7} {r['build_s']:>8} {r['render_s']:>9} {r['pages_per_s']:>8} {r['peak_mb']:>8}"
+                  f" {r['index_kb']:>9} {r['index_gz_kb']:>8}")
 
 
 if __name__ == "__main__":

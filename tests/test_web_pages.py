@@ -363,16 +363,16 @@ def test_schedule_filter_with_javascript(browser, site, site_dir):
         select = page.locator("select#schedule-filter-select")
         assert select.is_visible()
         for d in scheduled:
-            assert page.locator(f'[data-department="{d.slug}"] table').is_visible()
+            assert page.locator(f'[data-department="{d.slug}"] table.schedule-table').is_visible()
         chosen = scheduled[1]
         select.select_option(chosen.slug)
-        assert page.locator(f'[data-department="{chosen.slug}"] table').is_visible()
+        assert page.locator(f'[data-department="{chosen.slug}"] table.schedule-table').is_visible()
         for d in scheduled:
             if d.slug != chosen.slug:
-                assert page.locator(f'[data-department="{d.slug}"] table').is_hidden(), d.slug
+                assert page.locator(f'[data-department="{d.slug}"] table.schedule-table').is_hidden(), d.slug
         select.select_option("")
         for d in scheduled:
-            assert page.locator(f'[data-department="{d.slug}"] table').is_visible(), d.slug
+            assert page.locator(f'[data-department="{d.slug}"] table.schedule-table').is_visible(), d.slug
     finally:
         page.close()
 

@@ -24,6 +24,8 @@ PATTERNS = {
     "news": "news/index.html",
     "news_item": "news/{slug}.html",
     "access": "access.html",
+    "search": "search.html",
+    "symptoms": "symptoms.html",
     "not_found": "404.html",
     "sitemap": "sitemap.xml",
     "feed": "feed.xml",

@@ -13,7 +13,7 @@ from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.content.site import Site
 from sitegen.project import Project
 from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
-from sitegen.web import jsonld
+from sitegen.web import jsonld, search
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ def pages(site: Site) -> Iterator[Page]:
         yield Page("doctor", "doctor.html", doc.slug, f"{doc.name}（{dept_names}）",
                    f"{dept_names} {doc.title} {doc.name}".replace("  ", " "), ctx, (doc.source,))
     yield Page("schedule", "schedule.html", title="外来担当医表", description="診療科別の外来担当医表")
+    yield Page("symptoms", "symptoms.html", title="症状から探す",
+               description="患者さんの症状から、診療科と外来担当医を探せます", context=(("symptoms", search.symptoms(site)),))
     yield Page("guides", "guides.html", title="医療機関の皆様へ", description="患者さんのご紹介方法と連携のご案内")
     for g in site.guides:
         yield Page("guide", "guide.html", g.slug, g.title, g.summary or g.title, (("guide", g),), (g.source,))
@@ -55,6 +57,7 @@ def pages(site: Site) -> Iterator[Page]:
         yield Page("news_item", "news_item.html", n.slug, n.title, n.summary or n.title, (("item", n),), (n.source,))
     yield from newsletter_pages(site)
     yield Page("access", "access.html", title="交通アクセス・お問い合わせ", description=f"{site.hospital.name}へのアクセスと連絡先")
+    yield Page("search", "search.html", title="サイト内検索", description=f"{site.office.name}のサイト内検索")
     yield Page("not_found", "404.html", title="ページが見つかりません")
 
 
@@ -92,6 +95,8 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
         text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))
         out.append(Artifact(urls.page_path(kind), text.encode("utf-8")))
+    out.append(Artifact(urls.asset_path("search-index.js"), search.index_script(site),
+                        sources=tuple(p.sources[0] for p in all_pages if p.sources)))
     out.extend(_static(project, site))
     return Rendered(out, counts={"pages": len(all_pages)})
 
