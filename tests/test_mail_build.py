@@ -16,6 +16,7 @@ from sitegen.errors import ContentError, SitegenError
 from sitegen.mail.message import MARKERS
 from sitegen.mail.mjml_compile import MjmlError, byte_offset_to_line_col, compile_mjml
 from sitegen.project import Project
+from sitegen.web.opendata import DATASETS
 
 TODAY = dt.date(2026, 11, 25)
 ISSUES = ("2026-10-no1", "2026-11-no2")
@@ -145,8 +146,12 @@ def test_web_archive_pages(built):
     assert page.count("<h1") == 1 and "<main" in page
     assert "teishi@example.jp" not in page  # no opt-out machinery on the web
     assert 'src="https://' not in page  # the web copy loads images from the site itself
+    open_data = {f"data/{n}.csv" for n in DATASETS}  # the published open data (tests/test_opendata.py)
     for p in (built / "site").rglob("*"):
-        assert not p.name.endswith((".csv", ".eml")), p  # the partner list never reaches the website
+        rel = p.relative_to(built / "site").as_posix()
+        assert not p.name.endswith((".csv", ".eml")) or rel in open_data, p  # the partner list never reaches the website
+        if rel in open_data:
+            assert "@" not in p.read_text(encoding="utf-8"), p
 
 
 def test_values_are_escaped_in_mjml(tmp_path):

@@ -26,6 +26,7 @@ PATTERNS = {
     "access": "access.html",
     "search": "search.html",
     "symptoms": "symptoms.html",
+    "opendata": "data/index.html",
     "not_found": "404.html",
     "sitemap": "sitemap.xml",
     "feed": "feed.xml",

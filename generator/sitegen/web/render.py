@@ -13,7 +13,7 @@ from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.content.site import Site
 from sitegen.project import Project
 from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
-from sitegen.web import jsonld, search
+from sitegen.web import jsonld, opendata, search
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,9 @@ def pages(site: Site) -> Iterator[Page]:
     yield from newsletter_pages(site)
     yield Page("access", "access.html", title="交通アクセス・お問い合わせ", description=f"{site.hospital.name}へのアクセスと連絡先")
     yield Page("search", "search.html", title="サイト内検索", description=f"{site.office.name}のサイト内検索")
+    yield Page("opendata", "opendata.html", title="オープンデータ",
+               description="診療科・医師・外来担当医表・休診のお知らせを JSON と CSV で提供しています",
+               context=(("datasets", opendata.listing(site)),))
     yield Page("not_found", "404.html", title="ページが見つかりません")
 
 
@@ -97,6 +100,7 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
         out.append(Artifact(urls.page_path(kind), text.encode("utf-8")))
     out.append(Artifact(urls.asset_path("search-index.js"), search.index_script(site),
                         sources=tuple(p.sources[0] for p in all_pages if p.sources)))
+    out.extend(opendata.artifacts(site))
     out.extend(_static(project, site))
     return Rendered(out, counts={"pages": len(all_pages)})
 
