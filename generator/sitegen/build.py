@@ -109,6 +109,8 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
     report = BuildReport()
     started = time.perf_counter()
     site, report.warnings = load_site(project, options.today)
+    if not options.dry_run:
+        project = project.with_template_cache()
     report.load_seconds = time.perf_counter() - started
 
     for name in options.outputs:

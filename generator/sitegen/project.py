@@ -11,6 +11,11 @@ PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
 class Project:
     root: Path  # the site directory, resolved
     out: Path  # the build directory
+    template_cache: Path | None = None  # compiled templates kept between builds (<site>/.sitegen/templates)
+
+    def with_template_cache(self) -> "Project":
+        """The same site, keeping compiled templates in .sitegen/templates/ (a build; `check` writes nothing)."""
+        return Project(self.root, self.out, self.root / ".sitegen" / "templates")
 
     @classmethod
     def at(cls, source: str | Path = ".", out: str | Path | None = None) -> "Project":

@@ -84,6 +84,7 @@ def make_environment(project: Project, theme: str, output: str, *, autoescape=Tr
     # internals ({{ cycler.__init__.__globals__ }}), change the data, or call anything but what it is given.
     env = ImmutableSandboxedEnvironment(
         loader=loader,
+        bytecode_cache=_bytecode_cache(project.template_cache / output if project.template_cache else None),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -92,6 +93,18 @@ def make_environment(project: Project, theme: str, output: str, *, autoescape=Tr
     )
     env.filters.update(date_ja=date_ja, weekday_ja=weekday_ja, number=number)
     return env
+
+
+def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between builds (Jinja checks each against its source), or none when the folder
+    cannot be made (a read-only checkout builds as before, only slower)."""
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder), "%s.cache")
 
 
 def static_dirs(project: Project, theme: str) -> list[Path]:
