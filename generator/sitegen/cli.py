@@ -247,7 +247,10 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
               help="Check as of this date (news publication, schedule expiry). Default: $SOURCE_DATE_EPOCH or today.")
 @click.option("--verbose", "-v", is_flag=True, help="Also list accepted exceptions (ad_review) and what was skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the summary line.")
-def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
+@click.option("--changed", is_flag=True,
+              help="Run axe-core only on pages changed since the last --changed check (and pages that had findings); "
+                   "keeps page hashes in .sitegen/a11y.json.")
+def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet, changed):
     """Check everything before publishing: content, 医療広告ガイドライン, links, accessibility, partner list.
 
     Builds the website in memory (writes nothing), then reports every finding
@@ -267,7 +270,7 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet):
 
     project = _site_folder(source, "nothing to check")
     today = _date_option(date, "nothing to check")
-    options = CheckOptions(today=today, external=external, timeout=timeout, skip=frozenset(skip))
+    options = CheckOptions(today=today, external=external, timeout=timeout, skip=frozenset(skip), changed=changed)
     bars = ProgressBars(fmt == "text" and not quiet,
                         {"a11y": "accessibility (axe-core)", "external": "external links"})
     with bars:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 from sitegen.errors import SitegenError
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 VAGUE_LINK_TEXT = {"こちら", "詳しくはこちら", "ここ", "こちらをクリック", "ここをクリック", "詳細", "詳しくは",
                    "click here", "here", "more", "read more"}
@@ -214,6 +214,44 @@ class AxeRunner:
             raise RuntimeError("AxeRunner.check() needs the browser: use `with AxeRunner(path) as axe`")
         return self._thread.submit(self._check, file, width).result()
 
+    def check_all(self, files: list[Path], width: int | None = None, parallel: int = 4,
+                  done: Callable[[int, Path], None] | None = None) -> list[list[Violation]]:
+        """Every file's violations, in order. Up to `parallel` pages are checked at once: each page runs axe in
+        its own renderer process, so they use every core while one browser and one axe-core source serve all."""
+        if self._thread is None or self._context is None:
+            raise RuntimeError("AxeRunner.check_all() needs the browser: use `with AxeRunner(path) as axe`")
+        return self._thread.submit(self._check_all, files, width, max(1, parallel), done).result()
+
+    def _check_all(self, files: list[Path], width: int | None, parallel: int,
+                   done: Callable[[int, Path], None] | None) -> list[list[Violation]]:
+        assert self._context is not None
+        results: list[list[Violation]] = [[] for _ in files]
+        in_flight: list[tuple[int, Page]] = []
+        queue = list(enumerate(files))
+        try:
+            while queue or in_flight:
+                while queue and len(in_flight) < parallel:
+                    i, file = queue.pop(0)
+                    page = self._context.new_page()
+                    in_flight.append((i, page))
+                    if width:
+                        page.set_viewport_size({"width": width, "height": 800})
+                    page.goto(file.as_uri(), wait_until="load")
+                    page.evaluate(_START_AXE)
+                i, page = in_flight.pop(0)
+                page.wait_for_function("() => window.__sitegenAxe !== undefined", polling=50, timeout=180_000)
+                result = page.evaluate("() => window.__sitegenAxe")
+                page.close()
+                if "error" in result:
+                    raise AxeUnavailable(f"axe-core failed on {files[i].name}: {result['error']}")
+                results[i] = _violations(result)
+                if done:
+                    done(i, files[i])
+        finally:
+            for _, page in in_flight:
+                page.close()
+        return results
+
     def _check(self, file: Path, width: int | None) -> list[Violation]:
         assert self._context is not None
         page = self._context.new_page()
@@ -224,10 +262,20 @@ class AxeRunner:
             result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         finally:
             page.close()
-        out = []
-        for v in result.get("violations", ()):
-            nodes = v.get("nodes") or [{}]
-            targets = tuple(json.dumps(n.get("target")) for n in nodes[:3])
-            out.append(Violation(v["id"], v.get("impact") or "", v.get("help", ""), v.get("helpUrl", ""), targets,
-                                 (nodes[0].get("html") or "")[:160]))
-        return out
+        return _violations(result)
+
+
+# axe.run started without waiting for it: the result lands in window.__sitegenAxe (or an error message)
+_START_AXE = """() => { window.__sitegenAxe = undefined;
+  axe.run(document, {resultTypes: ['violations']}).then(r => { window.__sitegenAxe = r; },
+                                                         e => { window.__sitegenAxe = {error: String(e)}; }); }"""
+
+
+def _violations(result: dict) -> list[Violation]:
+    out = []
+    for v in result.get("violations", ()):
+        nodes = v.get("nodes") or [{}]
+        targets = tuple(json.dumps(n.get("target")) for n in nodes[:3])
+        out.append(Violation(v["id"], v.get("impact") or "", v.get("help", ""), v.get("helpUrl", ""), targets,
+                             (nodes[0].get("html") or "")[:160]))
+    return out

@@ -17,6 +17,9 @@ exceptions from `ad_review`, stages that could not run for a reason that is not 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -75,6 +78,7 @@ class CheckOptions:
     timeout: float = 10.0  # seconds per external link
     skip: frozenset = frozenset()  # stages not to run
     browser: str | None = None
+    changed: bool = False  # axe only on pages whose bytes (or the site's CSS/JS) changed since the last such check
 
 
 @dataclass
@@ -333,6 +337,9 @@ def _base_url(project: Project) -> str:
 # --- accessibility ----------------------------------------------------------------------------------------
 
 
+A11Y_PARALLEL = max(2, min(6, (os.cpu_count() or 2) * 2))  # pages checked at once (each in its own renderer)
+
+
 def _a11y(project: Project, options: CheckOptions, artifacts: dict, report: CheckReport, progress) -> None:
     site_files = artifacts["site"]
     pages = [a for a in site_files if a.path.endswith(".html")]
@@ -354,23 +361,66 @@ def _a11y(project: Project, options: CheckOptions, artifacts: dict, report: Chec
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(a.read())
         try:
-            with AxeRunner(executable) as axe:
-                for i, a in enumerate(pages, 1):
-                    if progress:
-                        progress("a11y", i - 1, len(pages), a.path)
-                    for v in axe.check(root / a.path):
-                        severity = "error" if v.impact in ("critical", "serious") else "warning"
-                        file = sources.page_source(a.path)
-                        where = "" if file.startswith("site/") else f" on site/{a.path}"
-                        report.findings.append(Finding(
-                            file, None, "", f"a11y.axe.{v.id}", severity, f"{v.help} ({v.impact}){where}: {v.html}",
-                            f"{v.help_url} — elements: {', '.join(v.targets)}"))
+            finished = [0]
+
+            def tick(_i: int, file: Path) -> None:
+                finished[0] += 1
                 if progress:
-                    progress("a11y", len(pages), len(pages), "")
+                    progress("a11y", finished[0], len(pages), file.name)
+
+            state = project.root / ".sitegen" / "a11y.json"
+            hashes = _page_hashes(site_files, pages)
+            todo = pages
+            if options.changed:
+                before = _read_state(state)
+                todo = [a for a in pages if before.get(a.path) != [hashes[a.path], 0]]
+                if len(todo) < len(pages):
+                    report.skipped["a11y.unchanged"] = (f"{len(pages) - len(todo)} page(s) unchanged since the last "
+                                                        "check --changed and without findings then: not run through axe-core")
+            with AxeRunner(executable) as axe:
+                found = axe.check_all([root / a.path for a in todo], parallel=A11Y_PARALLEL, done=tick)
+            if options.changed:
+                after = {path: value for path, value in _read_state(state).items() if path in hashes}
+                after.update({a.path: [hashes[a.path], len(v)] for a, v in zip(todo, found)})
+                _write_state(state, after)
+            for a, violations in zip(todo, found):
+                for v in violations:
+                    severity = "error" if v.impact in ("critical", "serious") else "warning"
+                    file = sources.page_source(a.path)
+                    where = "" if file.startswith("site/") else f" on site/{a.path}"
+                    report.findings.append(Finding(
+                        file, None, "", f"a11y.axe.{v.id}", severity, f"{v.help} ({v.impact}){where}: {v.html}",
+                        f"{v.help_url} — elements: {', '.join(v.targets)}"))
         except AxeUnavailable as exc:
             _skip_axe(report, str(exc))
             return
-    report.stats["a11y_pages"] = len(pages)
+    report.stats["a11y_pages"] = len(todo)
+
+
+def _page_hashes(site_files: list, pages: list) -> dict[str, str]:
+    """A page's hash covers its bytes and the theme's stylesheets and scripts (a theme change re-checks every page;
+    the search index, which changes with any content, does not)."""
+    common = hashlib.sha256()
+    for a in sorted(site_files, key=lambda a: a.path):
+        if a.path.endswith(".css") or a.path.startswith("assets/js/"):  # the look and behaviour, not data
+            common.update(a.path.encode() + b"\0" + a.read())
+    base = common.hexdigest()
+    return {a.path: hashlib.sha256(base.encode() + a.read()).hexdigest() for a in pages}
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_state(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, sort_keys=True, indent=0), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _skip_axe(report: CheckReport, why: str) -> None:
