@@ -27,6 +27,7 @@ PATTERNS = {
     "search": "search.html",
     "symptoms": "symptoms.html",
     "opendata": "data/index.html",
+    "clinics": "clinics.html",
     "not_found": "404.html",
     "sitemap": "sitemap.xml",
     "feed": "feed.xml",

@@ -14,7 +14,7 @@ from html import unescape
 
 from sitegen import urls
 from sitegen.colour import AA_TEXT, contrast
-from sitegen.content import calendar, newsletters, placeholders
+from sitegen.content import calendar, clinics, newsletters, placeholders
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule, minutes
@@ -120,6 +120,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     site = Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
                 content.assets, logo_size=_image_size(project, cfg.hospital.logo),
                 closures=calendar.closures(cfg.calendar, today, today + dt.timedelta(days=cfg.calendar.show_days - 1)),
+                clinics=clinics.load(project, problems),
                 _by_slug=by_slug)
     return newsletters.resolve(content, site, problems, render)
 

@@ -239,7 +239,7 @@ def _check_stray_files(project: Project, folders: set[str], problems: ProblemLis
     if not project.content.is_dir():
         problems.error(Location("content"), "", "the content/ folder is missing")
         return
-    known = folders | set(ASSET_FOLDERS) | {"qualifications.yaml"}
+    known = folders | set(ASSET_FOLDERS) | {"qualifications.yaml", "clinics.csv"}
     for path in sorted(project.content.iterdir()):
         if path.name.startswith(".") or path.name in known:
             continue

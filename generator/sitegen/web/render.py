@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from sitegen import urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
+from sitegen.content import clinics
 from sitegen.content.site import Site
 from sitegen.project import Project
 from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
@@ -57,6 +58,10 @@ def pages(site: Site) -> Iterator[Page]:
         yield Page("news_item", "news_item.html", n.slug, n.title, n.summary or n.title, (("item", n),), (n.source,))
     yield from newsletter_pages(site)
     yield Page("access", "access.html", title="交通アクセス・お問い合わせ", description=f"{site.hospital.name}へのアクセスと連絡先")
+    if site.clinics:
+        yield Page("clinics", "clinics.html", title="登録医・連携医療機関のご案内",
+                   description=f"{site.hospital.name}と連携している医療機関の一覧（地域・診療科別）",
+                   context=(("areas", clinics.by_area(site.clinics)),), sources=("content/clinics.csv",))
     yield Page("search", "search.html", title="サイト内検索", description=f"{site.office.name}のサイト内検索")
     yield Page("opendata", "opendata.html", title="オープンデータ",
                description="診療科・医師・外来担当医表・休診のお知らせを JSON と CSV で提供しています",

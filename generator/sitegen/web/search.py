@@ -57,6 +57,9 @@ def entries(site: Site) -> list[dict]:
     for n in site.news:
         add("お知らせ", "news_item", n.slug, n.title, f"{n.date.year}年{n.date.month}月{n.date.day}日 {n.summary}".strip(), n.summary,
             _plain(n.html)[:BODY_CHARS])
+    for c in site.clinics:
+        add("連携医療機関", "clinics", None, c.name, f"{c.area} {'・'.join(c.specialties)}", c.area,
+            " ".join(c.specialties), c.address, c.doctor)
     add("ページ", "schedule", None, "外来担当医表", "診療科別の外来担当医表", "外来 担当医 スケジュール 曜日")
     add("ページ", "symptoms", None, "症状から探す", "症状から診療科と担当医を探す", "症状")
     add("ページ", "access", None, "交通アクセス・お問い合わせ", site.hospital.address.text, "アクセス 地図 駐車場 電話 fax")
