@@ -116,3 +116,26 @@ def test_the_sheet_on_a3(tmp_path, chromium_path):
     box = PdfReader(pdfs / "schedule.pdf").pages[0].mediabox
     assert round(float(box.width) / MM) == 420 and round(float(box.height) / MM) == 297
     assert not (pdfs / "leaflets").exists()
+
+
+def test_the_forms_appendix_prints_the_guides_pdf_forms_before_the_back_cover(default_pdfs):
+    reader = PdfReader(default_pdfs / "guidebook.pdf")
+    n = len(reader.pages)
+    pages = ["".join(text(default_pdfs / "guidebook.pdf", i).split()) for i in range(1, n + 1)]
+    title = [i for i, t in enumerate(pages, 1) if "様式集（申込書・FAX用紙）" in t and "診療予約申込書" in t]
+    assert title, "the appendix lists the forms"
+    form = [i for i, t in enumerate(pages, 1) if "記入日" in t]  # the form's own page (tests/sites/minimal/content/files)
+    assert len(form) == 1 and form[0] > title[-1] and form[0] < n  # after the appendix, before the back cover
+    assert "みなと中央病院" in pages[-1]
+    toc = pages[1] + pages[2]
+    assert "様式集" in toc
+
+
+def test_a_form_that_is_no_pdf_is_left_out_with_a_warning(tmp_path, chromium_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", site)
+    (site / "content/files/referral.pdf").write_bytes(b"%PDF-1.4 not really")
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25",
+                                       "--browser", chromium_path, "--only", "pdf"])
+    assert result.exit_code == 0, result.output
+    assert "content/files/referral.pdf: warning: cannot be read as a PDF" in result.output

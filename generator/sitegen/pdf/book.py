@@ -17,6 +17,7 @@ SECTION_TITLES = {
     "departments": "診療科のご案内",
     "featured": "注目のドクター",
     "access": "交通アクセス",
+    "forms": "様式集（申込書・FAX用紙）",
 }
 
 
@@ -42,6 +43,7 @@ class Guidebook:
     sections: list[Section] = field(default_factory=list)
     chapters: list[Chapter] = field(default_factory=list)  # every chapter, in print order
     before_toc: list[Section] = field(default_factory=list)  # a greeting listed first comes before the contents
+    forms: list = field(default_factory=list)  # (form, guide) printed in the appendix, after its title page
 
     @property
     def toc(self) -> list[Chapter]:
@@ -60,6 +62,8 @@ def contents(site: Site) -> Guidebook:
             continue  # nobody to feature: no empty chapter
         if key == "schedule" and not any(d.schedule for d in site.departments):
             continue  # no schedule yet: no empty page
+        if key == "forms":
+            continue  # the appendix is added last, after every other section (its pages are merged in after it)
         if key == "guides":
             for g in site.guides:
                 if g.slug not in named:
@@ -79,7 +83,22 @@ def contents(site: Site) -> Guidebook:
         if key == "departments":
             for d in site.departments:
                 book.chapters.append(Chapter(f"dept-{d.slug}", d.name, level=2))
+    if "forms" in settings.sections and forms(site):
+        book.forms = forms(site)
+        _add(book, Section("forms", Chapter("forms", SECTION_TITLES["forms"])))
     return book
+
+
+def forms(site: Site) -> list:
+    """The partner guides' PDF forms, each once, in guide order: (form, guide)."""
+    seen: set[str] = set()
+    out = []
+    for g in site.guides:
+        for f in g.forms:
+            if f.file.lower().endswith(".pdf") and f.file not in seen and f.file in site.assets:
+                seen.add(f.file)
+                out.append((f, g))
+    return out
 
 
 def _add(book: Guidebook, section: Section) -> None:

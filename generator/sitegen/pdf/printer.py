@@ -163,6 +163,33 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+def insert_pages(data: bytes, after: int, files: list, paper_mm: tuple[float, float], bleed_mm: float = 0.0) -> bytes:
+    """`data` with every page of the PDF `files` inserted after page `after` (1-based), each fitted (scaled,
+    centred) to the book's paper, on a page larger by the bleed on every side in the press edition."""
+    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+
+    reader = _reader(data)
+    pt = 72 / 25.4
+    width, height, pad = paper_mm[0] * pt, paper_mm[1] * pt, bleed_mm * pt
+    with _quiet_pypdf():
+        writer = PdfWriter(clone_from=reader)
+        at = after
+        for file in files:
+            for page in PdfReader(str(file)).pages:
+                box = page.mediabox
+                w, h = float(box.width), float(box.height)
+                scale = min(width / w, height / h)
+                framed = PageObject.create_blank_page(width=width + 2 * pad, height=height + 2 * pad)
+                dx = pad + (width - w * scale) / 2 - float(box.left) * scale
+                dy = pad + (height - h * scale) / 2 - float(box.bottom) * scale
+                framed.merge_transformed_page(page, Transformation().scale(scale, scale).translate(dx, dy))
+                writer.insert_page(framed, at)
+                at += 1
+        buf = io.BytesIO()
+        writer.write(buf)
+    return buf.getvalue()
+
+
 def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subject: str = "",
              press: bool = False) -> bytes:
     """Reproducible bytes: fixed dates (the build date), /ID from the content, title and author set.

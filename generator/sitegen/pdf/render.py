@@ -135,12 +135,29 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                 sheet_pt = sheet_fit.get((width, height)) or fit_sheet(browser, (width, height))[1]
             data = _settle_toc(browser, book, lambda: write("guidebook.html", "guidebook.html", book=book,
                                                             sheet_pt=sheet_pt))
+            form_files, inserted = [], 0
+            for f, _ in book.forms:
+                try:
+                    pages = printer.page_count((project.content / f.file).read_bytes())
+                except Exception:  # noqa: BLE001 - a form that is no readable PDF is left out, with a warning
+                    pages = 0
+                if pages < 1:
+                    out.warnings.append(Problem(Location(f"content/{f.file}"), "", (
+                        "cannot be read as a PDF: left out of the guidebook's 様式集 (the website still links it)"),
+                        "warning"))
+                    continue
+                form_files.append(project.content / f.file)
+                inserted += pages
             memo_pages = 0
             if settings.guidebook.saddle_stitch:
-                memo_pages = -printer.page_count(data) % 4
+                memo_pages = -(printer.page_count(data) + inserted) % 4
                 if memo_pages:
                     data = browser.pdf(write("guidebook.html", "guidebook.html", book=book, sheet_pt=sheet_pt,
                                              memo_pages=memo_pages))
+            # the forms' pages go after the appendix's own pages, i.e. before the メモ pages and the back cover
+            appendix = printer.page_count(data) - memo_pages - 1 if book.forms else None
+            if form_files and appendix:
+                data = printer.insert_pages(data, appendix, form_files, (width, height))
                 if printer.page_count(data) % 4:
                     out.warnings.append(Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
                         f"the guidebook has {printer.page_count(data)} pages, not a multiple of 4, although "
@@ -150,6 +167,8 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             if with_press:
                 pressed = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
                                             book=book, sheet_pt=sheet_pt, memo_pages=memo_pages))
+                if form_files and appendix:
+                    pressed = printer.insert_pages(pressed, appendix, form_files, (width, height), bleed_mm=press.BLEED_MM)
                 _check_same_pages(book, pressed)
                 results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
             tick("guidebook.pdf")
