@@ -13,13 +13,12 @@ content mistake.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 
 from pydantic import field_validator
 
+from sitegen.content import csv_table
 from sitegen.content.fields import phone_problem
 from sitegen.content.models import Model, OptionalText, Text, WebUrl
 from sitegen.content.sources import Source, read_text
@@ -75,27 +74,12 @@ def load(project: Project, problems: ProblemList) -> tuple[Clinic, ...]:
     problems.extend(found)
     if text is None:
         return ()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))  # Excel's BOM and CR-only lines read too
-    header = [h.strip() for h in next(reader, [])]
-    if not header:
-        problems.error(Location(shown, 1), "", "the list is empty")
-        return ()
-    missing = [c for c in ("name", "area") if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown:
-        problems.error(Location(shown, 1), "", f"columns must be {', '.join(COLUMNS)}"
-                       + (f"; missing {', '.join(missing)}" if missing else "")
-                       + (f"; unknown {', '.join(unknown)}" if unknown else ""))
+    table = csv_table.rows(text, shown, COLUMNS, ("name", "area"), problems)
+    if table is None:
         return ()
     out = []
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.error(Location(shown, line), "", f"expected {len(header)} columns, found {len(values)}")
-            continue
-        data = _from_csv(dict(zip(header, values)))
+    for line, cells in table:
+        data = _from_csv(cells)
         marks: dict[tuple, int] = {(): line, **{(k,): line for k in data}}
         model, found = validate(Source(shown, data, marks), ClinicRow, data)
         problems.extend(found)

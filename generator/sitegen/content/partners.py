@@ -9,15 +9,14 @@ bounced). YAML: a list of mappings with the same keys (specialties as a list).
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sitegen.content import csv_table
 from sitegen.content.fields import is_valid_address, strip_control
 from sitegen.content.newsletter_models import NewsletterSettings, Recipient
 from sitegen.content.sources import Source, load_yaml_file, read_text
@@ -183,28 +182,11 @@ def _csv_rows(path: Path, shown: str, problems: ProblemList):
     problems.extend(found)
     if text is None:
         return None
-    reader = csv.reader(io.StringIO(text, newline=""))  # CR-only (old Excel for Mac) and CRLF lists read too
-    header = next(reader, None)
-    if header is None:
-        problems.error(Location(shown, 1), "", "the list is empty")
-        return None
-    header = [h.strip() for h in header]
-    missing = [c for c in ("institution", "email") if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown:
-        problems.error(Location(shown, 1), "", f"columns must be {', '.join(COLUMNS)}"
-                       + (f"; missing {', '.join(missing)}" if missing else "")
-                       + (f"; unknown {', '.join(unknown)}" if unknown else ""))
+    table = csv_table.rows(text, shown, COLUMNS, ("institution", "email"), problems)
+    if table is None:
         return None
     rows = []
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        data = dict(zip(header, values))
-        if len(values) != len(header):
-            problems.error(Location(shown, line), "", f"expected {len(header)} columns, found {len(values)}")
-            continue
+    for line, data in table:
         marks: dict[tuple, int] = {(): line, **{(k,): line for k in data}}
         data = _from_csv(data)
         rows.append((Source(shown, data, marks), data, (), line))
