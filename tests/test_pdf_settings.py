@@ -151,7 +151,8 @@ def test_photos_are_scaled_to_about_350_dpi(tmp_path, chromium_path):
 @pytest.mark.slow
 def test_a_chapter_is_not_taken_for_a_sub_heading_with_the_same_words(tmp_path, chromium_path, poppler):
     """The referral guide has a heading 「FAXでのご予約」; a later guide with that title gets its own page."""
-    site = site_with(tmp_path, {"guidebook": {"sections": ["guide:referral", "guide:fax", "overview", "contacts"]}})
+    site = site_with(tmp_path, {"guidebook": {"sections": ["guide:referral", "guide:fax", "overview", "contacts"],
+                                              "pack": False}})
     (site / "content" / "guides" / "fax.md").write_text(
         "---\ntitle: FAXでのご予約\norder: 2\n---\nFAX番号は表紙の裏をご覧ください。\n", encoding="utf-8")
     out = build_pdf(site, chromium_path)
@@ -161,6 +162,31 @@ def test_a_chapter_is_not_taken_for_a_sub_heading_with_the_same_words(tmp_path, 
     assert real > inside
     toc = next(p for p in pages if "目次" in p)
     assert f"FAXでのご予約{real}" in toc
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_packed_guides_and_departments_share_pages_and_the_contents_still_point_at_them(tmp_path, chromium_path,
+                                                                                        poppler):
+    """pack (the default): a short guide follows the one before it on the same page, under the group's running
+    head; pack: false starts each on a new page. The contents list the page each one really starts on."""
+    def book(pack: bool, where: Path) -> list[str]:
+        site = site_with(where, {"guidebook": {"sections": ["guide:referral", "guide:fax", "departments"],
+                                               "pack": pack}})
+        (site / "content" / "guides" / "fax.md").write_text(
+            "---\ntitle: FAXでのご予約\norder: 2\n---\nFAX番号は表紙の裏をご覧ください。\n", encoding="utf-8")
+        return page_texts(build_pdf(site, chromium_path) / "guidebook.pdf")
+
+    packed, loose = book(True, tmp_path / "packed"), book(False, tmp_path / "loose")
+    assert len(packed) < len(loose)
+    real = next(i for i, p in enumerate(packed, 1) if "FAX番号は表紙の裏をご覧ください。" in p)
+    inside = next(i for i, p in enumerate(packed, 1) if "申込書をFAXしてください。" in p)
+    assert real == inside  # the short guide follows the referral guide on its page
+    assert "医療機関の皆様へ" in packed[real - 1]  # the group's running head
+    toc = next(p for p in packed if "目次" in p)
+    assert f"FAXでのご予約{real}" in toc
+    loose_real = next(i for i, p in enumerate(loose, 1) if "FAX番号は表紙の裏をご覧ください。" in p)
+    assert loose_real > next(i for i, p in enumerate(loose, 1) if "申込書をFAXしてください。" in p)
 
 
 @pytest.mark.browser

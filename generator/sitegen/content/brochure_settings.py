@@ -57,6 +57,7 @@ class GuidebookSettings(Model):
     signature: OptionalText = ""  # who greets: 院長 田中 一郎; default: hospital.director
     sections: Annotated[list[Section], AfterValidator(_check_sections)] = Field(
         default_factory=lambda: list(SECTIONS), min_length=1)
+    pack: StrictBool = True  # guides and departments follow one another on a page; false: each starts a new page
     saddle_stitch: StrictBool = False  # 中綴じ: pad to a multiple of 4 pages with メモ pages before the back cover
 
 
