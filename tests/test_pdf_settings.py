@@ -252,3 +252,18 @@ def test_greeting_paragraphs_join_japanese_lines_and_keep_real_spaces():
     text = "平素より\n格別のご高配を賜り\nありがとうございます。\n\n院長 田中 一郎が\nご案内します。 Web予約\nもご利用ください。\n"
     assert paragraphs(text) == ["平素より格別のご高配を賜りありがとうございます。",
                                 "院長 田中 一郎がご案内します。 Web予約もご利用ください。"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_several_browsers_print_the_same_bytes_as_one(tmp_path, chromium_path, monkeypatch):
+    """The PDFs are printed by one browser per core; the files do not depend on how many or which finished first."""
+    def pdfs(workers: str, where: Path) -> dict[str, bytes]:
+        monkeypatch.setenv("SITEGEN_PDF_WORKERS", workers)
+        site = site_with(where, {"guidebook": {"saddle_stitch": True}})
+        out = build_pdf(site, chromium_path)
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.pdf"))}
+
+    one, three = pdfs("1", tmp_path / "one"), pdfs("3", tmp_path / "three")
+    assert len(one) >= 3 and one.keys() == three.keys()
+    assert [name for name in one if one[name] != three[name]] == []

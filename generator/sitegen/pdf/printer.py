@@ -28,27 +28,51 @@ WAIT_JS = """async () => {
 }"""
 
 
-def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = frozenset()) -> None:
-    """Run `job(printer)` for each job with one browser, in a worker thread.
+def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = frozenset(), workers: int = 1) -> None:
+    """Run `job(printer)` for each job, in order, on `workers` browsers, each driven by its own thread.
 
-    The thread keeps Playwright's sync API away from any asyncio loop (or other
-    Playwright session) of the caller.
+    Each thread keeps Playwright's sync API away from any asyncio loop (or other Playwright session) of the
+    caller. A job must only write results under its own keys; after the first failure no new job starts and
+    that failure is raised here.
     """
+    queue = list(reversed(jobs))
+    lock = threading.Lock()
     errors: list[BaseException] = []
+
+    def next_job() -> Callable | None:
+        with lock:
+            return queue.pop() if queue and not errors else None
 
     def work() -> None:
         try:
+            job = next_job()
+            if job is None:
+                return
             with Printer(executable, allowed) as printer:
-                for job in jobs:
+                while job is not None:
                     job(printer)
+                    job = next_job()
         except BaseException as exc:  # re-raised in the caller's thread
-            errors.append(exc)
+            with lock:
+                errors.append(exc)
 
-    t = threading.Thread(target=work, name="sitegen-pdf")
-    t.start()
-    t.join()
+    threads = [threading.Thread(target=work, name=f"sitegen-pdf-{i}") for i in range(max(1, min(workers, len(jobs))))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     if errors:
         raise errors[0]
+
+
+def print_workers() -> int:
+    """Browsers to print with: one per core, at most 4 (SITEGEN_PDF_WORKERS overrides; 1 prints serially)."""
+    import os
+
+    setting = os.environ.get("SITEGEN_PDF_WORKERS", "")
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 class Printer:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 from markupsafe import Markup
@@ -68,11 +70,19 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     total = ("guidebook" in parts) + ("schedule" in parts) + (len(site.departments) if "leaflets" in parts else 0)
     done = 0
 
+    lock = threading.RLock()  # the jobs run on several browsers at once (printer.print_all)
+    warned: dict[str, list[Problem]] = {}  # job -> its warnings, reported in job order whichever finished first
+
     def tick(item: str) -> None:
         nonlocal done
-        done += 1
-        if report_progress:
-            report_progress("pdf", done, total, item)
+        with lock:
+            done += 1
+            if report_progress:
+                report_progress("pdf", done, total, item)
+
+    def warn(job: str, problem: Problem) -> None:
+        with lock:
+            warned.setdefault(job, []).append(problem)
 
     meta = {"author": f"{site.hospital.name} {site.office.name}", "date": today}
 
@@ -81,7 +91,9 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     printed: set[str] = set()  # every character of the print HTML
 
     def finish(data: bytes, info: dict, name: str, press: bool = False) -> bytes:
-        _, unprintable = fonts.missing_glyphs("".join(printed), primary, fallback)
+        with lock:
+            text = "".join(printed)
+        _, unprintable = fonts.missing_glyphs(text, primary, fallback)
         return _finish(data, info, name, press, tolerate_type3=bool(unprintable))
 
     remove_orphans(Path(tempfile.gettempdir()), "sitegen-pdf-")  # left by a build that was killed
@@ -89,34 +101,41 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         work = Path(tmp)
         print_images = images.prepare(project.content, site, work, width)
 
-        sheet_fit: dict[tuple[float, float], float] = {}  # landscape paper -> the pt the sheet fits at
+        sheet_prints: dict[tuple[float, float], tuple[bytes, float]] = {}  # paper -> the sheet and the pt it fits at
+        sheet_locks = {(width, height): threading.Lock(), PAPER_MM[settings.schedule.paper]: threading.Lock()}
 
         def write(name: str, template: str, bleed: float = 0.0, sheet_paper: tuple[float, float] = (width, height),
                   sheet_pt: float = SHEET_SIZES[0], **ctx) -> Path:
             context = _context(site, today, print_images, **ctx)
             css_name = f"print-{bleed:g}-{sheet_paper[0]:g}-{sheet_pt:g}.css"
-            if not (work / css_name).exists():
-                css = env.get_template("print.css").render(
-                    context, book=book, fonts=faces, fallback_fonts=Markup(fonts.STACK), paper=(width, height),
-                    bleed=bleed, sheet_paper=sheet_paper, sheet_pt=sheet_pt)
-                (work / css_name).write_text(css, encoding="utf-8")
+            with lock:  # written once, before any browser reads it
+                if not (work / css_name).exists():
+                    css = env.get_template("print.css").render(
+                        context, book=book, fonts=faces, fallback_fonts=Markup(fonts.STACK), paper=(width, height),
+                        bleed=bleed, sheet_paper=sheet_paper, sheet_pt=sheet_pt)
+                    (work / css_name).write_text(css, encoding="utf-8")
             html = env.get_template(template).render(context, stylesheet=css_name, bleed=bleed)
-            printed.update(html)
+            with lock:
+                printed.update(html)
             path = work / name
             path.write_text(html, encoding="utf-8")
             return path
 
         def fit_sheet(browser: printer.Printer, paper: tuple[float, float]) -> tuple[bytes, float]:
             """The standalone sheet at the largest size that fits one page (or the smallest, reported)."""
+            with sheet_locks.setdefault(paper, threading.Lock()):
+                if paper not in sheet_prints:  # the guidebook's sheet and the standalone one on the same paper
+                    sheet_prints[paper] = _fit_sheet(browser, paper)
+                return sheet_prints[paper]
+
+        def _fit_sheet(browser: printer.Printer, paper: tuple[float, float]) -> tuple[bytes, float]:
             data = b""
             for pt in SHEET_SIZES:
                 data = browser.pdf(write(f"schedule-{paper[0]:g}-{pt:g}.html", "schedule.html",
                                          sheet_paper=paper, sheet_pt=pt))
                 if printer.page_count(data) == 1:
-                    sheet_fit[paper] = pt
                     return data, pt
-            sheet_fit[paper] = SHEET_SIZES[-1]
-            out.warnings.append(Problem(Location("content/schedules"), "", (
+            warn("schedule", Problem(Location("content/schedules"), "", (
                 f"the one-page 外来担当医表 does not fit on one {'A3' if paper[0] > 250 else 'A4'} landscape page even at "
                 f"{SHEET_SIZES[-1]:g} pt; it is printed on {printer.page_count(data)} pages (brochures.schedule.paper: A3 "
                 "fits more)"), "warning"))
@@ -132,9 +151,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         def guidebook(browser: printer.Printer) -> None:
             sheet_pt = SHEET_SIZES[0]
             if any(s.kind == "schedule" for s in book.sections):
-                sheet_pt = sheet_fit.get((width, height)) or fit_sheet(browser, (width, height))[1]
-            data = _settle_toc(browser, book, lambda: write("guidebook.html", "guidebook.html", book=book,
-                                                            sheet_pt=sheet_pt))
+                sheet_pt = fit_sheet(browser, (width, height))[1]  # fitted once, here or by the schedule job
             form_files, inserted = [], 0
             for f, _ in book.forms:
                 try:
@@ -142,24 +159,25 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                 except Exception:  # noqa: BLE001 - a form that is no readable PDF is left out, with a warning
                     pages = 0
                 if pages < 1:
-                    out.warnings.append(Problem(Location(f"content/{f.file}"), "", (
+                    warn("guidebook", Problem(Location(f"content/{f.file}"), "", (
                         "cannot be read as a PDF: left out of the guidebook's 様式集 (the website still links it)"),
                         "warning"))
                     continue
                 form_files.append(project.content / f.file)
                 inserted += pages
-            memo_pages = 0
-            if settings.guidebook.saddle_stitch:
-                memo_pages = -(printer.page_count(data) + inserted) % 4
-                if memo_pages:
-                    data = browser.pdf(write("guidebook.html", "guidebook.html", book=book, sheet_pt=sheet_pt,
-                                             memo_pages=memo_pages))
+
+            def memo_for(pages: int) -> int:
+                """メモ pages that make a 中綴じ book's page count (with the forms merged in) a multiple of 4."""
+                return -(pages + inserted) % 4 if settings.guidebook.saddle_stitch else 0
+
+            data, memo_pages = _settle_toc(browser, book, lambda memo: write(
+                "guidebook.html", "guidebook.html", book=book, sheet_pt=sheet_pt, memo_pages=memo), memo_for)
             # the forms' pages go after the appendix's own pages, i.e. before the メモ pages and the back cover
             appendix = printer.page_count(data) - memo_pages - 1 if book.forms else None
             if form_files and appendix:
                 data = printer.insert_pages(data, appendix, form_files, (width, height))
                 if printer.page_count(data) % 4:
-                    out.warnings.append(Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
+                    warn("guidebook", Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
                         f"the guidebook has {printer.page_count(data)} pages, not a multiple of 4, although "
                         f"{memo_pages} メモ page(s) were added; check the print before ordering 中綴じ"), "warning"))
             info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
@@ -173,34 +191,48 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                 results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
             tick("guidebook.pdf")
 
-        def leaflets(browser: printer.Printer) -> None:
-            limit = settings.leaflets.max_pages
-            for d in site.departments:
+        def leaflet(d) -> Callable[[printer.Printer], None]:
+            def job(browser: printer.Printer) -> None:
+                limit = settings.leaflets.max_pages
                 info = dict(meta, title=f"{d.name}のご案内 — {site.hospital.name}", subject=d.summary)
-                data, dense = _fit_leaflet(browser, limit, lambda dense, bleed=0.0, d=d: write(
+                data, dense = _fit_leaflet(browser, limit, lambda dense, bleed=0.0: write(
                     f"leaflet-{d.slug}.html", "leaflet.html", bleed=bleed, department=d, dense=dense))
                 pages = printer.page_count(data)
                 if pages > limit:
-                    out.warnings.append(Problem(Location(d.source), "", (
+                    warn(f"leaflet-{d.slug}", Problem(Location(d.source), "", (
                         f"the leaflet of {d.name} needs {pages} pages (brochures.leaflets.max_pages: {limit}); "
                         "shorten its lists or raise max_pages"), "warning"))
-                results[f"leaflets/{d.slug}.pdf"] = finish(data, info, f"leaflets/{d.slug}.pdf")
+                done_pdf = finish(data, info, f"leaflets/{d.slug}.pdf")
+                pressed = None
                 if with_press:
-                    pressed = browser.pdf(write(f"leaflet-{d.slug}-press.html", "leaflet.html",
-                                                bleed=press.BLEED_MM, department=d, dense=dense))
-                    results[f"press/leaflets/{d.slug}.pdf"] = finish(pressed, info, f"press/leaflets/{d.slug}.pdf",
-                                                                      press=True)
+                    pressed = finish(browser.pdf(write(f"leaflet-{d.slug}-press.html", "leaflet.html",
+                                                       bleed=press.BLEED_MM, department=d, dense=dense)),
+                                     info, f"press/leaflets/{d.slug}.pdf", press=True)
+                with lock:
+                    results[f"leaflets/{d.slug}.pdf"] = done_pdf
+                    if pressed is not None:
+                        results[f"press/leaflets/{d.slug}.pdf"] = pressed
                 tick(f"leaflets/{d.slug}.pdf")
+            return job
 
-        jobs = {"schedule": schedule, "guidebook": guidebook, "leaflets": leaflets}
+        # the longest job first, so the browsers finish together
+        jobs: list[tuple[str, Callable[[printer.Printer], None]]] = []
+        if "guidebook" in parts:
+            jobs.append(("guidebook", guidebook))
+        if "schedule" in parts:
+            jobs.append(("schedule", schedule))
+        if "leaflets" in parts:
+            jobs.extend((f"leaflet-{d.slug}", leaflet(d)) for d in site.departments)
         try:
             fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
-            printer.print_all(executable, [jobs[p] for p in parts], fonts_used)
+            printer.print_all(executable, [job for _, job in jobs], fonts_used, workers=printer.print_workers())
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
+    for name, _ in [("schedule", None), ("guidebook", None)] + [(f"leaflet-{d.slug}", None) for d in site.departments]:
+        out.warnings.extend(warned.get(name, []))
     out.warnings.extend(_glyph_warnings(project, printed, primary, fallback))
     sources = {"guidebook.pdf": ("site.yaml",),
                "schedule.pdf": tuple(d.schedule.source for d in site.departments if d.schedule)}
@@ -211,21 +243,24 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     return out
 
 
-def _settle_toc(browser, book: Guidebook, write_html) -> bytes:
-    """Print until the table of contents shows the pages its chapters are really on."""
+def _settle_toc(browser, book: Guidebook, write_html, memo_for) -> tuple[bytes, int]:
+    """Print until the table of contents shows the pages its chapters are really on, with as many メモ pages
+    (before the back cover, after every chapter: they move no chapter) as `memo_for(pages without them)` asks."""
     titles = [c.title for c in book.chapters]
     previous: list[int | None] | None = None
+    memo = 0
     for _ in range(MAX_TOC_PASSES):
-        data = browser.pdf(write_html())
+        data = browser.pdf(write_html(memo))
         pages = printer.find_pages(data, titles)
         missing = [t for t, p in zip(titles, pages) if p is None]
         if missing:
             raise SitegenError(f"pdf: guidebook headings not found in the printed PDF: {', '.join(missing)}")
-        if pages == previous:
-            return data
+        wanted = memo_for(printer.page_count(data) - memo)
+        if pages == previous and wanted == memo:
+            return data, memo
         for ch, page in zip(book.chapters, pages):
             ch.page = page
-        previous = pages
+        previous, memo = pages, wanted
     raise SitegenError("pdf: the guidebook's table of contents did not settle (page numbers keep moving)")
 
 
