@@ -4,6 +4,7 @@ greeting, and photos scaled down for print. Every test that prints is `browser` 
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -267,3 +268,35 @@ def test_several_browsers_print_the_same_bytes_as_one(tmp_path, chromium_path, m
     one, three = pdfs("1", tmp_path / "one"), pdfs("3", tmp_path / "three")
     assert len(one) >= 3 and one.keys() == three.keys()
     assert [name for name in one if one[name] != three[name]] == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_rebuild_starts_from_the_kept_chapter_pages_and_prints_the_same_bytes(tmp_path, chromium_path, monkeypatch):
+    """A build keeps the chapter pages it settled on in .sitegen/guidebook-pages.json; the next build prints the
+    contents with them first. A right guess, a wrong one and none all give the same guidebook."""
+    from sitegen.pdf import printer
+
+    prints: list[str] = []
+    real_pdf = printer.Printer.pdf
+
+    def counting(self, html_file):
+        prints.append(html_file.name)
+        return real_pdf(self, html_file)
+
+    monkeypatch.setattr(printer.Printer, "pdf", counting)
+    site = site_with(tmp_path, {"leaflets": {"enabled": False}, "schedule": {"enabled": False},
+                                "guidebook": {"saddle_stitch": True}})
+    first = (build_pdf(site, chromium_path) / "guidebook.pdf").read_bytes()
+    kept = site / ".sitegen" / "guidebook-pages.json"
+    assert kept.is_file() and prints.count("guidebook.html") >= 2
+    prints.clear()
+    assert (build_pdf(site, chromium_path) / "guidebook.pdf").read_bytes() == first
+    assert prints.count("guidebook.html") == 1  # the kept pages held: one print
+    data = json.loads(kept.read_text(encoding="utf-8"))
+    data["pages"] = [p + 3 for p in data["pages"]]
+    data["memo"] = (data["memo"] + 1) % 4
+    kept.write_text(json.dumps(data), encoding="utf-8")
+    assert (build_pdf(site, chromium_path) / "guidebook.pdf").read_bytes() == first
+    kept.write_text("{not json", encoding="utf-8")
+    assert (build_pdf(site, chromium_path) / "guidebook.pdf").read_bytes() == first

@@ -17,6 +17,10 @@ class Project:
         """The same site, keeping compiled templates in .sitegen/templates/ (a build; `check` writes nothing)."""
         return Project(self.root, self.out, self.root / ".sitegen" / "templates")
 
+    def state_file(self, name: str) -> Path | None:
+        """A file in <site>/.sitegen/ that a build keeps for the next one, or None when nothing may be written."""
+        return self.root / ".sitegen" / name if self.template_cache is not None else None
+
     @classmethod
     def at(cls, source: str | Path = ".", out: str | Path | None = None) -> "Project":
         root = Path(source).resolve()

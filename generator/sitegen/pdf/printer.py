@@ -28,27 +28,45 @@ WAIT_JS = """async () => {
 }"""
 
 
-def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = frozenset(), workers: int = 1) -> None:
+# A page with the same head (stylesheet, fonts) as the one loaded gets only its body swapped in: no new
+# navigation, so the fonts are not loaded and sanitised again for each leaflet.
+SWAP_JS = """(html) => {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  document.title = doc.title;
+  document.body.replaceWith(document.adoptNode(doc.body));
+}"""
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
+
+
+def _head_key(html: str) -> str | None:
+    """The document up to its <body>, without the title: pages with the same key share stylesheet and fonts."""
+    at = html.find("<body")
+    return _TITLE.sub("", html[:at], count=1) if at > 0 else None
+
+
+def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = frozenset(), workers: int = 1,
+              prepare: Callable[[], None] | None = None) -> None:
     """Run `job(printer)` for each job, in order, on `workers` browsers, each driven by its own thread.
 
+    `prepare` runs in the caller's thread while the browsers start; no job starts before it has finished.
     Each thread keeps Playwright's sync API away from any asyncio loop (or other Playwright session) of the
     caller. A job must only write results under its own keys; after the first failure no new job starts and
     that failure is raised here.
     """
     queue = list(reversed(jobs))
     lock = threading.Lock()
+    ready = threading.Event()
     errors: list[BaseException] = []
 
     def next_job() -> Callable | None:
+        ready.wait()
         with lock:
             return queue.pop() if queue and not errors else None
 
     def work() -> None:
         try:
-            job = next_job()
-            if job is None:
-                return
             with Printer(executable, allowed) as printer:
+                job = next_job()
                 while job is not None:
                     job(printer)
                     job = next_job()
@@ -59,8 +77,17 @@ def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = f
     threads = [threading.Thread(target=work, name=f"sitegen-pdf-{i}") for i in range(max(1, min(workers, len(jobs))))]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        if prepare is not None:
+            prepare()
+    except BaseException:
+        with lock:
+            queue.clear()
+        raise
+    finally:
+        ready.set()
+        for t in threads:
+            t.join()
     if errors:
         raise errors[0]
 
@@ -90,6 +117,7 @@ class Printer:
             # nothing from the network: print CSS url(), iframes and images from elsewhere are refused)
             self._page = self._browser.new_page(java_script_enabled=False)
             self._root: Path | None = None
+            self._loaded: tuple[Path, str] | None = None  # the folder and head of the document in the page
             self._page.route("**/*", self._confine)
         except Exception:
             self._pw.stop()
@@ -113,8 +141,16 @@ class Printer:
 
     def pdf(self, html_file: Path) -> bytes:
         page = self._page
-        self._root = html_file.resolve().parent
-        page.goto(html_file.resolve().as_uri(), wait_until="load")
+        root = html_file.resolve().parent
+        html = html_file.read_text(encoding="utf-8")
+        key = _head_key(html)
+        if key is not None and self._loaded == (root, key):
+            page.evaluate(SWAP_JS, html)  # same folder, stylesheet and fonts: only the body changes
+        else:
+            self._root = root
+            self._loaded = None
+            page.goto(html_file.resolve().as_uri(), wait_until="load")
+            self._loaded = (root, key) if key is not None else None
         page.evaluate(WAIT_JS)
         return page.pdf(tagged=True, outline=True, prefer_css_page_size=True, print_background=True)
 

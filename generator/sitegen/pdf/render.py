@@ -10,6 +10,7 @@ is written to `press/` as well.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -99,7 +100,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     remove_orphans(Path(tempfile.gettempdir()), "sitegen-pdf-")  # left by a build that was killed
     with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-") as tmp:
         work = Path(tmp)
-        print_images = images.prepare(project.content, site, work, width)
+        print_images: set[str] = set()  # the content images scaled for print, prepared while the browsers start
 
         sheet_prints: dict[tuple[float, float], tuple[bytes, float]] = {}  # paper -> the sheet and the pt it fits at
         sheet_locks = {(width, height): threading.Lock(), PAPER_MM[settings.schedule.paper]: threading.Lock()}
@@ -170,8 +171,11 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                 """メモ pages that make a 中綴じ book's page count (with the forms merged in) a multiple of 4."""
                 return -(pages + inserted) % 4 if settings.guidebook.saddle_stitch else 0
 
+            pages_file = project.state_file("guidebook-pages.json")
             data, memo_pages = _settle_toc(browser, book, lambda memo: write(
-                "guidebook.html", "guidebook.html", book=book, sheet_pt=sheet_pt, memo_pages=memo), memo_for)
+                "guidebook.html", "guidebook.html", book=book, sheet_pt=sheet_pt, memo_pages=memo), memo_for,
+                _read_pages(pages_file, book, with_press))
+            _keep_pages(pages_file, book, memo_pages, with_press)
             # the forms' pages go after the appendix's own pages, i.e. before the メモ pages and the back cover
             appendix = printer.page_count(data) - memo_pages - 1 if book.forms else None
             if form_files and appendix:
@@ -225,7 +229,8 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             jobs.extend((f"leaflet-{d.slug}", leaflet(d)) for d in site.departments)
         try:
             fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
-            printer.print_all(executable, [job for _, job in jobs], fonts_used, workers=printer.print_workers())
+            printer.print_all(executable, [job for _, job in jobs], fonts_used, workers=printer.print_workers(),
+                              prepare=lambda: print_images.update(images.prepare(project.content, site, work, width)))
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
@@ -243,12 +248,20 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     return out
 
 
-def _settle_toc(browser, book: Guidebook, write_html, memo_for) -> tuple[bytes, int]:
+def _settle_toc(browser, book: Guidebook, write_html, memo_for,
+                guess: tuple[list[int], int] | None = None) -> tuple[bytes, int]:
     """Print until the table of contents shows the pages its chapters are really on, with as many メモ pages
-    (before the back cover, after every chapter: they move no chapter) as `memo_for(pages without them)` asks."""
+    (before the back cover, after every chapter: they move no chapter) as `memo_for(pages without them)` asks.
+
+    `guess`: the pages and メモ pages the last build settled on; when they still hold, one print is enough.
+    """
     titles = [c.title for c in book.chapters]
     previous: list[int | None] | None = None
     memo = 0
+    if guess is not None:
+        for ch, guessed in zip(book.chapters, guess[0]):
+            ch.page = guessed
+        previous, memo = list(guess[0]), guess[1]
     for _ in range(MAX_TOC_PASSES):
         data = browser.pdf(write_html(memo))
         pages = printer.find_pages(data, titles)
@@ -262,6 +275,34 @@ def _settle_toc(browser, book: Guidebook, write_html, memo_for) -> tuple[bytes, 
             ch.page = page
         previous, memo = pages, wanted
     raise SitegenError("pdf: the guidebook's table of contents did not settle (page numbers keep moving)")
+
+
+def _pages_key(book: Guidebook, press: bool) -> list:
+    return [press] + [[c.id, c.title] for c in book.chapters]
+
+
+def _read_pages(path: Path | None, book: Guidebook, press: bool) -> tuple[list[int], int] | None:
+    """The chapter pages the last build of the same chapters settled on (.sitegen/guidebook-pages.json)."""
+    if path is None:
+        return None
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept["chapters"] == _pages_key(book, press) and all(isinstance(p, int) for p in kept["pages"]):
+            return [int(p) for p in kept["pages"]], int(kept["memo"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no guess: the table of contents is settled from scratch
+    return None
+
+
+def _keep_pages(path: Path | None, book: Guidebook, memo: int, press: bool) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"chapters": _pages_key(book, press), "pages": [c.page for c in book.chapters],
+                                    "memo": memo}, ensure_ascii=False), encoding="utf-8")
+    except OSError:
+        pass  # only a guess for the next build
 
 
 def _check_same_pages(book: Guidebook, data: bytes) -> None:
