@@ -323,3 +323,30 @@ def test_a_new_draft_newsletter_checks_clean_but_its_own_broken_links_are_found(
     errors = [f for f in report.findings if f.severity == "error"]
     assert [(f.file, f.rule) for f in errors] == [(f"content/newsletters/{draft.name}", "links.form")]
     assert errors[0].line == len(text.splitlines()) + 2
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_colour_contrast_is_checked_once_per_text_style_but_on_every_new_one(tmp_path, chromium_path):
+    """Colour contrast depends on the stylesheets and each text's element path: a page whose texts all sit in
+    paths an earlier page had skips it; a page with a new path (a new class, an inline style) is checked."""
+    from sitegen.check.a11y import AxeRunner
+
+    css = "body { background: #fff; } .pale { color: #d0d0d0; } .ok { color: #222; }"
+    (tmp_path / "s.css").write_text(css, encoding="utf-8")
+
+    def page(name: str, body: str) -> Path:
+        path = tmp_path / name
+        path.write_text(f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>{name}</title>'
+                        f'<link rel="stylesheet" href="s.css"></head><body><main><h1>見出し</h1>{body}</main></body>'
+                        "</html>", encoding="utf-8")
+        return path
+
+    files = [page("a.html", '<p class="ok">本文です。</p><p class="pale">薄い文字</p>'),
+             page("b.html", '<p class="ok">別の本文です。</p><p class="pale">同じ薄い文字</p>'),
+             page("c.html", '<p class="ok">本文です。</p><p><span class="pale">新しい場所の薄い文字</span></p>'),
+             page("d.html", '<p class="ok">本文です。</p><p style="color:#e0e0e0">インラインの薄い文字</p>')]
+    with AxeRunner(chromium_path) as axe:
+        found = axe.check_all(files, parallel=2)
+    contrast = [any(v.id == "color-contrast" for v in page) for page in found]
+    assert contrast == [True, False, True, True]

@@ -9,6 +9,7 @@ Two parts:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -227,28 +228,40 @@ class AxeRunner:
         assert self._context is not None
         results: list[list[Violation]] = [[] for _ in files]
         in_flight: list[tuple[int, Page]] = []
+        idle: list[Page] = []  # pages are reused: a navigation costs a fraction of a new page
+        seen: set[str] = set()  # element paths of text whose colour contrast has been checked
         queue = list(enumerate(files))
         try:
             while queue or in_flight:
                 while queue and len(in_flight) < parallel:
                     i, file = queue.pop(0)
-                    page = self._context.new_page()
+                    if idle:
+                        page = idle.pop()
+                    else:
+                        page = self._context.new_page()
+                        if width:
+                            page.set_viewport_size({"width": width, "height": 800})
                     in_flight.append((i, page))
-                    if width:
-                        page.set_viewport_size({"width": width, "height": 800})
                     page.goto(file.as_uri(), wait_until="load")
-                    page.evaluate(_START_AXE)
+                    # colour contrast (most of axe's time) depends only on the stylesheets and the element path
+                    # of each text: a page whose text all sits in paths an earlier page had is checked without it
+                    sheets, found = page.evaluate(_TEXT_PATHS)
+                    prefix = hashlib.sha256(sheets.encode()).hexdigest()[:16]
+                    paths = {prefix + p for p in found}
+                    contrast = not paths <= seen
+                    seen |= paths
+                    page.evaluate(_START_AXE, contrast)
                 i, page = in_flight.pop(0)
                 page.wait_for_function("() => window.__sitegenAxe !== undefined", polling=50, timeout=180_000)
                 result = page.evaluate("() => window.__sitegenAxe")
-                page.close()
+                idle.append(page)
                 if "error" in result:
                     raise AxeUnavailable(f"axe-core failed on {files[i].name}: {result['error']}")
                 results[i] = _violations(result)
                 if done:
                     done(i, files[i])
         finally:
-            for _, page in in_flight:
+            for page in idle + [page for _, page in in_flight]:
                 page.close()
         return results
 
@@ -265,10 +278,33 @@ class AxeRunner:
         return _violations(result)
 
 
-# axe.run started without waiting for it: the result lands in window.__sitegenAxe (or an error message)
-_START_AXE = """() => { window.__sitegenAxe = undefined;
-  axe.run(document, {resultTypes: ['violations']}).then(r => { window.__sitegenAxe = r; },
-                                                         e => { window.__sitegenAxe = {error: String(e)}; }); }"""
+# axe.run started without waiting for it: the result lands in window.__sitegenAxe (or an error message).
+# Its argument: whether to run the colour-contrast rules.
+_START_AXE = """(contrast) => { window.__sitegenAxe = undefined;
+  const options = {resultTypes: ['violations']};
+  if (!contrast) options.rules = {'color-contrast': {enabled: false}, 'color-contrast-enhanced': {enabled: false},
+                                  'link-in-text-block': {enabled: false}};
+  axe.run(document, options).then(r => { window.__sitegenAxe = r; },
+                                  e => { window.__sitegenAxe = {error: String(e)}; }); }"""
+
+# The stylesheets and the viewport, and every text's element path (tag, classes, inline style of each ancestor)
+# and each form control's: what decides the colours the text is drawn in.
+_TEXT_PATHS = """() => {
+  const step = e => e.tagName + (typeof e.className === 'string' && e.className.trim()
+      ? '.' + e.className.trim().split(/\\s+/).sort().join('.') : '')
+    + (e.getAttribute('style') ? '[' + e.getAttribute('style') + ']' : '')
+    + (e.hasAttribute('hidden') ? '[hidden]' : '');
+  const path = e => { const out = []; for (; e; e = e.parentElement) out.push(step(e)); return out.join('<'); };
+  const sheets = Array.from(document.querySelectorAll('link[rel~=stylesheet], style'))
+    .map(s => s.href || s.textContent).join('|') + '@' + window.innerWidth;
+  const found = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    if (walker.currentNode.data.trim()) found.add(path(walker.currentNode.parentElement));
+  }
+  for (const e of document.querySelectorAll('input, textarea, select, button, img[alt]')) found.add(path(e));
+  return [sheets, Array.from(found)];
+}"""
 
 
 def _violations(result: dict) -> list[Violation]:
