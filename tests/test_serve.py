@@ -271,3 +271,36 @@ def test_serve_lists_each_warning_in_the_terminal(copy_site):
         assert "content/doctors/yamada-taro.md:2: warning: name: 「（氏名を入力）」" in server.output, server.output
     finally:
         server.stop()
+
+
+@pytest.mark.browser
+def test_an_edit_swaps_the_page_in_place_and_a_stylesheet_edit_reloads_it(copy_site, page):
+    """A content edit replaces the page's body where the reader is (no reload: the scroll position and the
+    window stay); an edited stylesheet reloads the page so the new style applies."""
+    site = copy_site("minimal")
+    doctor, slug = a_doctor(site)
+    original = doctor.read_text(encoding="utf-8")
+    server = Server(site)
+    try:
+        page.set_viewport_size({"width": 600, "height": 300})
+        page.goto(f"{server.url}doctors/{slug}.html")
+        page.wait_for_selector("script[data-key]", state="attached")
+        page.evaluate("() => { window.__stillHere = true; document.body.style.minHeight = '3000px';"
+                      " window.scrollTo(0, 200); }")
+        marker = "その場で差し替わる本文です"
+        doctor.write_text(re.sub(r"^message:.*$", f"message: {marker}", original, flags=re.M)
+                          if re.search(r"^message:", original, re.M)
+                          else original.replace("\n---", f"\nmessage: {marker}\n---", 1), encoding="utf-8")
+        page.wait_for_function("m => document.body.innerText.includes(m)", arg=marker)
+        assert page.evaluate("() => window.__stillHere === true")  # swapped, not reloaded
+        assert page.evaluate("() => document.querySelectorAll('script[data-key]').length") == 1
+        page.wait_for_function("() => document.querySelector('script[data-key]').dataset.version !== '0'")
+
+        css = site / "themes" / "default" / "static" / "css" / "site.css"
+        css.parent.mkdir(parents=True)
+        css.write_text((REPO / "themes" / "default" / "static" / "css" / "site.css").read_text(encoding="utf-8")
+                       + "\nbody { outline: 7px solid rgb(1, 2, 3); }\n", encoding="utf-8")
+        page.wait_for_function("() => getComputedStyle(document.body).outlineWidth === '7px'")
+        assert page.evaluate("() => window.__stillHere === undefined")  # reloaded for the new stylesheet
+    finally:
+        server.stop()

@@ -88,6 +88,7 @@ class Preview:
         self.mail_files: dict[str, Artifact] = {}
         self.versions: dict[str, int] = {}  # path or key -> version at which it last changed
         self.version = 0
+        self.assets_version = 0  # version at which a stylesheet, script or picture last changed
         self.errors: list[str] = []
         self.viewers: collections.Counter[str] = collections.Counter()  # paths open in browsers
         self._tabs: collections.Counter[tuple[str, int]] = collections.Counter()  # (path, version served)
@@ -115,7 +116,8 @@ class Preview:
         """What a tab showing `key` (served at version `seen`) should do now."""
         with self.cond:
             return {"version": self.version, "errors": list(self.errors),
-                    "stale": self.versions.get(key, 0) > seen}
+                    "stale": self.versions.get(key, 0) > seen,
+                    "assets": self.assets_version > seen}  # stale because of an asset: reload, not swap
 
     def viewing(self, key: str, seen: int, delta: int) -> None:
         """A tab showing `key`, served at version `seen`, connected (+1) or went away (-1)."""
@@ -136,10 +138,13 @@ class Preview:
                 self.cond.wait_for(lambda: sum(n for (k, seen), n in self._tabs.items()
                                                if k in keys and seen >= version) >= before, timeout=timeout)
 
-    def bump(self, keys: list[str]) -> None:
-        """Publish: the given keys changed now (used by the PDF preview too)."""
+    def bump(self, keys: list[str], assets: bool = False) -> None:
+        """Publish: the given keys changed now (used by the PDF preview too); `assets`: a stylesheet, script or
+        picture changed, so open tabs reload whole."""
         with self.cond:
             self.version += 1
+            if assets:
+                self.assets_version = self.version
             for k in keys:
                 self.versions[k] = self.version
             self.cond.notify_all()
@@ -222,7 +227,8 @@ class Preview:
             for p in gone:
                 del store[p]
             keys = changed + gone
-            if files == "site" and any(not k.endswith(".html") for k in keys):
+            assets = files == "site" and any(not k.endswith(".html") for k in keys)
+            if assets:
                 keys += list(self.viewers)  # a stylesheet or picture changed: reload every open tab
             if files == "mail":
                 keys = [MAIL_KEY] if keys else []
@@ -230,7 +236,7 @@ class Preview:
             if clear_errors:
                 self.errors = []
         if keys or (had_errors and clear_errors):
-            self.bump(keys)
+            self.bump(keys, assets=assets)
         return changed + gone
 
     def _same(self, old: Artifact | None, new: Artifact) -> bool:

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import mimetypes
 import posixpath
@@ -109,7 +110,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._not_found(path)
         if rel.endswith(".html"):
             return self._html(artifact.read(), key=rel, version=version)
-        self._send(artifact.read(), _type(rel))
+        self._send_asset(artifact.read(), _type(rel))
 
     def _not_found(self, path: str) -> None:
         artifact, version = self.server.preview.get("site", "404.html")
@@ -193,6 +194,24 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    def _send_asset(self, body: bytes, content_type: str) -> None:
+        """A stylesheet, script or image: revalidated on every use (an edited theme file shows at once), but a
+        reload whose files did not change gets `304 Not Modified` and the browser keeps what it had parsed."""
+        tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if tag in [t.strip() for t in (self.headers.get("If-None-Match") or "").split(",")]:
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", tag)
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", tag)
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        self.wfile.write(body)
 
     def _send(self, body: bytes, content_type: str, status=HTTPStatus.OK) -> None:
         self.send_response(status)

@@ -32,6 +32,39 @@
     overlay.appendChild(list);
   }
 
+  // The page's new HTML replaces its body in place: no stylesheets, scripts or pictures loaded again, and the
+  // reader stays where they were on the page. A changed <head> (or any failure) reloads the page instead.
+  function heads(doc) {
+    return Array.prototype.map.call(doc.head.children, function (e) {
+      return e.tagName === "TITLE" ? "" : e.outerHTML;
+    }).join("");
+  }
+
+  function swap() {
+    fetch(location.href, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (!response.ok || type.indexOf("text/html") < 0) { throw new Error("not a page"); }
+      return response.text();
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      if (heads(doc) !== heads(document)) { throw new Error("head changed"); }
+      var body = document.adoptNode(doc.body);
+      // scripts parsed by DOMParser never run: each is replaced by a fresh copy that does (this one included,
+      // which connects again with the new version)
+      Array.prototype.forEach.call(body.querySelectorAll("script"), function (old) {
+        var fresh = document.createElement("script");
+        Array.prototype.forEach.call(old.attributes, function (a) { fresh.setAttribute(a.name, a.value); });
+        fresh.text = old.text;
+        old.parentNode.replaceChild(fresh, old);
+      });
+      var x = window.scrollX, y = window.scrollY;
+      if (overlay) { overlay.remove(); overlay = null; }
+      document.title = doc.title;
+      document.body.replaceWith(body);
+      window.scrollTo(x, y);
+    }).catch(function () { location.reload(); });
+  }
+
   function connect() {
     var url = "/__sitegen/events?key=" + encodeURIComponent(key) + "&v=" + encodeURIComponent(version);
     var source = new EventSource(url);
@@ -41,7 +74,11 @@
         showErrors(state.errors);
       } else if (overlay || state.stale) {
         source.close();
-        location.reload();
+        if (state.assets || key.indexOf(":") >= 0) {
+          location.reload();  // a stylesheet or picture changed, or one of sitegen's own pages
+        } else {
+          swap();
+        }
       }
     };
     // EventSource reconnects by itself when the server restarts.
