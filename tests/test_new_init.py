@@ -59,6 +59,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path):
     ("department", "hifuka", "content/departments/hifuka.md"),
     ("doctor", "sato-hanako", "content/doctors/sato-hanako.md"),
     ("guide", "kyodo-riyo", "content/guides/kyodo-riyo.md"),
+    ("equipment", "mri", "content/equipment/mri.md"),
     ("news", "nenmatsu", f"content/news/{DATE}-nenmatsu.md"),
     ("news", "2026-12-01-kyushin", "content/news/2026-12-01-kyushin.md"),
 ])
@@ -74,7 +75,8 @@ def test_a_new_file_builds_as_written(copy_site, kind, name, expected):
     assert result.exit_code == 0, result.output
 
 
-MODELS = {"department": models.Department, "doctor": models.Doctor, "guide": models.Guide, "news": models.NewsItem}
+MODELS = {"department": models.Department, "doctor": models.Doctor, "guide": models.Guide, "news": models.NewsItem,
+          "equipment": models.Equipment}
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))

@@ -28,6 +28,8 @@ PATTERNS = {
     "symptoms": "symptoms.html",
     "opendata": "data/index.html",
     "clinics": "clinics.html",
+    "equipment": "equipment/index.html",
+    "equipment_form": "equipment/form.html",
     "not_found": "404.html",
     "sitemap": "sitemap.xml",
     "feed": "feed.xml",

@@ -108,6 +108,14 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     guides.sort(key=lambda e: (e.order, e.slug))
     _check_brochure_sections(content, {g.slug for g in guides}, problems)
 
+    equipment = [Entry(e.slug, e.model, e.source.path, body(e.source)) for e in content.collections["equipment"]]
+    equipment.sort(key=lambda e: (e.order, e.slug))
+    for exam in content.collections["equipment"]:
+        wanted = exam.model.contact
+        if wanted is not None and wanted not in contacts:
+            problems.error(exam.source.location(("contact",)), "contact",
+                           f"unknown contact '{wanted}'{did_you_mean(wanted, contacts)}; contacts are defined in site.yaml under office.contacts")
+
     for item in content.collections["news"]:
         _check_absence(item, docs, content, problems)
     news = [Entry(i.slug, i.model, i.source.path, body(i.source))
@@ -120,7 +128,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     site = Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
                 content.assets, logo_size=_image_size(project, cfg.hospital.logo),
                 closures=calendar.closures(cfg.calendar, today, today + dt.timedelta(days=cfg.calendar.show_days - 1)),
-                clinics=clinics.load(project, problems),
+                clinics=clinics.load(project, problems), equipment=tuple(equipment),
                 _by_slug=by_slug)
     return newsletters.resolve(content, site, problems, render)
 

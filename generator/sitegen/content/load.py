@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sitegen.content.config import SiteFile
-from sitegen.content.models import Department, Doctor, Guide, NewsItem, Qualification, Schedule
+from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Qualification, Schedule
 from sitegen.content.newsletter_models import Newsletter
 from sitegen.content.sources import Source, load_markdown_file, load_yaml_file
 from sitegen.content.validate import validate
@@ -27,6 +27,7 @@ COLLECTIONS = {
     "doctors": (Doctor, ".md"),
     "schedules": (Schedule, ".yaml"),
     "guides": (Guide, ".md"),
+    "equipment": (Equipment, ".md"),
     "news": (NewsItem, ".md"),
     "newsletters": (Newsletter, ".md"),
 }

@@ -363,6 +363,34 @@ class Guide(Reviewed):
     faq: list[Question] = []
 
 
+# --- content/equipment/<slug>.md ---------------------------------------------------
+
+
+class ExamOption(Model):
+    """A choice on the FAX 予約申込書: a group of checkboxes (検査部位, 造影の有無)."""
+
+    group: Text  # 検査部位
+    choices: list[Text] = Field(min_length=1, max_length=12)  # 頭部, 胸部, 腹部
+    multiple: StrictBool = True  # false: choose one (単純 / 造影)
+
+
+class Equipment(Reviewed):
+    """One exam a partner clinic can book directly (CT・MRI・RI・内視鏡 共同利用), with its booking rules."""
+
+    name: Text  # CT検査
+    order: int = 100
+    summary: OptionalText = ""  # 320列マルチスライスCT …
+    slots: Text  # 予約枠: 平日 9:00〜16:00（1枠30分）
+    deadline: OptionalText = ""  # 申込締切: 前日17時まで
+    preparation: list[Text] = []  # 前処置: 検査4時間前から絶食
+    contrast: list[Text] = []  # 造影剤の条件: eGFR 30以上
+    send: list[Text] = []  # 送っていただくもの: 診療情報提供書, 問診票
+    bring: list[Text] = []  # 患者さんに持ってきていただくもの
+    results: Text  # 結果の返却: 読影レポートを翌営業日までにFAX
+    options: list[ExamOption] = Field(default=[], max_length=8)
+    contact: Slug | None = None  # an office.contacts id for questions; default: the first contact
+
+
 # --- content/news/<slug>.md -------------------------------------------------------
 
 

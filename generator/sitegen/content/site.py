@@ -130,6 +130,7 @@ class Site:
     logo_size: tuple[int, int] | None = None  # the logo's pixel size, to show it at its own aspect ratio
     closures: tuple[Closure, ...] = ()  # holidays and closed days from today for calendar.show_days
     clinics: tuple = ()  # the public rows of content/clinics.csv (登録医・連携医療機関一覧)
+    equipment: tuple[Entry, ...] = ()  # content/equipment: exams partner clinics book directly (共同利用), in order
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property

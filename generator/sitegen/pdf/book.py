@@ -14,6 +14,7 @@ SECTION_TITLES = {
     "overview": "病院の概要",
     "contacts": "お問い合わせ・受付時間",
     "schedule": "外来担当医表（全診療科）",
+    "equipment": "検査のご予約（共同利用）",
     "departments": "診療科のご案内",
     "featured": "注目のドクター",
     "access": "交通アクセス",
@@ -62,6 +63,8 @@ def contents(site: Site) -> Guidebook:
             continue  # nobody to feature: no empty chapter
         if key == "schedule" and not any(d.schedule for d in site.departments):
             continue  # no schedule yet: no empty page
+        if key == "equipment" and not site.equipment:
+            continue  # no exams to book: no empty chapter
         if key == "forms":
             continue  # the appendix is added last, after every other section (its pages are merged in after it)
         if key == "guides":
@@ -83,7 +86,7 @@ def contents(site: Site) -> Guidebook:
         if key == "departments":
             for d in site.departments:
                 book.chapters.append(Chapter(f"dept-{d.slug}", d.name, level=2))
-    if "forms" in settings.sections and forms(site):
+    if "forms" in settings.sections and (forms(site) or site.equipment):
         book.forms = forms(site)
         _add(book, Section("forms", Chapter("forms", SECTION_TITLES["forms"])))
     return book

@@ -45,9 +45,12 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     if parts is None:
         parts = tuple(p for p, on in (("schedule", settings.schedule.enabled),
                                       ("guidebook", settings.guidebook.enabled),
-                                      ("leaflets", settings.leaflets.enabled)) if on)
+                                      ("leaflets", settings.leaflets.enabled),
+                                      ("form", True)) if on)
     if not any(d.schedule for d in site.departments):
         parts = tuple(p for p in parts if p != "schedule")  # nothing to put on the sheet
+    if not site.equipment:
+        parts = tuple(p for p in parts if p != "form")  # no exams to book: no 検査予約申込書
     with_press = options.press or settings.press
     book = contents(site)
     try:
@@ -68,7 +71,8 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     results: dict[str, bytes] = {}
     out = Rendered()
     report_progress = options.progress
-    total = ("guidebook" in parts) + ("schedule" in parts) + (len(site.departments) if "leaflets" in parts else 0)
+    total = ("guidebook" in parts) + ("schedule" in parts) + ("form" in parts) + (
+        len(site.departments) if "leaflets" in parts else 0)
     done = 0
 
     lock = threading.RLock()  # the jobs run on several browsers at once (printer.print_all)
@@ -195,6 +199,20 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                 results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
             tick("guidebook.pdf")
 
+        def equipment_form(browser: printer.Printer) -> None:
+            """The FAX 検査予約申込書 generated from content/equipment: one A4 page (reported if it needs more)."""
+            data = browser.pdf(write("equipment-form.html", "equipment_form.html"))
+            pages = printer.page_count(data)
+            if pages > 1:
+                warn("form", Problem(Location("content/equipment"), "", (
+                    f"the 検査予約申込書 needs {pages} pages, not one: shorten the exams' options or deadlines"),
+                    "warning"))
+            info = dict(meta, title=f"{site.hospital.name} 検査予約申込書（共同利用）", subject="検査予約申込書")
+            pdf = finish(data, info, "equipment-form.pdf")
+            with lock:
+                results["equipment-form.pdf"] = pdf
+            tick("equipment-form.pdf")
+
         def leaflet(d) -> Callable[[printer.Printer], None]:
             def job(browser: printer.Printer) -> None:
                 limit = settings.leaflets.max_pages
@@ -225,6 +243,8 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             jobs.append(("guidebook", guidebook))
         if "schedule" in parts:
             jobs.append(("schedule", schedule))
+        if "form" in parts:
+            jobs.append(("form", equipment_form))
         if "leaflets" in parts:
             jobs.extend((f"leaflet-{d.slug}", leaflet(d)) for d in site.departments)
         try:
@@ -236,13 +256,15 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
-    for name, _ in [("schedule", None), ("guidebook", None)] + [(f"leaflet-{d.slug}", None) for d in site.departments]:
+    for name, _ in [("schedule", None), ("guidebook", None), ("form", None)] + [(f"leaflet-{d.slug}", None)
+                                                                             for d in site.departments]:
         out.warnings.extend(warned.get(name, []))
     out.warnings.extend(_glyph_warnings(project, printed, primary, fallback))
     sources = {"guidebook.pdf": ("site.yaml",),
+               "equipment-form.pdf": tuple(e.source for e in site.equipment),
                "schedule.pdf": tuple(d.schedule.source for d in site.departments if d.schedule)}
     sources.update({f"leaflets/{d.slug}.pdf": (d.source,) for d in site.departments})
-    for name in sorted(results, key=lambda n: (n.startswith("press/"), n not in ("guidebook.pdf", "schedule.pdf"), n)):
+    for name in sorted(results, key=lambda n: (n.startswith("press/"), n.startswith(("leaflets/", "press/leaflets/")), n)):
         out.artifacts.append(Artifact(name, results[name], sources.get(name.removeprefix("press/"), ("site.yaml",))))
     out.counts["PDFs"] = len(results)
     return out

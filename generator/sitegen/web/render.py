@@ -53,6 +53,12 @@ def pages(site: Site) -> Iterator[Page]:
     yield Page("guides", "guides.html", title="医療機関の皆様へ", description="患者さんのご紹介方法と連携のご案内")
     for g in site.guides:
         yield Page("guide", "guide.html", g.slug, g.title, g.summary or g.title, (("guide", g),), (g.source,))
+    if site.equipment:
+        sources = tuple(e.source for e in site.equipment)
+        yield Page("equipment", "equipment.html", title="検査のご予約（共同利用）",
+                   description="CT・MRIなどの検査を先生方から直接ご予約いただけます", sources=sources)
+        yield Page("equipment_form", "equipment_form.html", title="検査予約申込書（FAX用）",
+                   description="共同利用の検査予約申込書（印刷してFAXでお送りください）", sources=sources)
     yield Page("news", "news.html", title="お知らせ", description=f"{site.office.name}からのお知らせ")
     for n in site.news:
         yield Page("news_item", "news_item.html", n.slug, n.title, n.summary or n.title, (("item", n),), (n.source,))
