@@ -103,6 +103,8 @@ def test_the_website_lists_every_exam_and_a_printable_form_with_a_box_for_each_c
     assert "造影（一つ選択）" in form and "eGFR" in form  # the contrast line only for an exam with conditions
     assert form.count("eGFR") == 1
     assert 'href="../equipment/index.html"' in (out / "guides" / "index.html").read_text(encoding="utf-8")
+    index = (out / "assets" / "search-index.js").read_text(encoding="utf-8")
+    assert "equipment/index.html#exam-ct" in index and "equipment/index.html#exam-naishikyo" in index  # searchable
 
 
 def test_no_exams_no_pages_and_no_links(tmp_path):

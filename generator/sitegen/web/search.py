@@ -38,9 +38,9 @@ def entries(site: Site) -> list[dict]:
     """One entry per searchable page, in the site's order."""
     out = []
 
-    def add(kind: str, page_kind: str, slug: str | None, title: str, snippet: str, *texts) -> None:
+    def add(kind: str, page_kind: str, slug: str | None, title: str, snippet: str, *texts, anchor: str = "") -> None:
         words = " ".join(t for t in texts if t)
-        out.append({"k": kind, "t": title, "u": urls.page_path(page_kind, slug), "s": snippet[:120],
+        out.append({"k": kind, "t": title, "u": urls.page_path(page_kind, slug) + anchor, "s": snippet[:120],
                     "x": fold(f"{title} {words}")})
 
     for d in site.departments:
@@ -54,6 +54,10 @@ def entries(site: Site) -> list[dict]:
     for g in site.guides:
         add("ご紹介の方法", "guide", g.slug, g.title, g.summary or _plain(g.html)[:120], g.summary,
             _plain(g.html)[:BODY_CHARS])
+    for e in site.equipment:
+        add("検査のご予約", "equipment", None, e.name, e.summary or e.slots, e.summary, e.slots,
+            " ".join(o for opt in e.options for o in opt.choices), "共同利用 検査予約", _plain(e.html)[:BODY_CHARS],
+            anchor=f"#exam-{e.slug}")
     for n in site.news:
         add("お知らせ", "news_item", n.slug, n.title, f"{n.date.year}年{n.date.month}月{n.date.day}日 {n.summary}".strip(), n.summary,
             _plain(n.html)[:BODY_CHARS])
