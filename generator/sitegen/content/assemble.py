@@ -144,6 +144,12 @@ def _check_contacts(content: Content, problems: ProblemList) -> dict:
             if minutes(h.open) >= minutes(h.close):
                 problems.error(content.site_source.location(("office", "contacts", i, "hours", j)),
                                f"office.contacts[{i}].hours[{j}]", f"opens at {h.open} but closes at {h.close}")
+    for i, service in enumerate(content.site.office.services):
+        for j, wanted in enumerate(service.contacts):
+            if wanted not in contacts:
+                problems.error(content.site_source.location(("office", "services", i, "contacts", j)),
+                               f"office.services[{i}].contacts[{j}]",
+                               f"unknown contact '{wanted}'{did_you_mean(wanted, contacts)}; contacts are defined in site.yaml under office.contacts")
     return contacts
 
 

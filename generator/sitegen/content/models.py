@@ -210,11 +210,28 @@ class Hospital(Model):
     outpatient: Outpatient | None = None  # 外来受付時間
 
 
+class FlowStep(Model):
+    """One step of ご紹介の流れ (紹介 → 予約 → 受診 → 返書 → 逆紹介), drawn as a diagram on the web and in print."""
+
+    step: Text  # 返書
+    text: OptionalText = ""  # 初診日のうちに受診のご報告をお送りします
+
+
+class Service(Model):
+    """A 相談窓口 besides the referral desk: 医療福祉相談（MSW）, 入退院支援, がん相談支援センター, 在宅・介護連携."""
+
+    name: Text  # がん相談支援センター
+    text: OptionalText = ""  # what it helps with
+    contacts: list[Slug] = []  # office.contacts ids (its phone line)
+
+
 class Office(Model):
     name: Text  # 地域医療連携室
     manager: OptionalText = ""
     description: OptionalText = ""
     contacts: list[Contact] = Field(min_length=1)
+    referral_flow: list[FlowStep] = Field(default=[], max_length=8)  # ご紹介の流れ, in order
+    services: list[Service] = []  # 相談窓口
 
 
 class Colours(Model):
