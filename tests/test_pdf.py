@@ -51,11 +51,12 @@ PROGRESS: list[tuple] = []  # what the build reported for its progress bar
 @pytest.mark.browser
 @pytest.mark.slow
 def test_progress_is_reported_after_each_pdf(pdf_build, site):
-    total = 2 + len(site.departments)
+    total = 2 + bool(site.equipment) + len(site.departments)  # guidebook, schedule, the 検査予約申込書, leaflets
     assert [(stage, done, n) for stage, done, n, _ in PROGRESS] == [("pdf", i, total) for i in range(1, total + 1)]
     # several browsers print at once: every PDF is reported once, in the order they were finished
     items = [item for *_, item in PROGRESS]
-    assert sorted(items) == sorted(["schedule.pdf", "guidebook.pdf"] + [f"leaflets/{d.slug}.pdf" for d in site.departments])
+    assert sorted(items) == sorted(["schedule.pdf", "guidebook.pdf"] + ["equipment-form.pdf"] * bool(site.equipment)
+                                   + [f"leaflets/{d.slug}.pdf" for d in site.departments])
 
 
 def all_pdfs(folder: Path) -> list[Path]:

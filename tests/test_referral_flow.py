@@ -38,7 +38,7 @@ def test_the_flow_is_an_ordered_list_in_order_and_services_list_their_lines(tmp_
     result = build(site, "--only", "site")
     assert result.exit_code == 0, result.output
     guides = (site / "build/site/guides/index.html").read_text(encoding="utf-8")
-    flow = re.search(r'<ol class="flow">(.*?)</ol>', guides, re.S).group(1)
+    flow = re.search(r'<ol class="referral-flow">(.*?)</ol>', guides, re.S).group(1)
     titles = re.findall(r'<strong class="flow-title">(.*?)</strong>', flow)
     assert titles == ["ご紹介", "予約票の返信", "受診", "返書", "逆紹介"]
     assert "&lt;b&gt;ご報告&lt;/b&gt;" in flow and "<b>" not in flow  # YAML text is escaped
@@ -51,7 +51,7 @@ def test_the_flow_is_an_ordered_list_in_order_and_services_list_their_lines(tmp_
 def test_without_a_flow_or_services_nothing_is_drawn(tmp_path):
     site = site_with(tmp_path)
     assert build(site, "--only", "site").exit_code == 0
-    assert 'class="flow"' not in (site / "build/site/guides/index.html").read_text(encoding="utf-8")
+    assert 'class="referral-flow"' not in (site / "build/site/guides/index.html").read_text(encoding="utf-8")
     assert 'class="services"' not in (site / "build/site/access.html").read_text(encoding="utf-8")
 
 

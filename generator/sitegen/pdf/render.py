@@ -184,7 +184,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             appendix = printer.page_count(data) - memo_pages - 1 if book.forms else None
             if form_files and appendix:
                 data = printer.insert_pages(data, appendix, form_files, (width, height))
-                if printer.page_count(data) % 4:
+                if settings.guidebook.saddle_stitch and printer.page_count(data) % 4:
                     warn("guidebook", Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
                         f"the guidebook has {printer.page_count(data)} pages, not a multiple of 4, although "
                         f"{memo_pages} メモ page(s) were added; check the print before ordering 中綴じ"), "warning"))
