@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -39,6 +40,7 @@ class BuildOptions:
     dry_run: bool = False
     browser: str | None = None  # explicit Chromium path (else found by sitegen.chromium)
     press: bool = False  # print-shop edition of the brochures (bleed and crop marks)
+    clean: bool = False  # forget what earlier builds kept (.sitegen/ caches) and write every file anew
     progress: Progress | None = field(default=None, compare=False)
 
     @property
@@ -52,6 +54,7 @@ class OutputReport:
     files: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    unchanged: int = 0  # files with the same bytes as in the previous build (kept as they were)
     skipped: str = ""  # why it was not built
     failed: str = ""  # why it failed (an isolated output; its previous files are kept)
     counts: dict[str, int] = field(default_factory=dict)  # what the output says it made ({"pages": 77})
@@ -102,6 +105,14 @@ def render_output(name: str, project: Project, site: Site, options: RenderOption
         raise template_error(exc) from exc
 
 
+def forget_build_state(project: Project) -> None:
+    """`build --clean`: the compiled templates and the guidebook's kept page numbers go (never check's or send's
+    files in .sitegen/)."""
+    state = project.root / ".sitegen"
+    shutil.rmtree(state / "templates", ignore_errors=True)
+    (state / "guidebook-pages.json").unlink(missing_ok=True)
+
+
 def run(project: Project, options: BuildOptions) -> BuildReport:
     unknown = [o for o in options.outputs if o not in OUTPUTS]
     if unknown:
@@ -110,6 +121,8 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     site, report.warnings = load_site(project, options.today)
     if not options.dry_run:
+        if options.clean:
+            forget_build_state(project)
         project = project.with_template_cache()
     report.load_seconds = time.perf_counter() - started
 
@@ -134,7 +147,10 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         report.artifacts[name] = rendered.artifacts
 
     if not options.dry_run and report.artifacts:
-        sizes = write_outputs(project.out, project.root, report.artifacts)
+        unchanged: dict[str, int] = {}
+        sizes = write_outputs(project.out, project.root, report.artifacts, reuse=not options.clean,
+                              unchanged=unchanged)
         for name, size in sizes.items():
             report.outputs[name].bytes = size
+            report.outputs[name].unchanged = unchanged.get(name, 0)
     return report

@@ -186,7 +186,8 @@ def main(ctx: click.Context, debug, lang) -> None:
               help="Chromium or Chrome to print the PDF brochures with (default: $SITEGEN_CHROMIUM, "
                    "Playwright's, then the system's).")
 @click.option("--press", is_flag=True, help="Also write print-shop PDFs to build/pdf/press/ (3 mm bleed, crop marks).")
-def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, press):
+@click.option("--clean", is_flag=True, help="Forget what earlier builds kept in .sitegen/ and write every file anew.")
+def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, press, clean):
     """Build the website, PDF brochures and newsletters into build/.
 
     \b
@@ -199,7 +200,7 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
     today = _date_option(date, "build failed")
     bars = ProgressBars(not quiet, {"pdf": "printing PDFs"})
     options = BuildOptions(today=today, outputs=tuple(only) or tuple(OUTPUTS), dry_run=dry_run,
-                           browser=browser, press=press, progress=bars.update)
+                           browser=browser, press=press, clean=clean, progress=bars.update)
     try:
         with bars:
             report = run(project, options)
@@ -219,7 +220,8 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
         for entry in report.outputs.values():
             if not entry.skipped and not entry.failed:
                 where = "(dry run)" if dry_run else f"{project.out / entry.name}"
-                _echo(f"{entry.name}: {entry.files} files in {entry.seconds:.2f}s -> {where}")
+                same = f" ({entry.unchanged} unchanged)" if entry.unchanged else ""
+                _echo(f"{entry.name}: {entry.files} files{same} in {entry.seconds:.2f}s -> {where}")
                 if verbose:
                     for artifact in report.artifacts.get(entry.name, ()):
                         _echo(f"  {entry.name}/{artifact.path}")

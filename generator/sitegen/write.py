@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import filecmp
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
@@ -57,8 +59,13 @@ def check_out_dir(out: Path, site_root: Path) -> None:
             raise OutputError(f"refusing to write into {out}: it is not empty and was not created by sitegen")
 
 
-def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]) -> dict[str, int]:
-    """Write every output and publish the whole build folder at once. Returns bytes written per output."""
+def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]], reuse: bool = True,
+                  unchanged: dict[str, int] | None = None) -> dict[str, int]:
+    """Write every output and publish the whole build folder at once. Returns bytes written per output.
+
+    `reuse`: a file whose bytes equal the previous build's is that file (a hard link: same inode and modification
+    time, so a deploy by rsync or a file watcher sees only what changed); `unchanged` gets their count per output.
+    """
     check_paths(outputs)
     out = out.resolve()
     check_out_dir(out, site_root)
@@ -67,7 +74,12 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
     try:
         (staging / MARKER).write_text("This folder is written by sitegen build; its contents are replaced on every build.\n")
-        sizes = {name: _write(staging / name, artifacts) for name, artifacts in outputs.items()}
+        sizes = {}
+        for name, artifacts in outputs.items():
+            previous = out / name if reuse and (out / MARKER).is_file() and (out / name).is_dir() else None
+            sizes[name], same = _write(staging / name, artifacts, previous)
+            if unchanged is not None:
+                unchanged[name] = same
         _checkpoint("written")
         if out.exists():
             for entry in sorted(out.iterdir()):  # outputs not rebuilt this time (build --only) stay as they were
@@ -81,20 +93,47 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
     return sizes
 
 
-def _write(root: Path, artifacts: list[Artifact]) -> int:
+def _write(root: Path, artifacts: list[Artifact], previous: Path | None = None) -> tuple[int, int]:
+    """(bytes, files kept from `previous`, the last build of this output)."""
     root.mkdir()
-    total = 0
+    total = kept = 0
     for a in artifacts:
         target = root / a.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        if a.data is not None:
+        old = previous / a.path if previous is not None else None
+        if old is not None and _same_file(old, a) and _linked(old, target):
+            total += target.stat().st_size
+            kept += 1
+        elif a.data is not None:
             target.write_bytes(a.data)
             total += len(a.data)
         else:
             assert a.copy_from is not None, f"artifact {a.path} has neither data nor copy_from"
             shutil.copyfile(a.copy_from, target)
             total += target.stat().st_size
-    return total
+    return total, kept
+
+
+def _same_file(old: Path, a: Artifact) -> bool:
+    """The previous build's file holds exactly the artifact's bytes (a regular file, not a link)."""
+    try:
+        st = old.lstat()
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if a.data is not None:
+            return st.st_size == len(a.data) and old.read_bytes() == a.data
+        assert a.copy_from is not None
+        return st.st_size == os.stat(a.copy_from).st_size and filecmp.cmp(old, a.copy_from, shallow=False)
+    except OSError:
+        return False
+
+
+def _linked(old: Path, target: Path) -> bool:
+    try:
+        os.link(old, target, follow_symlinks=False)
+        return True
+    except OSError:
+        return False  # another file system, or no hard links: written instead
 
 
 def _carry_over(source: Path, target: Path) -> None:
