@@ -90,6 +90,7 @@ def make_environment(project: Project, theme: str, output: str, *, autoescape=Tr
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build (serve makes a new one when a theme file changes)
     )
     env.filters.update(date_ja=date_ja, weekday_ja=weekday_ja, number=number)
     return env

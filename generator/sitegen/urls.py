@@ -59,10 +59,21 @@ def content_file_path(name: str) -> str:
 
 
 def relative(from_path: str, to_path: str) -> str:
-    """Link from one output file to another, e.g. doctors/a.html -> ../index.html."""
-    start = posixpath.dirname(from_path) or "."
-    rel = posixpath.relpath(to_path, start)
-    return rel
+    """Link from one output file to another, e.g. doctors/a.html -> ../index.html.
+
+    Output paths are relative POSIX paths, so this is string work (posixpath.relpath would make both absolute
+    with the process's working folder, twice per link, hundreds of thousands of times per build); anything
+    unusual ('..', an absolute or empty path) goes through posixpath.relpath.
+    """
+    start = posixpath.dirname(from_path)
+    if not to_path or to_path.startswith("/") or from_path.startswith("/") or ".." in to_path or ".." in start:
+        return posixpath.relpath(to_path, start or ".")
+    here = [p for p in start.split("/") if p and p != "."]
+    there = [p for p in to_path.split("/") if p and p != "."]
+    common = 0
+    while common < len(here) and common < len(there) and here[common] == there[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + there[common:]) or "."
 
 
 def absolute(base_url: str, path: str) -> str:
