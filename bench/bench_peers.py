@@ -112,11 +112,15 @@ def commands(tools: dict[str, list[str]], dirs: dict[str, Path], site: Path) -> 
     }
 
 
-def timed(command: list[str], cwd: Path, output: Path) -> float:
+def timed(command: list[str], cwd: Path, output: Path, limit: float) -> float:
+    """Wall seconds of one build, or infinity when it takes longer than `limit` (it is stopped)."""
     shutil.rmtree(output, ignore_errors=True)
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     t = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    try:
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return float("inf")
     seconds = time.perf_counter() - t
     if done.returncode:
         sys.exit(f"{command[0]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
@@ -127,6 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=sorted(SHAPES))
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--limit", type=float, default=300.0,
+                        help="seconds after which a tool's build is stopped and reported as slower (MkDocs' default "
+                             "theme puts every page in every page's navigation: its time grows with the square)")
     args = parser.parse_args()
     from synthetic import make_site
 
@@ -142,11 +149,17 @@ def main() -> None:
             times: dict[str, list[float]] = {name: [] for name in runs}
             for _ in range(args.runs):
                 for name, (command, cwd, output) in runs.items():
-                    times[name].append(timed(command, cwd, output))
+                    if times[name] and times[name][-1] == float("inf"):
+                        continue  # stopped once at the limit: not run again
+                    times[name].append(timed(command, cwd, output, args.limit))
             ours = statistics.median(times["sitegen"])
             for name, values in times.items():
                 median = statistics.median(values)
-                print(f"{len(items):>7} {name:<10} {median:>9.2f} {len(items) / median:>8.0f} {median / ours:>13.2f}")
+                if median == float("inf"):
+                    print(f"{len(items):>7} {name:<10} {'>' + format(args.limit, '.0f'):>9} {'<' + format(len(items) / args.limit, '.0f'):>8}"
+                          f" {'>' + format(args.limit / ours, '.2f'):>13}")
+                    continue
+                print(f"{len(items):>7} {name:<10} {median:>9.2f} {len(items) / median:>8.0f} {median / ours:>13.2f}", flush=True)
 
 
 if __name__ == "__main__":

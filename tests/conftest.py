@@ -149,3 +149,14 @@ def copy_site(tmp_path):
 def _english_messages(monkeypatch):
     """Tests read the CLI's English messages whatever the machine's locale; Japanese ones ask with --lang ja."""
     monkeypatch.setenv("SITEGEN_LANG", "en")
+
+
+def pdf_chars(layout):
+    """Every character (pdfminer LTChar) of a page laid out by pdfminer.high_level.extract_pages."""
+    from pdfminer.layout import LTChar
+
+    if isinstance(layout, LTChar):
+        yield layout
+    elif hasattr(layout, "__iter__"):
+        for child in layout:
+            yield from pdf_chars(child)

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from conftest import pdf_chars
 from sitegen.cli import main
 
 SITES = Path(__file__).resolve().parent / "sites"
@@ -119,7 +120,6 @@ def test_no_exams_no_pages_and_no_links(tmp_path):
 @pytest.mark.slow
 def test_the_generated_fax_form_is_one_a4_page_that_survives_a_fax(tmp_path, chromium_path):
     from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTChar
     from PIL import Image
 
     site = site_with(tmp_path, {"ct.md": CT, "naishikyo.md": ENDO})
@@ -141,7 +141,7 @@ def test_the_generated_fax_form_is_one_a4_page_that_survives_a_fax(tmp_path, chr
     subprocess.run(["pdftoppm", "-r", "200", "-mono", str(form), str(tmp_path / "fax")], check=True)
     image = Image.open(next(tmp_path.glob("fax*.pbm"))).convert("1")
     page = next(iter(extract_pages(str(form))))
-    chars = [c for c in _chars(page, LTChar) if c.get_text().strip()]
+    chars = [c for c in pdf_chars(page) if c.get_text().strip()]
     assert len(chars) > 300
     scale = 200 / 72
     for c in chars:
@@ -154,11 +154,3 @@ def test_the_generated_fax_form_is_one_a4_page_that_survives_a_fax(tmp_path, chr
                           check=True).stdout
     flat = "".join(book.split())
     assert "検査のご予約（共同利用）" in flat and flat.count("検査予約申込書（共同利用）") >= 2
-
-
-def _chars(obj, kind):
-    if isinstance(obj, kind):
-        yield obj
-    elif hasattr(obj, "__iter__"):
-        for child in obj:
-            yield from _chars(child, kind)

@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from conftest import pdf_chars
 from sitegen.cli import main
 
 SITES = Path(__file__).resolve().parent / "sites"
@@ -75,14 +76,13 @@ def test_the_guidebook_has_the_sheet_as_a_landscape_page_in_its_contents(default
 def test_the_sheet_survives_a_fax(default_pdfs, tmp_path):
     # 200 dpi, 1 bit: every doctor's name must still be black ink where the PDF puts it
     from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTChar
     from PIL import Image
 
     pdf = default_pdfs / "schedule.pdf"
     subprocess.run(["pdftoppm", "-r", "200", "-mono", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "fax")], check=True)
     image = Image.open(next(tmp_path.glob("fax*.pbm"))).convert("1")
     page = next(iter(extract_pages(str(pdf))))
-    chars = [c for c in _chars(page, LTChar) if c.get_text() in "山田鈴木田中"]
+    chars = [c for c in pdf_chars(page) if c.get_text() in "山田鈴木田中"]
     assert len(chars) >= 6
     scale = 200 / 72
     for c in chars:
@@ -91,13 +91,6 @@ def test_the_sheet_survives_a_fax(default_pdfs, tmp_path):
         assert black > 8, f"{c.get_text()} faded out in the fax"
         assert c.size >= 7.95  # and at least 8 pt
 
-
-def _chars(obj, kind):
-    if isinstance(obj, kind):
-        yield obj
-    elif hasattr(obj, "__iter__"):
-        for child in obj:
-            yield from _chars(child, kind)
 
 
 def test_saddle_stitch_pads_with_memo_pages_before_the_back_cover(tmp_path, chromium_path, default_pdfs):
