@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import pdf_chars
 from sitegen.cli import main
 
 SITES = Path(__file__).resolve().parent / "sites"
@@ -28,17 +29,9 @@ def pdfs(tmp_path_factory, chromium_path):
 
 def pages(path: Path):
     from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTChar
-
-    def chars(obj):
-        if isinstance(obj, LTChar):
-            yield obj
-        elif hasattr(obj, "__iter__"):
-            for child in obj:
-                yield from chars(child)
 
     for page in extract_pages(str(path)):
-        yield page, [c for c in chars(page) if MARGIN < c.y0 < page.height - MARGIN and c.get_text().strip()]
+        yield page, [c for c in pdf_chars(page) if MARGIN < c.y0 < page.height - MARGIN and c.get_text().strip()]
 
 
 def test_no_japanese_text_under_8_pt(pdfs):
