@@ -122,6 +122,27 @@ def test_phone_schedule_starts_today_in_japan(site_dir, browser, weekday, first)
 
 
 @pytest.mark.browser
+def test_the_symptoms_page_marks_the_doctors_who_see_patients_today_in_japan(site_dir, browser):
+    # 10:00 on Monday 18 Jan 2027 in Tokyo is Sunday evening in Los Angeles: Monday's slots are today's
+    naika = site_dir / "content/departments/naika.md"
+    naika.write_text(naika.read_text(encoding="utf-8").replace("\nsummary:", "\nsymptoms: [むくみ, 動悸]\nsummary:", 1),
+                     encoding="utf-8")
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
+    context = browser.new_context(viewport={"width": 375, "height": 800}, timezone_id="America/Los_Angeles")
+    page = context.new_page()
+    try:
+        page.clock.set_fixed_time(dt.datetime(2027, 1, 18, 1, 0, tzinfo=dt.timezone.utc))
+        page.goto((site_dir / "build" / "site" / "symptoms.html").as_uri())
+        today = page.locator(".slot-day.is-today")
+        assert today.count() > 0
+        assert all(t.startswith("月") and t.endswith("（今日）") for t in today.all_inner_texts())
+        others = page.locator(".slot-day:not(.is-today)").all_inner_texts()
+        assert others and not any(t.startswith("月") or "今日" in t for t in others)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 def test_tap_to_call_bar_on_phones_only_and_it_hides_nothing(site_dir, browser, width):
     run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))

@@ -1,9 +1,11 @@
-/* 外来担当医表 on phones (by day): start the list at today in Japan, and mark today.
-   Progressive enhancement: without JavaScript the days read Monday first, as printed. */
+/* 外来担当医表 on phones (by day): start the list at today in Japan, and mark today; on other pages (症状から探す)
+   mark the outpatient days that are today ([data-today-dow]).
+   Progressive enhancement: without JavaScript the days read Monday first, as printed, and nothing is marked. */
 (function () {
   "use strict";
   var lists = document.querySelectorAll(".schedule-days-list");
-  if (!lists.length) return;
+  var slots = document.querySelectorAll("[data-today-dow]");
+  if (!lists.length && !slots.length) return;
   var names = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
   var today;
   try {
@@ -12,6 +14,14 @@
     today = new Date().getDay();
   }
   if (today < 0) return;
+  Array.prototype.forEach.call(slots, function (slot) {
+    if (+slot.getAttribute("data-today-dow") !== today) return;
+    var mark = document.createElement("strong");
+    mark.className = "today-tag";
+    mark.textContent = "（今日）";
+    slot.appendChild(mark);
+    slot.classList.add("is-today");
+  });
   var order = function (dow) { return (dow - today + 7) % 7; }; // 0 = today, 1 = tomorrow, ...
   Array.prototype.forEach.call(lists, function (list) {
     var days = Array.prototype.slice.call(list.querySelectorAll("[data-dow]"));
