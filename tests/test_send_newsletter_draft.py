@@ -70,7 +70,9 @@ def test_first_issue_of_a_series(site):
     name, text = draft_next_issue(project, loaded, DAY)
     fm = front_matter(text)
     assert name == "2027-01-no1.md" and fm["number"] == 1
-    assert [s["type"] for s in fm["sections"]] == ["new_doctors", "news", "text"]
+    # the coming holidays follow the (empty) schedule changes: the fixture's calendar has some after DAY
+    assert [s["type"] for s in fm["sections"]] == ["new_doctors", "text", "news", "text"]
+    assert fm["sections"][1]["title"] == "休診日のお知らせ"
     (site / "content/newsletters").mkdir()
     (site / "content/newsletters" / name).write_text(text, encoding="utf-8")
     load_site(project, DAY)
@@ -88,3 +90,31 @@ def test_example_site_draft_loads(tmp_path):
     (site / "content/newsletters" / name).write_text(text, encoding="utf-8")
     again, _ = load_site(project, day)
     assert any(i.slug == name[:-3] and i.draft for i in again.newsletters)
+
+
+def test_draft_lists_the_coming_holidays_and_closed_days(site):
+    """The calendar's coming closed days (and public holidays) go into a 休診日のお知らせ section; the draft loads."""
+    path = site / "site.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["calendar"] = {"closed": [{"date": "2027-02-19", "name": "創立記念日"},
+                                   {"date": "2027-01-22", "sessions": ["午後"], "name": "院内研修"}], "show_days": 40}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    project = Project.at(site)
+    loaded, _ = load_site(project, DAY)
+    name, text = draft_next_issue(project, loaded, DAY)
+    sections = front_matter(text)["sections"]
+    closures = [s for s in sections if s.get("title") == "休診日のお知らせ"]
+    assert len(closures) == 1 and closures[0]["type"] == "text"
+    body = closures[0]["body"]
+    assert "2027年1月22日（金）（午後）　院内研修" in body
+    assert "2027年2月11日（木）　建国記念の日" in body  # a public holiday, from jpholiday
+    assert "創立記念日" in body
+    assert body.index("1月22日") < body.index("2月11日") < body.index("2月19日")
+    (site / "content/newsletters" / name).write_text(text, encoding="utf-8")
+    load_site(project, DAY)  # the draft validates
+    # drafted again after that issue: one fresh section, not the old one copied as well
+    data["calendar"] = {"closed": [], "public_holidays": False}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    loaded, _ = load_site(project, DAY)
+    _, again = draft_next_issue(project, loaded, DAY + dt.timedelta(days=1))
+    assert "休診日のお知らせ" not in again

@@ -23,6 +23,7 @@ from sitegen.content.newsletters import FIRST_ISSUE_WINDOW
 from sitegen.content.site import Site
 from sitegen.errors import SitegenError
 from sitegen.project import Project
+from sitegen.templates import date_ja
 
 FIRST_ISSUE_SECTIONS = [{"type": "new_doctors"}, {"type": "schedule_changes"}, {"type": "news"},
                         {"type": "text", "title": "編集後記"}]
@@ -66,8 +67,13 @@ def draft_next_issue(project: Project, site: Site, today: dt.date) -> tuple[str,
             template.insert(0, {"type": kind})
 
     lines = []
+    template = [s for s in template if not (s.get("type") == "text" and s.get("title") == CLOSURES_TITLE)]
     for raw in template:
         lines.append(_section(raw, changed, site, featured, spotlit, since, today))
+        if raw.get("type") == "schedule_changes":
+            lines.append(_closures(site))
+    if not any(raw.get("type") == "schedule_changes" for raw in template):
+        lines.insert(0, _closures(site))
     origin = f"前号（{latest.source}、{latest.date}）" if latest else f"{since}"
     head = [
         "---",
@@ -126,6 +132,26 @@ def _section(raw: dict, changed: dict, site: Site, featured: set, spotlit: set, 
     if kind == "text":
         return _item({"type": "text", **title, "body": TO_WRITE})
     return _item(raw)
+
+
+CLOSURES_TITLE = "休診日のお知らせ"
+
+
+def _closures(site: Site) -> str:
+    """A text section listing the coming holidays and closed days (site.yaml calendar), or nothing."""
+    spans = site.closure_spans
+    if not spans:
+        return ""
+    lines = []
+    for span in spans:
+        when = date_ja(span.first.date, weekday=True)
+        if span.days > 1:
+            when += "〜" + date_ja(span.last.date, weekday=True)
+        part = "（" + "・".join(span.first.sessions) + "）" if span.first.sessions else ""
+        lines.append(f"- {when}{part}　{span.name}")
+    body = "次の日は外来が休診です。ご紹介・ご予約の際はご注意ください。\n\n" + "\n".join(lines)
+    return "  # 休診日: site.yaml の calendar から、今後の祝日・休診日を入れてあります\n" + _item(
+        {"type": "text", "title": CLOSURES_TITLE, "body": body})
 
 
 def _preheader(changed: dict) -> str:
