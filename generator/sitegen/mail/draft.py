@@ -68,12 +68,13 @@ def draft_next_issue(project: Project, site: Site, today: dt.date) -> tuple[str,
 
     lines = []
     template = [s for s in template if not (s.get("type") == "text" and s.get("title") == CLOSURES_TITLE)]
+    closures = _closures(site)  # after the schedule changes, else first
     for raw in template:
         lines.append(_section(raw, changed, site, featured, spotlit, since, today))
         if raw.get("type") == "schedule_changes":
-            lines.append(_closures(site))
+            lines.append(closures)
     if not any(raw.get("type") == "schedule_changes" for raw in template):
-        lines.insert(0, _closures(site))
+        lines.insert(0, closures)
     origin = f"前号（{latest.source}、{latest.date}）" if latest else f"{since}"
     head = [
         "---",

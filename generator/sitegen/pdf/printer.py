@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import os
 import re
 import threading
 from pathlib import Path
@@ -94,8 +95,6 @@ def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = f
 
 def print_workers() -> int:
     """Browsers to print with: one per core, at most 4 (SITEGEN_PDF_WORKERS overrides; 1 prints serially)."""
-    import os
-
     setting = os.environ.get("SITEGEN_PDF_WORKERS", "")
     if setting.isdigit() and int(setting) > 0:
         return int(setting)

@@ -107,7 +107,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         print_images: set[str] = set()  # the content images scaled for print, prepared while the browsers start
 
         sheet_prints: dict[tuple[float, float], tuple[bytes, float]] = {}  # paper -> the sheet and the pt it fits at
-        sheet_locks = {(width, height): threading.Lock(), PAPER_MM[settings.schedule.paper]: threading.Lock()}
+        sheet_locks: dict[tuple[float, float], threading.Lock] = {}  # one per paper (setdefault is atomic)
 
         def write(name: str, template: str, bleed: float = 0.0, sheet_paper: tuple[float, float] = (width, height),
                   sheet_pt: float = SHEET_SIZES[0], **ctx) -> Path:
@@ -238,27 +238,26 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             return job
 
         # the longest job first, so the browsers finish together
-        jobs: list[tuple[str, Callable[[printer.Printer], None]]] = []
+        jobs: list[Callable[[printer.Printer], None]] = []
         if "guidebook" in parts:
-            jobs.append(("guidebook", guidebook))
+            jobs.append(guidebook)
         if "schedule" in parts:
-            jobs.append(("schedule", schedule))
+            jobs.append(schedule)
         if "form" in parts:
-            jobs.append(("form", equipment_form))
+            jobs.append(equipment_form)
         if "leaflets" in parts:
-            jobs.extend((f"leaflet-{d.slug}", leaflet(d)) for d in site.departments)
+            jobs.extend(leaflet(d) for d in site.departments)
         try:
             fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
-            printer.print_all(executable, [job for _, job in jobs], fonts_used, workers=printer.print_workers(),
+            printer.print_all(executable, jobs, fonts_used, workers=printer.print_workers(),
                               prepare=lambda: print_images.update(images.prepare(project.content, site, work, width)))
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
-    for name, _ in [("schedule", None), ("guidebook", None), ("form", None)] + [(f"leaflet-{d.slug}", None)
-                                                                             for d in site.departments]:
-        out.warnings.extend(warned.get(name, []))
+    for job in ["schedule", "guidebook", "form"] + [f"leaflet-{d.slug}" for d in site.departments]:
+        out.warnings.extend(warned.get(job, []))
     out.warnings.extend(_glyph_warnings(project, printed, primary, fallback))
     sources = {"guidebook.pdf": ("site.yaml",),
                "equipment-form.pdf": tuple(e.source for e in site.equipment),
