@@ -328,8 +328,9 @@ def test_a_new_draft_newsletter_checks_clean_but_its_own_broken_links_are_found(
 @pytest.mark.browser
 @pytest.mark.slow
 def test_colour_contrast_is_checked_once_per_text_style_but_on_every_new_one(tmp_path, chromium_path):
-    """Colour contrast depends on the stylesheets and each text's element path: a page whose texts all sit in
-    paths an earlier page had skips it; a page with a new path (a new class, an inline style) is checked."""
+    """Colour contrast depends on the stylesheets and each text's element path: texts in paths an earlier page had
+    are left out; a text in a new path (a new class, an inline style) is checked, on a page that also repeats old
+    ones too, and a page whose only new text is legible reports nothing again."""
     from sitegen.check.a11y import AxeRunner
 
     css = "body { background: #fff; } .pale { color: #d0d0d0; } .ok { color: #222; }"
@@ -345,8 +346,12 @@ def test_colour_contrast_is_checked_once_per_text_style_but_on_every_new_one(tmp
     files = [page("a.html", '<p class="ok">本文です。</p><p class="pale">薄い文字</p>'),
              page("b.html", '<p class="ok">別の本文です。</p><p class="pale">同じ薄い文字</p>'),
              page("c.html", '<p class="ok">本文です。</p><p><span class="pale">新しい場所の薄い文字</span></p>'),
-             page("d.html", '<p class="ok">本文です。</p><p style="color:#e0e0e0">インラインの薄い文字</p>')]
+             page("d.html", '<p class="ok">本文です。</p><p style="color:#e0e0e0">インラインの薄い文字</p>'),
+             page("e.html", '<p class="pale">薄い文字</p><h2 class="ok">新しい見出し</h2>')]
     with AxeRunner(chromium_path) as axe:
         found = axe.check_all(files, parallel=2)
     contrast = [any(v.id == "color-contrast" for v in page) for page in found]
-    assert contrast == [True, False, True, True]
+    assert contrast == [True, False, True, True, False]
+    # the element reported on d.html is the new inline one, not the repeated pale paragraph
+    d = next(v for v in found[3] if v.id == "color-contrast")
+    assert "インライン" in d.html and len(d.targets) == 1

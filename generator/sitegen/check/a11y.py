@@ -244,13 +244,12 @@ class AxeRunner:
                     in_flight.append((i, page))
                     page.goto(file.as_uri(), wait_until="load")
                     # colour contrast (most of axe's time) depends only on the stylesheets and the element path
-                    # of each text: a page whose text all sits in paths an earlier page had is checked without it
+                    # of each text: texts in element paths an earlier page had are left out of it
                     sheets, found = page.evaluate(_TEXT_PATHS)
                     prefix = hashlib.sha256(sheets.encode()).hexdigest()[:16]
-                    paths = {prefix + p for p in found}
-                    contrast = not paths <= seen
-                    seen |= paths
-                    page.evaluate(_START_AXE, contrast)
+                    skip = [p for p in found if prefix + p in seen]
+                    seen.update(prefix + p for p in found)
+                    page.evaluate(_START_AXE, skip)
                 i, page = in_flight.pop(0)
                 page.wait_for_function("() => window.__sitegenAxe !== undefined", polling=50, timeout=180_000)
                 result = page.evaluate("() => window.__sitegenAxe")
@@ -278,23 +277,35 @@ class AxeRunner:
         return _violations(result)
 
 
-# axe.run started without waiting for it: the result lands in window.__sitegenAxe (or an error message).
-# Its argument: whether to run the colour-contrast rules.
-_START_AXE = """(contrast) => { window.__sitegenAxe = undefined;
-  const options = {resultTypes: ['violations']};
-  if (!contrast) options.rules = {'color-contrast': {enabled: false}, 'color-contrast-enhanced': {enabled: false},
-                                  'link-in-text-block': {enabled: false}};
-  axe.run(document, options).then(r => { window.__sitegenAxe = r; },
-                                  e => { window.__sitegenAxe = {error: String(e)}; }); }"""
-
-# The stylesheets and the viewport, and every text's element path (tag, classes, inline style of each ancestor)
-# and each form control's: what decides the colours the text is drawn in.
-_TEXT_PATHS = """() => {
-  const step = e => e.tagName + (typeof e.className === 'string' && e.className.trim()
+# The element path of a text (tag, classes, inline style of each ancestor): what decides the colours it is drawn in.
+_PATH_JS = """const step = e => e.tagName + (typeof e.className === 'string' && e.className.trim()
       ? '.' + e.className.trim().split(/\\s+/).sort().join('.') : '')
     + (e.getAttribute('style') ? '[' + e.getAttribute('style') + ']' : '')
     + (e.hasAttribute('hidden') ? '[hidden]' : '');
-  const path = e => { const out = []; for (; e; e = e.parentElement) out.push(step(e)); return out.join('<'); };
+  const path = e => { const out = []; for (; e; e = e.parentElement) out.push(step(e)); return out.join('<'); };"""
+
+# axe.run started without waiting for it: the result lands in window.__sitegenAxe (or an error message).
+# Its argument: the element paths whose colour contrast an earlier page has checked; the contrast rules skip
+# elements in them (through axe.configure, wrapping each rule's own `matches`).
+_START_AXE = """(skip) => { window.__sitegenAxe = undefined;
+  """ + _PATH_JS + """
+  const skipped = new Set(skip);
+  for (const id of ['color-contrast', 'link-in-text-block']) {
+    const rule = axe._audit.rules.find(r => r.id === id);
+    if (!rule) continue;
+    const own = rule.__sitegenOwnMatches || rule.matches;
+    axe.configure({rules: [{id, matches: (node, virtualNode, context) =>
+      !skipped.has(path(node)) && own(node, virtualNode, context)}]});
+    axe._audit.rules.find(r => r.id === id).__sitegenOwnMatches = own;
+  }
+  // axe does most of its work before its first await: started from a timer, this call returns at once
+  // and the pages in flight run side by side
+  setTimeout(() => axe.run(document, {resultTypes: ['violations']}).then(r => { window.__sitegenAxe = r; },
+                                  e => { window.__sitegenAxe = {error: String(e)}; }), 0); }"""
+
+# The stylesheets and the viewport, and every text's element path and each form control's.
+_TEXT_PATHS = """() => {
+  """ + _PATH_JS + """
   const sheets = Array.from(document.querySelectorAll('link[rel~=stylesheet], style'))
     .map(s => s.href || s.textContent).join('|') + '@' + window.innerWidth;
   const found = new Set();
