@@ -53,8 +53,10 @@ class Rule:
     name: str
     why: str
     fix: str
-    # (match, allow, when): `when` must match somewhere in the same sentence (a comparison needs a better/faster …)
-    patterns: tuple[tuple[re.Pattern, tuple[re.Pattern, ...], re.Pattern | None], ...] = ()
+    # (match, allow, when, unless): `when` must match somewhere in the same sentence (a comparison needs a
+    # better/faster …); `unless` is the rule's own unless that pattern sets its own (a gift is an inducement even
+    # for a vaccination, which the rule's public-health exception would spare)
+    patterns: tuple[tuple[re.Pattern, tuple[re.Pattern, ...], re.Pattern | None, re.Pattern | None], ...] = ()
     extra: dict[str, re.Pattern] = field(default_factory=dict, compare=False)  # figure, period, source, trigger, image
     section: str = ""  # the part of the guideline it enforces (第3 禁止される広告 …)
     unless: re.Pattern | None = None  # not reported when this matches anywhere in the same sentence
@@ -109,13 +111,14 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
     rules = []
     for raw in data["rules"]:
         common = tuple(_compile(a) for a in raw.get("allow", ()))
+        unless = _compile(raw["unless"]) if raw.get("unless") else None
         patterns = tuple(
             (_compile(p["match"]), common + tuple(_compile(a) for a in p.get("allow", ())),
-             _compile(p["when"]) if p.get("when") else None)
+             _compile(p["when"]) if p.get("when") else None,
+             (_compile(p["unless"]) if p["unless"] else None) if "unless" in p else unless)
             for p in raw.get("patterns", ())
         )
         extra = {k: _compile(v) for k, v in raw.items() if k in ("figure", "period", "source", "trigger", "image")}
-        unless = _compile(raw["unless"]) if raw.get("unless") else None
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
                           raw.get("section", ""), unless, bool(raw.get("negatable")), needs))
@@ -356,10 +359,13 @@ def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True,
             views.append(respelled)
     hits: list[tuple[Rule, int, int]] = []
     taken: list[tuple[int, int]] = []  # original offsets: one finding per phrase
+    explained = _explained(views[0][0], rules)
     for r in rules:
+        if r.id == "before-after" and explained:
+            continue  # photos before and after a treatment, with its content, cost and risks beside them
         for view in views:
             normal, starts, ends = view
-            for pattern, allow, when in r.patterns:
+            for pattern, allow, when, unless in r.patterns:
                 for m in pattern.finditer(normal):
                     a, b = m.span()
                     if a == b:
@@ -368,7 +374,7 @@ def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True,
                     # the same words in every view: an exception (allow, unless, negation) in either spares it,
                     # a needed context (`when`) in either is enough
                     spans = [(v, *_span(v, start, end)) for v in views]
-                    if any(_spared(r, allow, v[0], x, y) for v, x, y in spans):
+                    if any(_spared(r, allow, unless, v[0], x, y) for v, x, y in spans):
                         continue
                     if when is not None and not any(when.search(v[0], *_sentence(v[0], x, y)) for v, x, y in spans):
                         continue
@@ -391,12 +397,12 @@ def _span(view: tuple[str, list[int], list[int]], start: int, end: int) -> tuple
     return a, max(a, bisect.bisect_right(ends, end))
 
 
-def _spared(r: Rule, allow: tuple[re.Pattern, ...], normal: str, a: int, b: int) -> bool:
+def _spared(r: Rule, allow: tuple[re.Pattern, ...], unless: re.Pattern | None, normal: str, a: int, b: int) -> bool:
     if a >= b:
         return False
     if _allowed(normal, a, b, allow):
         return True
-    if r.unless is not None and r.unless.search(normal, *_sentence(normal, a, b)):
+    if unless is not None and unless.search(normal, *_sentence(normal, a, b)):
         return True
     return r.negatable and _negated(normal, b, _NEGATION)
 
@@ -481,8 +487,7 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
     jiyu = by_id.get("jiyu")
     # a before/after image is accepted on a page that explains the treatment, its cost and its main risks and side
     # effects (the same explanation 限定解除 requires)
-    explained = jiyu is not None and bool(jiyu.needs) and all(
-        need.search(norm(text, fold=True)) for _, need in jiyu.needs)
+    explained = _explained(norm(text, fold=True), rules)
     if ba is not None and ba.extra.get("image") is not None and not explained:
         for a, b, words in images(text):
             if ba.extra["image"].search(norm(words, fold=True)):
@@ -497,6 +502,13 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
             if missing:
                 out.append((jiyu, starts[m.start()], ends[m.end() - 1]))
     return out
+
+
+def _explained(normal: str, rules: Iterable[Rule]) -> bool:
+    """Whether folded text carries everything 限定解除 asks for (the treatment, its cost, its main risks and side
+    effects): what also makes photos before and after a treatment advertisable."""
+    jiyu = next((r for r in rules if r.id == "jiyu"), None)
+    return jiyu is not None and bool(jiyu.needs) and all(need.search(normal) for _, need in jiyu.needs)
 
 
 def missing_disclosures(text: str) -> list[str]:
