@@ -278,11 +278,14 @@ def test_a_rebuild_starts_from_the_kept_chapter_pages_and_prints_the_same_bytes(
     from sitegen.pdf import printer
 
     prints: list[str] = []
+    tags: list[bool] = []
     real_pdf = printer.Printer.pdf
 
-    def counting(self, html_file):
+    def counting(self, html_file, tagged=True):
         prints.append(html_file.name)
-        return real_pdf(self, html_file)
+        if html_file.name == "guidebook.html":
+            tags.append(tagged)
+        return real_pdf(self, html_file, tagged=tagged)
 
     monkeypatch.setattr(printer.Printer, "pdf", counting)
     site = site_with(tmp_path, {"leaflets": {"enabled": False}, "schedule": {"enabled": False},
@@ -290,6 +293,9 @@ def test_a_rebuild_starts_from_the_kept_chapter_pages_and_prints_the_same_bytes(
     first = (build_pdf(site, chromium_path) / "guidebook.pdf").read_bytes()
     kept = site / ".sitegen" / "guidebook-pages.json"
     assert kept.is_file() and prints.count("guidebook.html") >= 2
+    # with nothing kept, the first print is an untagged draft that only finds the pages; the book is tagged
+    assert tags[0] is False and tags[-1] is True
+    assert b"/StructTreeRoot" in first and b"/Outlines" in first
     prints.clear()
     assert (build_pdf(site, chromium_path) / "guidebook.pdf").read_bytes() == first
     assert prints.count("guidebook.html") == 1  # the kept pages held: one print

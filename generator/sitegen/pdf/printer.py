@@ -15,10 +15,13 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import unquote, urlsplit
 
 from sitegen.chromium import launch
+
+if TYPE_CHECKING:
+    from pypdf import PdfWriter
 
 WAIT_JS = """async () => {
   for (const img of document.images) { img.loading = 'eager'; }
@@ -138,7 +141,9 @@ class Printer:
         finally:
             self._pw.stop()
 
-    def pdf(self, html_file: Path) -> bytes:
+    def pdf(self, html_file: Path, tagged: bool = True) -> bytes:
+        """The page printed. `tagged=False` only to find where things fall (the page breaks are the same): a
+        tagged PDF takes Chromium about twice as long."""
         page = self._page
         root = html_file.resolve().parent
         html = html_file.read_text(encoding="utf-8")
@@ -151,7 +156,7 @@ class Printer:
             page.goto(html_file.resolve().as_uri(), wait_until="load")
             self._loaded = (root, key) if key is not None else None
         page.evaluate(WAIT_JS)
-        return page.pdf(tagged=True, outline=True, prefer_css_page_size=True, print_background=True)
+        return page.pdf(tagged=tagged, outline=True, prefer_css_page_size=True, print_background=True)
 
 
 # ------------------------------------------------------------- reading back --
@@ -207,31 +212,50 @@ def find_pages(data: bytes, titles: list[str]) -> list[int | None]:
     return found
 
 
-def page_count(data: bytes) -> int:
-    return len(_reader(data).pages)
+def destination_pages(data: bytes, names: list[str]) -> list[int | None]:
+    """The page (1-based) of each named destination: the element ids that links in the document point to
+    (in an untagged print, which has no outline, the contents' links to the chapters)."""
+    reader = _reader(data)
+    with _quiet_pypdf():
+        found = {str(k).lstrip("/"): reader.get_destination_page_number(v) + 1
+                 for k, v in reader.named_destinations.items()}
+    return [found.get(name) for name in names]
 
 
-def font_problems(data: bytes) -> list[str]:
+def page_count(doc: "bytes | PdfWriter") -> int:
+    return len((_reader(doc) if isinstance(doc, bytes) else doc).pages)
+
+
+def font_problems(doc: "bytes | PdfWriter") -> list[str]:
     """Type 3 or unembedded fonts in the PDF (see print_fonts)."""
     from sitegen.pdf.fonts import font_problems as problems
 
-    return problems(_reader(data))
+    return problems(_reader(doc) if isinstance(doc, bytes) else doc)
+
+
+def document(data: bytes) -> "PdfWriter":
+    """The printed PDF opened for changes (insert_pages), then written once by `finalise`: a book is parsed and
+    written once, not once per change."""
+    from pypdf import PdfWriter
+
+    reader = _reader(data)
+    with _quiet_pypdf():
+        return PdfWriter(clone_from=reader)
 
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def insert_pages(data: bytes, after: int, files: list, paper_mm: tuple[float, float], bleed_mm: float = 0.0) -> bytes:
-    """`data` with every page of the PDF `files` inserted after page `after` (1-based), each fitted (scaled,
+def insert_pages(writer: "PdfWriter", after: int, files: list, paper_mm: tuple[float, float],
+                 bleed_mm: float = 0.0) -> None:
+    """Every page of the PDF `files` inserted after page `after` (1-based) of `writer`, each fitted (scaled,
     centred) to the book's paper, on a page larger by the bleed on every side in the press edition."""
-    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+    from pypdf import PageObject, PdfReader, Transformation
 
-    reader = _reader(data)
     pt = 72 / 25.4
     width, height, pad = paper_mm[0] * pt, paper_mm[1] * pt, bleed_mm * pt
     with _quiet_pypdf():
-        writer = PdfWriter(clone_from=reader)
         at = after
         for file in files:
             for page in PdfReader(str(file)).pages:
@@ -244,21 +268,16 @@ def insert_pages(data: bytes, after: int, files: list, paper_mm: tuple[float, fl
                 framed.merge_transformed_page(page, Transformation().scale(scale, scale).translate(dx, dy))
                 writer.insert_page(framed, at)
                 at += 1
-        buf = io.BytesIO()
-        writer.write(buf)
-    return buf.getvalue()
 
 
-def finalise(data: bytes, *, title: str, date: dt.date, author: str = "", subject: str = "",
+def finalise(doc: "bytes | PdfWriter", *, title: str, date: dt.date, author: str = "", subject: str = "",
              press: bool = False) -> bytes:
     """Reproducible bytes: fixed dates (the build date), /ID from the content, title and author set.
-    `press`: the page was printed with a bleed; add トンボ and the trim and bleed boxes."""
-    from pypdf import PdfWriter
+    `doc`: the printed bytes or a `document` changed since. `press`: the page was printed with a bleed; add
+    トンボ and the trim and bleed boxes."""
     from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
-    reader = _reader(data)
-    with _quiet_pypdf():
-        writer = PdfWriter(clone_from=reader)
+    writer = document(doc) if isinstance(doc, bytes) else doc
     stamp = f"D:{date:%Y%m%d}000000Z"
     writer.metadata = None
     writer.add_metadata({

@@ -95,7 +95,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     fallback = set().union(*(fonts.coverage((f,)) or set() for f in fonts.FALLBACKS))
     printed: set[str] = set()  # every character of the print HTML
 
-    def finish(data: bytes, info: dict, name: str, press: bool = False) -> bytes:
+    def finish(data: bytes | printer.PdfWriter, info: dict, name: str, press: bool = False) -> bytes:
         with lock:
             text = "".join(printed)
         _, unprintable = fonts.missing_glyphs(text, primary, fallback)
@@ -182,20 +182,24 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             _keep_pages(pages_file, book, memo_pages, with_press)
             # the forms' pages go after the appendix's own pages, i.e. before the メモ pages and the back cover
             appendix = printer.page_count(data) - memo_pages - 1 if book.forms else None
+            doc: bytes | printer.PdfWriter = data
             if form_files and appendix:
-                data = printer.insert_pages(data, appendix, form_files, (width, height))
-                if settings.guidebook.saddle_stitch and printer.page_count(data) % 4:
+                doc = printer.document(data)  # changed and written once, by finish
+                printer.insert_pages(doc, appendix, form_files, (width, height))
+                if settings.guidebook.saddle_stitch and printer.page_count(doc) % 4:
                     warn("guidebook", Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
-                        f"the guidebook has {printer.page_count(data)} pages, not a multiple of 4, although "
+                        f"the guidebook has {printer.page_count(doc)} pages, not a multiple of 4, although "
                         f"{memo_pages} メモ page(s) were added; check the print before ordering 中綴じ"), "warning"))
             info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
-            results["guidebook.pdf"] = finish(data, info, "guidebook.pdf")
+            results["guidebook.pdf"] = finish(doc, info, "guidebook.pdf")
             if with_press:
-                pressed = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
+                printed = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
                                             book=book, sheet_pt=sheet_pt, memo_pages=memo_pages))
+                _check_same_pages(book, printed)
+                pressed: bytes | printer.PdfWriter = printed
                 if form_files and appendix:
-                    pressed = printer.insert_pages(pressed, appendix, form_files, (width, height), bleed_mm=press.BLEED_MM)
-                _check_same_pages(book, pressed)
+                    pressed = printer.document(printed)
+                    printer.insert_pages(pressed, appendix, form_files, (width, height), bleed_mm=press.BLEED_MM)
                 results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
             tick("guidebook.pdf")
 
@@ -274,27 +278,37 @@ def _settle_toc(browser, book: Guidebook, write_html, memo_for,
     """Print until the table of contents shows the pages its chapters are really on, with as many メモ pages
     (before the back cover, after every chapter: they move no chapter) as `memo_for(pages without them)` asks.
 
-    `guess`: the pages and メモ pages the last build settled on; when they still hold, one print is enough.
+    With no `guess` the first print is a draft: untagged, in about half the time, its chapters found through the
+    contents' links (an untagged PDF has no outline), since only the pages matter. `guess`: the pages and メモ
+    pages the last build settled on; when they still hold, one print is enough.
     """
     titles = [c.title for c in book.chapters]
+    ids = [c.id for c in book.chapters]
+    listed = [c.in_toc for c in book.chapters]  # the chapters whose page the contents print
+
+    def shown(pages: list[int | None]) -> list[int | None]:
+        return [p for p, on in zip(pages, listed) if on]
+
     previous: list[int | None] | None = None
     memo = 0
+    draft = guess is None
     if guess is not None:
         for ch, guessed in zip(book.chapters, guess[0]):
             ch.page = guessed
-        previous, memo = list(guess[0]), guess[1]
+        previous, memo = shown(list(guess[0])), guess[1]
     for _ in range(MAX_TOC_PASSES):
-        data = browser.pdf(write_html(memo))
-        pages = printer.find_pages(data, titles)
-        missing = [t for t, p in zip(titles, pages) if p is None]
+        data = browser.pdf(write_html(memo), tagged=not draft)
+        pages = printer.destination_pages(data, ids) if draft else printer.find_pages(data, titles)
+        missing = [t for t, p, on in zip(titles, pages, listed) if p is None and (on or not draft)]
         if missing:
             raise SitegenError(f"pdf: guidebook headings not found in the printed PDF: {', '.join(missing)}")
         wanted = memo_for(printer.page_count(data) - memo)
-        if pages == previous and wanted == memo:
-            return data, memo
+        settled = shown(pages) == previous and wanted == memo and not draft
         for ch, page in zip(book.chapters, pages):
             ch.page = page
-        previous, memo = pages, wanted
+        if settled:
+            return data, memo
+        previous, memo, draft = shown(pages), wanted, False
     raise SitegenError("pdf: the guidebook's table of contents did not settle (page numbers keep moving)")
 
 
@@ -347,7 +361,8 @@ def _fit_leaflet(browser, limit: int, write_html) -> tuple[bytes, bool]:
     return data, False
 
 
-def _finish(data: bytes, info: dict, name: str, press: bool = False, tolerate_type3: bool = False) -> bytes:
+def _finish(data: bytes | printer.PdfWriter, info: dict, name: str, press: bool = False,
+            tolerate_type3: bool = False) -> bytes:
     problems = printer.font_problems(data)
     if tolerate_type3:  # a character no print font has came from a system font: warned about, not fatal
         problems = [p for p in problems if not p.endswith("is a Type 3 font")]
