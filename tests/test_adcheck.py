@@ -310,3 +310,12 @@ def test_a_before_after_image_is_accepted_on_a_page_that_explains_treatment_cost
     explained = image + ("\n治療内容：ヒアルロン酸注入（1回）。費用：55,000円（税込、自由診療）。"
                          "主なリスク・副作用：内出血、腫れ、まれに感染。\n")
     assert [r.id for r, _, _ in adcheck.find(explained)] == []
+
+
+def test_a_pattern_may_set_its_own_exception():
+    """The 費用 rule spares public-health wording (a city's vaccination campaign), but a gift or a price cut is an
+    inducement even for a vaccination: those patterns set their own, narrower exception."""
+    assert rules_in("市が実施するワクチン接種キャンペーンの対象の方は、当院でも接種できます。") == []
+    assert [r for r, _ in rules_in("インフルエンザ予防接種を受けられた先着50名様に、タオルをプレゼントします。")] == ["hiyou"]
+    assert [r for r, _ in rules_in("インフルエンザ予防接種は、ご家族そろっての接種で1人500円引きです。")] == ["hiyou"]
+    assert rules_in("ご紹介いただいた方には、後日ご連絡を差し上げます。") == []
