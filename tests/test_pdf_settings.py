@@ -272,6 +272,19 @@ def test_several_browsers_print_the_same_bytes_as_one(tmp_path, chromium_path, m
 
 @pytest.mark.browser
 @pytest.mark.slow
+def test_the_guidebook_sheet_fitted_on_another_browser_prints_the_same_book(tmp_path, chromium_path, monkeypatch):
+    """With cores to spare and no standalone schedule job, a browser of its own fits the guidebook's 外来担当医表
+    while the first (draft) print runs at the smallest size: the book is the same as when one browser does all."""
+    def book(workers: str, where: Path) -> bytes:
+        monkeypatch.setenv("SITEGEN_PDF_WORKERS", workers)
+        site = site_with(where, {"schedule": {"enabled": False}, "leaflets": {"enabled": False}})
+        return (build_pdf(site, chromium_path) / "guidebook.pdf").read_bytes()
+
+    assert book("1", tmp_path / "one") == book("3", tmp_path / "three")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_rebuild_starts_from_the_kept_chapter_pages_and_prints_the_same_bytes(tmp_path, chromium_path, monkeypatch):
     """A build keeps the chapter pages it settled on in .sitegen/guidebook-pages.json; the next build prints the
     contents with them first. A right guess, a wrong one and none all give the same guidebook."""

@@ -112,14 +112,14 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         def write(name: str, template: str, bleed: float = 0.0, sheet_paper: tuple[float, float] = (width, height),
                   sheet_pt: float = SHEET_SIZES[0], **ctx) -> Path:
             context = _context(site, today, print_images, **ctx)
-            css_name = f"print-{bleed:g}-{sheet_paper[0]:g}-{sheet_pt:g}.css"
+            css_name = f"print-{bleed:g}-{sheet_paper[0]:g}.css"  # the sheet's size is set in the page (--sheet-pt)
             with lock:  # written once, before any browser reads it
                 if not (work / css_name).exists():
                     css = env.get_template("print.css").render(
                         context, book=book, fonts=faces, fallback_fonts=Markup(fonts.STACK), paper=(width, height),
-                        bleed=bleed, sheet_paper=sheet_paper, sheet_pt=sheet_pt)
+                        bleed=bleed, sheet_paper=sheet_paper, sheet_pt=SHEET_SIZES[0])
                     (work / css_name).write_text(css, encoding="utf-8")
-            html = env.get_template(template).render(context, stylesheet=css_name, bleed=bleed)
+            html = env.get_template(template).render(context, stylesheet=css_name, bleed=bleed, sheet_pt=sheet_pt)
             with lock:
                 printed.update(html)
             path = work / name
@@ -153,10 +153,22 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             results["schedule.pdf"] = finish(data, info, "schedule.pdf")
             tick("schedule.pdf")
 
+        book_sheet = "guidebook" in parts and any(s.kind == "schedule" for s in book.sections)
+
+        def book_sheet_pt(browser: printer.Printer, draft: bool = False) -> float:
+            """The size the guidebook's 外来担当医表 page is printed at. A draft (which only finds the pages) takes
+            the smallest: the sheet is one page at any size that fits, or at the smallest if none does, so the
+            pages fall as in the end; meanwhile another browser fits the sheet (fit_book_sheet)."""
+            if not book_sheet:
+                return SHEET_SIZES[0]
+            if draft:
+                return SHEET_SIZES[-1]
+            return fit_sheet(browser, (width, height))[1]  # fitted once, here, by fit_book_sheet or the schedule job
+
+        def fit_book_sheet(browser: printer.Printer) -> None:
+            fit_sheet(browser, (width, height))
+
         def guidebook(browser: printer.Printer) -> None:
-            sheet_pt = SHEET_SIZES[0]
-            if any(s.kind == "schedule" for s in book.sections):
-                sheet_pt = fit_sheet(browser, (width, height))[1]  # fitted once, here or by the schedule job
             form_files, inserted = [], 0
             for f, _ in book.forms:
                 try:
@@ -176,9 +188,10 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                 return -(pages + inserted) % 4 if settings.guidebook.saddle_stitch else 0
 
             pages_file = project.state_file("guidebook-pages.json")
-            data, memo_pages = _settle_toc(browser, book, lambda memo: write(
-                "guidebook.html", "guidebook.html", book=book, sheet_pt=sheet_pt, memo_pages=memo), memo_for,
-                _read_pages(pages_file, book, with_press))
+            data, memo_pages = _settle_toc(browser, book, lambda memo, draft: write(
+                "guidebook.html", "guidebook.html", book=book, sheet_pt=book_sheet_pt(browser, draft), memo_pages=memo),
+                memo_for, _read_pages(pages_file, book, with_press))
+            sheet_pt = book_sheet_pt(browser)
             _keep_pages(pages_file, book, memo_pages, with_press)
             # the forms' pages go after the appendix's own pages, i.e. before the メモ pages and the back cover
             appendix = printer.page_count(data) - memo_pages - 1 if book.forms else None
@@ -245,6 +258,11 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         jobs: list[Callable[[printer.Printer], None]] = []
         if "guidebook" in parts:
             jobs.append(guidebook)
+        workers = printer.print_workers()
+        if workers > 2 and book_sheet and not ("schedule" in parts
+                                               and PAPER_MM[settings.schedule.paper] == (width, height)):
+            jobs.append(fit_book_sheet)  # on a browser of its own while the guidebook's first print runs (with
+            # two cores the extra browser's start costs more than the fitting it takes off the guidebook)
         if "schedule" in parts:
             jobs.append(schedule)
         if "form" in parts:
@@ -253,7 +271,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             jobs.extend(leaflet(d) for d in site.departments)
         try:
             fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
-            printer.print_all(executable, jobs, fonts_used, workers=printer.print_workers(),
+            printer.print_all(executable, jobs, fonts_used, workers=workers,
                               prepare=lambda: print_images.update(images.prepare(project.content, site, work, width)))
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
@@ -297,7 +315,7 @@ def _settle_toc(browser, book: Guidebook, write_html, memo_for,
             ch.page = guessed
         previous, memo = shown(list(guess[0])), guess[1]
     for _ in range(MAX_TOC_PASSES):
-        data = browser.pdf(write_html(memo), tagged=not draft)
+        data = browser.pdf(write_html(memo, draft), tagged=not draft)
         pages = printer.destination_pages(data, ids) if draft else printer.find_pages(data, titles)
         missing = [t for t, p, on in zip(titles, pages, listed) if p is None and (on or not draft)]
         if missing:
