@@ -319,3 +319,23 @@ def test_a_pattern_may_set_its_own_exception():
     assert [r for r, _ in rules_in("インフルエンザ予防接種を受けられた先着50名様に、タオルをプレゼントします。")] == ["hiyou"]
     assert [r for r, _ in rules_in("インフルエンザ予防接種は、ご家族そろっての接種で1人500円引きです。")] == ["hiyou"]
     assert rules_in("ご紹介いただいた方には、後日ご連絡を差し上げます。") == []
+
+
+def test_disclosures_promised_for_later_are_not_on_the_page():
+    """限定解除 asks for the cost and the risks on the page itself: 「来院時にご説明します」 names them, states nothing."""
+    deferred = "ワキガ手術（自由診療）の治療前後の写真を掲載しました。費用やリスクは来院時にご説明します。"
+    assert {r for r, _ in rules_in(deferred)} >= {"before-after"}
+    assert "主なリスク・副作用" in adcheck.missing_disclosures(deferred)
+    stated = "ワキガ手術（自由診療）の治療前後の写真です。費用は片側220,000円（税込）、主なリスクは血腫と皮膚壊死です。"
+    assert rules_in(stated) == []
+
+
+@pytest.mark.parametrize("text,flagged", [
+    ("当院は国から「がん治療特区病院」の指定を受けた医療機関です。", True),
+    ("厚生労働省認定の「安心がん治療病院」です。", True),
+    ("当院は国から「地域がん診療連携拠点病院」の指定を受けています。", False),
+    ("県から「災害拠点病院」の指定を受けています。", False),
+    ("厚生労働省から「臨床研修病院」の指定を受けています。", False),
+])
+def test_a_designation_by_the_state_must_be_one_it_gives(text, flagged):
+    assert bool(rules_in(text)) is flagged

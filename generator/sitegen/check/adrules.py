@@ -498,17 +498,30 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         if m is not None and jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *m.span())):
             m = None
         if m is not None and not (jiyu.negatable and _negated(normal, m.end(), _NEGATION)):
-            missing = [name for name, need in jiyu.needs if not need.search(normal)]
+            stated = _stated(normal)
+            missing = [name for name, need in jiyu.needs if not need.search(stated)]
             if missing:
                 out.append((jiyu, starts[m.start()], ends[m.end() - 1]))
     return out
+
+
+# 「費用やリスクは来院時にご説明します」 names the disclosures but leaves them off the page
+_DEFERRED = re.compile(fold_kana(
+    r"(?:来院時|診察時|受診時|ご相談時|お問い合わせ|お問合せ|当日|別途|後日|窓口|外来で|診察の際|ご来院の際|かうんせりんぐ時)"
+    r"[^。]{0,8}?(?:ご説明|説明|お伝え|ご案内|お知らせ)"))
+
+
+def _stated(normal: str) -> str:
+    """Folded text without its sentences that only promise to explain later: what the page itself states."""
+    return "。".join(part for part in normal.split("。") if not _DEFERRED.search(part))
 
 
 def _explained(normal: str, rules: Iterable[Rule]) -> bool:
     """Whether folded text carries everything 限定解除 asks for (the treatment, its cost, its main risks and side
     effects): what also makes photos before and after a treatment advertisable."""
     jiyu = next((r for r in rules if r.id == "jiyu"), None)
-    return jiyu is not None and bool(jiyu.needs) and all(need.search(normal) for _, need in jiyu.needs)
+    stated = _stated(normal)
+    return jiyu is not None and bool(jiyu.needs) and all(need.search(stated) for _, need in jiyu.needs)
 
 
 def missing_disclosures(text: str) -> list[str]:
@@ -519,7 +532,8 @@ def missing_disclosures(text: str) -> list[str]:
     normal = norm(text, fold=True)
     if not jiyu.extra["trigger"].search(normal):
         return []
-    return [name for name, need in jiyu.needs if not need.search(normal)]
+    stated = _stated(normal)
+    return [name for name, need in jiyu.needs if not need.search(stated)]
 
 
 # --- walking the content -------------------------------------------------------------------------
