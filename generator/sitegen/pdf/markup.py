@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape as html_escape
 
 from markupsafe import Markup
@@ -10,8 +11,10 @@ from sitegen import urls
 from sitegen.content.japanese import join_cjk_lines
 
 
+@lru_cache(maxsize=4096)
 def qr_svg(url: str) -> Markup:
-    """The URL as an inline SVG QR code (vector, sharp at any print size)."""
+    """The URL as an inline SVG QR code (vector, sharp at any print size). Kept per URL: the guidebook is rendered
+    twice or more (until its contents settle) and the press edition again, and choosing a QR mask is slow."""
     import qrcode
     import qrcode.image.svg
 

@@ -271,8 +271,16 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             jobs.extend(leaflet(d) for d in site.departments)
         try:
             fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
-            printer.print_all(executable, jobs, fonts_used, workers=workers,
-                              prepare=lambda: print_images.update(images.prepare(project.content, site, work, width)))
+
+            def prepare() -> None:
+                """While the browsers start: the images scaled for print, and the guidebook's first page rendered
+                once (its QR codes are the slow part of rendering, and are kept for the job's own renders)."""
+                print_images.update(images.prepare(project.content, site, work, width))
+                if "guidebook" in parts:
+                    write("guidebook-warm.html", "guidebook.html", book=book, memo_pages=0,
+                          sheet_pt=SHEET_SIZES[-1] if book_sheet else SHEET_SIZES[0])
+
+            printer.print_all(executable, jobs, fonts_used, workers=workers, prepare=prepare)
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
