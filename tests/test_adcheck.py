@@ -192,7 +192,9 @@ def test_risks_or_side_effects_are_one_disclosure(disclosure):
     """限定解除 asks for 「主なリスク、副作用等」 as one item: a page naming either is not short of it."""
     page = f"ピコレーザートーニング（自由診療）は1回22,000円（税込）、2〜4週間隔で5〜10回行います。{disclosure}"
     assert adcheck.missing_disclosures(page) == [] and rules_in(page) == []
-    assert adcheck.missing_disclosures("ピコレーザートーニング（自由診療）は1回22,000円（税込）です。") == ["主なリスク・副作用"]
+    # the price per session says nothing of how often or how long
+    assert adcheck.missing_disclosures("ピコレーザートーニング（自由診療）は1回22,000円（税込）です。") == [
+        "治療内容", "主なリスク・副作用"]
 
 
 def test_photos_before_and_after_are_spared_only_beside_their_explanation():
@@ -339,3 +341,23 @@ def test_disclosures_promised_for_later_are_not_on_the_page():
 ])
 def test_a_designation_by_the_state_must_be_one_it_gives(text, flagged):
     assert bool(rules_in(text)) is flagged
+
+
+def test_a_drug_not_approved_in_japan_needs_its_own_disclosures():
+    """限定解除 for 未承認医薬品: besides the treatment, cost and risks, that it is unapproved, how it was obtained,
+    whether an approved one exists in Japan, and what is known abroad (a country's name is enough to say where)."""
+    base = "本治療に用いる薬剤は国内未承認医薬品です。費用は1回33,000円（税込）、4週ごとに計6回、主な副作用は頭痛です。"
+    assert adcheck.missing_disclosures(base) == ["入手経路", "国内の承認医薬品等の有無", "諸外国の安全性情報"]
+    full = base + "医師が個人輸入しています。国内に同一成分の承認薬はありません。米国では承認され、肝障害が報告されています。"
+    assert adcheck.missing_disclosures(full) == [] and rules_in(full) == []
+    # an approved drug needs none of these
+    assert adcheck.missing_disclosures("自由診療のピーリングは1回11,000円（税込）、月1回、主なリスクは赤みです。") == []
+
+
+def test_a_free_treatment_finding_names_what_the_page_lacks(ad_site):
+    news = ad_site / "content" / "news" / "2026-11-02-pico.md"
+    news.write_text("---\ntitle: ピコレーザーを導入しました\ndate: 2026-11-02\ncategory: お知らせ\n---\n\n"
+                    "ピコレーザートーニング（自由診療）は1回22,000円（税込）です。\n", encoding="utf-8")
+    [finding] = [f for f in lint(ad_site).open if f.path.endswith("2026-11-02-pico.md")]
+    assert finding.rule.id == "jiyu" and finding.missing == ("治療内容", "主なリスク・副作用")
+    assert "このページに無いもの: 治療内容、主なリスク・副作用" in finding.message

@@ -62,6 +62,8 @@ class Rule:
     unless: re.Pattern | None = None  # not reported when this matches anywhere in the same sentence
     negatable: bool = False  # 「…とは限りません」 later in the clause takes the claim back
     needs: tuple[tuple[str, re.Pattern], ...] = ()  # 限定解除: what a page must carry
+    # and what it must carry besides about a drug or device not approved in Japan (or used off label)
+    needs_unapproved: tuple[tuple[str, re.Pattern], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,14 @@ class AdFinding:
     accepted: Any = None  # the AdReview that accepts it
 
     suggestion: str = ""  # e.g. the advertisable qualification name closest to the one written
+    missing: tuple[str, ...] = ()  # 限定解除: what the page does not state (費用, 主なリスク・副作用, 入手経路 …)
 
     @property
     def message(self) -> str:
         hint = f" (did you mean 「{self.suggestion}」?)" if self.suggestion else ""
         section = f"（医療広告ガイドライン {self.rule.section}）" if self.rule.section else ""
-        return f"「{self.phrase}」{hint}: {self.rule.name}{section} — {self.rule.why}"
+        lacking = f"（このページに無いもの: {'、'.join(self.missing)}）" if self.missing else ""
+        return f"「{self.phrase}」{hint}: {self.rule.name}{section}{lacking} — {self.rule.why}"
 
 
 @dataclass
@@ -118,10 +122,12 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
              (_compile(p["unless"]) if p["unless"] else None) if "unless" in p else unless)
             for p in raw.get("patterns", ())
         )
-        extra = {k: _compile(v) for k, v in raw.items() if k in ("figure", "period", "source", "trigger", "image")}
+        extra = {k: _compile(v) for k, v in raw.items()
+                 if k in ("figure", "period", "source", "trigger", "image", "unapproved")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
+        unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
-                          raw.get("section", ""), unless, bool(raw.get("negatable")), needs))
+                          raw.get("section", ""), unless, bool(raw.get("negatable")), needs, unapproved))
     global _NEGATION
     _NEGATION = _compile(data.get("negation", "(?!)"))
     return tuple(rules)
@@ -499,7 +505,7 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
             m = None
         if m is not None and not (jiyu.negatable and _negated(normal, m.end(), _NEGATION)):
             stated = _stated(normal)
-            missing = [name for name, need in jiyu.needs if not need.search(stated)]
+            missing = [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
             if missing:
                 out.append((jiyu, starts[m.start()], ends[m.end() - 1]))
     return out
@@ -516,12 +522,21 @@ def _stated(normal: str) -> str:
     return "。".join(part for part in normal.split("。") if not _DEFERRED.search(part))
 
 
+def _needs(jiyu: Rule, stated: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """The disclosures a page about 自由診療 needs: with a drug or device not approved in Japan, also that it is
+    not, how it was obtained, whether an approved one exists, and what is known abroad about its safety."""
+    unapproved = jiyu.extra.get("unapproved")
+    if unapproved is not None and unapproved.search(stated):
+        return jiyu.needs + jiyu.needs_unapproved
+    return jiyu.needs
+
+
 def _explained(normal: str, rules: Iterable[Rule]) -> bool:
     """Whether folded text carries everything 限定解除 asks for (the treatment, its cost, its main risks and side
     effects): what also makes photos before and after a treatment advertisable."""
     jiyu = next((r for r in rules if r.id == "jiyu"), None)
     stated = _stated(normal)
-    return jiyu is not None and bool(jiyu.needs) and all(need.search(stated) for _, need in jiyu.needs)
+    return jiyu is not None and bool(jiyu.needs) and all(need.search(stated) for _, need in _needs(jiyu, stated))
 
 
 def missing_disclosures(text: str) -> list[str]:
@@ -533,7 +548,7 @@ def missing_disclosures(text: str) -> list[str]:
     if not jiyu.extra["trigger"].search(normal):
         return []
     stated = _stated(normal)
-    return [name for name, need in jiyu.needs if not need.search(stated)]
+    return [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
 
 
 # --- walking the content -------------------------------------------------------------------------
@@ -590,14 +605,17 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
     for loc, text in parts:
         offsets.append((pos, pos + len(text), loc, text))
         pos += len(text) + 2
+    missing = tuple(missing_disclosures(page))
     for r, a, b in document_findings(page, rules, analyzer):
+        lacks = missing if r.id == "jiyu" else ()
         for lo, hi, loc, text in offsets:
             if lo <= a < hi + 1:
                 if loc == ("body",):
                     line = source.body_line + text[:a - lo].count("\n")
-                    found.append(AdFinding(source.path, line, "body", r, page[a:b]))
+                    found.append(AdFinding(source.path, line, "body", r, page[a:b], missing=lacks))
                 else:
-                    found.append(AdFinding(source.path, _line_of(source, loc, text, a - lo), dotted(loc), r, page[a:b]))
+                    found.append(AdFinding(source.path, _line_of(source, loc, text, a - lo), dotted(loc), r, page[a:b],
+                                           missing=lacks))
                 break
     return found
 
