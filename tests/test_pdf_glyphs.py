@@ -50,3 +50,30 @@ def test_rare_kanji_and_code_spans_print_with_truetype_fonts(tmp_path, chromium_
     book = subprocess.run(["pdftotext", str(site / "build" / "pdf" / "guidebook.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert "𠮷田" in book and "A-0123" in book
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_120_character_guide_title_and_a_long_department_name_build(tmp_path, chromium_path, poppler):
+    """A title long enough to wrap in the running head and the contents: the book builds (it stops when a chapter
+    is not found in the print or the contents do not settle) and prints both names."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", site)
+    title = ("地域の医療機関の皆様へ　患者さんのご紹介から検査予約、診療情報提供書の返書、逆紹介、退院支援までの流れと"
+             "お問い合わせ先をまとめた連携のご案内（令和八年度版・地域医療連携室作成・改訂第三版）")
+    title = (title * 2)[:120]
+    guide = site / "content" / "guides" / "referral.md"
+    guide.write_text(re.sub(r"^title: .*$", f"title: {title}", guide.read_text(encoding="utf-8"), count=1, flags=re.M),
+                     encoding="utf-8")
+    dept = next((site / "content" / "departments").glob("*.md"))
+    long_name = "消化器内科・内視鏡センター（上部・下部消化管、胆膵、肝臓）"
+    dept.write_text(re.sub(r"^name: .*$", f"name: {long_name}", dept.read_text(encoding="utf-8"), count=1, flags=re.M),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25",
+                                       "--browser", chromium_path])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    book = subprocess.run(["pdftotext", str(site / "build" / "pdf" / "guidebook.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    squashed = "".join(book.split())
+    assert "".join(title[:40].split()) in squashed and long_name[:12] in squashed
