@@ -355,3 +355,34 @@ def test_colour_contrast_is_checked_once_per_text_style_but_on_every_new_one(tmp
     # the element reported on d.html is the new inline one, not the repeated pale paragraph
     d = next(v for v in found[3] if v.id == "color-contrast")
     assert "インライン" in d.html and len(d.targets) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_pages_swapped_into_a_loaded_one_run_their_scripts_and_are_checked_in_full(tmp_path, chromium_path):
+    """Pages of one folder with the same stylesheets and scripts are checked by swapping the body into a page already
+    loaded (axe-core stays compiled): their scripts run again, so what a script adds is checked on every page."""
+    from sitegen.check.a11y import AxeRunner, frame_key
+
+    (tmp_path / "s.css").write_text("body { background: #fff; color: #222; }", encoding="utf-8")
+    (tmp_path / "add.js").write_text("(function () { var i = document.createElement('img'); i.src = 'x.png';"
+                                     " document.querySelector('main').appendChild(i); })();", encoding="utf-8")
+
+    def page(name: str, body: str, script: str = '<script src="add.js" defer></script>') -> Path:
+        path = tmp_path / name
+        path.write_text(f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>{name}</title>'
+                        f'<meta name="description" content="{name}">'
+                        f'<link rel="stylesheet" href="s.css"></head><body><main><h1>見出し</h1>{body}</main>{script}'
+                        "</body></html>", encoding="utf-8")
+        return path
+
+    files = [page("a.html", "<p>一</p>"), page("b.html", '<p>二</p><a href="c.html"></a>'), page("c.html", "<p>三</p>"),
+             page("d.html", "<p>四</p>", "<script>document.title = 'x';</script>")]
+    keys = [frame_key(f.read_text(encoding="utf-8")) for f in files]
+    assert keys[0] == keys[1] == keys[2] and keys[0] is not None  # the description differs: only the frame counts
+    assert keys[3] is None  # an inline script cannot be run again by a swap: that page is loaded
+    with AxeRunner(chromium_path) as axe:
+        found = axe.check_all(files, parallel=1)
+    ids = [{v.id for v in page} for page in found]
+    assert all("image-alt" in page for page in ids[:3]) and "image-alt" not in ids[3]
+    assert "link-name" in ids[1] and "link-name" not in ids[0] | ids[2]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -164,6 +166,7 @@ class AxeRunner:
     _browser: Browser | None = field(default=None, repr=False)
     _context: BrowserContext | None = field(default=None, repr=False)
     _thread: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _finished: dict[int, dict] = field(default_factory=dict, repr=False)  # id(page) -> its axe-core result
 
     def __enter__(self) -> "AxeRunner":
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitegen-axe")
@@ -187,6 +190,7 @@ class AxeRunner:
             self._browser = launch(self._pw, self.executable)
             self._context = self._browser.new_context()
             self._context.add_init_script(script=source)
+            self._context.expose_binding("__sitegenDone", self._done)
         except PlaywrightError as exc:
             self._stop()
             raise AxeUnavailable(f"the browser {self.executable} did not start: {str(exc).splitlines()[0]}") from exc
@@ -210,6 +214,10 @@ class AxeRunner:
                 pass
         self._browser = self._pw = self._context = None
 
+    def _done(self, source: dict, result: dict) -> None:
+        """Called by a page (through its binding) when its axe-core run has finished."""
+        self._finished[id(source["page"])] = result
+
     def check(self, file: Path, width: int | None = None) -> list[Violation]:
         if self._thread is None or self._context is None:
             raise RuntimeError("AxeRunner.check() needs the browser: use `with AxeRunner(path) as axe`")
@@ -229,20 +237,35 @@ class AxeRunner:
         results: list[list[Violation]] = [[] for _ in files]
         in_flight: list[tuple[int, Page]] = []
         idle: list[Page] = []  # pages are reused: a navigation costs a fraction of a new page
+        loaded: dict[int, tuple[Path, str]] = {}  # id(page) -> the folder and frame (frame_key) of its document
         seen: set[str] = set()  # element paths of text whose colour contrast has been checked
         queue = list(enumerate(files))
         try:
             while queue or in_flight:
                 while queue and len(in_flight) < parallel:
                     i, file = queue.pop(0)
-                    if idle:
+                    html = file.read_text(encoding="utf-8", errors="replace")
+                    key = frame_key(html)
+                    here = (file.resolve().parent, key) if key is not None else None
+                    page = next((p for p in idle if here is not None and loaded.get(id(p)) == here), None)
+                    if page is not None:
+                        idle.remove(page)
+                    elif idle:
                         page = idle.pop()
                     else:
                         page = self._context.new_page()
                         if width:
                             page.set_viewport_size({"width": width, "height": 800})
                     in_flight.append((i, page))
-                    page.goto(file.as_uri(), wait_until="load")
+                    if here is not None and loaded.get(id(page)) == here:
+                        # the same folder, stylesheets, scripts and <html>: only the title and body change, and
+                        # the body's scripts run again as on a load; axe-core stays loaded (and compiled)
+                        page.evaluate(_SWAP_BODY, html)
+                    else:
+                        loaded.pop(id(page), None)
+                        page.goto(file.as_uri(), wait_until="load")
+                        if here is not None:
+                            loaded[id(page)] = here
                     # colour contrast (most of axe's time) depends only on the stylesheets and the element path
                     # of each text: texts in element paths an earlier page had are left out of it
                     sheets, found = page.evaluate(_TEXT_PATHS)
@@ -250,9 +273,8 @@ class AxeRunner:
                     skip = [p for p in found if prefix + p in seen]
                     seen.update(prefix + p for p in found)
                     page.evaluate(_START_AXE, skip)
-                i, page = in_flight.pop(0)
-                page.wait_for_function("() => window.__sitegenAxe !== undefined", polling=50, timeout=180_000)
-                result = page.evaluate("() => window.__sitegenAxe")
+                i, page = in_flight.pop(self._first_done(in_flight))
+                result = self._finished.pop(id(page))
                 idle.append(page)
                 if "error" in result:
                     raise AxeUnavailable(f"axe-core failed on {files[i].name}: {result['error']}")
@@ -263,6 +285,18 @@ class AxeRunner:
             for page in idle + [page for _, page in in_flight]:
                 page.close()
         return results
+
+    def _first_done(self, in_flight: list, timeout: float = 180.0) -> int:
+        """The index of a page in flight whose axe-core run has finished, whichever finished first (waiting for
+        the oldest would leave the others' renderers idle). Playwright delivers the pages' calls while it waits."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for k, (_, page) in enumerate(in_flight):
+                if id(page) in self._finished:
+                    return k
+            if time.monotonic() > deadline:
+                raise AxeUnavailable(f"axe-core did not finish within {timeout:g} s")
+            in_flight[0][1].wait_for_timeout(5)
 
     def _check(self, file: Path, width: int | None) -> list[Violation]:
         assert self._context is not None
@@ -277,6 +311,45 @@ class AxeRunner:
         return _violations(result)
 
 
+_HEAD = re.compile(r"<head\b.*?</head>", re.S | re.I)
+_FRAME_TAGS = re.compile(r"<html\b[^>]*>|<link\b[^>]*\brel=\"?stylesheet[^>]*>|<style\b.*?</style>|<meta\b[^>]*\b(?:name=\"?viewport|http-equiv)[^>]*>"
+                         r"|<base\b[^>]*>|<script\b[^>]*>", re.S | re.I)
+_BODY_SCRIPT = re.compile(r"<script\b(?P<attrs>[^>]*)>", re.I)
+
+
+def frame_key(html: str) -> str | None:
+    """What a page's look and behaviour depend on besides its body: the <html> tag, stylesheets, viewport and
+    refresh, <base>, and every script tag. Pages with the same key (in the same folder) are checked by swapping the
+    body into an already loaded one; None for a page whose scripts could not run again that way (inline or module
+    scripts, anything but a classic external script or JSON data)."""
+    head = _HEAD.search(html)
+    if head is None:
+        return None
+    for m in _BODY_SCRIPT.finditer(html):
+        attrs = m.group("attrs")
+        if "application/ld+json" in attrs:
+            continue
+        if "src=" not in attrs or "module" in attrs:
+            return None
+    parts = [m.group() for m in _FRAME_TAGS.finditer(html) if "application/ld+json" not in m.group()]
+    return "\n".join(parts)
+
+
+# A page with the same frame as the loaded one: its title and body swapped in, then its external scripts run again
+# in order (a classic script inserted by script runs; it waits for each to load as the parser would).
+_SWAP_BODY = """async (html) => {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  document.title = doc.title;
+  document.body.replaceWith(document.adoptNode(doc.body));
+  for (const old of Array.from(document.body.querySelectorAll('script[src]'))) {
+    const fresh = document.createElement('script');
+    for (const a of Array.from(old.attributes)) fresh.setAttribute(a.name, a.value);
+    fresh.async = false;
+    await new Promise(done => { fresh.onload = fresh.onerror = done; old.replaceWith(fresh); });
+  }
+}"""
+
+
 # The element path of a text (tag, classes, inline style of each ancestor): what decides the colours it is drawn in.
 _PATH_JS = """const step = e => e.tagName + (typeof e.className === 'string' && e.className.trim()
       ? '.' + e.className.trim().split(/\\s+/).sort().join('.') : '')
@@ -284,10 +357,10 @@ _PATH_JS = """const step = e => e.tagName + (typeof e.className === 'string' && 
     + (e.hasAttribute('hidden') ? '[hidden]' : '');
   const path = e => { const out = []; for (; e; e = e.parentElement) out.push(step(e)); return out.join('<'); };"""
 
-# axe.run started without waiting for it: the result lands in window.__sitegenAxe (or an error message).
+# axe.run started without waiting for it: the result comes back through the __sitegenDone binding (or an error).
 # Its argument: the element paths whose colour contrast an earlier page has checked; the contrast rules skip
 # elements in them (through axe.configure, wrapping each rule's own `matches`).
-_START_AXE = """(skip) => { window.__sitegenAxe = undefined;
+_START_AXE = """(skip) => {
   """ + _PATH_JS + """
   const skipped = new Set(skip);
   for (const id of ['color-contrast', 'link-in-text-block']) {
@@ -300,8 +373,12 @@ _START_AXE = """(skip) => { window.__sitegenAxe = undefined;
   }
   // axe does most of its work before its first await: started from a timer, this call returns at once
   // and the pages in flight run side by side
-  setTimeout(() => axe.run(document, {resultTypes: ['violations']}).then(r => { window.__sitegenAxe = r; },
-                                  e => { window.__sitegenAxe = {error: String(e)}; }), 0); }"""
+  // the result goes back through a binding the moment it is ready (asking a page whose renderer is still busy
+  // with axe would wait for it), and only what the report uses: the violations' ids, texts and first nodes
+  const back = r => window.__sitegenDone(r.error ? r : {violations: r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.slice(0, 3).map(n => ({target: n.target, html: n.html}))}))});
+  setTimeout(() => axe.run(document, {resultTypes: ['violations']}).then(back, e => back({error: String(e)})), 0); }"""
 
 # The stylesheets and the viewport, and every text's element path and each form control's.
 _TEXT_PATHS = """() => {
