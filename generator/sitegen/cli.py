@@ -684,7 +684,8 @@ def unsubscribes(files, source, recipients, maildir, mbox, imap_host, imap_port,
 
 
 @main.command("new")
-@click.argument("kind", type=click.Choice(["department", "doctor", "guide", "equipment", "news", "newsletter", "schedule"]))
+@click.argument("kind", type=click.Choice(["department", "doctor", "guide", "equipment", "pathway", "news", "newsletter",
+                                          "schedule"]))
 @click.argument("name", required=False)
 @click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Site folder holding site.yaml and content/.")

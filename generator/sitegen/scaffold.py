@@ -19,9 +19,9 @@ from sitegen.errors import SitegenError, did_you_mean
 from sitegen.project import Project
 
 DATA = Path(__file__).resolve().parent / "data"
-KINDS = ("department", "doctor", "guide", "equipment", "news", "newsletter", "schedule")
-FOLDERS = {"department": "departments", "doctor": "doctors", "guide": "guides", "equipment": "equipment", "news": "news",
-           "newsletter": "newsletters", "schedule": "schedules"}
+KINDS = ("department", "doctor", "guide", "equipment", "pathway", "news", "newsletter", "schedule")
+FOLDERS = {"department": "departments", "doctor": "doctors", "guide": "guides", "equipment": "equipment",
+           "pathway": "pathways", "news": "news", "newsletter": "newsletters", "schedule": "schedules"}
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 
 

@@ -30,6 +30,7 @@ PATTERNS = {
     "clinics": "clinics.html",
     "equipment": "equipment/index.html",
     "equipment_form": "equipment/form.html",
+    "pathways": "pathways/index.html",
     "not_found": "404.html",
     "sitemap": "sitemap.xml",
     "feed": "feed.xml",

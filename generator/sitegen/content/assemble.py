@@ -17,7 +17,7 @@ from sitegen.colour import AA_TEXT, contrast
 from sitegen.content import calendar, clinics, newsletters, placeholders
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
-from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Schedule, minutes
+from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Pathway, Schedule, minutes
 from sitegen.content.site import (
     DepartmentEntry,
     DoctorEntry,
@@ -116,6 +116,20 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
             problems.error(exam.source.location(("contact",)), "contact",
                            f"unknown contact '{wanted}'{did_you_mean(wanted, contacts)}; contacts are defined in site.yaml under office.contacts")
 
+    pathways = []
+    for loaded in content.collections["pathways"]:
+        path: Pathway = loaded.model
+        for i, dep in enumerate(path.departments):
+            if dep not in depts and not content.exists("departments", dep):
+                problems.error(loaded.source.location(("departments", i)), f"departments[{i}]",
+                               f"unknown department '{dep}'{did_you_mean(dep, depts)}; departments are files in content/departments/")
+        if path.contact is not None and path.contact not in contacts:
+            problems.error(loaded.source.location(("contact",)), "contact",
+                           f"unknown contact '{path.contact}'{did_you_mean(path.contact, contacts)}; contacts are defined in site.yaml under office.contacts")
+        _check_file(project, loaded.source, ("sheet", "file"), path.sheet, problems, attr="file")
+        pathways.append(Entry(loaded.slug, path, loaded.source.path, body(loaded.source)))
+    pathways.sort(key=lambda e: (e.order, e.slug))
+
     for item in content.collections["news"]:
         _check_absence(item, docs, content, problems)
     news = [Entry(i.slug, i.model, i.source.path, body(i.source))
@@ -128,7 +142,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     site = Site(cfg, today, tuple(departments), tuple(doctors), tuple(guides), tuple(news),
                 content.assets, logo_size=_image_size(project, cfg.hospital.logo),
                 closures=calendar.closures(cfg.calendar, today, today + dt.timedelta(days=cfg.calendar.show_days - 1)),
-                clinics=clinics.load(project, problems), equipment=tuple(equipment),
+                clinics=clinics.load(project, problems), equipment=tuple(equipment), pathways=tuple(pathways),
                 _by_slug=by_slug)
     return newsletters.resolve(content, site, problems, render)
 

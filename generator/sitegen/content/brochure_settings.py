@@ -31,8 +31,8 @@ from sitegen.content.models import Model, OptionalText, Text
 # partner guide; `guides` places every guide not placed by name, in their order. `schedule` is the one-page
 # 外来担当医表 of every department, printed landscape (the page clinics pin up by the fax machine). `forms` is
 # the appendix 様式集: the partner guides' PDF forms (FAX 予約申込書 …) printed as pages of the book; always last.
-SECTIONS = ("greeting", "overview", "contacts", "schedule", "guides", "equipment", "departments", "featured", "access",
-            "forms")
+SECTIONS = ("greeting", "overview", "contacts", "schedule", "guides", "equipment", "pathways", "departments", "featured",
+            "access", "forms")
 
 
 def _check_section(value: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sitegen.content.config import SiteFile
-from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Qualification, Schedule
+from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Pathway, Qualification, Schedule
 from sitegen.content.newsletter_models import Newsletter
 from sitegen.content.sources import Source, load_markdown_file, load_yaml_file
 from sitegen.content.validate import validate
@@ -28,6 +28,7 @@ COLLECTIONS = {
     "schedules": (Schedule, ".yaml"),
     "guides": (Guide, ".md"),
     "equipment": (Equipment, ".md"),
+    "pathways": (Pathway, ".md"),
     "news": (NewsItem, ".md"),
     "newsletters": (Newsletter, ".md"),
 }

@@ -408,6 +408,34 @@ class Equipment(Reviewed):
     contact: Slug | None = None  # an office.contacts id for questions; default: the first contact
 
 
+# --- content/pathways/<slug>.md ---------------------------------------------------
+
+
+class PathwayStage(Model):
+    """One stage of a 地域連携クリニカルパス: who cares for the patient, for how long, and what happens there."""
+
+    name: Text  # 急性期
+    where: Text  # 当院（脳神経外科・脳神経内科）
+    period: OptionalText = ""  # 約2週間
+    tasks: list[Text] = Field(default=[], max_length=10)  # 手術・急性期リハビリ, 連携パスシートの作成
+
+
+class Pathway(Reviewed):
+    """A 地域連携クリニカルパス (脳卒中, 大腿骨近位部骨折, がん, 心不全 …): the shared care plan that carries a patient
+    from the hospital to the partners who take over, stage by stage."""
+
+    name: Text  # 脳卒中地域連携パス
+    order: int = 100
+    disease: Text  # 対象: 脳梗塞・脳出血・くも膜下出血で入院した方
+    summary: OptionalText = ""
+    departments: list[Slug] = []  # the departments that run it
+    criteria: list[Text] = Field(default=[], max_length=10)  # 適用の目安
+    stages: list[PathwayStage] = Field(min_length=2, max_length=8)
+    partners: list[Text] = Field(default=[], max_length=60)  # 連携している医療機関・施設
+    sheet: Form | None = None  # the パスシート (PDF under content/files/)
+    contact: Slug | None = None  # an office.contacts id for questions; default: the first contact
+
+
 # --- content/news/<slug>.md -------------------------------------------------------
 
 

@@ -131,6 +131,7 @@ class Site:
     closures: tuple[Closure, ...] = ()  # holidays and closed days from today for calendar.show_days
     clinics: tuple = ()  # the public rows of content/clinics.csv (登録医・連携医療機関一覧)
     equipment: tuple[Entry, ...] = ()  # content/equipment: exams partner clinics book directly (共同利用), in order
+    pathways: tuple[Entry, ...] = ()  # content/pathways: 地域連携クリニカルパス, in order
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -15,6 +15,7 @@ SECTION_TITLES = {
     "contacts": "お問い合わせ・受付時間",
     "schedule": "外来担当医表（全診療科）",
     "equipment": "検査のご予約（共同利用）",
+    "pathways": "地域連携クリニカルパス",
     "departments": "診療科のご案内",
     "featured": "注目のドクター",
     "access": "交通アクセス",
@@ -65,6 +66,8 @@ def contents(site: Site) -> Guidebook:
             continue  # no schedule yet: no empty page
         if key == "equipment" and not site.equipment:
             continue  # no exams to book: no empty chapter
+        if key == "pathways" and not site.pathways:
+            continue  # no 連携パス: no empty chapter
         if key == "forms":
             continue  # the appendix is added last, after every other section (its pages are merged in after it)
         if key == "guides":

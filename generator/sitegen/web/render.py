@@ -59,6 +59,10 @@ def pages(site: Site) -> Iterator[Page]:
                    description="CT・MRIなどの検査を先生方から直接ご予約いただけます", sources=sources)
         yield Page("equipment_form", "equipment_form.html", title="検査予約申込書（FAX用）",
                    description="共同利用の検査予約申込書（印刷してFAXでお送りください）", sources=sources)
+    if site.pathways:
+        yield Page("pathways", "pathways.html", title="地域連携クリニカルパス",
+                   description="急性期から回復期・在宅まで、地域の医療機関で患者さんを支える連携パスのご案内",
+                   sources=tuple(p.source for p in site.pathways))
     yield Page("news", "news.html", title="お知らせ", description=f"{site.office.name}からのお知らせ")
     for n in site.news:
         yield Page("news_item", "news_item.html", n.slug, n.title, n.summary or n.title, (("item", n),), (n.source,))

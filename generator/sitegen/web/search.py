@@ -58,6 +58,10 @@ def entries(site: Site) -> list[dict]:
         add("検査のご予約", "equipment", None, e.name, e.summary or e.slots, e.summary, e.slots,
             " ".join(o for opt in e.options for o in opt.choices), "共同利用 検査予約", _plain(e.html)[:BODY_CHARS],
             anchor=f"#exam-{e.slug}")
+    for p in site.pathways:
+        add("地域連携クリニカルパス", "pathways", None, p.name, p.disease, p.summary, p.disease,
+            " ".join(st.name + " " + st.where for st in p.stages), " ".join(p.partners), "連携パス クリニカルパス",
+            _plain(p.html)[:BODY_CHARS], anchor=f"#path-{p.slug}")
     for n in site.news:
         add("お知らせ", "news_item", n.slug, n.title, f"{n.date.year}年{n.date.month}月{n.date.day}日 {n.summary}".strip(), n.summary,
             _plain(n.html)[:BODY_CHARS])
