@@ -57,7 +57,9 @@ def test_a_pathway_page_lists_its_stages_in_order_and_is_found_by_search(site):
     flow = flow[:flow.index("</ol>")]
     stages = [flow.index(s) for s in ("急性期", "回復期リハビリテーション病院", "かかりつけ医")]
     assert stages == sorted(stages) and "約2週間" in flow and "みなと回復期病院、青葉町内科" in html
-    assert 'href="../departments/' in html  # its departments link to their pages
+    assert 'href="../departments/' in html  # its departments link to their pages, and they to it
+    dept_page = (site / "build" / "site" / "departments" / f"{department(site)}.html").read_text(encoding="utf-8")
+    assert '../pathways/index.html#path-stroke">脳卒中地域連携パス</a>' in dept_page
     assert "../pathways/index.html" in (site / "build" / "site" / "guides" / "index.html").read_text(encoding="utf-8")
     assert not report.warnings
     from sitegen.build import load_site
