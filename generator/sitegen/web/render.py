@@ -1,6 +1,9 @@
 """Site -> the public liaison guidebook website, as artifacts in memory."""
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -107,8 +110,7 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     env = env or environment(project, site)
     out: list[Artifact] = []
     all_pages = list(pages(site))
-    for page in all_pages:
-        out.append(render_page(env, site, page))
+    out.extend(render_pages(env, site, all_pages))
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
         text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))
@@ -118,6 +120,76 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     out.extend(opendata.artifacts(site))
     out.extend(_static(project, site))
     return Rendered(out, counts={"pages": len(all_pages)})
+
+
+PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
+
+
+def web_workers() -> int:
+    """Processes to render pages with: one per core, at most 4 (SITEGEN_WEB_WORKERS overrides; 1 renders in this
+    process only)."""
+    setting = os.environ.get("SITEGEN_WEB_WORKERS", "")
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def render_pages(env, site: Site, todo: list[Page], workers: int | None = None) -> list[Artifact]:
+    """Every page rendered, in order. A large site is shared out among forked processes (they inherit the loaded
+    site and compiled templates, so nothing is sent to them; each sends back its pages' bytes): this process renders
+    every n-th page from the first, each child every n-th from its own. The files are the same as from one process;
+    if a child fails, this process renders everything itself, so a template error is reported as in a serial build."""
+    workers = web_workers() if workers is None else workers
+    # forking copies only this thread: with others running (sitegen serve) a lock one of them holds could stay
+    # locked in the child, so then the pages are rendered here
+    if (workers < 2 or len(todo) < PARALLEL_MIN_PAGES or threading.active_count() > 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [render_page(env, site, page) for page in todo]
+    ctx = multiprocessing.get_context("fork")
+    shares = [todo[k::workers] for k in range(workers)]
+    children = []
+    for share in shares[1:]:
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_render_share, args=(send, env, site, share), daemon=True)
+        child.start()
+        send.close()
+        children.append((child, receive))
+    try:
+        done: list[list[Artifact] | None] = [[render_page(env, site, page) for page in shares[0]]]
+    except BaseException:
+        for child, receive in children:  # they would wait for this process to read their pages
+            child.kill()
+            child.join()
+            receive.close()
+        raise
+    for (child, receive), share in zip(children, shares[1:]):
+        try:
+            data = receive.recv()
+        except (EOFError, OSError):
+            data = None
+        child.join()
+        receive.close()
+        ok = isinstance(data, list) and len(data) == len(share)
+        done.append([Artifact(p.path, html, sources=p.sources) for p, html in zip(share, data)] if ok else None)
+    if any(part is None for part in done):
+        return [render_page(env, site, page) for page in todo]
+    out: list[Artifact] = [None] * len(todo)  # type: ignore[list-item]
+    for k, part in enumerate(done):
+        out[k::workers] = part  # type: ignore[assignment]
+    return out
+
+
+def _render_share(send, env, site: Site, share: list[Page]) -> None:
+    """In a forked child: the share's pages as bytes, or None when one fails (the parent then renders them)."""
+    try:
+        result: list[bytes | None] | None = [render_page(env, site, page).data for page in share]
+    except BaseException:  # noqa: BLE001 - reported by the parent's own render
+        result = None
+    try:
+        send.send(result)
+    finally:
+        send.close()
 
 
 def _abs(site: Site, kind: str, slug: str | None = None) -> str:
