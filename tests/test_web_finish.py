@@ -165,3 +165,32 @@ def test_tap_to_call_bar_on_phones_only_and_it_hides_nothing(site_dir, browser, 
         assert "%E6%9D%B1%E4%BA%AC%E9%83%BD" in link.get_attribute("href")  # the address, encoded
     finally:
         page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [320, 375])
+def test_numbers_times_and_phone_numbers_never_break_on_a_phone(browser, width, tmp_path):
+    """On a narrow phone every phone number, time and time range keeps to one line (on every page of the example
+    that has one), and nothing makes the page scroll sideways."""
+    from conftest import REPO
+
+    run(Project.at(REPO, tmp_path / "build"), BuildOptions(today=TODAY, outputs=("site",)))
+    site = tmp_path / "build" / "site"
+    pages = ["index.html", "access.html", "schedule.html", "guides/index.html", "equipment/index.html",
+             "pathways/index.html", "departments/junkanki.html", "doctors/featured.html", "news/index.html"]
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    checked = 0
+    try:
+        for name in pages:
+            if not (site / name).is_file():
+                continue
+            page.goto((site / name).as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+            broken = page.evaluate("""() => Array.from(document.querySelectorAll('.nb, a[href^="tel:"]'))
+                .filter(e => e.offsetParent !== null && e.getClientRects().length > 1)
+                .map(e => e.textContent.trim())""")
+            assert broken == [], (name, broken)
+            checked += page.evaluate("""() => document.querySelectorAll('.nb, a[href^="tel:"]').length""")
+    finally:
+        page.close()
+    assert checked > 20
