@@ -257,18 +257,18 @@ class AxeRunner:
                         if width:
                             page.set_viewport_size({"width": width, "height": 800})
                     in_flight.append((i, page))
+                    # colour contrast (most of axe's time) depends only on the stylesheets and the element path
+                    # of each text: texts in element paths an earlier page had are left out of it
                     if here is not None and loaded.get(id(page)) == here:
                         # the same folder, stylesheets, scripts and <html>: only the title and body change, and
                         # the body's scripts run again as on a load; axe-core stays loaded (and compiled)
-                        page.evaluate(_SWAP_BODY, html)
+                        sheets, found = page.evaluate(_SWAP_BODY, html)
                     else:
                         loaded.pop(id(page), None)
                         page.goto(file.as_uri(), wait_until="load")
                         if here is not None:
                             loaded[id(page)] = here
-                    # colour contrast (most of axe's time) depends only on the stylesheets and the element path
-                    # of each text: texts in element paths an earlier page had are left out of it
-                    sheets, found = page.evaluate(_TEXT_PATHS)
+                        sheets, found = page.evaluate(_TEXT_PATHS)
                     prefix = hashlib.sha256(sheets.encode()).hexdigest()[:16]
                     skip = [p for p in found if prefix + p in seen]
                     seen.update(prefix + p for p in found)
@@ -335,21 +335,6 @@ def frame_key(html: str) -> str | None:
     return "\n".join(parts)
 
 
-# A page with the same frame as the loaded one: its title and body swapped in, then its external scripts run again
-# in order (a classic script inserted by script runs; it waits for each to load as the parser would).
-_SWAP_BODY = """async (html) => {
-  const doc = new DOMParser().parseFromString(html, 'text/html');
-  document.title = doc.title;
-  document.body.replaceWith(document.adoptNode(doc.body));
-  for (const old of Array.from(document.body.querySelectorAll('script[src]'))) {
-    const fresh = document.createElement('script');
-    for (const a of Array.from(old.attributes)) fresh.setAttribute(a.name, a.value);
-    fresh.async = false;
-    await new Promise(done => { fresh.onload = fresh.onerror = done; old.replaceWith(fresh); });
-  }
-}"""
-
-
 # The element path of a text (tag, classes, inline style of each ancestor): what decides the colours it is drawn in.
 _PATH_JS = """const step = e => e.tagName + (typeof e.className === 'string' && e.className.trim()
       ? '.' + e.className.trim().split(/\\s+/).sort().join('.') : '')
@@ -394,6 +379,22 @@ _TEXT_PATHS = """() => {
   return [sheets, Array.from(found)];
 }"""
 
+
+# A page with the same frame as the loaded one: its title and body swapped in, then its external scripts run again
+# in order (a classic script inserted by script runs; it waits for each to load as the parser would); it answers
+# with its text paths (as _TEXT_PATHS), which saves a round trip.
+_SWAP_BODY = """async (html) => {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  document.title = doc.title;
+  document.body.replaceWith(document.adoptNode(doc.body));
+  for (const old of Array.from(document.body.querySelectorAll('script[src]'))) {
+    const fresh = document.createElement('script');
+    for (const a of Array.from(old.attributes)) fresh.setAttribute(a.name, a.value);
+    fresh.async = false;
+    await new Promise(done => { fresh.onload = fresh.onerror = done; old.replaceWith(fresh); });
+  }
+  return (""" + _TEXT_PATHS + """)();
+}"""
 
 def _violations(result: dict) -> list[Violation]:
     out = []
