@@ -322,8 +322,7 @@ def frame_key(html: str) -> str | None:
     refresh, <base>, and every script tag. Pages with the same key (in the same folder) are checked by swapping the
     body into an already loaded one; None for a page whose scripts could not run again that way (inline or module
     scripts, anything but a classic external script or JSON data)."""
-    head = _HEAD.search(html)
-    if head is None:
+    if _HEAD.search(html) is None:
         return None
     for m in _BODY_SCRIPT.finditer(html):
         attrs = m.group("attrs")
@@ -356,10 +355,10 @@ _START_AXE = """(skip) => {
       !skipped.has(path(node)) && own(node, virtualNode, context)}]});
     axe._audit.rules.find(r => r.id === id).__sitegenOwnMatches = own;
   }
-  // axe does most of its work before its first await: started from a timer, this call returns at once
-  // and the pages in flight run side by side
-  // the result goes back through a binding the moment it is ready (asking a page whose renderer is still busy
-  // with axe would wait for it), and only what the report uses: the violations' ids, texts and first nodes
+  // axe does most of its work before its first await: started from a timer, this call returns at once and the
+  // pages in flight run side by side. The result goes back through a binding the moment it is ready (asking a page
+  // whose renderer is still busy with axe would wait for it), with only what the report uses: the violations'
+  // ids, texts and first nodes.
   const back = r => window.__sitegenDone(r.error ? r : {violations: r.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
     nodes: v.nodes.slice(0, 3).map(n => ({target: n.target, html: n.html}))}))});
@@ -395,6 +394,7 @@ _SWAP_BODY = """async (html) => {
   }
   return (""" + _TEXT_PATHS + """)();
 }"""
+
 
 def _violations(result: dict) -> list[Violation]:
     out = []

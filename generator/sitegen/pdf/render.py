@@ -206,12 +206,12 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
             results["guidebook.pdf"] = finish(doc, info, "guidebook.pdf")
             if with_press:
-                printed = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
-                                            book=book, sheet_pt=sheet_pt, memo_pages=memo_pages))
-                _check_same_pages(book, printed)
-                pressed: bytes | printer.PdfWriter = printed
+                press_print = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
+                                                book=book, sheet_pt=sheet_pt, memo_pages=memo_pages))
+                _check_same_pages(book, press_print)
+                pressed: bytes | printer.PdfWriter = press_print
                 if form_files and appendix:
-                    pressed = printer.document(printed)
+                    pressed = printer.document(press_print)
                     printer.insert_pages(pressed, appendix, form_files, (width, height), bleed_mm=press.BLEED_MM)
                 results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
             tick("guidebook.pdf")
@@ -273,8 +273,8 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
 
             def prepare() -> None:
-                """While the browsers start: the images scaled for print, and the guidebook's first page rendered
-                once (its QR codes are the slow part of rendering, and are kept for the job's own renders)."""
+                """While the browsers start: the images scaled for print, and the guidebook rendered once (its QR
+                codes are the slow part of rendering, and are kept for the job's own renders)."""
                 print_images.update(images.prepare(project.content, site, work, width))
                 if "guidebook" in parts:
                     write("guidebook-warm.html", "guidebook.html", book=book, memo_pages=0,
