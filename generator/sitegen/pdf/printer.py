@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
-import os
 import re
 import threading
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import unquote, urlsplit
 
 from sitegen.chromium import launch
+from sitegen.cores import workers
 
 if TYPE_CHECKING:
     from pypdf import PdfWriter
@@ -98,10 +98,7 @@ def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = f
 
 def print_workers() -> int:
     """Browsers to print with: one per core, at most 4 (SITEGEN_PDF_WORKERS overrides; 1 prints serially)."""
-    setting = os.environ.get("SITEGEN_PDF_WORKERS", "")
-    if setting.isdigit() and int(setting) > 0:
-        return int(setting)
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    return workers("SITEGEN_PDF_WORKERS")
 
 
 class Printer:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +14,7 @@ from sitegen import urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.content import clinics
 from sitegen.content.site import Site
+from sitegen.cores import workers
 from sitegen.project import Project
 from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
 from sitegen.web import jsonld, opendata, search
@@ -128,11 +128,7 @@ PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it sa
 def web_workers() -> int:
     """Processes to render pages with: one per core, at most 4 (SITEGEN_WEB_WORKERS overrides; 1 renders in this
     process only)."""
-    setting = os.environ.get("SITEGEN_WEB_WORKERS", "")
-    if setting.isdigit() and int(setting) > 0:
-        return int(setting)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(4, cores))
+    return workers("SITEGEN_WEB_WORKERS")
 
 
 def render_pages(env, site: Site, todo: list[Page], workers: int | None = None) -> list[Artifact]:
