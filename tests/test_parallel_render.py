@@ -3,15 +3,15 @@ template error is still reported at its file and line."""
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
-from sitegen.build import BuildOptions, run
-from sitegen.errors import SitegenError
 from sitegen.project import Project
 from sitegen.web import render as web
 
@@ -21,9 +21,38 @@ from synthetic import make_site  # noqa: E402
 TODAY = dt.date(2026, 11, 25)
 
 
-def build(site: Path, out: Path, workers: str, monkeypatch) -> dict[str, bytes]:
-    monkeypatch.setenv("SITEGEN_WEB_WORKERS", workers)
-    run(Project.at(site, out), BuildOptions(today=TODAY, outputs=("site",)))
+SCRIPT = """
+import datetime as dt, json, multiprocessing, sys
+sys.path.insert(0, {generator!r})
+from sitegen.build import BuildOptions, run
+from sitegen.errors import SitegenError
+from sitegen.project import Project
+started = []
+real_start = multiprocessing.context.ForkProcess.start
+def start(self):
+    started.append(self)
+    return real_start(self)
+multiprocessing.context.ForkProcess.start = start
+error = ""
+try:
+    run(Project.at(sys.argv[1], sys.argv[2]), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",)))
+except SitegenError as exc:
+    error = str(exc)
+print(json.dumps({{"children": len(started), "error": error, "left": len(multiprocessing.active_children())}}))
+"""
+
+
+def build(site: Path, out: Path, workers: str) -> dict:
+    """A build in a fresh process (the only thread there: the test process may have others, left by earlier
+    tests, and then sitegen rightly renders in one process)."""
+    env = dict(os.environ, SITEGEN_WEB_WORKERS=workers)
+    done = subprocess.run([sys.executable, "-c", SCRIPT.format(generator=str(REPO / "generator")), str(site), str(out)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
@@ -40,25 +69,16 @@ def test_enough_pages_to_share_out(big_site):
     assert len(list(web.pages(loaded))) >= web.PARALLEL_MIN_PAGES
 
 
-def test_three_processes_write_the_same_files_as_one(big_site, tmp_path, monkeypatch):
-    started = []
-    real_start = multiprocessing.context.ForkProcess.start
-
-    def start(self):
-        started.append(self)
-        return real_start(self)
-
-    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start)
-    one = build(big_site, tmp_path / "one", "1", monkeypatch)
-    assert started == []
-    three = build(big_site, tmp_path / "three", "3", monkeypatch)
-    assert len(started) == 2  # two children, and this process renders the first share
+def test_three_processes_write_the_same_files_as_one(big_site, tmp_path):
+    assert build(big_site, tmp_path / "one", "1")["children"] == 0
+    assert build(big_site, tmp_path / "three", "3")["children"] == 2  # and this process renders the first share
+    one, three = files(tmp_path / "one"), files(tmp_path / "three")
     assert one.keys() == three.keys() and len(one) > web.PARALLEL_MIN_PAGES
     assert [name for name in one if one[name] != three[name]] == []
 
 
 @pytest.mark.parametrize("where", ["child", "parent"])
-def test_a_template_error_is_reported_as_in_a_serial_build(big_site, tmp_path, monkeypatch, where):
+def test_a_template_error_is_reported_as_in_a_serial_build(big_site, tmp_path, where):
     """A template that fails on one doctor's page only: rendered by a child (whose failure makes this process render
     everything itself) or by this process (whose children are stopped). Either way the error names the template."""
     import shutil
@@ -79,8 +99,7 @@ def test_a_template_error_is_reported_as_in_a_serial_build(big_site, tmp_path, m
         encoding="utf-8")
     text = (site / "site.yaml").read_text(encoding="utf-8")
     (site / "site.yaml").write_text(text.replace("site:\n", "site:\n  theme: broken\n", 1), encoding="utf-8")
-    monkeypatch.setenv("SITEGEN_WEB_WORKERS", "3")
-    with pytest.raises(SitegenError) as caught:
-        run(Project.at(site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site",)))
-    assert "doctor.html" in str(caught.value) and "no_such_name" in str(caught.value)
-    assert not multiprocessing.active_children()  # no child left waiting
+    result = build(site, tmp_path / "out", "3")
+    assert result["children"] == 2
+    assert "doctor.html" in result["error"] and "no_such_name" in result["error"]
+    assert result["left"] == 0  # no child left waiting
