@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
@@ -79,3 +80,42 @@ def test_the_locale_picks_japanese_without_an_option(tmp_path, monkeypatch):
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     result = CliRunner().invoke(main, ["build", "--source", str(tmp_path)])
     assert "no site.yaml in" in result.stderr
+
+
+def _help_texts_of(command: click.Command) -> list[str]:
+    found = [t for t in (command.help,) if t]
+    found += [p.help for p in command.params if isinstance(p, click.Option) and p.help]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            found += _help_texts_of(sub)
+    return found
+
+
+def test_every_help_text_has_a_japanese_translation_keeping_options_and_examples():
+    from sitegen.i18n import help_texts
+
+    table = help_texts("ja")
+    texts = _help_texts_of(main)
+    assert texts and [t for t in texts if t not in table] == []
+    for text in texts:
+        ja = table[text]
+        assert re.search(r"[ぁ-んァ-ン一-龥]", ja), text  # really Japanese
+        assert set(re.findall(r"--[a-z][a-z-]*", text)) <= set(re.findall(r"--[a-z][a-z-]*", ja)), text
+        examples = [line.strip() for line in text.splitlines() if line.strip().startswith("sitegen ")]
+        assert all(e.split("  ")[0] in ja for e in examples), text
+        assert text.count("\b") == ja.count("\b"), text  # click keeps the paragraph after a \\b line as written
+
+
+@pytest.mark.parametrize("args, env, japanese", [
+    (["--help"], {"LANG": "ja_JP.UTF-8"}, True), (["build", "--help"], {"LANG": "ja_JP.UTF-8"}, True),
+    (["--lang", "ja", "send", "--help"], {"LANG": "C.UTF-8"}, True), (["check", "--help", "--lang", "ja"], {}, True),
+    (["--help"], {"LANG": "C.UTF-8"}, False), (["--lang", "en", "build", "--help"], {"LANG": "ja_JP.UTF-8"}, False),
+])
+def test_help_is_printed_in_the_readers_language(args, env, japanese, monkeypatch):
+    for name in ("LANG", "LC_ALL", "LC_MESSAGES", "SITEGEN_LANG"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    kana = re.findall(r"[ぁ-ん]", result.output)
+    assert bool(kana) is japanese, result.output
+    assert "--source" in result.output or "--lang" in result.output

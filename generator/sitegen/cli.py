@@ -14,7 +14,7 @@ import click
 from sitegen import __version__
 from sitegen.build import OUTPUTS, BuildOptions, run
 from sitegen.errors import ContentError, SitegenError
-from sitegen.i18n import LANGUAGES, Messages, choose_language
+from sitegen.i18n import LANGUAGES, Messages, choose_language, help_texts
 from sitegen.project import Project
 
 
@@ -108,11 +108,38 @@ def _show_warnings(warnings, quiet: bool) -> None:
         _secho(str(w), fg="yellow", err=True)
 
 
-class _Group(click.Group):
+class _Translated:
+    """--help in the reader's language (Japanese for a Japanese locale or `--lang ja`): the command's text, its options'
+    and, for a group, its commands' are swapped for their translations while the help is written."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        root = ctx.find_root()
+        table = help_texts(choose_language(root.meta.get("sitegen.lang") or root.params.get("lang")))
+        things: list = [self, *(p for p in self.get_params(ctx) if isinstance(p, click.Option))]  # type: ignore[attr-defined]
+        if isinstance(self, click.Group):
+            things += list(self.commands.values())
+        saved = [(thing, thing.help) for thing in things]
+        try:
+            for thing, text in saved:
+                if text:
+                    thing.help = table.get(text, text)
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+        finally:
+            for thing, text in saved:
+                thing.help = text
+
+
+class _Command(_Translated, click.Command):
+    pass
+
+
+class _Group(_Translated, click.Group):
     """Turns any error into one clear line (a traceback only with --debug or SITEGEN_DEBUG=1).
 
     `--lang` may be written after the command too (`sitegen build --lang en`): it is moved to the front.
     """
+
+    command_class = _Command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args, hoisted, i = list(args), [], 0
@@ -124,6 +151,8 @@ class _Group(click.Group):
                 hoisted.append(args.pop(i))
             else:
                 i += 1
+        if hoisted:  # known before --help is answered (it is eager)
+            ctx.meta["sitegen.lang"] = hoisted[-1].split("=", 1)[-1]
         return super().parse_args(ctx, hoisted + args)
 
     def invoke(self, ctx: click.Context):

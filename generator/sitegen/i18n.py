@@ -132,6 +132,22 @@ def _compile(msgid: str) -> re.Pattern:
 
 
 @lru_cache(maxsize=None)
+@lru_cache(maxsize=4)
+def help_texts(lang: str) -> dict[str, str]:
+    """The CLI's --help texts in `lang`: English text -> translation, from `locale/<lang>/LC_MESSAGES/sitegen-help.po`
+    (whole texts, matched exactly; {} for English or without the file)."""
+    if lang == "en":
+        return {}
+    from babel.messages.pofile import read_po
+
+    path = resources.files("sitegen") / "locale" / lang / "LC_MESSAGES" / "sitegen-help.po"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
 def _catalogue(lang: str) -> tuple[_Entry, ...]:
     """The compiled msgids of `locale/<lang>/LC_MESSAGES/sitegen.po`, most specific first."""
     from babel.messages.pofile import read_po  # only when a translation is wanted
