@@ -54,15 +54,15 @@ class Rule:
     why: str
     fix: str
     # (match, allow, when, unless): `when` must match somewhere in the same sentence (a comparison needs a
-    # better/faster …); `unless` is the rule's own unless that pattern sets its own (a gift is an inducement even
-    # for a vaccination, which the rule's public-health exception would spare)
+    # better/faster …); `unless` is the rule's, or the pattern's own where it sets one (a gift is an inducement
+    # even for a vaccination, which the rule's public-health exception would spare)
     patterns: tuple[tuple[re.Pattern, tuple[re.Pattern, ...], re.Pattern | None, re.Pattern | None], ...] = ()
     extra: dict[str, re.Pattern] = field(default_factory=dict, compare=False)  # figure, period, source, trigger, image
     section: str = ""  # the part of the guideline it enforces (第3 禁止される広告 …)
     unless: re.Pattern | None = None  # not reported when this matches anywhere in the same sentence
     negatable: bool = False  # 「…とは限りません」 later in the clause takes the claim back
     needs: tuple[tuple[str, re.Pattern], ...] = ()  # 限定解除: what a page must carry
-    # and what it must carry besides about a drug or device not approved in Japan (or used off label)
+    # and what it must carry besides about a drug or device not approved in Japan
     needs_unapproved: tuple[tuple[str, re.Pattern], ...] = ()
 
 
@@ -605,9 +605,8 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
     for loc, text in parts:
         offsets.append((pos, pos + len(text), loc, text))
         pos += len(text) + 2
-    missing = tuple(missing_disclosures(page))
     for r, a, b in document_findings(page, rules, analyzer):
-        lacks = missing if r.id == "jiyu" else ()
+        lacks = tuple(missing_disclosures(page)) if r.id == "jiyu" else ()  # only for a 自由診療 finding
         for lo, hi, loc, text in offsets:
             if lo <= a < hi + 1:
                 if loc == ("body",):
