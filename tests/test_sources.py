@@ -71,17 +71,24 @@ def test_not_utf8_is_reported_with_its_line(tmp_path):
 
 
 def test_libyaml_and_the_python_loader_read_every_example_file_alike():
-    """The fast path (libyaml events, our composer) gives the same data and lines as the pure-Python loader."""
+    """The fast paths (libyaml's own composer; libyaml events with our composer where '&' or '*' occurs) give
+    the same data and lines as the pure-Python loader, for every YAML file and front matter in the repository."""
     from pathlib import Path
 
     import sitegen.content.sources as src
 
     root = Path(__file__).resolve().parent.parent
     files = [root / "site.yaml"] + sorted((root / "content").rglob("*.yaml")) + sorted((root / "tests" / "sites").rglob("*.yaml"))
+    texts = [f.read_text(encoding="utf-8", errors="replace") for f in files]
+    for f in sorted((root / "content").rglob("*.md")) + sorted((root / "tests" / "sites").rglob("*.md")):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        if text.startswith("---\n") and "\n---\n" in text[3:]:
+            texts.append(text[4:text.index("\n---\n", 3) + 1])
+    texts.append("title: 地域医療連携室 & 患者支援センター\nnote: '*印は予約制'\nslots:\n  - {day: mon, time: am}\n")
     assert src.CParser is not None, "PyYAML without libyaml: install PyYAML's wheel"
     compared = 0
-    for f in files:
-        text = f.read_text(encoding="utf-8", errors="replace")
+    kinds = set()
+    for text in texts:
         fast = src._fast_loader(text)
         if fast is None:
             continue
@@ -90,9 +97,24 @@ def test_libyaml_and_the_python_loader_read_every_example_file_alike():
         except Exception:
             continue  # an invalid sample: the Python loader reports it (compared in the invalid goldens)
         want = src._compose(src._Loader(text), "f.yaml", 1)
-        assert got == want, f
+        assert got == want, text
         compared += 1
-    assert compared > 20
+        kinds.add(type(fast).__name__)
+    assert compared > 100 and kinds == {"_CComposer", "_CLoader"}
+
+
+def test_libyaml_composer_never_sees_anchors_and_its_depth_is_bounded():
+    """libyaml's own composer expands aliases and does not count depth: text with '&' or '*' goes to our composer,
+    and nesting built from both indentation and brackets is still refused with its line."""
+    from sitegen.content.sources import parse_yaml
+
+    data, _, problems = parse_yaml("a: &x [1]\nb: *x\n", "f.yaml")
+    assert data is None and "anchors" in problems[0].message
+    data, _, problems = parse_yaml("title: 5 * 3 & more\n", "f.yaml")
+    assert data == {"title": "5 * 3 & more"} and problems == []
+    text = "".join("  " * i + f"k{i}:\n" for i in range(19)) + "  " * 19 + "v: " + "[" * 20 + "1" + "]" * 20 + "\n"
+    data, _, problems = parse_yaml(text, "f.yaml")
+    assert data is None and [str(p) for p in problems] == ["f.yaml:20: nested more than 40 levels deep"]
 
 
 @pytest.mark.parametrize("text, hint", [

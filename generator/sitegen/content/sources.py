@@ -116,6 +116,14 @@ if CParser is not None:
 
         get_single_node = _Composer.get_single_node  # the Python composer, not libyaml's own
 
+    class _CComposer(CParser, _Resolver):
+        """libyaml's parser and composer: only for text with no '&' or '*' anywhere, so no anchor or alias can
+        reach it; the depth is bounded by _brackets_too_deep before and by _construct after."""
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
 
 def _brackets_too_deep(text: str) -> bool:
     """A cheap upper bound of the nesting: libyaml must never see what the Python loader refuses as too deep."""
@@ -135,6 +143,8 @@ def _fast_loader(text: str):
     characters (its messages name them), deep nesting, or no libyaml."""
     if CParser is None or Reader.NON_PRINTABLE.search(text) or _brackets_too_deep(text):
         return None
+    if "&" not in text and "*" not in text:
+        return _CComposer(text)
     return _CLoader(text)
 
 
@@ -174,6 +184,8 @@ class Source:
 
 
 def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
+    if len(loc) >= MAX_DEPTH:  # libyaml's composer does not count (the Python loader then says where)
+        raise _YamlProblem(node.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
     marks.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, ScalarNode):
         value = node.value
