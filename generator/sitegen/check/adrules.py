@@ -514,7 +514,8 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
 # 「費用やリスクは来院時にご説明します」 names the disclosures but leaves them off the page
 _DEFERRED = re.compile(fold_kana(
     r"(?:来院時|診察時|受診時|ご相談時|お問い合わせ|お問合せ|当日|別途|後日|窓口|外来で|診察の際|ご来院の際|かうんせりんぐ時)"
-    r"[^。]{0,8}?(?:ご説明|説明|お伝え|ご案内|お知らせ)"))
+    r"[^。]{0,8}?(?:ご説明|説明|お伝え|ご案内|お知らせ)"
+    r"|(?:料金|費用|価格|金額)(?:は|については|の詳細は)?[^。]{0,6}?(?:お問い?合わせ|お問合せ|ご相談)(?:ください|下さい)"))
 
 
 def _stated(normal: str) -> str:
