@@ -36,3 +36,31 @@ def test_a_theme_override_cannot_reach_python(tmp_path, payload):
     assert "template error" in str(exc.value) and "home.html:3" in str(exc.value), str(exc.value)
     assert not (root / "PWNED").exists() and not Path("PWNED").exists()
     assert not (tmp_path / "out").exists()
+
+
+def test_the_kept_verdicts_refuse_what_the_sandbox_refuses_every_time():
+    """sitegen keeps the sandbox's verdict per type and attribute name: a safe attribute of one type does not make
+    an unsafe one (or the same name on another type) pass, and a refusal holds on every later render."""
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
+    from sitegen.templates import _Sandbox
+
+    env = _Sandbox(undefined=jinja2.StrictUndefined)  # as sitegen makes it
+    reading = env.from_string("{{ d.items() | list | length }}{{ l.count(1) }}{{ f.__name__ is defined }}")
+    changing = [env.from_string("{{ d.update({'a': 1}) }}"), env.from_string("{{ l.append(1) }}"),
+                env.from_string("{{ s.add(1) }}"), env.from_string("{{ f.__globals__ }}"),
+                env.from_string("{{ g.gi_frame }}")]
+
+    def gen():
+        yield 1
+
+    data = {"d": {"x": 1}, "l": [1], "s": set(), "f": gen, "g": gen()}
+    for _ in range(2):
+        assert reading.render(data) == "11False"
+        for template in changing:
+            with pytest.raises(SecurityError):
+                template.render(data)
+    assert data == {"d": {"x": 1}, "l": [1], "s": set(), "f": gen, "g": data["g"]}
+    assert env.is_safe_attribute({}, "items", None) and not env.is_safe_attribute({}, "update", None)
+    assert env.is_safe_attribute((), "count", None) and not env.is_safe_attribute([], "append", None)

@@ -157,15 +157,18 @@ class Site:
     def absences(self, doctor: str | None = None, department: str | None = None) -> tuple[Entry, ...]:
         """Published 休診・代診 notices (news with `absence`), by the first absent day; of one doctor or of
         the doctors of one department."""
-        out = []
-        for n in self.news:
-            a = n.data.absence
-            if a is None or (doctor and a.doctor != doctor):
-                continue
-            if department and department not in self.doctor(a.doctor).departments:
-                continue
-            out.append(n)
-        return tuple(sorted(out, key=lambda n: (min(n.data.absence.dates), n.slug)))
+        by_doctor = self._by_slug.get(("absences", None))  # worked out once: every doctor's page asks
+        if by_doctor is None:
+            notices = sorted((n for n in self.news if n.data.absence is not None),
+                             key=lambda n: (min(n.data.absence.dates), n.slug))
+            by_doctor = {None: tuple(notices)}
+            for n in notices:
+                by_doctor[n.data.absence.doctor] = by_doctor.get(n.data.absence.doctor, ()) + (n,)
+            self._by_slug["absences", None] = by_doctor
+        found = by_doctor.get(doctor, ()) if doctor else by_doctor[None]
+        if department:
+            found = tuple(n for n in found if department in self.doctor(n.data.absence.doctor).departments)
+        return found
 
     @property
     def short_names(self) -> dict[str, str]:
