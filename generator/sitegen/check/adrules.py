@@ -403,10 +403,34 @@ def _span(view: tuple[str, list[int], list[int]], start: int, end: int) -> tuple
     return a, max(a, bisect.bisect_right(ends, end))
 
 
+# a claim quoted in order to disown it: 「必ず治る」とはお約束できません, 「芸能人も通う」といった宣伝はしていません
+_DISOWNING = re.compile(fold_kana(
+    r"(?:と|とは|という|といった|などの|のような|みたいな)(?:"
+    r"[^。]{0,16}?(?:宣伝|広告|表現|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句)"
+    r"|(?:は|も)?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|して(?:おり|い)ません)"
+    r"|(?:は|も)?(?:言え|いえ|限ら|限り)(?:ません|ない)"
+    r"|[^。]{0,16}?(?:お願いすること|ことは|治療(?:法)?は|方法は|ものは|わけでは|事実は)[^。]{0,6}?"
+    r"(?:ありません|して(?:おり|い)ません|いたしません|しません|ない))"))
+_QUOTES = {"「": "」", "『": "』", "“": "”", '"': '"'}
+
+
+def _disowned(normal: str, a: int, b: int) -> bool:
+    """The phrase stands inside quotes that the sentence then disowns (a policy, not a claim)."""
+    s, e = _sentence(normal, a, b)
+    for opening, closing in _QUOTES.items():
+        start = normal.rfind(opening, s, a)
+        if start < 0 or normal.find(closing, start + 1, a) >= 0:
+            continue
+        end = normal.find(closing, b, e)
+        if end >= 0 and _DISOWNING.match(normal, end + 1):
+            return True
+    return False
+
+
 def _spared(r: Rule, allow: tuple[re.Pattern, ...], unless: re.Pattern | None, normal: str, a: int, b: int) -> bool:
     if a >= b:
         return False
-    if _allowed(normal, a, b, allow):
+    if _allowed(normal, a, b, allow) or _disowned(normal, a, b):
         return True
     if unless is not None and unless.search(normal, *_sentence(normal, a, b)):
         return True
@@ -515,7 +539,8 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
 _DEFERRED = re.compile(fold_kana(
     r"(?:来院時|診察時|受診時|ご相談時|お問い合わせ|お問合せ|当日|別途|後日|窓口|外来で|診察の際|ご来院の際|かうんせりんぐ時)"
     r"[^。]{0,8}?(?:ご説明|説明|お伝え|ご案内|お知らせ)"
-    r"|(?:料金|費用|価格|金額)(?:は|については|の詳細は)?[^。]{0,6}?(?:お問い?合わせ|お問合せ|ご相談)(?:ください|下さい)"))
+    r"|(?:料金|費用|価格|金額)(?:は|については|の詳細は)?[^。]{0,6}?(?:お問い?合わせ|お問合せ|ご相談)(?:ください|下さい)"
+    r"|(?:詳しく|詳細)は[^。]{0,10}?(?:お尋ね|おたずね|お問い?合わせ)"))
 
 
 def _stated(normal: str) -> str:
