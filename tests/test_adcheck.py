@@ -164,9 +164,20 @@ def test_numbers_are_parsed_with_their_unit():
     ("にほんいちの外科", "にほんいち"),
     ("ｷｬﾝﾍﾟｰﾝ中", "ｷｬﾝﾍﾟｰﾝ"),
     ("ぜったいに治ります", "ぜったいに治"),
+    ('<img src="a.jpg" alt="地域で一番の外科">', "地域で一番"),
+    ("<img src='a.jpg' title='日本一の外科'>", "日本一"),
+    ('<span aria-label="必ず治ります">★</span>', "必ず治"),
 ])
 def test_evasions_are_normalised_and_the_phrase_is_reported_as_written(text, phrase):
     assert phrase in [p for _, p in rules_in(text)]
+
+
+def test_the_text_a_tag_shows_is_read_as_a_sentence_of_its_own():
+    """alt and title text is read; the rest of a tag (src, class, data-*) is not, nor does the alt text run on into
+    the sentence after the tag."""
+    assert rules_in('<img src="no1.png" class="no1" data-alt="日本一" alt="外観">') == []
+    normal = adcheck.norm('<img alt="外来棟">予約は不要です', True)
+    assert normal == "外来棟。予約は不要です"
 
 
 @pytest.mark.parametrize("text", [

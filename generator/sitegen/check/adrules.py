@@ -8,8 +8,8 @@ newsletters, plus the descriptions in site.yaml. Its rules, in `data/ad_rules.ya
 and source; advertisable qualifications) — and each cites its section, says why and gives a rewrite.
 
 Text is folded before matching (`normalise(fold=True)`): NFKC and case-folding, zero-width characters, spaces and
-中黒 inside Japanese words, ruby readings, HTML tags, Markdown emphasis and link targets removed, katakana read as
-hiragana and common hiragana spellings as kanji; offsets map back to the text as written. With an `Analyzer`
+中黒 inside Japanese words, ruby readings, HTML tags (but not the alt and title text they show), Markdown emphasis and
+link targets removed, katakana read as hiragana and common hiragana spellings as kanji; offsets map back to the text as written. With an `Analyzer`
 (SudachiPy, loaded once per check run and passed explicitly) the rules also read every word in its normalised
 spelling (イチバン, さいこう -> 一番, 最高); an exception (allow, unless, negation) in either reading spares a
 phrase. Qualification titles are accepted only as a listed name written in full. Numbers are read in any
@@ -152,9 +152,13 @@ QUALIFICATION_RULE = Rule(
 # --- normalisation -----------------------------------------------------------------------------
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"))
-# Markup that is not read: ruby readings, HTML tags, Markdown emphasis, link targets and bare URLs.
+# Markup that is not read: ruby readings, HTML tags (but what a reader is shown of them, see _tag_text), Markdown
+# emphasis, link targets and bare URLs.
+_RUBY = re.compile(r"<rt>.*?</rt>|<rp>.*?</rp>")
+_TAG = re.compile(r"</?[a-z][^<>\n]*>")
+_SHOWN = re.compile(r"""(?<![a-z-])(?:alt|title|aria-label)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _MARKUP = re.compile(r"&(?:#8203|#x200b|#8204|#x200c|#8205|#x200d|#65279|#xfeff|zwj|zwnj|shy);"
-                     r"|<rt>.*?</rt>|<rp>.*?</rp>|</?[a-z][^<>\n]*>|《[^《》\n]{1,30}》|\*\*|__|~~"
+                     r"|《[^《》\n]{1,30}》|\*\*|__|~~"
                      r"|(?<=\])\([^()\n]*\)|https?://[^\s)>\]]+|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
 # Spaces, tabs and 中黒 inside Japanese words (日 本 一, 日・本・一) are read as if absent.
 _INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f])")
@@ -225,12 +229,32 @@ def _cut(chars: list[tuple[str, int, int]], pattern: re.Pattern, repl=None) -> l
     return out
 
 
+def _tag_text(chars: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """HTML tags removed, except the text they show or read out (alt, title, aria-label), each as a sentence of its
+    own: <img alt="どんな腰痛も完全に消える"> says what it says."""
+    text = "".join(c for c, _, _ in chars)
+    out: list[tuple[str, int, int]] = []
+    last = 0
+    for m in _TAG.finditer(text):
+        out.extend(chars[last:m.start()])
+        for a in _SHOWN.finditer(m.group()):
+            group = 1 if a.group(1) is not None else 2
+            start, end = m.start() + a.start(group), m.start() + a.end(group)
+            if start < end:
+                out.extend(chars[start:end])
+                out.append(("。", chars[end - 1][1], chars[end - 1][2]))
+        last = m.end()
+    out.extend(chars[last:])
+    return out
+
+
 def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -> tuple[str, list[int], list[int]]:
     """NFKC + casefold, with where each output character came from: (text, starts, ends).
 
     With `fold`, also what a reader does not see or does not mind: zero-width characters, spaces and 中黒 inside
-    Japanese words, ruby readings, HTML tags, Markdown emphasis, link targets and URLs are removed, katakana is folded
-    to hiragana and common hiragana spellings to the kanji the rules use (かならず -> 必ず)."""
+    Japanese words, ruby readings, HTML tags (not their alt and title text), Markdown emphasis, link targets and URLs
+    are removed, katakana is folded to hiragana and common hiragana spellings to the kanji the rules use
+    (かならず -> 必ず)."""
     chars: list[tuple[str, int, int]] = []
     i, n = 0, len(text)
     while i < n:
@@ -244,6 +268,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
             chars.append((ch, i, j))
         i = j
     if fold:
+        chars = _tag_text(_cut(chars, _RUBY))
         chars = _cut(chars, _MARKUP)
         chars = _cut(chars, _INNER_GAP)
         if analyzer is not None:
