@@ -7,7 +7,10 @@ Corpora: tests/data/ad_flagged.txt (<category> TAB <sentence> TAB <guideline ite
 tests/data/ad_borderline.txt; tests/data/ad_heldout.txt holds sentences never used to tune the rules and is reported
 apart (an estimate for other hospitals' wording). A sentence counts as found when any rule reports it; "same rule" counts only reports
 under its own category. `--corpus PATH` also scores another file in the held-out format
-(<category or ok> TAB <sentence> TAB <guideline item>), e.g. a set written by someone else: recall per category and FP.
+(<category or ok> TAB <sentence> TAB <guideline item>), e.g. a set written by someone else: recall per category and FP,
+for the rules alone and with the statistical model's hints (sitegen.check.admodel: a warning on a sentence no rule
+reported). The model is trained on the corpus, so on it only its leave-one-set-out figures (kept in the model file)
+say anything; on a new set both lines do.
 """
 from __future__ import annotations
 
@@ -21,9 +24,10 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
 sys.path.insert(0, str(REPO / "generator"))
 
-from sitegen.check import adrules  # noqa: E402
+from sitegen.check import admodel, adrules  # noqa: E402
 
 ANALYZER = adrules.Analyzer()  # loaded once, as in `sitegen check`
+MODEL = admodel.load_model()
 
 
 def find(sentence: str):
@@ -64,22 +68,28 @@ def evaluate() -> dict:
                                                len(held_ok)), "held_missed": held_missed, "held_fp": held_fp}
 
 
-def score(path: Path) -> tuple[dict[str, tuple[int, int]], list[str], int, list[tuple[str, str]]]:
-    """Recall per category and false positives on a <category or ok> TAB <sentence> file."""
-    recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    fps, ok, missed = [], 0, []
+def score(path: Path) -> tuple[dict[str, tuple[int, int, int]], list[str], int, list[tuple[str, str]], list[str]]:
+    """Recall per category (found by the rules, found with the model's hints, total), the rules' false positives,
+    the number of ok sentences, what both missed, and the hints' own false positives, on a
+    <category or ok> TAB <sentence> file."""
+    recall: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    fps, ok, missed, hint_fps = [], 0, [], []
     for category, sentence, *_ in corpus(path):
         hit = bool(find(sentence))
+        hinted = hit or bool(MODEL and MODEL.hints(sentence))
         if category == "ok":
             ok += 1
             if hit:
                 fps.append(sentence)
+            elif hinted:
+                hint_fps.append(sentence)
         else:
             recall[category][0] += hit
-            recall[category][1] += 1
-            if not hit:
+            recall[category][1] += hinted
+            recall[category][2] += 1
+            if not hinted:
                 missed.append((category, sentence))
-    return {k: (v[0], v[1]) for k, v in recall.items()}, fps, ok, missed
+    return {k: (v[0], v[1], v[2]) for k, v in recall.items()}, fps, ok, missed, hint_fps
 
 
 def site_time(repeat: int) -> float:
@@ -88,11 +98,11 @@ def site_time(repeat: int) -> float:
     from sitegen.project import Project
 
     content = load_content(Project.at(REPO), ProblemList())
-    adrules.lint(content)  # rules compiled once, as in `sitegen check`
+    adrules.lint(content, ANALYZER, MODEL)  # rules compiled once, as in `sitegen check`
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
-        adrules.lint(content)
+        adrules.lint(content, ANALYZER, MODEL)
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -121,6 +131,10 @@ def main() -> int:
     for sentence, f in result["borderline"]:
         print(f"  {'reported' if f else 'silent  '} {sentence}  {f if f else ''}")
     found_h, total_h, fp_h, ok_h = result["held"]
+    if MODEL is not None:
+        cv = MODEL.cv["fp<=1%"]
+        print(f"model alone, leave-one-set-out over held-out sets {MODEL.cv_sets[0]}-{MODEL.cv_sets[-1]} (threshold "
+              f"{MODEL.threshold:.3f}): found {100 * cv['recall']:.1f}%, false positives {100 * cv['fp']:.1f}%")
     if total_h and ok_h:
         print(f"held-out (never tuned against): found {found_h}/{total_h} = {100 * found_h / total_h:.1f}%, "
               f"false positives {fp_h}/{ok_h} = {100 * fp_h / ok_h:.1f}%")
@@ -134,21 +148,27 @@ def main() -> int:
         for sentence, f in result["fp"]:
             print(f"FP   {sentence}: {f}")
     for path in args.corpus:
-        recall, fps, ok, missed = score(path)
+        recall, fps, ok, missed, hint_fps = score(path)
         print(f"--- {path}")
-        found = total = 0
-        for category, (f, t) in sorted(recall.items()):
-            print(f"{category:<14} {f:>3}/{t:<3} {100 * f / t:>7.1f}%")
-            found, total = found + f, total + t
+        print(f"{'category':<14} {'rules':>12} {'with hints':>12}")
+        found = hinted = total = 0
+        for category, (f, h, t) in sorted(recall.items()):
+            print(f"{category:<14} {f:>3}/{t:<3} {100 * f / t:>4.0f}% {h:>3}/{t:<3} {100 * h / t:>4.0f}%")
+            found, hinted, total = found + f, hinted + h, total + t
         if total:
             print(f"{'all':<14} {found:>3}/{total:<3} {100 * found / total:>7.1f}%")
+            print(f"with the model's hints: {hinted}/{total} = {100 * hinted / total:.1f}%")
         if ok:
             print(f"false positives: {len(fps)}/{ok} = {100 * len(fps) / ok:.1f}%")
+            both = len(fps) + len(hint_fps)
+            print(f"false positives with the model's hints: {both}/{ok} = {100 * both / ok:.1f}%")
         if args.misses:
             for category, sentence in missed:
                 print(f"MISS {category}: {sentence}")
             for sentence in fps:
                 print(f"FP   {sentence}")
+            for sentence in hint_fps:
+                print(f"FP (hint) {sentence}")
     print(f"rules loaded in {load:.2f} s; linter on the example site: {site_time(args.repeat):.2f} s")
     return 0
 

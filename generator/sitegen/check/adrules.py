@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -77,11 +77,16 @@ class AdFinding:
 
     suggestion: str = ""  # e.g. the advertisable qualification name closest to the one written
     missing: tuple[str, ...] = ()  # 限定解除: what the page does not state (費用, 主なリスク・副作用, 入手経路 …)
+    probability: float = 0.0  # > 0 for the statistical model's hint (admodel), a sentence no rule reported
 
     @property
     def message(self) -> str:
         hint = f" (did you mean 「{self.suggestion}」?)" if self.suggestion else ""
         section = f"（医療広告ガイドライン {self.rule.section}）" if self.rule.section else ""
+        if self.probability:
+            return (f"「{self.phrase}」: {self.rule.name}の疑い{section} — どのルールにも当たりませんが、統計モデルが"
+                    f"違反例に近い文と判定しました（確からしさ {self.probability:.2f}）。文全体を読んで確かめ、"
+                    "問題がなければ ad_review に記録してください。")
         lacking = f"（このページに無いもの: {'、'.join(self.missing)}）" if self.missing else ""
         return f"「{self.phrase}」{hint}: {self.rule.name}{section}{lacking} — {self.rule.why}"
 
@@ -452,6 +457,12 @@ def _disowned(normal: str, a: int, b: int) -> bool:
     return False
 
 
+def taken_back(normal: str, a: int, b: int) -> bool:
+    """Whether the words at [a, b) of folded text are denied in their clause or quoted to be disowned."""
+    load_rules()  # the negation is read with the rules
+    return _negated(normal, a, _NEGATION) or _negated(normal, b, _NEGATION) or _disowned(normal, a, b)
+
+
 def _spared(r: Rule, allow: tuple[re.Pattern, ...], unless: re.Pattern | None, normal: str, a: int, b: int) -> bool:
     if a >= b:
         return False
@@ -630,21 +641,31 @@ def _blank_comments(body: str) -> str:
 
 
 def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: Iterable[tuple] | None = None,
-                analyzer: Analyzer | None = None) -> list[AdFinding]:
-    """Findings in one file: every text field (or only `fields`) and the Markdown body."""
+                analyzer: Analyzer | None = None, model=None) -> list[AdFinding]:
+    """Findings in one file: every text field (or only `fields`) and the Markdown body; with a `model`
+    (admodel.Model), also its hints on the sentences no rule reported."""
     rules = rules or load_rules()
     found: list[AdFinding] = []
     if fields is None:
         items = list(_strings(source.data))
     else:
         items = [(loc, v) for loc in fields if isinstance(v := _get(source.data, loc), str)]
+    by_id = {r.id: r for r in rules}
     for loc, text in items:
-        for r, a, b in find(text, rules, document=False, analyzer=analyzer):
+        hits = find(text, rules, document=False, analyzer=analyzer)
+        for r, a, b in hits:
             found.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), r, text[a:b]))
+        for h in model.hints(text, [(a, b) for _, a, b in hits]) if model is not None else ():
+            found.append(AdFinding(source.path, _line_of(source, loc, text, h.start), dotted(loc), by_id[h.category],
+                                   text[h.start:h.end], probability=round(h.probability, 2)))
     body = _blank_comments(source.body) if source.body else ""
     if body:
-        for r, a, b in find(body, rules, document=False, analyzer=analyzer):
+        hits = find(body, rules, document=False, analyzer=analyzer)
+        for r, a, b in hits:
             found.append(AdFinding(source.path, source.body_line + body[:a].count("\n"), "body", r, body[a:b]))
+        for h in model.hints(body, [(a, b) for _, a, b in hits]) if model is not None else ():
+            found.append(AdFinding(source.path, source.body_line + body[:h.start].count("\n"), "body",
+                                   by_id[h.category], body[h.start:h.end], probability=round(h.probability, 2)))
     # the whole file as one page: 自由診療 without its disclosures, images showing before/after
     parts = [(loc, text) for loc, text in items] + [(("body",), body)]
     if fields is None:
@@ -743,7 +764,7 @@ def _accept(findings: list[AdFinding], reviews, source: Source, report: AdReport
         for i, review in enumerate(reviews):
             wanted = norm(review.phrase)
             if wanted and (wanted in phrase or phrase in wanted):
-                f = AdFinding(f.path, f.line, f.field, f.rule, f.phrase, accepted=review, suggestion=f.suggestion)
+                f = replace(f, accepted=review)
                 used.add(i)
                 break
         report.findings.append(f)
@@ -752,18 +773,19 @@ def _accept(findings: list[AdFinding], reviews, source: Source, report: AdReport
             report.unused_reviews.append((source.path, source.line(("ad_review", i)), review.phrase))
 
 
-def lint(content: Content, analyzer: Analyzer | None = None) -> AdReport:
-    """Every published text of the site, checked against the rules (one `analyzer` for the whole run)."""
+def lint(content: Content, analyzer: Analyzer | None = None, model=None) -> AdReport:
+    """Every published text of the site, checked against the rules (one `analyzer` for the whole run), and with a
+    `model` (admodel.Model) its hints on the sentences no rule reported."""
     rules = load_rules()
     analyzer = analyzer or Analyzer()
     report = AdReport()
     if content.site_source is not None:
-        found = lint_source(content.site_source, rules, SITE_FIELDS, analyzer)
+        found = lint_source(content.site_source, rules, SITE_FIELDS, analyzer, model)
         report.texts += len(SITE_FIELDS)
         report.findings.extend(found)
     for folder in COLLECTIONS:
         for item in content.collections.get(folder, ()):
-            found = lint_source(item.source, rules, analyzer=analyzer)
+            found = lint_source(item.source, rules, analyzer=analyzer, model=model)
             found += _mention_findings(content, item.source)
             if folder == "doctors":
                 found += _qualification_findings(content, item)

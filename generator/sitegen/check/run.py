@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from sitegen.artifacts import Artifact
 from sitegen.build import BuildOptions, BuildReport, run
+from sitegen.check import admodel
 from sitegen.check import adrules as adcheck
 from sitegen.check import links as linkcheck
 from sitegen.check.a11y import AxeRunner, AxeUnavailable, audit_page
@@ -187,21 +188,23 @@ def _ad(project: Project, report: CheckReport):
     if content is None:
         report.skipped["ad"] = "site.yaml cannot be read"
         return None
-    ad = adcheck.lint(content, adcheck.Analyzer())  # the word analyser is loaded once per check run
+    ad = adcheck.lint(content, adcheck.Analyzer(), admodel.load_model())  # loaded once per check run
     report.stats["texts"] = ad.texts
     for f in ad.findings:
         accepted = None
         severity = "error"
         if f.rule.id == "senmon-i" and f.field.startswith("qualifications["):
             severity = "warning"  # listed in the file but never shown by the build
+        if f.probability:
+            severity = "warning"  # the statistical model's hint: a reviewer reads the sentence
         if f.accepted is not None:
             r = f.accepted
             accepted = {"phrase": r.phrase, "approved_by": r.approved_by, "reason": r.reason, "date": r.date.isoformat()}
             severity = "info"
         message = f.message if accepted is None else (
             f"「{f.phrase}」: {f.rule.name} — accepted by {accepted['approved_by']} on {accepted['date']}: {accepted['reason']}")
-        report.findings.append(Finding(f.path, f.line, f.field, f"ad.{f.rule.id}", severity, message, f.rule.fix,
-                                       f.phrase, accepted))
+        code = f"ad.hint.{f.rule.id}" if f.probability else f"ad.{f.rule.id}"
+        report.findings.append(Finding(f.path, f.line, f.field, code, severity, message, f.rule.fix, f.phrase, accepted))
     for path, line, phrase in ad.unused_reviews:
         report.findings.append(Finding(path, line, "ad_review", "ad.review-unused", "warning",
                                        f"the reviewed phrase 「{phrase}」 is no longer in this file",

@@ -1,0 +1,109 @@
+"""The statistical second opinion on 医療広告 (sitegen.check.admodel): what it reports, what it leaves to the rules,
+and that the model in the repository is the one the corpus makes."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sitegen.check import admodel, adrules
+from sitegen.check.run import CheckOptions, run_check
+from sitegen.project import Project
+
+REPO = Path(__file__).resolve().parent.parent
+SITES = Path(__file__).resolve().parent / "sites"
+MODEL = admodel.load_model()
+# sentences from held-out sets that the rules of their day missed: the model is asked about the ones today's rules
+# still miss (at least one must be left, or the test of the check's output below would test nothing)
+RULES_MISS = [
+    "退院後すぐにリハビリをやめてしまうと、数か月で寝たきりになります。",
+    "このまま自宅で介護を続ければ、ご家族が共倒れになるのは時間の問題です。",
+    "当院独自の透析療法で、弱った腎臓の働きがよみがえります。",
+    "人気女優の△△さんのお母さまが入所されている老健です。",
+    "近くの歯科医院で断られた難しい入れ歯も、当院の訪問歯科なら対応できます。",
+    "透析を始めたら普通の生活はもう送れません。後悔する前に当院へご相談を。",
+    "水素吸入で、透析患者さんの体にたまった毒素がみるみる排出されます。",
+]
+
+
+def model_only() -> list[str]:
+    analyzer = adrules.Analyzer()
+    return [s for s in RULES_MISS if not adrules.find(s, analyzer=analyzer) and MODEL.hints(s)]
+
+
+def test_the_model_is_shipped_and_reads_sentences_as_the_rules_do():
+    assert MODEL is not None, "generator/sitegen/data/ad_model.json is missing: run tools/train_ad_model.py"
+    hints = MODEL.hints("放っておくと手遅れになるかもしれません！　紹介状をお持ちください。")
+    assert len(hints) == 1 and hints[0].category == "fuan" and 0.5 < hints[0].probability <= 1
+    assert hints[0].end <= len("放っておくと手遅れになるかもしれません！")
+    # the same sentence in other spellings reads the same (katakana, full-width digits, spaces inside words)
+    assert MODEL.score("ホウッテオクト手遅れに") == MODEL.score("ほうっておくと手遅れに")
+
+
+@pytest.mark.parametrize("text", [
+    "紹介状をお持ちください。",
+    "当院では患者さまの口コミや体験談を掲載していません。",  # a denial, as the rules read it
+    "「芸能人も通う」といった宣伝はしていません。",  # quoted to be disowned
+    "コイル塞栓術",  # too short to be a sentence the model knows
+    "HbA1c 9.0%以上が続く方",
+])
+def test_what_the_rules_read_as_ordinary_gets_no_hint(text):
+    assert MODEL.hints(text) == []
+
+
+def test_the_model_does_not_speak_where_only_the_rules_decide():
+    """自由診療 disclosures and a figure's period and source are facts about the page: the rules decide them."""
+    for text in ["ヒアルロン酸注入を行っています。ダウンタイムはほとんどありません。",
+                 "年間800件の内視鏡検査を行っています。"]:
+        assert all(h.category not in admodel.RULES_ONLY for h in MODEL.hints(text))
+
+
+def test_a_hint_is_not_given_where_a_rule_already_reported():
+    text = "当院は県内No.1の実績です。"
+    hits = adrules.find(text)
+    assert hits and MODEL.hints(text, [(a, b) for _, a, b in hits]) == []
+
+
+def test_sitegen_check_reports_a_hint_as_a_warning_and_ad_review_accepts_it(tmp_path):
+    sentences = model_only()
+    assert sentences, "every sentence is now found by the rules: add sentences they miss to RULES_MISS"
+    sentence = sentences[0]
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    doctor = next(iter(sorted((root / "content" / "doctors").glob("*.md"))))
+    text = doctor.read_text(encoding="utf-8")
+    doctor.write_text(text.rstrip("\n") + "\n\n" + sentence + "\n", encoding="utf-8")
+    options = CheckOptions(today=dt.date(2026, 11, 25), skip=frozenset({"links", "a11y"}))
+    report = run_check(Project.at(root, tmp_path / "out"), options)
+    hints = [f for f in report.findings if f.rule.startswith("ad.hint.")]
+    assert len(hints) == 1, [str(f) for f in report.findings]
+    hint = hints[0]
+    assert hint.severity == "warning" and hint.file == doctor.relative_to(root).as_posix()
+    assert hint.line == len(text.rstrip("\n").splitlines()) + 2
+    assert "統計モデル" in hint.message and "ad_review" in hint.message and hint.phrase in sentence
+    assert not [f for f in report.findings if f.severity == "error"]
+    # a reviewer who read it records it, and it is accepted like a rule's finding
+    review = (f'ad_review:\n  - phrase: "{hint.phrase}"\n    approved_by: 広報 山田\n    reason: 事実の説明として確認済み\n'
+              "    date: 2026-11-20\n")
+    doctor.write_text(text.replace("---\n", "---\n" + review, 1).rstrip("\n") + "\n\n" + sentence + "\n",
+                      encoding="utf-8")
+    report = run_check(Project.at(root, tmp_path / "out"), options)
+    hints = [f for f in report.findings if f.rule.startswith("ad.hint.")]
+    assert len(hints) == 1 and hints[0].severity == "info" and hints[0].accepted["approved_by"] == "広報 山田"
+
+
+@pytest.mark.slow
+def test_the_model_in_the_repository_is_the_one_the_corpus_makes(tmp_path):
+    """Change tests/data/ad_flagged.txt or ad_ok.txt, and this fails until tools/train_ad_model.py is run again;
+    the training is deterministic (the same corpus gives the same bytes)."""
+    out = tmp_path / "model.json"
+    subprocess.run([sys.executable, str(REPO / "tools" / "train_ad_model.py"), "--out", str(out)], check=True,
+                   capture_output=True)
+    assert out.read_bytes() == admodel.MODEL_FILE.read_bytes()
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["cv"]["fp<=1%"]["fp"] <= 0.01 and data["cv"]["fp<=1%"]["recall"] > 0.8
