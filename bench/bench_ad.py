@@ -63,9 +63,12 @@ def evaluate() -> dict:
     held_ok = [s for c, s, *_ in held if c == "ok"]
     held_missed = [(c, s) for c, s in held_flag if not find(s)]
     held_fp = [s for s in held_ok if find(s)]
+    hinted = sum(1 for _, s in held_missed if MODEL and MODEL.hints(s))  # found only by the model's hints
+    hint_fp = sum(1 for s in held_ok if s not in held_fp and MODEL and MODEL.hints(s))
     return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
             "borderline": borderline, "held": (len(held_flag) - len(held_missed), len(held_flag), len(held_fp),
-                                               len(held_ok)), "held_missed": held_missed, "held_fp": held_fp}
+                                               len(held_ok)), "held_missed": held_missed, "held_fp": held_fp,
+            "held_hints": (hinted, hint_fp)}
 
 
 def score(path: Path) -> tuple[dict[str, tuple[int, int, int]], list[str], int, list[tuple[str, str]], list[str]]:
@@ -138,6 +141,10 @@ def main() -> int:
     if total_h and ok_h:
         print(f"held-out (never tuned against): found {found_h}/{total_h} = {100 * found_h / total_h:.1f}%, "
               f"false positives {fp_h}/{ok_h} = {100 * fp_h / ok_h:.1f}%")
+        hinted, hint_fp = result["held_hints"]
+        print(f"held-out with the model's hints: found {found_h + hinted}/{total_h} = "
+              f"{100 * (found_h + hinted) / total_h:.1f}%, false positives {fp_h + hint_fp}/{ok_h} = "
+              f"{100 * (fp_h + hint_fp) / ok_h:.1f}%")
     if args.misses:
         for category, sentence in result["held_missed"]:
             print(f"HELD-OUT MISS {category}: {sentence}")

@@ -18,22 +18,15 @@ from sitegen.project import Project
 REPO = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"
 MODEL = admodel.load_model()
-# sentences from held-out sets that the rules of their day missed: the model is asked about the ones today's rules
-# still miss (at least one must be left, or the test of the check's output below would test nothing)
-RULES_MISS = [
-    "退院後すぐにリハビリをやめてしまうと、数か月で寝たきりになります。",
-    "このまま自宅で介護を続ければ、ご家族が共倒れになるのは時間の問題です。",
-    "当院独自の透析療法で、弱った腎臓の働きがよみがえります。",
-    "人気女優の△△さんのお母さまが入所されている老健です。",
-    "近くの歯科医院で断られた難しい入れ歯も、当院の訪問歯科なら対応できます。",
-    "透析を始めたら普通の生活はもう送れません。後悔する前に当院へご相談を。",
-    "水素吸入で、透析患者さんの体にたまった毒素がみるみる排出されます。",
-]
 
 
 def model_only() -> list[str]:
+    """Sentences of tests/data/ad_heldout.txt (never used to tune the rules or train the model) that break the
+    guideline, that today's rules miss and that the model hints at."""
     analyzer = adrules.Analyzer()
-    return [s for s in RULES_MISS if not adrules.find(s, analyzer=analyzer) and MODEL.hints(s)]
+    rows = [line.split("\t") for line in (REPO / "tests" / "data" / "ad_heldout.txt").read_text(encoding="utf-8")
+            .splitlines() if line.strip() and not line.startswith("#")]
+    return [s for c, s, *_ in rows if c != "ok" and not adrules.find(s, analyzer=analyzer) and MODEL.hints(s)]
 
 
 def test_the_model_is_shipped_and_reads_sentences_as_the_rules_do():
@@ -71,7 +64,7 @@ def test_a_hint_is_not_given_where_a_rule_already_reported():
 
 def test_sitegen_check_reports_a_hint_as_a_warning_and_ad_review_accepts_it(tmp_path):
     sentences = model_only()
-    assert sentences, "every sentence is now found by the rules: add sentences they miss to RULES_MISS"
+    assert sentences, "the rules now find every held-out sentence the model hints at: write a new held-out set"
     sentence = sentences[0]
     root = tmp_path / "site"
     shutil.copytree(SITES / "minimal", root)
