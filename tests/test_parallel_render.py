@@ -1,5 +1,5 @@
-"""A large site's pages are rendered by forked processes: the files are byte for byte those of one process, and a
-template error is still reported at its file and line."""
+"""A large site is read and its pages rendered by forked processes: the files are byte for byte those of one process,
+a content mistake is reported as by one process, and a template error is still reported at its file and line."""
 from __future__ import annotations
 
 import datetime as dt
@@ -37,15 +37,15 @@ error = ""
 try:
     run(Project.at(sys.argv[1], sys.argv[2]), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",)))
 except SitegenError as exc:
-    error = str(exc)
+    error = "\\n".join([str(exc)] + (exc.lines() if hasattr(exc, "lines") else []))
 print(json.dumps({{"children": len(started), "error": error, "left": len(multiprocessing.active_children())}}))
 """
 
 
-def build(site: Path, out: Path, workers: str) -> dict:
+def build(site: Path, out: Path, workers: str, load_workers: str = "1") -> dict:
     """A build in a fresh process (the only thread there: the test process may have others, left by earlier
-    tests, and then sitegen rightly renders in one process)."""
-    env = dict(os.environ, SITEGEN_WEB_WORKERS=workers)
+    tests, and then sitegen rightly works in one process); `workers` render, `load_workers` read the content."""
+    env = dict(os.environ, SITEGEN_WEB_WORKERS=workers, SITEGEN_LOAD_WORKERS=load_workers)
     done = subprocess.run([sys.executable, "-c", SCRIPT.format(generator=str(REPO / "generator")), str(site), str(out)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -103,3 +103,33 @@ def test_a_template_error_is_reported_as_in_a_serial_build(big_site, tmp_path, w
     assert result["children"] == 2
     assert "doctor.html" in result["error"] and "no_such_name" in result["error"]
     assert result["left"] == 0  # no child left waiting
+
+
+def test_content_read_by_three_processes_builds_the_same_files(big_site, tmp_path):
+    """Reading, validating and converting the Markdown of hundreds of files is shared out too: the same files."""
+    one = build(big_site, tmp_path / "one", "1", "1")
+    three = build(big_site, tmp_path / "three", "1", "3")
+    assert one["children"] == 0 and three["children"] >= 2  # the doctors' files (and bodies, unless few differ)
+    a, b = files(tmp_path / "one"), files(tmp_path / "three")
+    assert a.keys() == b.keys() and [name for name in a if a[name] != b[name]] == []
+
+
+def test_content_mistakes_read_by_three_processes_are_reported_as_by_one(big_site, tmp_path):
+    """Mistakes in files read by the children and by this process, and a body over a limit: every one reported,
+    in the same order and words as when one process reads everything."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(big_site, site)
+    doctors = sorted((site / "content" / "doctors").glob("*.md"))
+    for path in doctors[:3]:  # one in each process's share
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("---\n", "---\nkana: [1\n", 1), encoding="utf-8")
+    news = sorted((site / "content" / "news").glob("*.md"))
+    news[5].write_text(news[5].read_text(encoding="utf-8") + "\n" + "<div>" * 80 + "x" + "</div>" * 80 + "\n",
+                       encoding="utf-8")
+    one = build(site, tmp_path / "one", "1", "1")
+    three = build(site, tmp_path / "three", "1", "3")
+    assert one["error"] and one["error"] == three["error"]
+    for path in doctors[:3] + [news[5]]:
+        assert path.relative_to(site).as_posix() in three["error"]

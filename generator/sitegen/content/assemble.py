@@ -30,12 +30,15 @@ from sitegen.content.site import (
     slot_label,
 )
 from sitegen.content.sources import Source, dotted
+from sitegen.cores import workers
 from sitegen.errors import Location, ProblemList, did_you_mean
 from sitegen.project import Project
 
 
 def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList) -> Site:
     render = MarkdownRenderer()
+    render.prepare([item.source.body for items in content.collections.values() for item in items],
+                   workers("SITEGEN_LOAD_WORKERS"))
     try:
         return _assemble(project, content, today, problems, render)
     finally:

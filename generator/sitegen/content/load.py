@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -16,6 +17,7 @@ from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsIte
 from sitegen.content.newsletter_models import Newsletter
 from sitegen.content.sources import Source, load_markdown_file, load_yaml_file
 from sitegen.content.validate import validate
+from sitegen.cores import fork_map, workers
 from sitegen.errors import Location, ProblemList, did_you_mean
 from sitegen.project import Project
 
@@ -208,7 +210,7 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
     loaded: list[Loaded] = []
     invalid: set[str] = set()
     first_seen: dict[str, str] = {}
-    reader = load_markdown_file if suffix == ".md" else load_yaml_file
+    todo: list[tuple[Path, str]] = []
     for path, rel in _content_files(project, folder, suffix, problems):
         slug = path.stem
         if not SLUG.match(slug):
@@ -229,17 +231,28 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
             problems.error(Location(rel), "", f"duplicate slug '{slug}': {first_seen[slug]} has the same name")
             continue
         first_seen[slug] = rel
-        source, found = reader(path, rel)
+        todo.append((path, rel))
+    read = partial(_read_file, load_markdown_file if suffix == ".md" else load_yaml_file, model)
+    # thousands of files are read and validated in forked processes (the results in file order, as from one)
+    results = fork_map(read, todo, workers("SITEGEN_LOAD_WORKERS")) or [read(job) for job in todo]
+    for (path, _), (source, item, found) in zip(todo, results):
         problems.extend(found)
-        item = None
-        if source is not None:
-            item, found = validate(source, model)
-            problems.extend(found)
         if source is None or item is None:
-            invalid.add(slug)
+            invalid.add(path.stem)
         else:
-            loaded.append(Loaded(slug, item, source))
+            loaded.append(Loaded(path.stem, item, source))
     return loaded, invalid
+
+
+def _read_file(reader, model, job: tuple[Path, str]):
+    """(source, validated model, problems) of one content file; None for what could not be read or validated."""
+    path, rel = job
+    source, found = reader(path, rel)
+    item = None
+    if source is not None:
+        item, more = validate(source, model)
+        found = list(found) + list(more)
+    return source, item, found
 
 
 def _check_stray_files(project: Project, folders: set[str], problems: ProblemList) -> None:

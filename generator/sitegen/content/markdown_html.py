@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from sitegen.content.japanese import join_cjk_lines_html, no_break_html
 from sitegen.content.list_indent import ListIndentExtension
+from sitegen.cores import fork_map
 from sitegen.errors import Location, ProblemList, SitegenError
 
 ALLOWED_TAGS = {
@@ -49,6 +50,11 @@ _RISKY = re.compile(r"[\[<]|^[ \t]*[#>]", re.M)
 VOID = {"br", "hr", "img", "wbr", "input", "meta", "link", "source", "col", "area", "base", "embed", "param", "track"}
 
 
+def _risky(text: str) -> bool:
+    """Long or bracket-heavy: converted in the worker process, with a time budget."""
+    return len(text) > SAFE_LENGTH or len(_RISKY.findall(text)) > 200
+
+
 class BodyError(SitegenError):
     """A body that cannot be converted within the limits (`line`: its line within the body, from 0)."""
 
@@ -64,11 +70,28 @@ class MarkdownRenderer:
         self._md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
         self.budget = budget
         self._pool: Pool | None = None
+        self._done: dict[str, str] = {}  # bodies converted ahead by prepare()
+
+    def prepare(self, texts, processes: int) -> None:
+        """Convert many bodies ahead, shared out among forked processes (a large site's Markdown is a third of its
+        load); calling the renderer then finds them done. Bodies over a limit are left to the call, which says so."""
+        todo = sorted({t for t in texts if t and not _risky(t) and t not in self._done})
+        done = fork_map(self._ahead, todo, processes)
+        if done is not None:
+            self._done.update((t, html) for t, html in zip(todo, done) if html is not None)
+
+    def _ahead(self, text: str) -> str | None:
+        try:
+            return str(self(text))
+        except BodyError:
+            return None
 
     def __call__(self, text: str) -> Markup:
         """Safe HTML for `text`; raises BodyError when the text is over a limit."""
         text = text or ""
-        if len(text) > SAFE_LENGTH or len(_RISKY.findall(text)) > 200:
+        if text in self._done:
+            return Markup(self._done[text])
+        if _risky(text):
             html = self._in_worker(text)
         else:
             self._md.reset()

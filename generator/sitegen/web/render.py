@@ -1,8 +1,6 @@
 """Site -> the public liaison guidebook website, as artifacts in memory."""
 from __future__ import annotations
 
-import multiprocessing
-import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -14,7 +12,7 @@ from sitegen import urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.content import clinics
 from sitegen.content.site import Site
-from sitegen.cores import workers
+from sitegen.cores import fork_map, workers
 from sitegen.project import Project
 from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
 from sitegen.web import jsonld, opendata, search
@@ -133,59 +131,14 @@ def web_workers() -> int:
 
 def render_pages(env, site: Site, todo: list[Page], workers: int | None = None) -> list[Artifact]:
     """Every page rendered, in order. A large site is shared out among forked processes (they inherit the loaded
-    site and compiled templates, so nothing is sent to them; each sends back its pages' bytes): this process renders
-    every n-th page from the first, each child every n-th from its own. The files are the same as from one process;
-    if a child fails, this process renders everything itself, so a template error is reported as in a serial build."""
+    site and compiled templates, so nothing is sent to them; each sends back its pages' bytes). The files are the
+    same as from one process; if a child fails, this process renders everything itself, so a template error is
+    reported as in a serial build."""
     workers = web_workers() if workers is None else workers
-    # forking copies only this thread: with others running (sitegen serve) a lock one of them holds could stay
-    # locked in the child, so then the pages are rendered here
-    if (workers < 2 or len(todo) < PARALLEL_MIN_PAGES or threading.active_count() > 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    shared = fork_map(lambda page: render_page(env, site, page).data, todo, workers, PARALLEL_MIN_PAGES)
+    if shared is None:
         return [render_page(env, site, page) for page in todo]
-    ctx = multiprocessing.get_context("fork")
-    shares = [todo[k::workers] for k in range(workers)]
-    children = []
-    for share in shares[1:]:
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_render_share, args=(send, env, site, share), daemon=True)
-        child.start()
-        send.close()
-        children.append((child, receive))
-    try:
-        done: list[list[Artifact] | None] = [[render_page(env, site, page) for page in shares[0]]]
-    except BaseException:
-        for child, receive in children:  # they would wait for this process to read their pages
-            child.kill()
-            child.join()
-            receive.close()
-        raise
-    for (child, receive), share in zip(children, shares[1:]):
-        try:
-            data = receive.recv()
-        except (EOFError, OSError):
-            data = None
-        child.join()
-        receive.close()
-        ok = isinstance(data, list) and len(data) == len(share)
-        done.append([Artifact(p.path, html, sources=p.sources) for p, html in zip(share, data)] if ok else None)
-    if any(part is None for part in done):
-        return [render_page(env, site, page) for page in todo]
-    out: list[Artifact] = [None] * len(todo)  # type: ignore[list-item]
-    for k, part in enumerate(done):
-        out[k::workers] = part  # type: ignore[assignment]
-    return out
-
-
-def _render_share(send, env, site: Site, share: list[Page]) -> None:
-    """In a forked child: the share's pages as bytes, or None when one fails (the parent then renders them)."""
-    try:
-        result: list[bytes | None] | None = [render_page(env, site, page).data for page in share]
-    except BaseException:  # noqa: BLE001 - reported by the parent's own render
-        result = None
-    try:
-        send.send(result)
-    finally:
-        send.close()
+    return [Artifact(page.path, data, sources=page.sources) for page, data in zip(todo, shared)]
 
 
 def _abs(site: Site, kind: str, slug: str | None = None) -> str:
