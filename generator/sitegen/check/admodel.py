@@ -26,7 +26,7 @@ from sitegen.check import adrules
 from sitegen.check.adrules import normalise
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "ad_model.json"
-MIN_CHARS = 12  # shorter texts (names, list items, labels) are not sentences the model knows
+MIN_CHARS = 12  # shorter texts (names, list items, labels; characters other than spaces) are not sentences it knows
 # Where only the rules decide: whether a page carries the 限定解除 disclosures, and whether a figure has its own
 # period and source, are facts about the page the rules check; the model's guesses there were mostly plain
 # descriptions of treatments and numbers (a procedure list, a referral criterion 「HbA1c 9.0%以上」).
@@ -80,12 +80,14 @@ class Model:
     def score(self, sentence: str) -> Hint | None:
         """The model's verdict on one sentence (None when it has nothing to read, or its words are taken back)."""
         read = features(sentence, self.low, self.high)
-        grams = read.grams
-        if not grams:
-            return None
-        w = self.weights
-        z = self.bias + sum(w.get(g, 0.0) for g in grams)
-        p = 1 / (1 + math.exp(-max(min(self.a * z + self.b, 50.0), -50.0)))
+        return self._verdict(read, self._probability(read.grams)) if read.grams else None
+
+    def _probability(self, grams: dict[str, tuple[int, int]]) -> float:
+        z = self.bias + sum(self.weights.get(g, 0.0) for g in grams)
+        return 1 / (1 + math.exp(-max(min(self.a * z + self.b, 50.0), -50.0)))
+
+    def _verdict(self, read: Read, p: float) -> Hint | None:
+        grams, w = read.grams, self.weights
         evidence = [b + sum(cw.get(g, 0.0) for g in grams) for b, cw in zip(self.category_bias, self.category_weights)]
         category = self.categories[max(range(len(evidence)), key=lambda k: (evidence[k], self.categories[k]))]
         best = max(sorted(grams), key=lambda g: w.get(g, 0.0))
@@ -108,11 +110,14 @@ class Model:
             a, b = m.span()
             if any(s < b and a < e for s, e in spared):
                 continue
-            sentence = m.group()
-            if len(normalise(sentence, fold=True)[0].strip()) < MIN_CHARS:
+            read = features(m.group(), self.low, self.high)
+            if len(read.at) < MIN_CHARS:
                 continue
-            hint = self.score(sentence)
-            if hint is not None and hint.probability >= self.threshold and hint.category not in RULES_ONLY:
+            p = self._probability(read.grams)
+            if p < self.threshold:
+                continue
+            hint = self._verdict(read, p)
+            if hint is not None and hint.category not in RULES_ONLY:
                 out.append(Hint(a + hint.start, a + hint.end, hint.probability, hint.category))
         return out
 
