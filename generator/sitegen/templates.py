@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from sitegen.colour import ink
 from sitegen.errors import SitegenError
 from sitegen.project import PACKAGE_THEMES, Project
 
@@ -109,7 +110,7 @@ def make_environment(project: Project, theme: str, output: str, *, autoescape=Tr
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build (serve makes a new one when a theme file changes)
     )
-    env.filters.update(date_ja=date_ja, weekday_ja=weekday_ja, number=number)
+    env.filters.update(date_ja=date_ja, weekday_ja=weekday_ja, number=number, ink=ink)
     return env
 
 
