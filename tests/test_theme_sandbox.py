@@ -64,3 +64,23 @@ def test_the_kept_verdicts_refuse_what_the_sandbox_refuses_every_time():
     assert data == {"d": {"x": 1}, "l": [1], "s": set(), "f": gen, "g": data["g"]}
     assert env.is_safe_attribute({}, "items", None) and not env.is_safe_attribute({}, "update", None)
     assert env.is_safe_attribute((), "count", None) and not env.is_safe_attribute([], "append", None)
+
+
+def test_the_footer_rendered_once_per_folder_is_the_one_each_page_would_render(tmp_path):
+    """base.html renders the footer with once("_footer.html"): once per folder and build. A theme that includes it
+    on every page instead builds the same bytes (links relative to each folder, the 404 page's from the root)."""
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    options = BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",))
+    run(Project.at(root, tmp_path / "once"), options)
+    web = root / "themes" / "default" / "web"
+    web.mkdir(parents=True)
+    base = (Path(__file__).resolve().parent.parent / "themes" / "default" / "web" / "base.html").read_text(encoding="utf-8")
+    assert '{{ once("_footer.html") }}' in base
+    (web / "base.html").write_text(base.replace('{{ once("_footer.html") }}', '{% include "_footer.html" +%}'),
+                                   encoding="utf-8")
+    run(Project.at(root, tmp_path / "each"), options)
+    once = {p.relative_to(tmp_path / "once"): p.read_bytes() for p in (tmp_path / "once").rglob("*.html")}
+    each = {p.relative_to(tmp_path / "each"): p.read_bytes() for p in (tmp_path / "each").rglob("*.html")}
+    folders = {p.parent for p in once}
+    assert once == each and len(folders) >= 4

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from markupsafe import Markup
 
 from sitegen.content.calendar import Closure, ClosureSpan, closed_slots, spans
 from sitegen.content.config import SiteFile
 from sitegen.content.models import NewsItem, Qualification, Slot
+
+T = TypeVar("T")
+_MISSING = object()
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,18 +160,26 @@ class Site:
     def absences(self, doctor: str | None = None, department: str | None = None) -> tuple[Entry, ...]:
         """Published 休診・代診 notices (news with `absence`), by the first absent day; of one doctor or of
         the doctors of one department."""
-        by_doctor = self._by_slug.get(("absences", None))  # worked out once: every doctor's page asks
-        if by_doctor is None:
-            notices = sorted((n for n in self.news if n.data.absence is not None),
-                             key=lambda n: (min(n.data.absence.dates), n.slug))
-            by_doctor = {None: tuple(notices)}
-            for n in notices:
-                by_doctor[n.data.absence.doctor] = by_doctor.get(n.data.absence.doctor, ()) + (n,)
-            self._by_slug["absences", None] = by_doctor
+        by_doctor = self.memo(("absences",), self._absences_by_doctor)  # every doctor's page asks
         found = by_doctor.get(doctor, ()) if doctor else by_doctor[None]
         if department:
             found = tuple(n for n in found if department in self.doctor(n.data.absence.doctor).departments)
         return found
+
+    def _absences_by_doctor(self) -> dict:
+        notices = sorted((n for n in self.news if n.data.absence is not None),
+                         key=lambda n: (min(n.data.absence.dates), n.slug))
+        by_doctor: dict = {None: tuple(notices)}
+        for n in notices:
+            by_doctor[n.data.absence.doctor] = by_doctor.get(n.data.absence.doctor, ()) + (n,)
+        return by_doctor
+
+    def memo(self, key: tuple, make: Callable[[], T]) -> T:
+        """`make()`, worked out once for this site (a rebuild makes a new Site, so it is never stale)."""
+        kept = self._by_slug.get(("memo", key), _MISSING)
+        if kept is _MISSING:
+            kept = self._by_slug["memo", key] = make()
+        return kept
 
     @property
     def short_names(self) -> dict[str, str]:

@@ -100,8 +100,18 @@ def environment(project: Project, site: Site):
 
 def render_page(env, site: Site, page: Page) -> Artifact:
     """One HTML page (`sitegen serve` renders the pages a change touches first, one by one)."""
-    html = env.get_template(page.template).render(_context(site, page))
+    context = _context(site, page)
+    context["once"] = partial(_once, env, site, page, context)
+    html = env.get_template(page.template).render(context)
     return Artifact(page.path, html.encode("utf-8"), sources=page.sources)
+
+
+def _once(env, site: Site, page: Page, context: dict, name: str) -> Markup:
+    """A partial that is the same on every page of a folder (the footer: the office and the menu, its links
+    relative to the folder), rendered once per folder, template and build."""
+    template = env.get_template(name)
+    folder = page.path.rpartition("/")[0]
+    return site.memo(("once", template, folder, page.kind == "not_found"), lambda: Markup(template.render(context)))
 
 
 def render(project: Project, site: Site, options: RenderOptions | None = None, env=None) -> Rendered:
