@@ -9,10 +9,10 @@ and source; advertisable qualifications) — and each cites its section, says wh
 
 Text is folded before matching (`normalise(fold=True)`): NFKC and case-folding, zero-width characters, spaces and
 中黒 inside Japanese words, ruby readings, HTML tags (but not the alt and title text they show), Markdown emphasis and
-link targets removed, katakana read as hiragana and common hiragana spellings as kanji; offsets map back to the text as written. With an `Analyzer`
-(SudachiPy, loaded once per check run and passed explicitly) the rules also read every word in its normalised
-spelling (イチバン, さいこう -> 一番, 最高); an exception (allow, unless, negation) in either reading spares a
-phrase. Qualification titles are accepted only as a listed name written in full. Numbers are read in any
+link targets removed, katakana read as hiragana and common hiragana spellings as kanji; offsets map back to the text
+as written. With an `Analyzer` (SudachiPy, loaded once per check run and passed explicitly) the rules also read every
+word in its normalised spelling (イチバン, さいこう -> 一番, 最高); an exception (allow, unless, negation) in either
+reading spares a phrase. Qualification titles are accepted only as a listed name written in full. Numbers are read in any
 notation (`numbers`), a claim taken back in its clause (「…とは限りません」) is not reported, and a file is also
 checked as one page (`document_findings`: 自由診療 without its disclosures, before/after images by alt text, caption
 or file name). A phrase reviewed by the hospital is recorded in the file's `ad_review` field and is then reported
