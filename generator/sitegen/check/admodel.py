@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 from sitegen.check import adrules
 from sitegen.check.adrules import normalise
@@ -102,7 +103,7 @@ class Model:
             return None  # 「体験談は掲載していません」: what the rules read as a denial, the model may not know
         return Hint(read.starts[a], read.ends[b - 1], p, category)
 
-    def hints(self, text: str, spared: list[tuple[int, int]] = ()) -> list[Hint]:  # type: ignore[assignment]
+    def hints(self, text: str, spared: Sequence[tuple[int, int]] = ()) -> list[Hint]:
         """The sentences of `text` over the threshold, except those overlapping a `spared` span (what the rules
         already reported) and those too short to be sentences."""
         out = []
