@@ -643,6 +643,18 @@ def _blank_comments(body: str) -> str:
     return re.sub(r"<!--.*?-->", lambda m: re.sub(r"[^\n]", " ", m.group()), body, flags=re.S)
 
 
+def _phrases(text: str, rules: tuple[Rule, ...], analyzer: Analyzer | None, model) -> list[tuple[Rule, int, int, float]]:
+    """(rule, start, end, probability) in one text: what the rules report (probability 0), then the model's hints on
+    the sentences they leave."""
+    hits = find(text, rules, document=False, analyzer=analyzer)
+    out = [(r, a, b, 0.0) for r, a, b in hits]
+    if model is not None:
+        by_id = {r.id: r for r in rules}
+        out += [(by_id[h.category], h.start, h.end, round(h.probability, 2))
+                for h in model.hints(text, [(a, b) for _, a, b in hits])]
+    return out
+
+
 def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: Iterable[tuple] | None = None,
                 analyzer: Analyzer | None = None, model=None) -> list[AdFinding]:
     """Findings in one file: every text field (or only `fields`) and the Markdown body; with a `model`
@@ -653,22 +665,15 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
         items = list(_strings(source.data))
     else:
         items = [(loc, v) for loc in fields if isinstance(v := _get(source.data, loc), str)]
-    by_id = {r.id: r for r in rules}
     for loc, text in items:
-        hits = find(text, rules, document=False, analyzer=analyzer)
-        for r, a, b in hits:
-            found.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), r, text[a:b]))
-        for h in model.hints(text, [(a, b) for _, a, b in hits]) if model is not None else ():
-            found.append(AdFinding(source.path, _line_of(source, loc, text, h.start), dotted(loc), by_id[h.category],
-                                   text[h.start:h.end], probability=round(h.probability, 2)))
+        for r, a, b, p in _phrases(text, rules, analyzer, model):
+            found.append(AdFinding(source.path, _line_of(source, loc, text, a), dotted(loc), r, text[a:b],
+                                   probability=p))
     body = _blank_comments(source.body) if source.body else ""
     if body:
-        hits = find(body, rules, document=False, analyzer=analyzer)
-        for r, a, b in hits:
-            found.append(AdFinding(source.path, source.body_line + body[:a].count("\n"), "body", r, body[a:b]))
-        for h in model.hints(body, [(a, b) for _, a, b in hits]) if model is not None else ():
-            found.append(AdFinding(source.path, source.body_line + body[:h.start].count("\n"), "body",
-                                   by_id[h.category], body[h.start:h.end], probability=round(h.probability, 2)))
+        for r, a, b, p in _phrases(body, rules, analyzer, model):
+            found.append(AdFinding(source.path, source.body_line + body[:a].count("\n"), "body", r, body[a:b],
+                                   probability=p))
     # the whole file as one page: 自由診療 without its disclosures, images showing before/after
     parts = [(loc, text) for loc, text in items] + [(("body",), body)]
     if fields is None:
