@@ -49,7 +49,8 @@ def test_a_rebuild_without_changes_keeps_every_file(site):
     again = tree(site / "build")
     assert again == first  # same bytes and the same inodes: nothing was written
     site_files = sum(1 for k in first if k.startswith("site/"))
-    assert f"site: {site_files} files ({site_files} unchanged)" in output
+    pages = sum(1 for k in first if k.startswith("site/") and k.endswith(".html"))
+    assert f"site: {site_files} files ({site_files} unchanged, {pages} of them not rendered again)" in output
 
 
 def _edit_doctor(site: Path) -> None:
@@ -83,8 +84,45 @@ def _rename_doctor(site: Path) -> None:
             path.write_text(text.replace("suzuki-ichiro", "suzuki-ichiro2"), encoding="utf-8")
 
 
-@pytest.mark.parametrize("change", [_edit_doctor, _edit_template, _edit_site_yaml, _delete_news, _rename_doctor],
-                         ids=["content", "template", "site.yaml", "deleted file", "renamed file"])
+def _add_doctor(site: Path) -> None:
+    (site / "content/doctors/kato-jiro.md").write_text(
+        "---\nname: 加藤 次郎\nkana: かとう じろう\ntitle: 医長\ndepartments: [geka]\n---\n消化器外科を担当します。\n",
+        encoding="utf-8")
+
+
+def _add_absence(site: Path) -> None:
+    (site / "content/news/2026-11-20-kyushin.md").write_text(
+        "---\ntitle: 外来休診のお知らせ\ndate: 2026-11-20\nabsence:\n  doctor: tanaka-hanako\n"
+        "  dates: [2026-12-02]\n---\n12月2日の外来は休診です。\n", encoding="utf-8")
+
+
+def _edit_partial(site: Path) -> None:
+    override = site / "themes/default/partials/_footer.html"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% include "!theme/_footer.html" %}<p>フッターを変えました</p>\n', encoding="utf-8")
+
+
+def _edit_static(site: Path) -> None:
+    override = site / "themes/default/static/css/extra.css"
+    override.parent.mkdir(parents=True)
+    override.write_text("body { color: #111; }\n", encoding="utf-8")
+
+
+def _replace_image(site: Path) -> None:
+    shutil.copyfile(site / "content/images/logo.png", site / "content/images/yamada-taro.png")
+
+
+def _edit_qualifications(site: Path) -> None:
+    path = site / "content/qualifications.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("専門医", "専門医（改）", 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [_edit_doctor, _edit_template, _edit_site_yaml, _delete_news, _rename_doctor,
+                                    _add_doctor, _add_absence, _edit_partial, _edit_static, _replace_image,
+                                    _edit_qualifications],
+                         ids=["content", "template", "site.yaml", "deleted file", "renamed file", "new file",
+                              "absence notice", "partial", "theme static file", "image", "qualifications"])
 def test_after_each_kind_of_change_the_build_equals_a_clean_build(site, tmp_path, change):
     build(site)
     before = tree(site / "build")

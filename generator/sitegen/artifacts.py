@@ -40,6 +40,8 @@ class RenderOptions:
     browser: str | None = None  # explicit Chromium path (else found by sitegen.chromium)
     press: bool = False  # print-shop edition of the brochures (bleed and crop marks)
     progress: Progress | None = field(default=None, compare=False)
+    # this output's folder in the previous build, when files may be kept from it (a build that is not --clean)
+    previous: Path | None = None
 
 
 @dataclass
@@ -49,3 +51,6 @@ class Rendered:
     artifacts: list[Artifact] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # e.g. {"pages": 77}
+    kept: int = 0  # files taken from the previous build without rendering them again
+    # called with the output's folder once the build is published (the web output records what each page read)
+    on_written: Callable[[Path], None] | None = None

@@ -1,10 +1,12 @@
 """The pipeline, top to bottom: load -> validate -> assemble -> render -> write."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import jinja2
@@ -55,6 +57,7 @@ class OutputReport:
     bytes: int = 0
     seconds: float = 0.0
     unchanged: int = 0  # files with the same bytes as in the previous build (kept as they were)
+    kept: int = 0  # files not rendered again: nothing they were made from changed (a subset of `unchanged`)
     skipped: str = ""  # why it was not built
     failed: str = ""  # why it failed (an isolated output; its previous files are kept)
     counts: dict[str, int] = field(default_factory=dict)  # what the output says it made ({"pages": 77})
@@ -106,11 +109,12 @@ def render_output(name: str, project: Project, site: Site, options: RenderOption
 
 
 def forget_build_state(project: Project) -> None:
-    """`build --clean`: the compiled templates and the guidebook's kept page numbers go (never check's or send's
-    files in .sitegen/)."""
+    """`build --clean`: the compiled templates, the guidebook's kept page numbers and the record of what each web
+    page read go (never check's or send's files in .sitegen/)."""
     state = project.root / ".sitegen"
     shutil.rmtree(state / "templates", ignore_errors=True)
-    (state / "guidebook-pages.json").unlink(missing_ok=True)
+    for name in ("guidebook-pages.json", "web-pages.json"):
+        (state / name).unlink(missing_ok=True)
 
 
 def run(project: Project, options: BuildOptions) -> BuildReport:
@@ -126,11 +130,15 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         project = project.with_template_cache()
     report.load_seconds = time.perf_counter() - started
 
+    written: list[tuple[str, Callable[[Path], None]]] = []
     for name in options.outputs:
         t0 = time.perf_counter()
         entry = report.outputs[name] = OutputReport(name)
+        render_options = options.render
+        if not options.dry_run and not options.clean:
+            render_options = dataclasses.replace(render_options, previous=project.out / name)
         try:
-            rendered = render_output(name, project, site, options.render)
+            rendered = render_output(name, project, site, render_options)
         except OutputSkipped as exc:
             entry.skipped = str(exc)
             continue
@@ -143,6 +151,9 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         entry.seconds = time.perf_counter() - t0
         entry.files = len(rendered.artifacts)
         entry.counts = dict(rendered.counts)
+        entry.kept = rendered.kept
+        if rendered.on_written is not None:
+            written.append((name, rendered.on_written))
         report.warnings.extend(rendered.warnings)  # e.g. a newsletter over Gmail's size limit
         report.artifacts[name] = rendered.artifacts
 
@@ -153,4 +164,6 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         for name, size in sizes.items():
             report.outputs[name].bytes = size
             report.outputs[name].unchanged = unchanged.get(name, 0)
+        for name, after in written:
+            after(project.out / name)
     return report

@@ -15,7 +15,7 @@ from sitegen.content.site import Site
 from sitegen.cores import fork_map, workers
 from sitegen.project import Project
 from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
-from sitegen.web import jsonld, opendata, search
+from sitegen.web import deps, jsonld, opendata, search
 
 
 @dataclass(frozen=True)
@@ -100,25 +100,48 @@ def environment(project: Project, site: Site):
 
 def render_page(env, site: Site, page: Page) -> Artifact:
     """One HTML page (`sitegen serve` renders the pages a change touches first, one by one)."""
-    context = _context(site, page)
-    context["once"] = partial(_once, env, site, page, context)
-    html = env.get_template(page.template).render(context)
-    return Artifact(page.path, html.encode("utf-8"), sources=page.sources)
+    return Artifact(page.path, _render(env, site, page)[0], sources=page.sources)
+
+
+def _render(env, site: Site, page: Page) -> tuple[bytes, frozenset[str]]:
+    """A page's bytes and what its templates read from the site (for the dependency record)."""
+    with deps.recording() as seen:
+        context = _context(deps.Reads(site), page)
+        context["once"] = partial(_once, env, site, page, context)
+        html = env.get_template(page.template).render(context)
+    return html.encode("utf-8"), frozenset(seen)
 
 
 def _once(env, site: Site, page: Page, context: dict, name: str) -> Markup:
     """A partial that is the same on every page of a folder (the footer: the office and the menu, its links
-    relative to the folder), rendered once per folder, template and build."""
+    relative to the folder), rendered once per folder, template and build; every page that shows it counts
+    what it read."""
     template = env.get_template(name)
     folder = page.path.rpartition("/")[0]
-    return site.memo(("once", template, folder, page.kind == "not_found"), lambda: Markup(template.render(context)))
+
+    def make() -> tuple[Markup, frozenset[str]]:
+        with deps.recording() as seen:
+            html = Markup(template.render(context))
+        return html, frozenset(seen)
+
+    html, seen = site.memo(("once", template, folder, page.kind == "not_found"), make)
+    deps.note(seen)
+    return html
 
 
 def render(project: Project, site: Site, options: RenderOptions | None = None, env=None) -> Rendered:
+    """Every file of the website. In a build that may keep files (`options.previous`), a page whose inputs are
+    those recorded for its file in the previous build is that file, not rendered again (web/deps.py)."""
     env = env or environment(project, site)
     out: list[Artifact] = []
     all_pages = list(pages(site))
-    out.extend(render_pages(env, site, all_pages))
+    record_file = project.state_file("web-pages.json")
+    previous = options.previous if options is not None else None
+    record = None
+    if record_file is not None:
+        shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
+        record = deps.Record(site, shared, deps.load(record_file) if previous is not None else None)
+    out.extend(_pages(env, site, all_pages, record, previous))
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
         text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))
@@ -127,7 +150,35 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
                         sources=tuple(p.sources[0] for p in all_pages if p.sources)))
     out.extend(opendata.artifacts(site))
     out.extend(_static(project, site))
-    return Rendered(out, counts={"pages": len(all_pages)})
+    rendered = Rendered(out, counts={"pages": len(all_pages)})
+    if record is not None and record_file is not None:
+        rendered.kept = sum(1 for a in out[:len(all_pages)] if a.data is None)
+        rendered.on_written = partial(record.save, record_file)
+    return rendered
+
+
+def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None, previous: Path | None) -> list[Artifact]:
+    """The pages' files, in order: kept from the previous build where the record allows, the others rendered."""
+    if record is None:
+        return render_pages(env, site, all_pages)
+    prints = [record.page(page) for page in all_pages]
+    todo = []
+    for page, page_fp in zip(all_pages, prints):
+        if previous is not None and record.kept(page.path, page_fp, previous / page.path):
+            record.keep(page.path)
+        else:
+            todo.append(page)
+    fresh = iter(_render_all(env, site, todo))
+    out = []
+    for page, page_fp in zip(all_pages, prints):
+        if page.path in record.pages:
+            assert previous is not None
+            out.append(Artifact(page.path, sources=page.sources, copy_from=previous / page.path))
+            continue
+        data, seen = next(fresh)
+        record.add(page.path, page_fp, seen)
+        out.append(Artifact(page.path, data, sources=page.sources))
+    return out
 
 
 PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
@@ -140,22 +191,28 @@ def web_workers() -> int:
 
 
 def render_pages(env, site: Site, todo: list[Page], workers: int | None = None) -> list[Artifact]:
-    """Every page rendered, in order. A large site is shared out among forked processes (they inherit the loaded
-    site and compiled templates, so nothing is sent to them; each sends back its pages' bytes). The files are the
-    same as from one process; if a child fails, this process renders everything itself, so a template error is
-    reported as in a serial build."""
+    """Every page rendered, in order (see `_render_all`)."""
+    return [Artifact(page.path, data, sources=page.sources)
+            for page, (data, _) in zip(todo, _render_all(env, site, todo, workers))]
+
+
+def _render_all(env, site: Site, todo: list[Page], workers: int | None = None) -> list[tuple[bytes, frozenset[str]]]:
+    """Pages' bytes and reads, in order. A large site is shared out among forked processes (they inherit the
+    loaded site and compiled templates, so nothing is sent to them; each sends back its pages' bytes). The files
+    are the same as from one process; if a child fails, this process renders everything itself, so a template
+    error is reported as in a serial build."""
     workers = web_workers() if workers is None else workers
-    shared = fork_map(lambda page: render_page(env, site, page).data, todo, workers, PARALLEL_MIN_PAGES)
+    shared = fork_map(lambda page: _render(env, site, page), todo, workers, PARALLEL_MIN_PAGES)
     if shared is None:
-        return [render_page(env, site, page) for page in todo]
-    return [Artifact(page.path, data, sources=page.sources) for page, data in zip(todo, shared)]
+        return [_render(env, site, page) for page in todo]
+    return shared
 
 
 def _abs(site: Site, kind: str, slug: str | None = None) -> str:
     return urls.absolute(site.settings.base_url, urls.page_path(kind, slug))
 
 
-def _context(site: Site, page: Page) -> dict:
+def _context(site: Site | deps.Reads, page: Page) -> dict:
     base = site.settings.base_url
     here = page.path
     assets = frozenset(site.assets)

@@ -1,0 +1,292 @@
+"""The dependency record: what each page of the website read, so that the next build renders again only the pages
+whose inputs changed and keeps the others' files from the previous build (<site>/.sitegen/web-pages.json).
+
+A page's bytes are a function of
+- what every page shares: sitegen's own code, the theme's files, Jinja's version and the build date
+  (`shared_fingerprint`; when it changes, every page is rendered);
+- the page itself: its kind, title and the context it is given (the doctor, the news item …), fingerprinted whole;
+- what its templates read from the site while it renders. Templates see the site through `Reads`, which notes
+  every attribute read and every method called with its arguments (`site.department("cardiology")`). The next
+  build reads each again from the new site and compares the fingerprint of its value.
+
+A read that cannot be repeated (a call with an argument that is not a plain value) or a value that cannot be
+fingerprinted marks the page as untraceable: it is rendered on every build. Nothing is trusted that was not
+checked: a page is kept only when its record, every value it read and its published file (size, time, inode) are
+as they were.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import inspect
+import json
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import jinja2
+import pydantic
+
+import sitegen
+from sitegen.project import Project
+from sitegen.templates import theme_dirs
+
+VERSION = 1
+UNTRACEABLE = "!"
+_reads: ContextVar[set[str] | None] = ContextVar("sitegen_page_reads", default=None)
+
+
+class Unfingerprintable(Exception):
+    """A value of a kind `fingerprint` does not know: the page that read it is rendered on every build."""
+
+
+# --- what a page reads -------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def recording() -> Iterator[set[str]]:
+    """Collect the reads made (through `Reads`) until the block ends; nested blocks see only their own."""
+    seen: set[str] = set()
+    token = _reads.set(seen)
+    try:
+        yield seen
+    finally:
+        _reads.reset(token)
+
+
+def note(keys: set[str] | frozenset[str]) -> None:
+    """Count `keys` as read by the page being rendered (a partial rendered once and reused replays its reads)."""
+    seen = _reads.get()
+    if seen is not None:
+        seen.update(keys)
+
+
+def _note(key: str) -> None:
+    seen = _reads.get()
+    if seen is not None:
+        seen.add(key)
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+class Reads:
+    """The site as the templates see it: every attribute read and method call is noted for the page being
+    rendered. The values are the site's own; nothing is copied."""
+
+    __slots__ = ("_site",)
+
+    def __init__(self, site: Any) -> None:
+        object.__setattr__(self, "_site", site)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._site, name)
+        if inspect.ismethod(value):
+            return _Method(name, value)
+        if callable(value):
+            _note(UNTRACEABLE)
+        else:
+            _note("a:" + name)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("the site cannot be changed by a template")
+
+
+class _Method:
+    """A site method handed to a template (`site.doctor`, also passed on to macros): notes each call."""
+
+    __slots__ = ("name", "method")
+
+    def __init__(self, name: str, method: Callable) -> None:
+        self.name = name
+        self.method = method
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if all(type(a) in PLAIN for a in (*args, *kwargs.values())):
+            _note("c:" + json.dumps([self.name, list(args), sorted(kwargs.items())], ensure_ascii=False))
+        else:
+            _note(UNTRACEABLE)
+        return self.method(*args, **kwargs)
+
+
+def value_of(site: Any, key: str) -> Any:
+    """Read `key` again (as noted by `Reads`) from `site`."""
+    if key.startswith("a:"):
+        return getattr(site, key[2:])
+    name, args, kwargs = json.loads(key[2:])
+    return getattr(site, name)(*args, **dict(kwargs))
+
+
+# --- fingerprints ------------------------------------------------------------------------------------------------
+
+def fingerprint(value: Any, kept: dict[int, tuple[Any, str]] | None = None) -> str:
+    """A digest of everything in `value` a template could show (raises Unfingerprintable). `kept` remembers the
+    digests of the records and models met (by identity, with the object, for one build: the site is frozen), so an
+    entry shown on many pages is encoded once."""
+    return _Encoder({} if kept is None else kept).digest(value)
+
+
+_SCALARS = (int, float, bool, type(None), dt.date, dt.datetime, dt.time, dt.timedelta, decimal.Decimal)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+class _Encoder:
+    def __init__(self, kept: dict[int, tuple[Any, str]]) -> None:
+        self.kept = kept
+
+    def digest(self, value: Any) -> str:
+        parts: list[str] = []
+        self.encode(value, parts, 0)
+        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+    def encode(self, v: Any, out: list[str], depth: int) -> None:
+        if depth > 64:
+            raise Unfingerprintable("nested too deeply")
+        t = type(v)
+        if t is str:
+            out.append("s" + v)
+        elif isinstance(v, str):  # Markup and other str kinds: escaped differently, so a different value
+            out.append(f"{t.__module__}.{t.__qualname__}:" + v)
+        elif isinstance(v, _SCALARS):
+            out.append(f"{t.__qualname__}:{v!r}")
+        elif t is tuple or t is list:
+            out.append(f"{t.__qualname__}{len(v)}")
+            for item in v:
+                self.encode(item, out, depth + 1)
+        elif t is dict:
+            out.append(f"dict{len(v)}")
+            out.extend(sorted(self.encoded(k, depth) + "\x1e" + self.encoded(x, depth) for k, x in v.items()))
+        elif t is set or t is frozenset:
+            out.append(f"set{len(v)}")
+            out.extend(sorted(self.encoded(item, depth) for item in v))
+        elif isinstance(v, enum.Enum):
+            out.append(f"{t.__module__}.{t.__qualname__}.{v.name}")
+        elif isinstance(v, pydantic.BaseModel) or hasattr(t, "__dataclass_fields__"):
+            known = self.kept.get(id(v))
+            if known is None or known[0] is not v:
+                inner: list[str] = []
+                self.record(v, t, inner, depth)
+                known = self.kept[id(v)] = (v, hashlib.blake2b("\x1f".join(inner).encode("utf-8", "surrogatepass"),
+                                                               digest_size=16).hexdigest())
+            out.append("#" + known[1])
+        else:
+            raise Unfingerprintable(f"{t.__module__}.{t.__qualname__}")
+
+    def record(self, v: Any, t: type, out: list[str], depth: int) -> None:
+        out.append(f"{t.__module__}.{t.__qualname__}")
+        if isinstance(v, pydantic.BaseModel):
+            for name, item in v.__dict__.items():
+                out.append(name)
+                self.encode(item, out, depth + 1)
+            self.encode(v.__pydantic_extra__, out, depth + 1)
+            self.encode(v.__pydantic_private__, out, depth + 1)
+            return
+        names = _FIELDS.get(t)
+        if names is None:
+            names = _FIELDS[t] = tuple(t.__dataclass_fields__)
+        for name in names:
+            self.encode(getattr(v, name), out, depth + 1)
+
+    def encoded(self, v: Any, depth: int) -> str:
+        parts: list[str] = []
+        self.encode(v, parts, depth + 1)
+        return "\x1f".join(parts)
+
+
+def shared_fingerprint(project: Project, theme: str, today: dt.date) -> str:
+    """What every page depends on: sitegen's code, every file of the theme (the site's and the packaged one),
+    Jinja's version, the build date and where the build is written."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in (f"v{VERSION}", jinja2.__version__, today.isoformat(), str(project.out)):
+        h.update(part.encode() + b"\0")
+    package = Path(sitegen.__file__).resolve().parent
+    site_dirs, packaged = theme_dirs(project, theme)
+    for folder in (package, *site_dirs, *packaged):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and (folder != package or path.suffix == ".py"):
+                h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+# --- the record --------------------------------------------------------------------------------------------------
+
+class Record:
+    """The previous build's record, and the current site to compare it with."""
+
+    def __init__(self, site: Any, shared: str, previous: dict | None) -> None:
+        self.site = site
+        self.shared = shared
+        ok = isinstance(previous, dict) and previous.get("version") == VERSION and previous.get("shared") == shared
+        self.previous_pages: dict = previous.get("pages", {}) if ok and previous else {}
+        self.previous_values: dict = previous.get("values", {}) if ok and previous else {}
+        self.pages: dict[str, list] = {}  # path -> [page fingerprint, reads]
+        self._values: dict[str, str | None] = {}
+        self._kept: dict[int, tuple[Any, str]] = {}  # digests of the site's records, for this build
+
+    def page(self, page: Any) -> str | None:
+        """The fingerprint of a page (kind, title, context), or None when it cannot be taken."""
+        try:
+            return fingerprint(page, self._kept)
+        except Unfingerprintable:
+            return None
+
+    def value(self, key: str) -> str | None:
+        """The fingerprint of what `key` reads from the current site (None: cannot be known; never equal)."""
+        if key not in self._values:
+            try:
+                self._values[key] = fingerprint(value_of(self.site, key), self._kept)
+            except Exception:  # noqa: BLE001 - a read that fails now (a doctor removed …) means "changed"
+                self._values[key] = None
+        return self._values[key]
+
+    def kept(self, path: str, page_fp: str | None, published: Path) -> bool:
+        """True when the page at `path` was rendered from exactly these inputs and its file is still there."""
+        old = self.previous_pages.get(path)
+        if page_fp is None or not old or old[0] != page_fp or UNTRACEABLE in old[1]:
+            return False
+        if any(self.value(k) is None or self.value(k) != self.previous_values.get(k) for k in old[1]):
+            return False
+        try:
+            st = published.lstat()
+        except OSError:
+            return False
+        return [st.st_size, st.st_mtime_ns, st.st_ino] == old[2]
+
+    def add(self, path: str, page_fp: str | None, reads: frozenset[str] | set[str]) -> None:
+        self.pages[path] = [page_fp, sorted(reads) if page_fp is not None else [UNTRACEABLE]]
+
+    def keep(self, path: str) -> None:
+        self.pages[path] = list(self.previous_pages[path][:2])
+
+    def save(self, file: Path, published: Path) -> None:
+        """Write the record for the build just published in `published` (stat of each page's file)."""
+        pages: dict[str, list] = {}
+        for path, (page_fp, reads) in sorted(self.pages.items()):
+            try:
+                st = (published / path).lstat()
+            except OSError:
+                continue
+            pages[path] = [page_fp, reads, [st.st_size, st.st_mtime_ns, st.st_ino]]
+        keys = sorted({k for _, reads, _ in pages.values() for k in reads if k != UNTRACEABLE})
+        values = {k: self.value(k) for k in keys}
+        data = {"version": VERSION, "shared": self.shared, "pages": pages, "values": values}
+        file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = file.with_name(file.name + f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, file)
+
+
+def load(file: Path | None) -> dict | None:
+    """The previous record, or None (no file, or one that cannot be read: every page is rendered)."""
+    if file is None:
+        return None
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

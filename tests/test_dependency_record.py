@@ -1,0 +1,194 @@
+"""The web's dependency record (.sitegen/web-pages.json): a page is rendered again only when something it read
+changed, and a build that keeps pages is still byte for byte a clean build — after any edit of any content file."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import BuildOptions, run
+from sitegen.project import Project
+from sitegen.web.deps import Reads, fingerprint, recording
+
+ROOT = Path(__file__).resolve().parent.parent
+SITES = ROOT / "tests" / "sites"
+TODAY = dt.date(2026, 11, 25)
+
+
+def build(site: Path, today: dt.date = TODAY, clean: bool = False):
+    report = run(Project.at(site), BuildOptions(today=today, outputs=("site",), clean=clean))
+    kept = {a.path for a in report.artifacts["site"] if a.path.endswith(".html") and a.data is None}
+    pages = {a.path for a in report.artifacts["site"] if a.path.endswith(".html")}
+    return pages, kept
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def clean_build(site: Path, tmp: Path, today: dt.date = TODAY) -> dict[str, bytes]:
+    copy = tmp / "clean"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("build", ".sitegen"))
+    build(copy, today)
+    return files(copy / "build" / "site")
+
+
+@pytest.fixture()
+def minimal(tmp_path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    return root
+
+
+def _set_message(site: Path, slug: str, message: str) -> None:
+    path = site / "content" / "doctors" / f"{slug}.md"
+    path.write_text(re.sub(r"(?m)^message: .*$", f"message: {message}", path.read_text(encoding="utf-8"), count=1),
+                    encoding="utf-8")
+
+
+def test_a_doctor_edit_renders_only_the_pages_that_read_that_doctor(minimal, tmp_path):
+    build(minimal)
+    _set_message(minimal, "yamada-taro", "紹介状がなくてもご相談ください。")
+    pages, kept = build(minimal)
+    rendered = pages - kept
+    assert "doctors/yamada-taro.html" in rendered
+    assert {"access.html", "guides/index.html", "news/index.html"} <= kept  # they never read a doctor
+    out = minimal / "build" / "site"
+    for path in rendered:  # a page rendered again shows that doctor (a link to the page, the name …)
+        assert "yamada-taro" in (out / path).read_text(encoding="utf-8"), path
+    assert files(out) == clean_build(minimal, tmp_path)
+
+
+def test_a_page_shows_the_change_of_something_it_only_reads_through_a_lookup(minimal, tmp_path):
+    """The department page lists its doctors through `site.doctor(slug)`: renaming one must reach it."""
+    build(minimal)
+    path = minimal / "content/doctors/tanaka-hanako.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: 田中", "name: 中田", 1), encoding="utf-8")
+    pages, kept = build(minimal)
+    assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
+    assert "中田" in (minimal / "build/site/departments/geka.html").read_text(encoding="utf-8")
+    assert kept and "doctors/tanaka-hanako.html" not in kept
+
+
+def test_a_rebuild_without_changes_renders_nothing_and_no_page_is_untraceable(tmp_path):
+    site = tmp_path / "example"
+    shutil.copytree(ROOT / "content", site / "content")
+    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
+    pages, kept = build(site)
+    assert not kept
+    record = json.loads((site / ".sitegen" / "web-pages.json").read_text(encoding="utf-8"))
+    assert set(record["pages"]) == pages
+    assert not [p for p, (_, reads, _) in record["pages"].items() if "!" in reads]
+    pages, kept = build(site)
+    assert kept == pages
+
+
+def test_the_build_date_a_damaged_record_or_a_file_edited_by_hand_renders_again(minimal, tmp_path):
+    pages, _ = build(minimal)
+    out = minimal / "build" / "site"
+    access = out / "access.html"
+    original = access.read_bytes()
+    access.unlink()
+    access.write_bytes(original.replace(b"</body>", b"<p>hand edit</p></body>"))
+    _, kept = build(minimal)
+    assert "access.html" not in kept and access.read_bytes() == original
+    assert len(kept) == len(pages) - 1
+
+    (minimal / ".sitegen" / "web-pages.json").write_text("{not json", encoding="utf-8")
+    _, kept = build(minimal)
+    assert not kept and files(out) == clean_build(minimal, tmp_path)
+
+    later = TODAY + dt.timedelta(days=1)
+    _, kept = build(minimal, later)
+    assert not kept and files(out) == clean_build(minimal, tmp_path, later)
+
+    _, kept = build(minimal, later, clean=True)
+    assert not kept
+
+
+def test_fingerprints_see_every_field_and_not_the_order_of_a_set():
+    from sitegen.content.site import Entry
+
+    a = Entry("x", {"name": "山田", "tags": frozenset({"a", "b", "c"})}, "content/doctors/x.md", "<p>1</p>")
+    same = Entry("x", {"tags": frozenset({"c", "a", "b"}), "name": "山田"}, "content/doctors/x.md", "<p>1</p>")
+    other = Entry("x", {"name": "山田", "tags": frozenset({"a", "b", "c"})}, "content/doctors/x.md", "<p>2</p>")
+    assert fingerprint(a) == fingerprint(same) != fingerprint(other)
+    with pytest.raises(Exception, match="object"):
+        fingerprint(object())
+
+
+def test_reads_notes_attributes_and_calls_with_their_arguments(minimal):
+    from sitegen.build import load_site
+
+    site, _ = load_site(Project.at(minimal), TODAY)
+    with recording() as seen:
+        reads = Reads(site)
+        assert reads.doctor("yamada-taro").name == "山田 太郎"
+        assert reads.office.name
+        lookup = reads.department
+        lookup("naika")
+    assert seen == {'c:["doctor", ["yamada-taro"], []]', "a:office", 'c:["department", ["naika"], []]'}
+    with pytest.raises(AttributeError):
+        reads.today = TODAY
+
+
+EDITABLE = re.compile(r"(?m)^(\s*(?:name|title|summary|message|description|note|label|text|subject):[ \t]+)(\S.*)$")
+
+
+def _mutate(path: Path) -> bool:
+    """A small edit a writer would make: a word added to a text field or to the body. False when none fits."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md" and text.startswith("---\n") and "\n---\n" in text[4:]:
+        path.write_text(text + "\n追記しました。\n", encoding="utf-8")
+        return True
+    match = EDITABLE.search(text)
+    if path.suffix in (".yaml", ".yml") and match:
+        value = match.group(2)
+        if value[:1] in "\"'|>[{&*!" or value.endswith(("'", '"')):
+            return False
+        path.write_text(text[:match.start(2)] + value + "（改）" + text[match.end(2):], encoding="utf-8")
+        return True
+    return False
+
+
+def _content_files() -> list[str]:
+    found = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "content").rglob("*")
+                   if p.suffix in (".md", ".yaml", ".yml"))
+    return found
+
+
+def _one_per_folder() -> list[str]:
+    seen: dict[str, str] = {}
+    for name in _content_files():
+        seen.setdefault(name.rpartition("/")[0], name)
+    return sorted(seen.values())
+
+
+def _check_edit(name: str, tmp_path: Path) -> None:
+    site = tmp_path / "example"
+    shutil.copytree(ROOT / "content", site / "content")
+    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
+    build(site)
+    if not _mutate(site / name):
+        pytest.skip(f"no text field to edit in {name}")
+    try:
+        build(site)
+    except Exception as exc:  # noqa: BLE001 - an edit the content rules refuse proves nothing here
+        pytest.skip(f"the edit of {name} is not valid content: {exc}")
+    assert files(site / "build" / "site") == clean_build(site, tmp_path)
+
+
+@pytest.mark.parametrize("name", _one_per_folder())
+def test_an_edit_in_each_content_folder_builds_what_a_clean_build_builds(name, tmp_path):
+    _check_edit(name, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(set(_content_files()) - set(_one_per_folder())))
+def test_an_edit_of_any_content_file_builds_what_a_clean_build_builds(name, tmp_path):
+    _check_edit(name, tmp_path)
