@@ -17,6 +17,7 @@ as they were.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import decimal
 import enum
@@ -187,7 +188,7 @@ class _Encoder:
             return
         names = _FIELDS.get(t)
         if names is None:
-            names = _FIELDS[t] = tuple(t.__dataclass_fields__)
+            names = _FIELDS[t] = tuple(f.name for f in dataclasses.fields(v))
         for name in names:
             self.encode(getattr(v, name), out, depth + 1)
 

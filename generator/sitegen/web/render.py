@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from markupsafe import Markup
 
@@ -208,11 +208,12 @@ def _render_all(env, site: Site, todo: list[Page], workers: int | None = None) -
     return shared
 
 
-def _abs(site: Site, kind: str, slug: str | None = None) -> str:
+def _abs(site: Any, kind: str, slug: str | None = None) -> str:
     return urls.absolute(site.settings.base_url, urls.page_path(kind, slug))
 
 
-def _context(site: Site | deps.Reads, page: Page) -> dict:
+def _context(site: Any, page: Page) -> dict:
+    """The page's template context; `site` is the site as templates see it (`deps.Reads`)."""
     base = site.settings.base_url
     here = page.path
     assets = frozenset(site.assets)
