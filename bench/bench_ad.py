@@ -34,6 +34,10 @@ def find(sentence: str):
     return adrules.find(sentence, analyzer=ANALYZER)
 
 
+def hints(sentence: str, model) -> list:
+    return adrules.hints(sentence, model)
+
+
 def corpus(name: str | Path) -> list[list[str]]:
     lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
@@ -63,8 +67,8 @@ def evaluate() -> dict:
     held_ok = [s for c, s, *_ in held if c == "ok"]
     held_missed = [(c, s) for c, s in held_flag if not find(s)]
     held_fp = [s for s in held_ok if find(s)]
-    hinted = sum(1 for _, s in held_missed if MODEL and MODEL.hints(s))  # found only by the model's hints
-    hint_fp = sum(1 for s in held_ok if s not in held_fp and MODEL and MODEL.hints(s))
+    hinted = sum(1 for _, s in held_missed if MODEL and hints(s, MODEL))  # found only by the model's hints
+    hint_fp = sum(1 for s in held_ok if s not in held_fp and MODEL and hints(s, MODEL))
     return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
             "borderline": borderline, "held": (len(held_flag) - len(held_missed), len(held_flag), len(held_fp),
                                                len(held_ok)), "held_missed": held_missed, "held_fp": held_fp,
@@ -79,7 +83,7 @@ def score(path: Path) -> tuple[dict[str, tuple[int, int, int]], list[str], int, 
     fps, ok, missed, hint_fps = [], 0, [], []
     for category, sentence, *_ in corpus(path):
         hit = bool(find(sentence))
-        hinted = hit or bool(MODEL and MODEL.hints(sentence))
+        hinted = hit or bool(MODEL and hints(sentence, MODEL))
         if category == "ok":
             ok += 1
             if hit:

@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import yaml
 
@@ -128,7 +128,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
             for p in raw.get("patterns", ())
         )
         extra = {k: _compile(v) for k, v in raw.items()
-                 if k in ("figure", "period", "source", "trigger", "image", "unapproved")}
+                 if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -173,7 +173,8 @@ _SPELLINGS = {
     "かんぜん": "完全", "なおる": "治る", "なおり": "治り", "なおせ": "治せ", "なおら": "治ら", "いたみ": "痛み",
     "いたく": "痛く", "ふくさよう": "副作用", "にほんいち": "日本一", "にっぽんいち": "日本一", "あんしん": "安心",
     "あんぜん": "安全", "さいせんたん": "最先端", "めいい": "名医", "くちこみ": "口こみ", "たいけんだん": "体験談",
-    "もっとも": "最も", "ございませ": "ありませ", "じゆうしんりょう": "自由診療", "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
+    "もっとも": "最も", "ございませ": "ありませ", "げいのうじん": "芸能人", "ゆうめいじん": "有名人",
+    "ちょめいじん": "著名人", "がいこくじん": "外国人", "じょゆう": "女優", "じゆうしんりょう": "自由診療", "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 
@@ -304,7 +305,7 @@ def norm(text: str, fold: bool = False) -> str:
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 NUMBER = re.compile(r"(?P<num>\d[\d,]*(?:\.\d+)?|[〇零一二三四五六七八九十百千]+)\s?(?P<big>万|千)?\s?"
-                    r"(?P<unit>%|ぱーせんと|割|件|例|症例|人|名|回|台|眼|倍|日|点|(?=を超え|を越え|以上の|超の|余りの))")
+                    r"(?P<unit>%|ぱーせんと|割|件|例|症例|人|名|回|台|眼|倍|日|点|本|(?=を超え|を越え|以上の|超の|余りの))")
 
 
 def kanji_number(s: str) -> int | None:
@@ -433,7 +434,8 @@ def _span(view: tuple[str, list[int], list[int]], start: int, end: int) -> tuple
     return a, max(a, bisect.bisect_right(ends, end))
 
 
-# a claim quoted in order to disown it: 「必ず治る」とはお約束できません, 「芸能人も通う」といった宣伝はしていません
+# a claim quoted in order to disown it: 「必ず治る」とはお約束できません, 「芸能人も通う」といった宣伝はしていません;
+# or a patient's question reported: 「必ず治りますか」と聞かれることがあります
 _DISOWNING = re.compile(fold_kana(
     r"(?:[、・やと]?[「『“\"][^」』”\"]{0,20}[」』”\"])*"  # 「No.1」「日本一」といった表現
     r"(?:と|とは|という|といった|などの|のような|みたいな)(?:"
@@ -441,6 +443,7 @@ _DISOWNING = re.compile(fold_kana(
     r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意)"
     r"|(?:は|も)?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|して(?:おり|い)ません)"
     r"|(?:は|も)?(?:言え|いえ|限ら|限り)(?:ません|ない)"
+    r"|(?:よく|しばしば|時々|ときどき|たびたび)?(?:聞かれ|尋ねられ|質問され)|(?:いう|いった)?(?:ご)?(?:質問|相談)(?:を|が|も)"
     r"|[^。]{0,16}?(?:お願いすること|ことは|治療(?:法)?は|方法は|ものは|わけでは|事実は)[^。]{0,6}?"
     r"(?:ありません|して(?:おり|い)ません|いたしません|しません|ない))"))
 _QUOTES = {"「": "」", "『": "』", "“": "”", '"': '"'}
@@ -557,8 +560,10 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
     # effects (the same explanation 限定解除 requires)
     explained = _explained(norm(text, fold=True), rules)
     if ba is not None and ba.extra.get("image") is not None and not explained:
+        drawing = ba.extra.get("drawing")
         for a, b, words in images(text):
-            if ba.extra["image"].search(norm(words, fold=True)):
+            read = norm(words, fold=True)
+            if ba.extra["image"].search(read) and not (drawing is not None and drawing.search(read)):
                 out.append((ba, a, b))
     if jiyu is not None and jiyu.needs:
         normal, starts, ends = normalise(text, fold=True, analyzer=analyzer)
@@ -579,7 +584,8 @@ _DEFERRED = re.compile(fold_kana(
     r"[^。]{0,8}?(?:ご説明|説明|お伝え|ご案内|お知らせ)"
     r"|(?:料金|費用|価格|金額)(?:は|については|の詳細は)?[^。]{0,6}?(?:お問い?合わせ|お問合せ|ご相談)(?:ください|下さい)"
     r"|(?:詳しく|詳細)は[^。]{0,10}?(?:お尋ね|おたずね|お問い?合わせ)"
-    r"|(?:別ページ|別のページ|リンク先|下記のページ|こちらのページ)[^。]{0,10}?(?:ご参照|参照|ご覧|ご確認)"))
+    r"|(?:別ページ|別のページ|リンク先|下記のページ|こちらのページ|[「『][^」』]{1,20}[」』]\s?(?:ページ|の項|欄))"
+    r"[^。]{0,10}?(?:ご参照|参照|ご覧|ご確認)"))
 
 
 def _stated(normal: str) -> str:
@@ -651,7 +657,27 @@ def _phrases(text: str, rules: tuple[Rule, ...], analyzer: Analyzer | None, mode
     if model is not None:
         by_id = {r.id: r for r in rules}
         out += [(by_id[h.category], h.start, h.end, round(h.probability, 2))
-                for h in model.hints(text, [(a, b) for _, a, b in hits])]
+                for h in hints(text, model, rules, [(a, b) for _, a, b in hits])]
+    return out
+
+
+def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Sequence[tuple[int, int]] = ()) -> list:
+    """The model's hints (admodel.Hint) on `text`, except where the rule of the hinted category says its words are
+    ordinary in that sentence (its `unless`: a reply to a review is not a review, a seminar's count is not an
+    outcome): the rules' exemptions hold for the model too."""
+    by_id = {r.id: r for r in (rules or load_rules())}
+    normal, starts, _ = normalise(text, fold=True)
+    out = []
+    for h in model.hints(text, spared):
+        r = by_id.get(h.category)
+        if r is None:
+            continue
+        if r.unless is not None:
+            a = bisect.bisect_left(starts, h.start)
+            b = max(a, bisect.bisect_left(starts, h.end))
+            if r.unless.search(normal, *_sentence(normal, a, b)):
+                continue
+        out.append(h)
     return out
 
 
