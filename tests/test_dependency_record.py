@@ -192,3 +192,35 @@ def test_an_edit_in_each_content_folder_builds_what_a_clean_build_builds(name, t
 @pytest.mark.parametrize("name", sorted(set(_content_files()) - set(_one_per_folder())))
 def test_an_edit_of_any_content_file_builds_what_a_clean_build_builds(name, tmp_path):
     _check_edit(name, tmp_path)
+
+
+# --- the HTML of Markdown bodies kept between builds (.sitegen/markdown-html.json) -----------------------------
+
+def test_body_html_is_kept_for_the_next_build_and_a_planted_entry_is_not_trusted(minimal, tmp_path):
+    from sitegen.content.markdown_html import _digest
+
+    build(minimal)
+    kept_file = minimal / ".sitegen" / "markdown-html.json"
+    kept = json.loads(kept_file.read_text(encoding="utf-8"))
+    doctor = (minimal / "content/doctors/yamada-taro.md").read_text(encoding="utf-8")
+    body = doctor.split("\n---\n", 1)[1]
+    assert _digest(body) in kept["html"]
+    assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
+
+    # someone commits a .sitegen/ whose HTML for this body carries a script: it is converted again instead
+    kept["html"][_digest(body)] = '<p>x</p><script>alert(1)</script><img src="x" onerror="alert(2)">'
+    kept_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    build(minimal, clean=False)
+    page = (minimal / "build/site/doctors/yamada-taro.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in page and "onerror" not in page
+    assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
+
+
+def test_check_and_dry_run_keep_nothing(minimal):
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    for args in (["check", "--source", str(minimal)], ["build", "--source", str(minimal), "--dry-run"]):
+        CliRunner().invoke(main, args)
+    assert not (minimal / ".sitegen").exists()

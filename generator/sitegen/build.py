@@ -109,11 +109,11 @@ def render_output(name: str, project: Project, site: Site, options: RenderOption
 
 
 def forget_build_state(project: Project) -> None:
-    """`build --clean`: the compiled templates, the guidebook's kept page numbers and the record of what each web
-    page read go (never check's or send's files in .sitegen/)."""
+    """`build --clean`: the compiled templates, the guidebook's kept page numbers, the record of what each web
+    page read and the kept HTML of Markdown bodies go (never check's or send's files in .sitegen/)."""
     state = project.root / ".sitegen"
     shutil.rmtree(state / "templates", ignore_errors=True)
-    for name in ("guidebook-pages.json", "web-pages.json"):
+    for name in ("guidebook-pages.json", "web-pages.json", "markdown-html.json"):
         (state / name).unlink(missing_ok=True)
 
 
@@ -123,11 +123,11 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         raise SitegenError(f"unknown output {', '.join(unknown)}; choose from {', '.join(OUTPUTS)}")
     report = BuildReport()
     started = time.perf_counter()
-    site, report.warnings = load_site(project, options.today)
     if not options.dry_run:
         if options.clean:
             forget_build_state(project)
         project = project.with_template_cache()
+    site, report.warnings = load_site(project, options.today)
     report.load_seconds = time.perf_counter() - started
 
     written: list[tuple[str, Callable[[Path], None]]] = []

@@ -36,13 +36,15 @@ from sitegen.project import Project
 
 
 def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList) -> Site:
-    render = MarkdownRenderer()
+    render = MarkdownRenderer(kept=project.state_file("markdown-html.json"))
     render.prepare([item.source.body for items in content.collections.values() for item in items],
                    workers("SITEGEN_LOAD_WORKERS"))
     try:
-        return _assemble(project, content, today, problems, render)
+        site = _assemble(project, content, today, problems, render)
     finally:
         render.close()
+    render.keep()
+    return site
 
 
 def _assemble(project: Project, content: Content, today: dt.date, problems: ProblemList,

@@ -12,15 +12,20 @@ A body over either limit is a content error with its file and line, never a hang
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
+import os
 import re
 from html.parser import HTMLParser
 from multiprocessing.pool import Pool
+from pathlib import Path
 
 import markdown
 import nh3
 from markupsafe import Markup
 
+from sitegen import fingerprint
 from sitegen.content.japanese import join_cjk_lines_html, no_break_html
 from sitegen.content.list_indent import ListIndentExtension
 from sitegen.cores import fork_map
@@ -64,18 +69,25 @@ class BodyError(SitegenError):
 
 
 class MarkdownRenderer:
-    """Renders Markdown bodies; one instance per build (Python-Markdown keeps state). `close()` when done."""
+    """Renders Markdown bodies; one instance per build (Python-Markdown keeps state). `close()` when done.
 
-    def __init__(self, budget: float = BUDGET_SECONDS) -> None:
+    With `kept` (a build's <site>/.sitegen/markdown-html.json), the HTML of every body is kept for the next build,
+    by a digest of the body's text: the conversion is a function of the text and sitegen's code alone, so an
+    unchanged body is not converted again. Only bodies this build used are kept."""
+
+    def __init__(self, budget: float = BUDGET_SECONDS, kept: Path | None = None) -> None:
         self._md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
         self.budget = budget
         self._pool: Pool | None = None
         self._done: dict[str, str] = {}  # bodies converted ahead by prepare()
+        self._file = kept
+        self._kept = _read_kept(kept)  # digest -> HTML, from the previous build
+        self._used: dict[str, str] = {}
 
     def prepare(self, texts, processes: int) -> None:
         """Convert many bodies ahead, shared out among forked processes (a large site's Markdown is a third of its
         load); calling the renderer then finds them done. Bodies over a limit are left to the call, which says so."""
-        todo = sorted({t for t in texts if t and not _risky(t) and t not in self._done})
+        todo = sorted({t for t in texts if t and not _risky(t) and t not in self._done and _digest(t) not in self._kept})
         done = fork_map(self._ahead, todo, processes)
         if done is not None:
             self._done.update((t, html) for t, html in zip(todo, done) if html is not None)
@@ -89,8 +101,18 @@ class MarkdownRenderer:
     def __call__(self, text: str) -> Markup:
         """Safe HTML for `text`; raises BodyError when the text is over a limit."""
         text = text or ""
-        if text in self._done:
-            return Markup(self._done[text])
+        key = _digest(text)
+        html = self._done.get(text)
+        if html is None:
+            html = self._kept.get(key)
+            if html is not None and not _clean(html):
+                html = None  # not what this code makes (an edited or planted file): converted again
+        if html is None:
+            html = self._convert(text)
+        self._used[key] = html
+        return Markup(html)
+
+    def _convert(self, text: str) -> str:
         if _risky(text):
             html = self._in_worker(text)
         else:
@@ -103,7 +125,7 @@ class MarkdownRenderer:
         if depth > MAX_DEPTH:
             raise BodyError(f"the text nests elements {depth} levels deep (at most {MAX_DEPTH}); "
                             "remove the nested <div>, lists or quotes")
-        return Markup(html)
+        return html
 
     def at(self, text: str, where: Location, field: str, problems: ProblemList) -> Markup:
         """Like calling it, but a body over a limit becomes a problem at `where` and renders as nothing."""
@@ -130,6 +152,44 @@ class MarkdownRenderer:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+
+    def keep(self) -> None:
+        """Write the HTML of the bodies this build used for the next one (when there is a file to keep it in and
+        it changed). A file that cannot be written only costs the next build time."""
+        if self._file is None or self._used.keys() == self._kept.keys():
+            return
+        data = {"code": fingerprint.code(), "html": dict(sorted(self._used.items()))}
+        try:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self._file.with_name(f"{self._file.name}.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, self._file)
+        except OSError:
+            pass
+
+
+def _clean(html: str) -> bool:
+    """Kept HTML is used only when cleaning it again changes nothing: a file under .sitegen/ cannot smuggle markup
+    past the sanitizer (only what `sanitize` lets through and the no-break spans are allowed)."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={**ALLOWED_ATTRIBUTES, "span": {"class"}},
+                     url_schemes=URL_SCHEMES, link_rel="noopener noreferrer", strip_comments=True) == html
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _read_kept(file: Path | None) -> dict[str, str]:
+    """The HTML kept by the previous build, if it was made by this very code (else nothing)."""
+    if file is None:
+        return {}
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("code") != fingerprint.code() or not isinstance(data.get("html"), dict):
+        return {}
+    return {k: v for k, v in data["html"].items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def convert(text: str) -> str:

@@ -29,10 +29,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import jinja2
 import pydantic
 
-import sitegen
+from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project
 from sitegen.templates import theme_dirs
 
@@ -199,16 +198,15 @@ class _Encoder:
 
 
 def shared_fingerprint(project: Project, theme: str, today: dt.date) -> str:
-    """What every page depends on: sitegen's code, every file of the theme (the site's and the packaged one),
-    Jinja's version, the build date and where the build is written."""
+    """What every page depends on: sitegen's code and libraries, every file of the theme (the site's and the
+    packaged one), the build date and where the build is written."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (f"v{VERSION}", jinja2.__version__, today.isoformat(), str(project.out)):
+    for part in (f"v{VERSION}", fingerprint_code(), today.isoformat(), str(project.out)):
         h.update(part.encode() + b"\0")
-    package = Path(sitegen.__file__).resolve().parent
     site_dirs, packaged = theme_dirs(project, theme)
-    for folder in (package, *site_dirs, *packaged):
+    for folder in (*site_dirs, *packaged):
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and (folder != package or path.suffix == ".py"):
+            if path.is_file():
                 h.update(path.relative_to(folder).as_posix().encode() + b"\0")
                 h.update(path.read_bytes())
     return h.hexdigest()
