@@ -6,8 +6,9 @@
 Each size runs in a fresh subprocess so that peak memory (ru_maxrss) is its own.
 Load (read + validate + assemble), render and write are timed separately. The size of the site search index
 (assets/search-index.js, loaded by the search page only) is printed as written and gzipped (as a server sends it).
-Then one doctor's file is edited and the site built again: the rebuild's seconds and how many files it rewrote
-(the others are kept from the previous build, byte for byte the same).
+Then one doctor's file is edited and the site built again: the rebuild's seconds, how many files it rewrote
+(the others are kept from the previous build, byte for byte the same) and how many pages it rendered again (the
+dependency record in .sitegen/ keeps the pages whose inputs did not change).
 """
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def measure(site: Path) -> dict:
         "peak_mb": peak_mb,
         "rebuild_s": round(t4 - t3, 2),
         "rewritten": files - again.outputs["site"].unchanged,
+        "rendered": pages - again.outputs["site"].kept,  # pages rendered again (the others: dependency record)
     }
 
 
@@ -77,7 +79,7 @@ def main() -> None:
     from synthetic import make_site
 
     print(f"{'target':>8} {'pages':>7} {'load s':>7} {'build s':>8} {'render s':>9} {'pages/s':>8} {'peak MB':>8}"
-          f" {'index KB':>9} {'gzip KB':>8} {'rebuild s':>10} {'rewritten':>10}")
+          f" {'index KB':>9} {'gzip KB':>8} {'rebuild s':>10} {'rewritten':>10} {'rendered':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             shape = SHAPES.get(size) or (max(1, size // 20), size * 7 // 10, size // 4)
@@ -87,7 +89,7 @@ def main() -> None:
                 sys.exit(out.stderr)
             r = json.loads(out.stdout)
             print(f"{size:>8} {r['pages']:>7} {r['load_s']:>7} {r['build_s']:>8} {r['render_s']:>9} {r['pages_per_s']:>8} {r['peak_mb']:>8}"
-                  f" {r['index_kb']:>9} {r['index_gz_kb']:>8} {r['rebuild_s']:>10} {r['rewritten']:>10}")
+                  f" {r['index_kb']:>9} {r['index_gz_kb']:>8} {r['rebuild_s']:>10} {r['rewritten']:>10} {r['rendered']:>9}")
 
 
 if __name__ == "__main__":
