@@ -256,6 +256,32 @@ def test_a_rebuild_renders_the_changed_page_first_and_publishes_only_changed_pag
     assert preview.versions["doctors/yamada-taro.html"] > preview.versions.get("guides/referral.html", 0)
 
 
+def test_a_rebuild_renders_again_only_the_pages_whose_inputs_changed(copy_site, tmp_path):
+    """serve keeps what each page read (web/deps.py): after an edit, step 2 renders only the pages that read what
+    changed, and every page served is what a build from scratch makes."""
+    import shutil
+
+    from sitegen.build import BuildOptions, run
+    from sitegen.project import Project
+    from sitegen.serve.preview import Preview
+
+    site = copy_site("minimal")
+    preview = Preview(Project.at(site), TODAY)
+    first = preview.rebuild(None)
+    assert first.errors == [] and first.rendered > 0
+    doctor = site / "content" / "doctors" / "tanaka-hanako.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("\n---\n", "\n---\n\n追記しました。\n", 1), encoding="utf-8")
+    report = preview.rebuild({"content/doctors/tanaka-hanako.md"})
+    assert report.errors == [] and 0 < report.rendered < first.rendered // 2
+
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns("build", ".sitegen"))
+    built = run(Project.at(clean), BuildOptions(today=TODAY, outputs=("site",), dry_run=True))
+    expected = {a.path: a.read() for a in built.artifacts["site"] if a.path.endswith(".html")}
+    served = {path: preview.get("site", path)[0].read() for path in expected}
+    assert served == expected
+
+
 def test_serve_lists_each_warning_in_the_terminal(copy_site):
     site = copy_site("minimal")
     doctor = site / "content" / "doctors" / "yamada-taro.md"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from sitegen.errors import Problem
 
@@ -54,3 +54,4 @@ class Rendered:
     kept: int = 0  # files taken from the previous build without rendering them again
     # called with the output's folder once the build is published (the web output records what each page read)
     on_written: Callable[[Path], None] | None = None
+    record: Any = None  # what the web output read for each page (web.deps.Record): `sitegen serve` keeps it

@@ -834,7 +834,8 @@ def serve(source, port, host, allow_hosts, open_browser, date):
             _echo(f"built {len(r.changed)} file(s) in {r.total_seconds:.2f}s" + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
         else:
             _echo(f"{what}: {len(r.changed)} file(s) changed; {r.first_pages} page(s) first in {r.first_seconds:.2f}s, "
-                       f"all in {r.total_seconds:.2f}s" + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
+                       f"{r.rendered} rendered again, all in {r.total_seconds:.2f}s"
+                       + (f"; {len(r.warnings)} warning(s):" if r.warnings else ""))
         if not r.errors:
             for line in r.warnings:  # listed, not only counted: the author must see which file to fix
                 _secho(f"  {line}", fg="yellow", err=True)

@@ -102,6 +102,6 @@ def status(preview: Preview, pdf: PdfPreview) -> dict:
         "last": None if last is None else {
             "trigger": list(last.trigger), "load_seconds": round(last.load_seconds, 4),
             "first_seconds": round(last.first_seconds, 4), "total_seconds": round(last.total_seconds, 4),
-            "first_pages": last.first_pages, "changed": len(last.changed),
+            "first_pages": last.first_pages, "rendered": last.rendered, "changed": len(last.changed),
         },
     }

@@ -33,6 +33,7 @@ from sitegen.errors import ContentError, SitegenError
 from sitegen.mail import render as mail
 from sitegen.project import Project
 from sitegen.templates import template_error
+from sitegen.web import deps
 from sitegen.web import render as web
 
 K = TypeVar("K")
@@ -66,6 +67,7 @@ class Rebuild:
     first_seconds: float = 0.0  # until the pages in step 1 were published
     total_seconds: float = 0.0
     first_pages: int = 0
+    rendered: int = 0  # pages rendered in step 2 (the others' inputs had not changed)
     changed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # each as "file:line: warning: field: message"
@@ -97,6 +99,7 @@ class Preview:
         self.on_site: list[Callable] = []  # called with each new valid site (the PDF preview)
         self._env: jinja2.Environment | None = None
         self._memo = _Memo()
+        self._web_record: dict | None = None  # what each page read when last rendered (web/deps.py)
         self._stamps: dict[str, tuple | None] = {}
 
     # --- reading (HTTP threads) -------------------------------------------------------------
@@ -196,13 +199,20 @@ class Preview:
             fresh = [web.render_page(env, site, p) for p in first]
             report.first_pages = len(fresh)
             published = self._publish("site", fresh, remove_missing=False, clear_errors=True)
+            if self._web_record is not None:  # rendered from this site, not from what the record says: never kept
+                for page in first:
+                    self._web_record["pages"].pop(page.path, None)
             report.changed += published
             report.first_seconds = time.perf_counter() - started
             self._let_tabs_reload([p for p in published if p in open_now], self.version, tabs)
 
         # 2. the whole website; only the pages whose bytes changed are published as changed
-        artifacts = web.render(self.project, site, RenderOptions(today=self.today), env=env).artifacts
-        report.changed += self._publish("site", artifacts, remove_missing=True, clear_errors=True)
+        #    (a page whose inputs are those it was last rendered from is the page kept in memory: web/deps.py)
+        last = deps.Previous(self._web_record, lambda path, _: self.site_files.get(path))
+        rendered = web.render(self.project, site, RenderOptions(today=self.today), env=env, previous=last)
+        self._web_record = rendered.record.state() if rendered.record is not None else None
+        report.rendered = rendered.counts.get("pages", 0) - rendered.kept
+        report.changed += self._publish("site", rendered.artifacts, remove_missing=True, clear_errors=True)
         if not report.first_seconds:
             report.first_seconds = time.perf_counter() - started
         self.site = site

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 
 import pydantic
 
+from sitegen.artifacts import Artifact
 from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project
 from sitegen.templates import theme_dirs
@@ -224,6 +225,7 @@ class Record:
         self.previous_pages: dict = previous.get("pages", {}) if ok and previous else {}
         self.previous_values: dict = previous.get("values", {}) if ok and previous else {}
         self.pages: dict[str, list] = {}  # path -> [page fingerprint, reads]
+        self.reused = 0  # pages kept from the last render
         self._values: dict[str, str | None] = {}
         self._kept: dict[int, tuple[Any, str]] = {}  # digests of the site's records, for this build
 
@@ -243,41 +245,71 @@ class Record:
                 self._values[key] = None
         return self._values[key]
 
-    def kept(self, path: str, page_fp: str | None, published: Path) -> bool:
-        """True when the page at `path` was rendered from exactly these inputs and its file is still there."""
+    def unchanged(self, path: str, page_fp: str | None) -> bool:
+        """True when the page at `path` was rendered last time from exactly these inputs."""
         old = self.previous_pages.get(path)
         if page_fp is None or not old or old[0] != page_fp or UNTRACEABLE in old[1]:
             return False
-        if any(self.value(k) is None or self.value(k) != self.previous_values.get(k) for k in old[1]):
-            return False
-        try:
-            st = published.lstat()
-        except OSError:
-            return False
-        return [st.st_size, st.st_mtime_ns, st.st_ino] == old[2]
+        return all(self.value(k) is not None and self.value(k) == self.previous_values.get(k) for k in old[1])
+
+    def stamp(self, path: str) -> Any:
+        """What the last build recorded of the page's published file (size, mtime, inode), if anything."""
+        old = self.previous_pages.get(path)
+        return old[2] if old and len(old) > 2 else None
 
     def add(self, path: str, page_fp: str | None, reads: frozenset[str] | set[str]) -> None:
         self.pages[path] = [page_fp, sorted(reads) if page_fp is not None else [UNTRACEABLE]]
 
     def keep(self, path: str) -> None:
         self.pages[path] = list(self.previous_pages[path][:2])
+        self.reused += 1
+
+    def state(self, stamps: dict[str, list] | None = None) -> dict:
+        """This render's record as data (what `Record` reads back next time); with `stamps`, only the pages that
+        have one, each with it."""
+        pages: dict[str, list] = {}
+        for path, (page_fp, reads) in sorted(self.pages.items()):
+            if stamps is None:
+                pages[path] = [page_fp, reads]
+            elif path in stamps:
+                pages[path] = [page_fp, reads, stamps[path]]
+        keys = sorted({k for entry in pages.values() for k in entry[1] if k != UNTRACEABLE})
+        return {"version": VERSION, "shared": self.shared, "pages": pages, "values": {k: self.value(k) for k in keys}}
 
     def save(self, file: Path, published: Path) -> None:
         """Write the record for the build just published in `published` (stat of each page's file)."""
-        pages: dict[str, list] = {}
-        for path, (page_fp, reads) in sorted(self.pages.items()):
+        stamps = {}
+        for path in self.pages:
             try:
                 st = (published / path).lstat()
             except OSError:
                 continue
-            pages[path] = [page_fp, reads, [st.st_size, st.st_mtime_ns, st.st_ino]]
-        keys = sorted({k for _, reads, _ in pages.values() for k in reads if k != UNTRACEABLE})
-        values = {k: self.value(k) for k in keys}
-        data = {"version": VERSION, "shared": self.shared, "pages": pages, "values": values}
+            stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        data = self.state(stamps)
         file.parent.mkdir(parents=True, exist_ok=True)
         temporary = file.with_name(file.name + f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         os.replace(temporary, file)
+
+
+@dataclasses.dataclass(frozen=True)
+class Previous:
+    """What the last render left: its record (as data) and the file it made for a path — given what the record
+    says of that file — or None when the file is not there as recorded (then the page is rendered)."""
+
+    record: dict | None
+    file: Callable[[str, Any], Artifact | None]
+
+
+def published(folder: Path, path: str, stamp: Any) -> Artifact | None:
+    """The previous build's file of a page, when it is the one recorded (size, mtime, inode): not edited by hand."""
+    try:
+        st = (folder / path).lstat()
+    except OSError:
+        return None
+    if [st.st_size, st.st_mtime_ns, st.st_ino] != stamp:
+        return None
+    return Artifact(path, copy_from=folder / path)
 
 
 def load(file: Path | None) -> dict | None:

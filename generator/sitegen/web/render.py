@@ -1,6 +1,7 @@
 """Site -> the public liaison guidebook website, as artifacts in memory."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -129,18 +130,21 @@ def _once(env, site: Site, page: Page, context: dict, name: str) -> Markup:
     return html
 
 
-def render(project: Project, site: Site, options: RenderOptions | None = None, env=None) -> Rendered:
-    """Every file of the website. In a build that may keep files (`options.previous`), a page whose inputs are
-    those recorded for its file in the previous build is that file, not rendered again (web/deps.py)."""
+def render(project: Project, site: Site, options: RenderOptions | None = None, env=None,
+           previous: deps.Previous | None = None) -> Rendered:
+    """Every file of the website. A page whose inputs are those recorded for it last time is the file made then,
+    not rendered again (web/deps.py): in a build that may keep files (`options.previous`, the record in
+    .sitegen/), or from `previous` (`sitegen serve` keeps its last render in memory)."""
     env = env or environment(project, site)
     out: list[Artifact] = []
     all_pages = list(pages(site))
     record_file = project.state_file("web-pages.json")
-    previous = options.previous if options is not None else None
+    if previous is None and record_file is not None and options is not None and options.previous is not None:
+        previous = deps.Previous(deps.load(record_file), partial(deps.published, options.previous))
     record = None
-    if record_file is not None:
+    if record_file is not None or previous is not None:
         shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
-        record = deps.Record(site, shared, deps.load(record_file) if previous is not None else None)
+        record = deps.Record(site, shared, previous.record if previous is not None else None)
     out.extend(_pages(env, site, all_pages, record, previous))
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
@@ -151,32 +155,41 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     out.extend(opendata.artifacts(site))
     out.extend(_static(project, site))
     rendered = Rendered(out, counts={"pages": len(all_pages)})
-    if record is not None and record_file is not None:
-        rendered.kept = sum(1 for a in out[:len(all_pages)] if a.data is None)
-        rendered.on_written = partial(record.save, record_file)
+    if record is not None:
+        rendered.kept = record.reused
+        rendered.record = record
+        if record_file is not None:
+            rendered.on_written = partial(record.save, record_file)
     return rendered
 
 
-def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None, previous: Path | None) -> list[Artifact]:
-    """The pages' files, in order: kept from the previous build where the record allows, the others rendered."""
-    if record is None:
-        return render_pages(env, site, all_pages)
-    prints = [record.page(page) for page in all_pages]
-    todo = []
-    for page, page_fp in zip(all_pages, prints):
-        if previous is not None and record.kept(page.path, page_fp, previous / page.path):
-            record.keep(page.path)
-        else:
-            todo.append(page)
-    fresh = iter(_render_all(env, site, todo))
+def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
+           previous: deps.Previous | None) -> list[Artifact]:
+    """The pages' files, in order: kept from the last render where the record allows, the others rendered."""
+    if record is None or previous is None:
+        found = _render_all(env, site, all_pages)
+        if record is not None:
+            for page, (_, seen) in zip(all_pages, found):
+                record.add(page.path, record.page(page), seen)
+        return [Artifact(page.path, data, sources=page.sources) for page, (data, _) in zip(all_pages, found)]
+    kept: dict[str, Artifact] = {}
+    prints = {}
+    for page in all_pages:
+        page_fp = prints[page.path] = record.page(page)
+        if record.unchanged(page.path, page_fp):
+            old = previous.file(page.path, record.stamp(page.path))
+            if old is not None:
+                kept[page.path] = dataclasses.replace(old, sources=page.sources)
+                record.keep(page.path)
+    todo = [page for page in all_pages if page.path not in kept]
+    fresh = dict(zip((page.path for page in todo), _render_all(env, site, todo)))
     out = []
-    for page, page_fp in zip(all_pages, prints):
-        if page.path in record.pages:
-            assert previous is not None
-            out.append(Artifact(page.path, sources=page.sources, copy_from=previous / page.path))
+    for page in all_pages:
+        if page.path in kept:
+            out.append(kept[page.path])
             continue
-        data, seen = next(fresh)
-        record.add(page.path, page_fp, seen)
+        data, seen = fresh[page.path]
+        record.add(page.path, prints[page.path], seen)
         out.append(Artifact(page.path, data, sources=page.sources))
     return out
 
