@@ -441,7 +441,7 @@ _DISOWNING = re.compile(fold_kana(
     r"(?:と|とは|という|といった|などの|のような|みたいな)(?:"
     r"[^。]{0,16}?(?:宣伝|広告|表現|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句|説明|言い方)"
     r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意)"
-    r"|(?:は|も)?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|して(?:おり|い)ません)"
+    r"|(?:は|も)?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|いたしません|しません|して(?:おり|い)ません)"
     r"|(?:は|も)?(?:言え|いえ|限ら|限り)(?:ません|ない)"
     r"|(?:よく|しばしば|時々|ときどき|たびたび)?(?:聞かれ|尋ねられ|質問され)|(?:いう|いった)?(?:ご)?(?:質問|相談)(?:を|が|も)"
     r"|[^。]{0,16}?(?:お願いすること|ことは|治療(?:法)?は|方法は|ものは|わけでは|事実は)[^。]{0,6}?"
@@ -462,16 +462,27 @@ def _disowned(normal: str, a: int, b: int) -> bool:
     return False
 
 
+# the question of a FAQ (「Q．必ず治りますか？」): a reader's question, not the institution's claim
+_FAQ_QUESTION = re.compile(r"\s*(?:q\d*|質問|問|お問い合わせ)\s?[.．:：、)）]")
+
+
+def _asked(normal: str, a: int, b: int) -> bool:
+    s, e = _sentence(normal, a, b)
+    return e < len(normal) and normal[e] in "？?" and bool(_FAQ_QUESTION.match(normal, s))
+
+
 def taken_back(normal: str, a: int, b: int) -> bool:
-    """Whether the words at [a, b) of folded text are denied in their clause or quoted to be disowned."""
+    """Whether the words at [a, b) of folded text are denied in their clause, quoted to be disowned, or asked in
+    the question of a FAQ."""
     load_rules()  # the negation is read with the rules
-    return _negated(normal, a, _NEGATION) or _negated(normal, b, _NEGATION) or _disowned(normal, a, b)
+    return (_negated(normal, a, _NEGATION) or _negated(normal, b, _NEGATION) or _disowned(normal, a, b)
+            or _asked(normal, a, b))
 
 
 def _spared(r: Rule, allow: tuple[re.Pattern, ...], unless: re.Pattern | None, normal: str, a: int, b: int) -> bool:
     if a >= b:
         return False
-    if _allowed(normal, a, b, allow) or _disowned(normal, a, b):
+    if _allowed(normal, a, b, allow) or _disowned(normal, a, b) or _asked(normal, a, b):
         return True
     if unless is not None and unless.search(normal, *_sentence(normal, a, b)):
         return True
