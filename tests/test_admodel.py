@@ -100,3 +100,27 @@ def test_the_model_in_the_repository_is_the_one_the_corpus_makes(tmp_path):
     assert out.read_bytes() == admodel.MODEL_FILE.read_bytes()
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["cv"]["fp<=1%"]["fp"] <= 0.01 and data["cv"]["fp<=1%"]["recall"] > 0.8
+
+
+class _Says:
+    """A model that hints one category at the first word of every text (to test what the rules' exemptions do
+    to hints, whatever the trained model happens to say)."""
+
+    def __init__(self, category: str) -> None:
+        self.category = category
+
+    def hints(self, text, spared=()):
+        return [admodel.Hint(0, 2, 0.99, self.category)]
+
+
+@pytest.mark.parametrize("category,exempt,plain", [
+    ("taikendan", "Google口コミ返信：ご来院ありがとうございました。またいつでもご相談ください。",
+     "ご来院ありがとうございました。またいつでもご相談ください。"),
+    ("seiseki", "地域の先生方との勉強会を年間12回行っています。", "年間12回の手術を行っています。"),
+])
+def test_a_hint_obeys_the_exemptions_of_its_category_rule(category, exempt, plain):
+    """The rules' `unless` (a reply to a review is not a review, a count of seminars is not an outcome) spares a
+    sentence from the model's hint of that category too; the same hint elsewhere stands."""
+    model = _Says(category)
+    assert adrules.hints(exempt, model) == []
+    assert [h.category for h in adrules.hints(plain, model)] == [category]
