@@ -8,7 +8,7 @@ and MkDocs; Eleventy from npm), so the figures need no tool on the machine but P
 synthetic hospital of bench/synthetic.py is generated for sitegen, and the same pages (departments, doctors, news:
 title and body text) as plain Markdown for each peer, which builds them with its default theme (Hugo, which has
 none, with a one-file layout). Runs are interleaved (every tool once, then again), each a fresh process with its
-output folder removed first; the table gives the median wall time, pages per second and the ratio to sitegen
+output folder removed first (sitegen with --clean: nothing kept in .sitegen/ from the run before); the table gives the median wall time, pages per second and the ratio to sitegen
 (above 1: sitegen is faster). Machines are shared and noisy: compare the ratios of one run.
 """
 from __future__ import annotations
@@ -101,8 +101,9 @@ def write_peer_sources(root: Path, items: list[tuple[str, str, str]]) -> dict[st
 def commands(tools: dict[str, list[str]], dirs: dict[str, Path], site: Path) -> dict[str, tuple[list[str], Path, Path]]:
     """tool -> (command, working folder, output folder to remove before each run)."""
     return {
-        "sitegen": ([sys.executable, "-m", "sitegen", "build", "--only", "site", "--quiet", "--date", "2026-11-25",
-                     "--source", str(site)], site, site / "build"),
+        # --clean: nothing kept from the previous run (.sitegen/: compiled templates, Markdown HTML, page record)
+        "sitegen": ([sys.executable, "-m", "sitegen", "build", "--only", "site", "--quiet", "--clean", "--date",
+                     "2026-11-25", "--source", str(site)], site, site / "build"),
         "hugo": (tools["hugo"] + ["--quiet", "--destination", "public"], dirs["hugo"], dirs["hugo"] / "public"),
         "pelican": (tools["pelican"] + ["content", "-o", "output", "-s", "pelicanconf.py", "-q"], dirs["pelican"],
                     dirs["pelican"] / "output"),
