@@ -224,3 +224,8 @@ def test_check_and_dry_run_keep_nothing(minimal):
     for args in (["check", "--source", str(minimal)], ["build", "--source", str(minimal), "--dry-run"]):
         CliRunner().invoke(main, args)
     assert not (minimal / ".sitegen").exists()
+
+
+def test_a_text_holding_the_separator_does_not_pass_for_two_parts():
+    """Joined without lengths, ("a␟s", "b") and ("a", "␟sb") would be the same parts."""
+    assert fingerprint(("a\x1fs", "b")) != fingerprint(("a", "\x1fsb"))

@@ -71,7 +71,7 @@ def _note(key: str) -> None:
         seen.add(key)
 
 
-PLAIN = (str, int, float, bool, type(None))
+PLAIN = (str, int, float)  # and None; str kinds (Markup) and bool (an int) are written as plain JSON
 
 
 class Reads:
@@ -98,20 +98,21 @@ class Reads:
 
 
 class _Method:
-    """A site method handed to a template (`site.doctor`, also passed on to macros): notes each call."""
+    """A site method handed to a template (`site.doctor`, also passed on to macros): notes each call with its
+    arguments (plain values only; a call with anything else cannot be repeated and marks the page untraceable)."""
 
-    __slots__ = ("name", "method")
+    __slots__ = ("_name", "_method")
 
     def __init__(self, name: str, method: Callable) -> None:
-        self.name = name
-        self.method = method
+        self._name = name
+        self._method = method
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if all(type(a) in PLAIN for a in (*args, *kwargs.values())):
-            _note("c:" + json.dumps([self.name, list(args), sorted(kwargs.items())], ensure_ascii=False))
+        if all(a is None or isinstance(a, PLAIN) for a in (*args, *kwargs.values())):
+            _note("c:" + json.dumps([self._name, list(args), sorted(kwargs.items())], ensure_ascii=False))
         else:
             _note(UNTRACEABLE)
-        return self.method(*args, **kwargs)
+        return self._method(*args, **kwargs)
 
 
 def value_of(site: Any, key: str) -> Any:
@@ -148,10 +149,10 @@ class _Encoder:
         if depth > 64:
             raise Unfingerprintable("nested too deeply")
         t = type(v)
-        if t is str:
-            out.append("s" + v)
+        if t is str:  # with its length: a text holding the separator cannot pass for two parts
+            out.append(f"s{len(v)}:" + v)
         elif isinstance(v, str):  # Markup and other str kinds: escaped differently, so a different value
-            out.append(f"{t.__module__}.{t.__qualname__}:" + v)
+            out.append(f"{t.__module__}.{t.__qualname__}{len(v)}:" + v)
         elif isinstance(v, _SCALARS):
             out.append(f"{t.__qualname__}:{v!r}")
         elif t is tuple or t is list:

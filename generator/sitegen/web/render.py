@@ -166,17 +166,13 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
 def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
            previous: deps.Previous | None) -> list[Artifact]:
     """The pages' files, in order: kept from the last render where the record allows, the others rendered."""
-    if record is None or previous is None:
-        found = _render_all(env, site, all_pages)
-        if record is not None:
-            for page, (_, seen) in zip(all_pages, found):
-                record.add(page.path, record.page(page), seen)
-        return [Artifact(page.path, data, sources=page.sources) for page, (data, _) in zip(all_pages, found)]
+    if record is None:
+        return render_pages(env, site, all_pages)
     kept: dict[str, Artifact] = {}
     prints = {}
     for page in all_pages:
         page_fp = prints[page.path] = record.page(page)
-        if record.unchanged(page.path, page_fp):
+        if previous is not None and record.unchanged(page.path, page_fp):
             old = previous.file(page.path, record.stamp(page.path))
             if old is not None:
                 kept[page.path] = dataclasses.replace(old, sources=page.sources)
