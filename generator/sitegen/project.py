@@ -1,6 +1,8 @@
 """Where a site's files are: site.yaml, content/, themes/ and the output folder."""
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,3 +55,27 @@ class Project:
         except (ValueError, OSError, RuntimeError):
             return False
         return True
+
+
+def read_state(path: Path | None) -> dict | None:
+    """A JSON object a build kept in .sitegen/, or None when there is none or it cannot be read (the next build
+    then works from scratch)."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_state(path: Path, data: dict) -> None:
+    """Replace a file in .sitegen/ in one step (a temporary file beside it, then a rename, so a reader never sees
+    half of it). A file that cannot be written (a read-only checkout) only costs the next build time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass

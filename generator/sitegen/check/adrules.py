@@ -677,17 +677,14 @@ def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Seque
     ordinary in that sentence (its `unless`: a reply to a review is not a review, a seminar's count is not an
     outcome): the rules' exemptions hold for the model too."""
     by_id = {r.id: r for r in (rules or load_rules())}
-    normal, starts, _ = normalise(text, fold=True)
+    view = normalise(text, fold=True)
     out = []
     for h in model.hints(text, spared):
         r = by_id.get(h.category)
         if r is None:
             continue
-        if r.unless is not None:
-            a = bisect.bisect_left(starts, h.start)
-            b = max(a, bisect.bisect_left(starts, h.end))
-            if r.unless.search(normal, *_sentence(normal, a, b)):
-                continue
+        if r.unless is not None and r.unless.search(view[0], *_sentence(view[0], *_span(view, h.start, h.end))):
+            continue
         out.append(h)
     return out
 

@@ -13,9 +13,7 @@ A body over either limit is a content error with its file and line, never a hang
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
-import os
 import re
 from html.parser import HTMLParser
 from multiprocessing.pool import Pool
@@ -30,6 +28,7 @@ from sitegen.content.japanese import join_cjk_lines_html, no_break_html
 from sitegen.content.list_indent import ListIndentExtension
 from sitegen.cores import fork_map
 from sitegen.errors import Location, ProblemList, SitegenError
+from sitegen.project import read_state, write_state
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -158,21 +157,13 @@ class MarkdownRenderer:
         it changed). A file that cannot be written only costs the next build time."""
         if self._file is None or self._used.keys() == self._kept.keys():
             return
-        data = {"code": fingerprint.code(), "html": dict(sorted(self._used.items()))}
-        try:
-            self._file.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self._file.with_name(f"{self._file.name}.{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            os.replace(temporary, self._file)
-        except OSError:
-            pass
+        write_state(self._file, {"code": fingerprint.code(), "html": dict(sorted(self._used.items()))})
 
 
 def _clean(html: str) -> bool:
     """Kept HTML is used only when cleaning it again changes nothing: a file under .sitegen/ cannot smuggle markup
     past the sanitizer (only what `sanitize` lets through and the no-break spans are allowed)."""
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={**ALLOWED_ATTRIBUTES, "span": {"class"}},
-                     url_schemes=URL_SCHEMES, link_rel="noopener noreferrer", strip_comments=True) == html
+    return sanitize(html, {**ALLOWED_ATTRIBUTES, "span": {"class"}}) == html
 
 
 def _digest(text: str) -> str:
@@ -181,13 +172,8 @@ def _digest(text: str) -> str:
 
 def _read_kept(file: Path | None) -> dict[str, str]:
     """The HTML kept by the previous build, if it was made by this very code (else nothing)."""
-    if file is None:
-        return {}
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("code") != fingerprint.code() or not isinstance(data.get("html"), dict):
+    data = read_state(file)
+    if data is None or data.get("code") != fingerprint.code() or not isinstance(data.get("html"), dict):
         return {}
     return {k: v for k, v in data["html"].items() if isinstance(k, str) and isinstance(v, str)}
 
@@ -238,11 +224,11 @@ def nesting_depth(html: str) -> int:
     return parser.deepest
 
 
-def sanitize(html: str) -> str:
+def sanitize(html: str, attributes: dict[str, set[str]] = ALLOWED_ATTRIBUTES) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        attributes=attributes,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,

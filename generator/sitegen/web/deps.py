@@ -24,7 +24,6 @@ import enum
 import hashlib
 import inspect
 import json
-import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -33,7 +32,7 @@ import pydantic
 
 from sitegen.artifacts import Artifact
 from sitegen.fingerprint import code as fingerprint_code
-from sitegen.project import Project
+from sitegen.project import Project, write_state
 from sitegen.templates import theme_dirs
 
 VERSION = 1
@@ -286,11 +285,7 @@ class Record:
             except OSError:
                 continue
             stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
-        data = self.state(stamps)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = file.with_name(file.name + f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        os.replace(temporary, file)
+        write_state(file, self.state(stamps))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,14 +306,3 @@ def published(folder: Path, path: str, stamp: Any) -> Artifact | None:
     if [st.st_size, st.st_mtime_ns, st.st_ino] != stamp:
         return None
     return Artifact(path, copy_from=folder / path)
-
-
-def load(file: Path | None) -> dict | None:
-    """The previous record, or None (no file, or one that cannot be read: every page is rendered)."""
-    if file is None:
-        return None
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None

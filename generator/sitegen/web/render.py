@@ -14,7 +14,7 @@ from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.content import clinics
 from sitegen.content.site import Site
 from sitegen.cores import fork_map, workers
-from sitegen.project import Project
+from sitegen.project import Project, read_state
 from sitegen.templates import ThemeError, inside_theme, make_environment, static_dirs
 from sitegen.web import deps, jsonld, opendata, search
 
@@ -140,7 +140,7 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     all_pages = list(pages(site))
     record_file = project.state_file("web-pages.json")
     if previous is None and record_file is not None and options is not None and options.previous is not None:
-        previous = deps.Previous(deps.load(record_file), partial(deps.published, options.previous))
+        previous = deps.Previous(read_state(record_file), partial(deps.published, options.previous))
     record = None
     if record_file is not None or previous is not None:
         shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
