@@ -10,7 +10,6 @@ is written to `press/` as well.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -30,7 +29,7 @@ from sitegen.errors import Location, OutputSkipped, Problem, SitegenError
 from sitegen.pdf import fonts, images, press, printer
 from sitegen.pdf.book import Guidebook, contents
 from sitegen.pdf.markup import absolute_links, css_string, local_images, paragraphs, qr_svg
-from sitegen.project import Project
+from sitegen.project import Project, read_state, write_state
 from sitegen.templates import make_environment
 from sitegen.write import remove_orphans
 
@@ -344,26 +343,18 @@ def _pages_key(book: Guidebook, press: bool) -> list:
 
 def _read_pages(path: Path | None, book: Guidebook, press: bool) -> tuple[list[int], int] | None:
     """The chapter pages the last build of the same chapters settled on (.sitegen/guidebook-pages.json)."""
-    if path is None:
-        return None
+    kept = read_state(path)
     try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-        if kept["chapters"] == _pages_key(book, press) and all(isinstance(p, int) for p in kept["pages"]):
+        if kept and kept["chapters"] == _pages_key(book, press) and all(isinstance(p, int) for p in kept["pages"]):
             return [int(p) for p in kept["pages"]], int(kept["memo"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         pass  # no guess: the table of contents is settled from scratch
     return None
 
 
 def _keep_pages(path: Path | None, book: Guidebook, memo: int, press: bool) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"chapters": _pages_key(book, press), "pages": [c.page for c in book.chapters],
-                                    "memo": memo}, ensure_ascii=False), encoding="utf-8")
-    except OSError:
-        pass  # only a guess for the next build
+    if path is not None:  # only a guess for the next build
+        write_state(path, {"chapters": _pages_key(book, press), "pages": [c.page for c in book.chapters], "memo": memo})
 
 
 def _check_same_pages(book: Guidebook, data: bytes) -> None:
