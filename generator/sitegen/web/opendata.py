@@ -122,7 +122,20 @@ def _csv(name: str, rows: list[dict]) -> bytes:
 
 
 def _json(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """Readable JSON: an object's keys one per line, a list's items one per line, each item on one line. (json's
+    indent= makes it use its pure-Python encoder: 10,000 records took a second; each line here is encoded in C.)"""
+    def line(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False)
+
+    def block(v: Any, pad: str) -> str:
+        if isinstance(v, dict) and v:
+            inner = ",\n".join(f"{pad} {line(k)}: {block(x, pad + ' ')}" for k, x in v.items())
+            return "{\n" + inner + "\n" + pad + "}"
+        if isinstance(v, list) and any(isinstance(x, (dict, list)) for x in v):
+            return "[\n" + ",\n".join(f"{pad} {line(x)}" for x in v) + "\n" + pad + "]"
+        return line(v)
+
+    return (block(value, "") + "\n").encode("utf-8")
 
 
 def artifacts(site: Site) -> list[Artifact]:
