@@ -2,6 +2,7 @@
 changed, and a build that keeps pages is still byte for byte a clean build — after any edit of any content file."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -64,6 +65,20 @@ def test_a_doctor_edit_renders_only_the_pages_that_read_that_doctor(minimal, tmp
     assert files(out) == clean_build(minimal, tmp_path)
 
 
+def test_a_doctor_body_edit_renders_only_the_pages_that_show_the_body(minimal, tmp_path):
+    """Lists of doctors (the doctors' index, the department, the schedule) read names and days through
+    `site.doctor(slug)`, each attribute recorded on its own: a new sentence in one doctor's text is not theirs."""
+    build(minimal)
+    path = minimal / "content/doctors/yamada-taro.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n紹介状の書式は問いません。\n", encoding="utf-8")
+    pages, kept = build(minimal)
+    out = minimal / "build" / "site"
+    rendered = pages - kept
+    assert rendered == {p for p in pages if "紹介状の書式は問いません" in (out / p).read_text(encoding="utf-8")}
+    assert rendered == {"doctors/yamada-taro.html"}
+    assert files(out) == clean_build(minimal, tmp_path)
+
+
 def test_a_page_shows_the_change_of_something_it_only_reads_through_a_lookup(minimal, tmp_path):
     """The department page lists its doctors through `site.doctor(slug)`: renaming one must reach it."""
     build(minimal)
@@ -83,7 +98,9 @@ def test_a_rebuild_without_changes_renders_nothing_and_no_page_is_untraceable(tm
     assert not kept
     record = json.loads((site / ".sitegen" / "web-pages.json").read_text(encoding="utf-8"))
     assert set(record["pages"]) == pages
-    assert not [p for p, (_, reads, _) in record["pages"].items() if "!" in reads]
+    keys = [key for key, _ in record["keys"]]
+    assert "!" not in keys and all(len(entry) == 3 for entry in record["pages"].values())
+    assert max(max(reads) for _, reads, _ in record["pages"].values()) == len(keys) - 1
     pages, kept = build(site)
     assert kept == pages
 
@@ -102,6 +119,16 @@ def test_the_build_date_a_damaged_record_or_a_file_edited_by_hand_renders_again(
     (minimal / ".sitegen" / "web-pages.json").write_text("{not json", encoding="utf-8")
     _, kept = build(minimal)
     assert not kept and files(out) == clean_build(minimal, tmp_path)
+
+    record_file = minimal / ".sitegen" / "web-pages.json"
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    damaged = [{**record, "keys": "x"}, {**record, "keys": [[1, 2, 3]]}, {**record, "pages": []},
+               {**record, "pages": {p: [e[0], [10**9], e[2]] for p, e in record["pages"].items()}},
+               {**record, "pages": {p: [e[0], "x", e[2]] for p, e in record["pages"].items()}}]
+    for bad in damaged:  # not what a build wrote: nothing is kept, nothing fails
+        record_file.write_text(json.dumps(bad), encoding="utf-8")
+        _, kept = build(minimal)
+        assert not kept and files(out) == clean_build(minimal, tmp_path)
 
     later = TODAY + dt.timedelta(days=1)
     _, kept = build(minimal, later)
@@ -132,7 +159,9 @@ def test_reads_notes_attributes_and_calls_with_their_arguments(minimal):
         assert reads.office.name
         lookup = reads.department
         lookup("naika")
-    assert seen == {'c:["doctor", ["yamada-taro"], []]', "a:office", 'c:["department", ["naika"], []]'}
+    # a record a call returns: that it is one (r:), and each attribute read from it (f:), not the record whole
+    assert seen == {'r:c:["doctor", ["yamada-taro"], []]', 'f:name:c:["doctor", ["yamada-taro"], []]',
+                    "r:a:office", "f:name:a:office", 'r:c:["department", ["naika"], []]'}
     with pytest.raises(AttributeError):
         reads.today = TODAY
 
@@ -229,3 +258,71 @@ def test_check_and_dry_run_keep_nothing(minimal):
 def test_a_text_holding_the_separator_does_not_pass_for_two_parts():
     """Joined without lengths, ("a␟s", "b") and ("a", "␟sb") would be the same parts."""
     assert fingerprint(("a\x1fs", "b")) != fingerprint(("a", "\x1fsb"))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Doc:
+    slug: str
+    name: str
+    body: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Site:
+    docs: tuple
+
+    @property
+    def featured(self) -> list:
+        return [d for d in self.docs if d.slug != "c"]
+
+    def doctor(self, slug: str):
+        return next((d for d in self.docs if d.slug == slug), None)
+
+
+def _reads(site: _Site, source: str) -> tuple[str, set[str]]:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    with recording() as seen:
+        html = SandboxedEnvironment().from_string(source).render(site=Reads(site))
+    return html, seen
+
+
+def _kept(before: _Site, after: _Site, source: str) -> bool:
+    """Would a page rendered from `before` with `source` be kept after the site became `after`?"""
+    from sitegen.web.deps import Record
+
+    old = Record(before, "shared", None)
+    old.add("p.html", "fp", _reads(before, source)[1])
+    return Record(after, "shared", old.state()).unchanged("p.html", "fp")
+
+
+SITE = _Site((_Doc("a", "青木", "本文A"), _Doc("b", "馬場", "本文B"), _Doc("c", "千葉", "本文C")))
+NAMES = "{% for d in site.featured %}{{ d.name }}{% endfor %}|{{ site.doctor('c').name }}"
+
+
+def test_records_are_traced_attribute_by_attribute():
+    html, seen = _reads(SITE, NAMES)
+    assert html == "青木馬場|千葉"
+    # one key per attribute of a list's entries (not one per entry), one per attribute of a looked-up record
+    assert seen == {"r:a:featured", "p:name:a:featured", 'r:c:["doctor", ["c"], []]', 'f:name:c:["doctor", ["c"], []]'}
+    body_edit = _Site((SITE.docs[0], dataclasses.replace(SITE.docs[1], body="新しい本文"), SITE.docs[2]))
+    assert _kept(SITE, body_edit, NAMES)
+    renamed = _Site((SITE.docs[0], dataclasses.replace(SITE.docs[1], name="羽場"), SITE.docs[2]))
+    assert not _kept(SITE, renamed, NAMES)
+    reordered = _Site((SITE.docs[1], SITE.docs[0], SITE.docs[2]))
+    assert not _kept(SITE, reordered, NAMES)
+    one_less = _Site((SITE.docs[0], SITE.docs[2]))
+    assert not _kept(SITE, one_less, NAMES)
+    assert not _kept(SITE, _Site(SITE.docs[:2]), NAMES)  # the looked-up doctor is gone
+
+
+def test_a_record_used_whole_or_missing_an_attribute_is_noted_as_such():
+    whole = "{{ site.doctor('a') }}"
+    assert _reads(SITE, whole)[1] == {'r:c:["doctor", ["a"], []]', 'c:["doctor", ["a"], []]'}
+    assert not _kept(SITE, _Site((dataclasses.replace(SITE.docs[0], body="x"), *SITE.docs[1:])), whole)
+    missing = "{{ site.doctor('a').photo is defined }}"
+    html, seen = _reads(SITE, missing)
+    assert html == "False" and 'f:photo:c:["doctor", ["a"], []]' in seen
+    assert _kept(SITE, _Site((dataclasses.replace(SITE.docs[0], body="x"), *SITE.docs[1:])), missing)
+    truth = "{% if site.doctor('a') %}y{% endif %}"
+    assert 'c:["doctor", ["a"], []]' in _reads(SITE, truth)[1]

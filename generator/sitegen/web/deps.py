@@ -35,7 +35,7 @@ from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, write_state
 from sitegen.templates import theme_dirs
 
-VERSION = 1
+VERSION = 2
 UNTRACEABLE = "!"
 _reads: ContextVar[set[str] | None] = ContextVar("sitegen_page_reads", default=None)
 
@@ -88,9 +88,8 @@ class Reads:
             return _Method(name, value)
         if callable(value):
             _note(UNTRACEABLE)
-        else:
-            _note("a:" + name)
-        return value
+            return value
+        return _traced(value, "a:" + name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the site cannot be changed by a template")
@@ -107,19 +106,136 @@ class _Method:
         self._method = method
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if all(a is None or isinstance(a, PLAIN) for a in (*args, *kwargs.values())):
-            _note("c:" + json.dumps([self._name, list(args), sorted(kwargs.items())], ensure_ascii=False))
-        else:
+        if not all(a is None or isinstance(a, PLAIN) for a in (*args, *kwargs.values())):
             _note(UNTRACEABLE)
-        return self._method(*args, **kwargs)
+            return self._method(*args, **kwargs)
+        key = "c:" + json.dumps([self._name, list(args), sorted(kwargs.items())], ensure_ascii=False)
+        return _traced(self._method(*args, **kwargs), key)
 
 
-def value_of(site: Any, key: str) -> Any:
-    """Read `key` again (as noted by `Reads`) from `site`."""
+def _traced(value: Any, key: str) -> Any:
+    """What a template gets for a read: a record (or a list of records) stands behind `Traced`, so that the
+    attributes read from it are noted one by one; anything else is noted whole."""
+    if _is_record(value):
+        _note("r:" + key)  # that the read still gives a record of this kind
+        return Traced(value, key, "f")
+    if type(value) in (list, tuple) and value and all(_is_record(item) for item in value):
+        _note("r:" + key)  # how many records, of which kinds
+        return type(value)(Traced(item, key, "p") for item in value)
+    _note(key)
+    return value
+
+
+def _is_record(value: Any) -> bool:
+    """An entry, model or dataclass instance (not a text, number, collection or None): what `Traced` can stand in
+    for."""
+    return value is not None and not isinstance(value, (str, int, float, tuple, list, dict, set, frozenset)) and (
+        isinstance(value, pydantic.BaseModel) or hasattr(type(value), "__dataclass_fields__"))
+
+
+class Traced:
+    """A record the site gave a template (`site.doctor("yamada")`, an entry of `site.featured`): each attribute
+    read is noted on its own, so a page that shows a doctor's name is not rendered again when only the doctor's
+    text changes. For a record, `doctor.name` notes "f:name:<the read>"; for an entry of a list, "p:name:<the
+    list's read>" (the names of all the list's entries: one key for the whole list, not one per entry). Any
+    other use (truth, comparison, text, iteration, an attribute that is a method) notes the read whole."""
+
+    __slots__ = ("_value", "_key", "_mode")
+
+    def __init__(self, value: Any, key: str, mode: str) -> None:
+        object.__setattr__(self, "_value", value)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_mode", mode)
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.isidentifier() or name.startswith("_"):
+            return getattr(self._whole(), name)
+        key = f"{self._mode}:{name}:{self._key}"
+        value = getattr(self._value, name, _MISSING)
+        if value is _MISSING:
+            _note(key)  # missing now: the page depends on it staying missing
+            raise AttributeError(name)
+        _note(self._key if callable(value) else key)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("the site cannot be changed by a template")
+
+    def _whole(self) -> Any:
+        _note(self._key)
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._whole())
+
+    def __eq__(self, other: object) -> bool:
+        return self._whole() == (other._whole() if isinstance(other, Traced) else other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._whole())
+
+    def __str__(self) -> str:
+        return str(self._whole())
+
+    def __repr__(self) -> str:
+        return repr(self._whole())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._whole()
+
+    def __getitem__(self, item: Any) -> Any:
+        if not hasattr(type(self._value), "__getitem__"):  # Jinja tries doctor["x"] after a missing doctor.x
+            raise TypeError(f"{type(self._value).__name__} is not subscriptable")
+        return self._whole()[item]
+
+
+_MISSING = object()
+
+
+def value_of(site: Any, key: str, parents: dict[str, Any] | None = None) -> Any:
+    """Read `key` again (as noted by `Reads` and `Traced`) from `site`; `parents` keeps the records read for
+    attribute keys (one site call for all the attributes of a doctor)."""
     if key.startswith("a:"):
         return getattr(site, key[2:])
+    if key[:2] in ("f:", "p:", "r:"):
+        name, _, parent = key[2:].partition(":") if key[0] != "r" else ("", "", key[2:])
+        if parents is None:
+            read = value_of(site, parent)
+        elif parent in parents:
+            read = parents[parent]
+        else:
+            read = parents[parent] = value_of(site, parent)
+        if key[0] == "r":
+            return [_kind(item) for item in read] if type(read) in (list, tuple) else _kind(read)
+        if key[0] == "p":
+            return [_attribute(item, name) for item in read]
+        return _attribute(read, name)
     name, args, kwargs = json.loads(key[2:])
     return getattr(site, name)(*args, **dict(kwargs))
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def _attribute(record: Any, name: str) -> Any:
+    value = getattr(record, name, _MISSING)
+    return Missing() if value is _MISSING else value
+
+
+@dataclasses.dataclass(frozen=True)
+class Missing:
+    """An attribute a record does not have (a template's `doctor.photo` when there is none): a value like any
+    other, so that the page is kept while it stays missing."""
 
 
 # --- fingerprints ------------------------------------------------------------------------------------------------
@@ -223,11 +339,26 @@ class Record:
         self.shared = shared
         ok = isinstance(previous, dict) and previous.get("version") == VERSION and previous.get("shared") == shared
         self.previous_pages: dict = previous.get("pages", {}) if ok and previous else {}
-        self.previous_values: dict = previous.get("values", {}) if ok and previous else {}
+        table = previous.get("keys", []) if ok and previous else []
+        if not (isinstance(self.previous_pages, dict) and isinstance(table, list)
+                and all(isinstance(entry, list) and len(entry) == 2 for entry in table)):
+            self.previous_pages, table = {}, []  # not a record this code wrote: nothing is kept
+        self.previous_keys: list[str] = [entry[0] for entry in table]
+        self.previous_values: dict = {key: value for key, value in table if isinstance(key, str)}
         self.pages: dict[str, list] = {}  # path -> [page fingerprint, reads]
         self.reused = 0  # pages kept from the last render
         self._values: dict[str, str | None] = {}
         self._kept: dict[int, tuple[Any, str]] = {}  # digests of the site's records, for this build
+        self._parents: dict[str, Any] = {}  # records read again for their attributes' keys
+
+    def previous_reads(self, path: str) -> list[str] | None:
+        """What the page at `path` read last time (the record lists each read once, pages refer to it by number),
+        or None when the record has no such page or cannot be read."""
+        old = self.previous_pages.get(path)
+        try:
+            return [self.previous_keys[i] for i in old[1]] if isinstance(old, list) and len(old) > 1 else None
+        except (TypeError, IndexError):
+            return None
 
     def page(self, page: Any) -> str | None:
         """The fingerprint of a page (kind, title, context), or None when it cannot be taken."""
@@ -240,17 +371,17 @@ class Record:
         """The fingerprint of what `key` reads from the current site (None: cannot be known; never equal)."""
         if key not in self._values:
             try:
-                self._values[key] = fingerprint(value_of(self.site, key), self._kept)
+                self._values[key] = fingerprint(value_of(self.site, key, self._parents), self._kept)
             except Exception:  # noqa: BLE001 - a read that fails now (a doctor removed …) means "changed"
                 self._values[key] = None
         return self._values[key]
 
     def unchanged(self, path: str, page_fp: str | None) -> bool:
         """True when the page at `path` was rendered last time from exactly these inputs."""
-        old = self.previous_pages.get(path)
-        if page_fp is None or not old or old[0] != page_fp or UNTRACEABLE in old[1]:
+        reads = self.previous_reads(path)
+        if page_fp is None or reads is None or self.previous_pages[path][0] != page_fp or UNTRACEABLE in reads:
             return False
-        return all(self.value(k) is not None and self.value(k) == self.previous_values.get(k) for k in old[1])
+        return all(self.value(k) is not None and self.value(k) == self.previous_values.get(k) for k in reads)
 
     def stamp(self, path: str) -> Any:
         """What the last build recorded of the page's published file (size, mtime, inode), if anything."""
@@ -261,20 +392,21 @@ class Record:
         self.pages[path] = [page_fp, sorted(reads) if page_fp is not None else [UNTRACEABLE]]
 
     def keep(self, path: str) -> None:
-        self.pages[path] = list(self.previous_pages[path][:2])
+        self.pages[path] = [self.previous_pages[path][0], self.previous_reads(path)]
         self.reused += 1
 
     def state(self, stamps: dict[str, list] | None = None) -> dict:
         """This render's record as data (what `Record` reads back next time); with `stamps`, only the pages that
-        have one, each with it."""
+        have one, each with it. Every read is listed once, with the fingerprint of its value, under "keys"; a
+        page lists the numbers of the keys it read (the doctors' index reads tens of thousands)."""
+        chosen = {path: entry for path, entry in self.pages.items() if stamps is None or path in stamps}
+        keys = sorted({k for _, reads in chosen.values() for k in reads})
+        number = {k: i for i, k in enumerate(keys)}
         pages: dict[str, list] = {}
-        for path, (page_fp, reads) in sorted(self.pages.items()):
-            if stamps is None:
-                pages[path] = [page_fp, reads]
-            elif path in stamps:
-                pages[path] = [page_fp, reads, stamps[path]]
-        keys = sorted({k for entry in pages.values() for k in entry[1] if k != UNTRACEABLE})
-        return {"version": VERSION, "shared": self.shared, "pages": pages, "values": {k: self.value(k) for k in keys}}
+        for path, (page_fp, reads) in sorted(chosen.items()):
+            pages[path] = [page_fp, [number[k] for k in reads], *([stamps[path]] if stamps is not None else [])]
+        table = [[k, None if k == UNTRACEABLE else self.value(k)] for k in keys]
+        return {"version": VERSION, "shared": self.shared, "keys": table, "pages": pages}
 
     def save(self, file: Path, published: Path) -> None:
         """Write the record for the build just published in `published` (stat of each page's file)."""
