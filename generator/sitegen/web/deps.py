@@ -24,6 +24,7 @@ import enum
 import hashlib
 import inspect
 import json
+import sys
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -67,7 +68,7 @@ def note(keys: set[str] | frozenset[str]) -> None:
 def _note(key: str) -> None:
     seen = _reads.get()
     if seen is not None:
-        seen.add(key)
+        seen.add(sys.intern(key))  # one string per key, not one per page that reads it (and once per pickle)
 
 
 PLAIN = (str, int, float)  # and None; str kinds (Markup) and bool (an int) are written as plain JSON
@@ -356,8 +357,9 @@ class Record:
         or None when the record has no such page or cannot be read."""
         old = self.previous_pages.get(path)
         try:
-            return [self.previous_keys[i] for i in old[1]] if isinstance(old, list) and len(old) > 1 else None
-        except (TypeError, IndexError):
+            return [self.previous_keys[int(i)] for i in old[1].split(",")] if isinstance(old, list) and len(old) > 1 \
+                else None
+        except (AttributeError, ValueError, IndexError):
             return None
 
     def page(self, page: Any) -> str | None:
@@ -388,8 +390,9 @@ class Record:
         old = self.previous_pages.get(path)
         return old[2] if old and len(old) > 2 else None
 
-    def add(self, path: str, page_fp: str | None, reads: frozenset[str] | set[str]) -> None:
-        self.pages[path] = [page_fp, sorted(reads) if page_fp is not None else [UNTRACEABLE]]
+    def add(self, path: str, page_fp: str | None, reads: tuple[str, ...]) -> None:
+        """A page just rendered, with what it read (sorted)."""
+        self.pages[path] = [page_fp, reads if page_fp is not None else (UNTRACEABLE,)]
 
     def keep(self, path: str) -> None:
         self.pages[path] = [self.previous_pages[path][0], self.previous_reads(path)]
@@ -398,13 +401,14 @@ class Record:
     def state(self, stamps: dict[str, list] | None = None) -> dict:
         """This render's record as data (what `Record` reads back next time); with `stamps`, only the pages that
         have one, each with it. Every read is listed once, with the fingerprint of its value, under "keys"; a
-        page lists the numbers of the keys it read (the doctors' index reads tens of thousands)."""
+        page lists the numbers of the keys it read, as "3,17,20" (the doctors' index reads tens of thousands)."""
         chosen = {path: entry for path, entry in self.pages.items() if stamps is None or path in stamps}
         keys = sorted({k for _, reads in chosen.values() for k in reads})
         number = {k: i for i, k in enumerate(keys)}
         pages: dict[str, list] = {}
         for path, (page_fp, reads) in sorted(chosen.items()):
-            pages[path] = [page_fp, [number[k] for k in reads], *([stamps[path]] if stamps is not None else [])]
+            listed = ",".join([str(number[k]) for k in reads])  # a text, not a list: 10,000 pages read 250,000 keys
+            pages[path] = [page_fp, listed, *([stamps[path]] if stamps is not None else [])]
         table = [[k, None if k == UNTRACEABLE else self.value(k)] for k in keys]
         return {"version": VERSION, "shared": self.shared, "keys": table, "pages": pages}
 

@@ -104,13 +104,13 @@ def render_page(env, site: Site, page: Page) -> Artifact:
     return Artifact(page.path, _render(env, site, page)[0], sources=page.sources)
 
 
-def _render(env, site: Site, page: Page) -> tuple[bytes, frozenset[str]]:
+def _render(env, site: Site, page: Page) -> tuple[bytes, tuple[str, ...]]:
     """A page's bytes and what its templates read from the site (for the dependency record)."""
     with deps.recording() as seen:
         context = _context(deps.Reads(site), page)
         context["once"] = partial(_once, env, site, page, context)
         html = env.get_template(page.template).render(context)
-    return html.encode("utf-8"), frozenset(seen)
+    return html.encode("utf-8"), tuple(sorted(seen))  # sorted here (in the render processes); a tuple is small
 
 
 def _once(env, site: Site, page: Page, context: dict, name: str) -> Markup:
@@ -205,7 +205,7 @@ def render_pages(env, site: Site, todo: list[Page], workers: int | None = None) 
             for page, (data, _) in zip(todo, _render_all(env, site, todo, workers))]
 
 
-def _render_all(env, site: Site, todo: list[Page], workers: int | None = None) -> list[tuple[bytes, frozenset[str]]]:
+def _render_all(env, site: Site, todo: list[Page], workers: int | None = None) -> list[tuple[bytes, tuple[str, ...]]]:
     """Pages' bytes and reads, in order. A large site is shared out among forked processes (they inherit the
     loaded site and compiled templates, so nothing is sent to them; each sends back its pages' bytes). The files
     are the same as from one process; if a child fails, this process renders everything itself, so a template
