@@ -520,6 +520,10 @@ def _figure_context(normal: str, pos: int) -> str:
     return "\n".join((before, lines[k], after))
 
 
+# a figure without a number of its own: a table's caption (its numbers are in the table), 「全国平均の半分」
+_FIGURE_ITSELF = re.compile(r"^(?:表|図|ぐらふ)\s?(?:\d|[一二三四五六七八九十])|平均の?(?:半分|半数|\d|[一二三]分の一)")
+
+
 def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
     """Figures (成功率95%, 年間手術件数 千二百件) need their OWN period and source: in the same sentence, or for a table
     or list, in its caption or note. A year or 「当院」 elsewhere on the page does not count."""
@@ -531,14 +535,14 @@ def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int
     out = []
     for m in figure.finditer(normal):
         num = next((n for n in nums if m.start() <= n.start < m.end() + 6), None)  # 1万5千件: the unit comes later
-        if num is None:
+        if num is None and not _FIGURE_ITSELF.search(m.group()):
             continue
         context = _figure_context(normal, m.start())
         if period.search(context) and source.search(context):
             continue
         if r.unless is not None and r.unless.search(normal, *_sentence(normal, m.start(), m.end())):
             continue  # seminars held, not treatments
-        a, b = m.start(), max(m.end(), num.end)
+        a, b = m.start(), max(m.end(), num.end if num is not None else 0)
         out.append((r, starts[a], ends[b - 1]))
     return out
 
