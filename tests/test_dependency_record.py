@@ -327,3 +327,8 @@ def test_a_record_used_whole_or_missing_an_attribute_is_noted_as_such():
     assert _kept(SITE, _Site((dataclasses.replace(SITE.docs[0], body="x"), *SITE.docs[1:])), missing)
     truth = "{% if site.doctor('a') %}y{% endif %}"
     assert 'c:["doctor", ["a"], []]' in _reads(SITE, truth)[1]
+
+
+def test_a_page_that_reads_nothing_from_the_site_is_kept():
+    assert _reads(SITE, "お知らせはありません")[1] == set()
+    assert _kept(SITE, _Site(SITE.docs[:1]), "お知らせはありません")

@@ -351,15 +351,17 @@ class Record:
         self._values: dict[str, str | None] = {}
         self._kept: dict[int, tuple[Any, str]] = {}  # digests of the site's records, for this build
         self._parents: dict[str, Any] = {}  # records read again for their attributes' keys
+        self._same = _Same(self)  # key -> its value's fingerprint is the one recorded
 
     def previous_reads(self, path: str) -> list[str] | None:
         """What the page at `path` read last time (the record lists each read once, pages refer to it by number),
         or None when the record has no such page or cannot be read."""
         old = self.previous_pages.get(path)
+        if not isinstance(old, list) or len(old) < 2 or not isinstance(old[1], str):
+            return None
         try:
-            return [self.previous_keys[int(i)] for i in old[1].split(",")] if isinstance(old, list) and len(old) > 1 \
-                else None
-        except (AttributeError, ValueError, IndexError):
+            return list(map(self.previous_keys.__getitem__, map(int, old[1].split(",")))) if old[1] else []
+        except (ValueError, IndexError):
             return None
 
     def page(self, page: Any) -> str | None:
@@ -383,7 +385,7 @@ class Record:
         reads = self.previous_reads(path)
         if page_fp is None or reads is None or self.previous_pages[path][0] != page_fp or UNTRACEABLE in reads:
             return False
-        return all(self.value(k) is not None and self.value(k) == self.previous_values.get(k) for k in reads)
+        return all(map(self._same.__getitem__, reads))  # 10,000 pages read 250,000 keys: a loop in C
 
     def stamp(self, path: str) -> Any:
         """What the last build recorded of the page's published file (size, mtime, inode), if anything."""
@@ -422,6 +424,19 @@ class Record:
                 continue
             stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
         write_state(file, self.state(stamps))
+
+
+class _Same(dict):
+    """key -> True when what it reads has the fingerprint the record holds for it (worked out once per key)."""
+
+    def __init__(self, record: Record) -> None:
+        super().__init__()
+        self.record = record
+
+    def __missing__(self, key: str) -> bool:
+        now = self.record.value(key)
+        same = self[key] = now is not None and now == self.record.previous_values.get(key)
+        return same
 
 
 @dataclasses.dataclass(frozen=True)
