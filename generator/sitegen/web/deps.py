@@ -24,6 +24,7 @@ import enum
 import hashlib
 import inspect
 import json
+import os
 import sys
 from contextvars import ContextVar
 from pathlib import Path
@@ -419,7 +420,7 @@ class Record:
         stamps = {}
         for path in self.pages:
             try:
-                st = (published / path).lstat()
+                st = os.lstat(os.path.join(published, path))
             except OSError:
                 continue
             stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
@@ -451,7 +452,7 @@ class Previous:
 def published(folder: Path, path: str, stamp: Any) -> Artifact | None:
     """The previous build's file of a page, when it is the one recorded (size, mtime, inode): not edited by hand."""
     try:
-        st = (folder / path).lstat()
+        st = os.lstat(os.path.join(folder, path))
     except OSError:
         return None
     if [st.st_size, st.st_mtime_ns, st.st_ino] != stamp:
