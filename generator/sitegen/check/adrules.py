@@ -377,8 +377,15 @@ def _allowed(text: str, start: int, end: int, allow: tuple[re.Pattern, ...]) -> 
 def _negated(text: str, end: int, negation: re.Pattern) -> bool:
     """「必ず改善するとは限りません」「リスクはゼロではありません」: the claim is denied later in its clause."""
     s, e = _sentence(text, end, end)
-    clause = re.split(r"[、,]|が、", text[end:e], maxsplit=1)[0] if e > end else ""
+    rest = text[end:e]
+    quoted = _QUOTED_CLAIM.match(rest)  # 「副作用がない、ということはありません」: the clause after the comma denies it
+    if quoted:
+        rest = rest[quoted.end():]
+    clause = re.split(r"[、,]|が、", rest, maxsplit=1)[0] if rest else ""
     return bool(negation.match(clause))
+
+
+_QUOTED_CLAIM = re.compile(r"[^、,。]{0,4}?[、,]\s?(?=と(?:いう|言う)|といった|って(?:こと|わけ|訳))")
 
 
 def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True,
