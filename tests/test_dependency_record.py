@@ -332,3 +332,15 @@ def test_a_record_used_whole_or_missing_an_attribute_is_noted_as_such():
 def test_a_page_that_reads_nothing_from_the_site_is_kept():
     assert _reads(SITE, "お知らせはありません")[1] == set()
     assert _kept(SITE, _Site(SITE.docs[:1]), "お知らせはありません")
+
+
+def test_files_in_sitegen_are_written_in_pieces_as_one_json_text(tmp_path):
+    """write_state writes large lists and objects a thousand entries at a time: the file is the same JSON."""
+    from sitegen.project import read_state, write_state
+
+    data = {"version": 2, "keys": [[f"k{i}", "指紋"] for i in range(2500)], "empty": [],
+            "pages": {f"p{i}.html": ["fp", str(i)] for i in range(3001)}, "small": {"a": None}}
+    write_state(tmp_path / "x.json", data)
+    text = (tmp_path / "x.json").read_text(encoding="utf-8")
+    assert text == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    assert read_state(tmp_path / "x.json") == data

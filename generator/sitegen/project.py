@@ -5,7 +5,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
 
@@ -73,7 +73,14 @@ def read_state(path: Path | None) -> dict | None:
 def write_state(path: Path, data: dict) -> None:
     """Replace a file in .sitegen/ in one step (a temporary file beside it, then a rename, so a reader never sees
     half of it). A file that cannot be written (a read-only checkout) only costs the next build time."""
-    write_state_pieces(path, _pieces(data))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with temporary.open("w", encoding="utf-8") as out:
+            out.writelines(_pieces(data))
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 def _pieces(data: dict) -> Iterator[str]:
@@ -90,22 +97,8 @@ def _pieces(data: dict) -> Iterator[str]:
             yield "{" if isinstance(value, dict) else "["
             for start in range(0, len(items), 1000):
                 part = items[start:start + 1000]
-                text = ",".join(dump(k) + ":" + dump(v) for k, v in part) if isinstance(value, dict) \
-                    else dump(part)[1:-1]
-                yield ("," if start else "") + text
+                yield ("," if start else "") + dump(dict(part) if isinstance(value, dict) else part)[1:-1]
             yield "}" if isinstance(value, dict) else "]"
         else:
             yield dump(value)
     yield "}"
-
-
-def write_state_pieces(path: Path, pieces: Iterable[str]) -> None:
-    """`write_state` for JSON text given in pieces."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with temporary.open("w", encoding="utf-8") as out:
-            out.writelines(pieces)
-        os.replace(temporary, path)
-    except OSError:
-        pass

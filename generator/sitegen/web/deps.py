@@ -131,8 +131,7 @@ def _traced(value: Any, key: str) -> Any:
 def _is_record(value: Any) -> bool:
     """An entry, model or dataclass instance (not a text, number, collection or None): what `Traced` can stand in
     for."""
-    return value is not None and not isinstance(value, (str, int, float, tuple, list, dict, set, frozenset)) and (
-        isinstance(value, pydantic.BaseModel) or hasattr(type(value), "__dataclass_fields__"))
+    return isinstance(value, pydantic.BaseModel) or hasattr(type(value), "__dataclass_fields__")
 
 
 class Traced:
@@ -172,9 +171,6 @@ class Traced:
 
     def __eq__(self, other: object) -> bool:
         return self._whole() == (other._whole() if isinstance(other, Traced) else other)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
 
     def __hash__(self) -> int:
         return hash(self._whole())
