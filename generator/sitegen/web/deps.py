@@ -349,11 +349,16 @@ class Record:
         self._kept: dict[int, tuple[Any, str]] = {}  # digests of the site's records, for this build
         self._parents: dict[str, Any] = {}  # records read again for their attributes' keys
         self._same = _Same(self)  # key -> its value's fingerprint is the one recorded
+        self._read_before: dict[str, list[str] | None] = {}  # previous_reads, parsed once per page
 
     def previous_reads(self, path: str) -> list[str] | None:
         """What the page at `path` read last time (the record lists each read once, pages refer to it by number),
         or None when the record has no such page or cannot be read."""
-        old = self.previous_pages.get(path)
+        if path not in self._read_before:
+            self._read_before[path] = self._parse_reads(self.previous_pages.get(path))
+        return self._read_before[path]
+
+    def _parse_reads(self, old: Any) -> list[str] | None:
         if not isinstance(old, list) or len(old) < 2 or not isinstance(old[1], str):
             return None
         try:
@@ -413,13 +418,7 @@ class Record:
 
     def save(self, file: Path, published: Path) -> None:
         """Write the record for the build just published in `published` (stat of each page's file)."""
-        stamps = {}
-        for path in self.pages:
-            try:
-                st = os.lstat(os.path.join(published, path))
-            except OSError:
-                continue
-            stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        stamps = {path: stamp for path in self.pages if (stamp := _stamp(published, path)) is not None}
         write_state(file, self.state(stamps))
 
 
@@ -447,10 +446,15 @@ class Previous:
 
 def published(folder: Path, path: str, stamp: Any) -> Artifact | None:
     """The previous build's file of a page, when it is the one recorded (size, mtime, inode): not edited by hand."""
+    if stamp is None or _stamp(folder, path) != stamp:
+        return None
+    return Artifact(path, copy_from=folder / path)
+
+
+def _stamp(folder: Path, path: str) -> list[int] | None:
+    """A published file as the record notes it: [size, mtime, inode]; None when it is not there."""
     try:
         st = os.lstat(os.path.join(folder, path))
     except OSError:
         return None
-    if [st.st_size, st.st_mtime_ns, st.st_ino] != stamp:
-        return None
-    return Artifact(path, copy_from=folder / path)
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
