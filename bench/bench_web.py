@@ -9,6 +9,8 @@ Load (read + validate + assemble), render and write are timed separately. The si
 Then one doctor's file is edited and the site built again: the rebuild's seconds, how many files it rewrote
 (the others are kept from the previous build, byte for byte the same) and how many pages it rendered again (the
 dependency record in .sitegen/ keeps the pages whose inputs did not change).
+Last, `sitegen serve`'s rebuild after a doctor's edit: seconds until that doctor's page is published (what the open
+browser tab waits for) and until the whole site is rebuilt (median of 3 edits).
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ def measure(site: Path) -> dict:
     again = run(project, BuildOptions(today=today, outputs=("site",)))
     t4 = time.perf_counter()
     files = again.outputs["site"].files
+    serve_first, serve_total = _serve_edit(project, today, sorted((site / "content" / "doctors").glob("*.md"))[1])
     index = next(a for a in report.artifacts["site"] if a.path == "assets/search-index.js").read()
     import gzip
     return {
@@ -65,7 +68,39 @@ def measure(site: Path) -> dict:
         "rebuild_s": round(t4 - t3, 2),
         "rewritten": files - again.outputs["site"].unchanged,
         "rendered": pages - again.outputs["site"].kept,  # pages rendered again (the others: dependency record)
+        "serve_first_s": serve_first,
+        "serve_total_s": serve_total,
     }
+
+
+def _serve_edit(project, today, doctor: Path) -> tuple[float, float]:
+    """`sitegen serve` after one doctor's file was edited: seconds until the doctor's page was published, and
+    until the whole rebuild was done (median of 3 edits). serve's HTTP and watcher threads keep it from forking,
+    so a thread waits here meanwhile, as in serve."""
+    import statistics
+    import threading
+
+    from sitegen.serve.preview import Preview
+
+    stop = threading.Event()
+    idle = threading.Thread(target=stop.wait, daemon=True)
+    idle.start()
+    try:
+        preview = Preview(project, today)
+        preview.rebuild(None)
+        first, total = [], []
+        rel = doctor.relative_to(project.root).as_posix()
+        for n in range(3):
+            doctor.write_text(doctor.read_text(encoding="utf-8").replace("\n---\n", f"\n---\n\n追記{n}。\n", 1),
+                              encoding="utf-8")
+            done = preview.rebuild({rel})
+            if done.errors:
+                sys.exit("\n".join(done.errors))
+            first.append(done.first_seconds)
+            total.append(done.total_seconds)
+    finally:
+        stop.set()
+    return round(statistics.median(first), 2), round(statistics.median(total), 2)
 
 
 def main() -> None:
@@ -79,7 +114,8 @@ def main() -> None:
     from synthetic import make_site
 
     print(f"{'target':>8} {'pages':>7} {'load s':>7} {'build s':>8} {'render s':>9} {'pages/s':>8} {'peak MB':>8}"
-          f" {'index KB':>9} {'gzip KB':>8} {'rebuild s':>10} {'rewritten':>10} {'rendered':>9}")
+          f" {'index KB':>9} {'gzip KB':>8} {'rebuild s':>10} {'rewritten':>10} {'rendered':>9}"
+          f" {'serve page s':>13} {'serve all s':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             shape = SHAPES.get(size) or (max(1, size // 20), size * 7 // 10, size // 4)
@@ -89,7 +125,8 @@ def main() -> None:
                 sys.exit(out.stderr)
             r = json.loads(out.stdout)
             print(f"{size:>8} {r['pages']:>7} {r['load_s']:>7} {r['build_s']:>8} {r['render_s']:>9} {r['pages_per_s']:>8} {r['peak_mb']:>8}"
-                  f" {r['index_kb']:>9} {r['index_gz_kb']:>8} {r['rebuild_s']:>10} {r['rewritten']:>10} {r['rendered']:>9}")
+                  f" {r['index_kb']:>9} {r['index_gz_kb']:>8} {r['rebuild_s']:>10} {r['rewritten']:>10} {r['rendered']:>9}"
+                  f" {r['serve_first_s']:>13} {r['serve_total_s']:>12}")
 
 
 if __name__ == "__main__":

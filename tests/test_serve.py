@@ -330,3 +330,53 @@ def test_an_edit_swaps_the_page_in_place_and_a_stylesheet_edit_reloads_it(copy_s
         assert page.evaluate("() => window.__stillHere === undefined")  # reloaded for the new stylesheet
     finally:
         server.stop()
+
+
+def test_a_rebuild_reads_validates_and_converts_only_the_files_that_changed(copy_site, monkeypatch):
+    """serve keeps each file's parsed and validated result and each body's HTML in memory (load.READ,
+    markdown_html.MARKDOWN): after an edit only the edited file is validated and only its body converted."""
+    from sitegen.content import load
+    from sitegen.content.markdown_html import MarkdownRenderer
+    from sitegen.project import Project
+    from sitegen.serve.preview import Preview
+
+    site = copy_site("minimal")
+    preview = Preview(Project.at(site), TODAY)
+    assert preview.rebuild(None).errors == []
+    validated: list[str] = []
+    converted: list[str] = []
+    real_validate, real_convert = load.validate, MarkdownRenderer._convert
+    monkeypatch.setattr(load, "validate", lambda source, model, *rest: validated.append(source.path)
+                        or real_validate(source, model, *rest))
+    monkeypatch.setattr(MarkdownRenderer, "_convert", lambda self, text: converted.append(text)
+                        or real_convert(self, text))
+    doctor = site / "content" / "doctors" / "tanaka-hanako.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("\n---\n", "\n---\n\n追記しました。\n", 1), encoding="utf-8")
+    assert preview.rebuild({"content/doctors/tanaka-hanako.md"}).errors == []
+    assert [p for p in validated if p.startswith("content/") and p != "content/qualifications.yaml"] \
+        == ["content/doctors/tanaka-hanako.md"]
+    assert len(converted) == 1 and "追記しました。" in converted[0]
+    assert "追記しました。".encode() in preview.get("site", "doctors/tanaka-hanako.html")[0].data
+
+
+def test_a_file_the_watcher_names_is_read_again_even_when_its_stamp_did_not_change(copy_site):
+    """Two saves within one tick of the file system's clock can leave the same modification time and size:
+    the files the watcher reports are read again whatever their stamp; the others are kept."""
+    from sitegen.content import load
+    from sitegen.project import Project
+    from sitegen.serve.preview import Preview
+
+    site = copy_site("minimal")
+    preview = Preview(Project.at(site), TODAY)
+    assert preview.rebuild(None).errors == []
+    rel = "content/doctors/tanaka-hanako.md"
+    doctor = site / rel
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("\n---\n", "\n---\n\n一度目の追記。\n", 1), encoding="utf-8")
+    kept = preview._memo[(load.READ, rel)]
+    stamp = load._stamp(doctor)
+    preview._memo[(load.READ, rel)] = (stamp, kept[1])  # as if the edit had kept the stamp the file was read at
+
+    assert preview.rebuild(set()).errors == []  # nothing named: the kept result stands
+    assert "一度目の追記。".encode() not in preview.get("site", "doctors/tanaka-hanako.html")[0].data
+    assert preview.rebuild({rel}).errors == []
+    assert "一度目の追記。".encode() in preview.get("site", "doctors/tanaka-hanako.html")[0].data

@@ -8,8 +8,11 @@ of the reference.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from collections import defaultdict
+from functools import partial
 from html import unescape
 
 from sitegen import urls
@@ -56,14 +59,14 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
         _check_body_images(source, html, assets, problems)
         return html
 
+    check_file = partial(_check_file, project, {})
     cfg = content.site
-    placeholders.check([content.site_source] + [item.source for items in content.collections.values() for item in items],
-                       problems)
+    placeholders.check([content.site_source], problems)  # content files' placeholders are found as they load
     contacts = _check_contacts(content, problems)
     _check_colours(content, problems)
     _check_calendar(content, problems)
-    _check_file(project, content.site_source, ("hospital", "logo", "src"), cfg.hospital.logo, problems)
-    _check_file(project, content.site_source, ("hospital", "access", "map", "src"), cfg.hospital.access.map, problems)
+    check_file(content.site_source, ("hospital", "logo", "src"), cfg.hospital.logo, problems)
+    check_file(content.site_source, ("hospital", "access", "map", "src"), cfg.hospital.access.map, problems)
 
     depts: dict[str, Loaded[Department]] = {d.slug: d for d in content.collections["departments"]}
     docs: dict[str, Loaded[Doctor]] = {d.slug: d for d in content.collections["doctors"]}
@@ -81,7 +84,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
         if d.referral.urgent_contact and d.referral.urgent_contact not in contacts:
             problems.error(item.source.location(("referral", "urgent_contact")), "referral.urgent_contact",
                            f"unknown contact '{d.referral.urgent_contact}'{did_you_mean(d.referral.urgent_contact, contacts)}; contacts are defined in site.yaml under office.contacts")
-        _check_file(project, item.source, ("image", "src"), d.image, problems)
+        check_file(item.source, ("image", "src"), d.image, problems)
         departments.append(DepartmentEntry(slug, d, item.source.path, body(item.source),
                                            doctors=members.get(slug, ()), schedule=tables.get(slug)))
     departments.sort(key=lambda e: (group_order.get(e.group, 99), e.order, e.slug))
@@ -100,7 +103,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
                                  f"'{q.name}' may not be advertised (医療広告ガイドライン); it is not shown")
             else:
                 quals.append(q)
-        _check_file(project, doc_item.source, ("photo", "src"), doc.photo, problems)
+        check_file(doc_item.source, ("photo", "src"), doc.photo, problems)
         doctors.append(DoctorEntry(slug, doc, doc_item.source.path, body(doc_item.source),
                                    qualifications=tuple(quals), outpatient=tuple(outpatient.get(slug, ()))))
     doctors.sort(key=lambda e: (e.kana, e.slug))
@@ -108,7 +111,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     guides = []
     for guide_item in content.collections["guides"]:
         for i, form in enumerate(guide_item.model.forms):
-            _check_file(project, guide_item.source, ("forms", i, "file"), form, problems, attr="file")
+            check_file(guide_item.source, ("forms", i, "file"), form, problems, attr="file")
         guides.append(Entry(guide_item.slug, guide_item.model, guide_item.source.path, body(guide_item.source)))
     guides.sort(key=lambda e: (e.order, e.slug))
     _check_brochure_sections(content, {g.slug for g in guides}, problems)
@@ -131,7 +134,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
         if path.contact is not None and path.contact not in contacts:
             problems.error(loaded.source.location(("contact",)), "contact",
                            f"unknown contact '{path.contact}'{did_you_mean(path.contact, contacts)}; contacts are defined in site.yaml under office.contacts")
-        _check_file(project, loaded.source, ("sheet", "file"), path.sheet, problems, attr="file")
+        check_file(loaded.source, ("sheet", "file"), path.sheet, problems, attr="file")
         pathways.append(Entry(loaded.slug, path, loaded.source.path, body(loaded.source)))
     pathways.sort(key=lambda e: (e.order, e.slug))
 
@@ -203,15 +206,25 @@ def _check_colours(content: Content, problems: ProblemList) -> None:
                              f"{fg} on {bg} has a contrast of {ratio:.2f}:1; text needs at least {AA_TEXT}:1 (JIS X 8341-3 AA); choose a darker colour")
 
 
-def _check_file(project: Project, source: Source | None, loc: tuple, ref, problems: ProblemList, attr: str = "src") -> None:
-    """A file named in content must exist under content/ and stay inside the site."""
+def _check_file(project: Project, folders: dict[str, bool], source: Source | None, loc: tuple, ref,
+                problems: ProblemList, attr: str = "src") -> None:
+    """A file named in content must exist under content/ and stay inside the site. `folders`: whether each folder
+    met so far is inside content/ (resolved once per folder: resolving every doctor's photo took 0.2 s at 7,000)."""
     if ref is None or source is None:
         return
     rel = getattr(ref, attr)
     where = source.location(loc)
     field_name = dotted(loc)
     path = project.content / rel
-    if not project.inside(path, project.content) or ".." in rel.split("/"):
+    name = str(path)
+    folder = os.path.dirname(name)  # a text key: hashing a Path costs more than the lstat
+    if folder not in folders:
+        folders[folder] = project.inside(path.parent, project.content)
+    try:
+        plain = folders[folder] and not stat.S_ISLNK(os.lstat(name).st_mode)  # nothing more to follow
+    except OSError:
+        plain = False
+    if not (plain or project.inside(path, project.content)) or ".." in rel.split("/"):
         problems.error(where, field_name, f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
     elif not path.is_file():
         problems.error(where, field_name, f"file not found: content/{rel}")

@@ -13,10 +13,11 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from sitegen.content import placeholders
 from sitegen.content.config import SiteFile
 from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Pathway, Qualification, Schedule
 from sitegen.content.newsletter_models import Newsletter
-from sitegen.content.sources import Source, load_markdown_file, load_yaml_file
+from sitegen.content.sources import PARSE_CACHE, Source, load_markdown_file, load_yaml_file
 from sitegen.content.validate import validate
 from sitegen.cores import fork_map, workers
 from sitegen.errors import Location, ProblemList, did_you_mean
@@ -259,8 +260,15 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
         first_seen[slug] = rel
         todo.append((path, rel))
     read = partial(_read_file, load_markdown_file if suffix == ".md" else load_yaml_file, model)
+    memo = PARSE_CACHE.get()
+    stamps = [_stamp(path) for path, _ in todo] if memo is not None else []  # taken before reading
+    results = _remembered(memo, todo, stamps) if memo is not None else [None] * len(todo)
+    missing = [job for job, result in zip(todo, results) if result is None]
     # thousands of files are read and validated in forked processes (the results in file order, as from one)
-    results = fork_map(read, todo, workers("SITEGEN_LOAD_WORKERS")) or [read(job) for job in todo]
+    fresh = iter(fork_map(read, missing, workers("SITEGEN_LOAD_WORKERS")) or [read(job) for job in missing])
+    results = [result if result is not None else next(fresh) for result in results]
+    if memo is not None:
+        _remember(memo, todo, stamps, results)
     for (path, _), (source, item, found) in zip(todo, results):
         problems.extend(found)
         if source is None or item is None:
@@ -270,6 +278,42 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
     return loaded, invalid
 
 
+# `sitegen serve` keeps each file's (source, model, problems) in its memo (sources.PARSE_CACHE) under
+# (READ, path), with the file's stamp: after an edit only the files whose stamp changed are read and validated
+# again. The preview also forgets the files its watcher saw change (`forget`), so an edit within the clock's
+# tick is not missed. Models and sources are frozen, so a kept result is never changed by a later step.
+READ = "read"
+
+
+def _stamp(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino
+
+
+def _remembered(memo: dict, todo: list[tuple[Path, str]], stamps: list) -> list:
+    out = []
+    for (_, rel), stamp in zip(todo, stamps):
+        key = (READ, rel)
+        kept = memo[key] if key in memo else None
+        out.append(kept[1] if kept is not None and stamp is not None and kept[0] == stamp else None)
+    return out
+
+
+def _remember(memo: dict, todo: list[tuple[Path, str]], stamps: list, results: list) -> None:
+    for (_, rel), stamp, result in zip(todo, stamps, results):
+        if stamp is not None:
+            memo[(READ, rel)] = (stamp, result)
+
+
+def forget(memo: dict, paths: set[str] | None) -> None:
+    """Drop the kept files among `paths` (relative to the site; None: every file) from a memo."""
+    for key in [k for k in memo if len(k) == 2 and k[0] == READ and (paths is None or k[1] in paths)]:
+        del memo[key]
+
+
 def _read_file(reader, model, job: tuple[Path, str]):
     """(source, validated model, problems) of one content file; None for what could not be read or validated."""
     path, rel = job
@@ -277,7 +321,9 @@ def _read_file(reader, model, job: tuple[Path, str]):
     item = None
     if source is not None:
         item, more = validate(source, model)
-        found = list(found) + list(more)
+        left = ProblemList()  # placeholders left from `sitegen init` / `new`: warnings that belong to the file
+        placeholders.check([source], left)
+        found = [*found, *more, *left.items]
     return source, item, found
 
 

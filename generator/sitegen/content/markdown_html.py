@@ -26,6 +26,7 @@ from markupsafe import Markup
 from sitegen import fingerprint
 from sitegen.content.japanese import join_cjk_lines_html, no_break_html
 from sitegen.content.list_indent import ListIndentExtension
+from sitegen.content.sources import PARSE_CACHE
 from sitegen.cores import fork_map
 from sitegen.errors import Location, ProblemList, SitegenError
 from sitegen.project import read_state, write_state
@@ -47,6 +48,7 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 _H1 = re.compile(r"<(/?)h1>")
 # nested lists may be indented by 2-4 spaces (list_indent); the rest is Python-Markdown's own
 EXTENSIONS = ["tables", "sane_lists", "fenced_code", ListIndentExtension()]
+MARKDOWN = "markdown"  # the key of a body's HTML in serve's memo: (MARKDOWN, text)
 BUDGET_SECONDS = 5.0  # per body, in the worker
 MAX_DEPTH = 60  # nested elements in a body's HTML
 SAFE_LENGTH = 4000  # shorter bodies with few brackets and headings convert in well under a second in-process
@@ -82,11 +84,13 @@ class MarkdownRenderer:
         self._file = kept
         self._kept = _read_kept(kept)  # digest -> HTML, from the previous build
         self._used: dict[str, str] = {}
+        self._memo = PARSE_CACHE.get()  # `sitegen serve`'s memo: (MARKDOWN, text) -> HTML, kept in memory
 
     def prepare(self, texts, processes: int) -> None:
         """Convert many bodies ahead, shared out among forked processes (a large site's Markdown is a third of its
         load); calling the renderer then finds them done. Bodies over a limit are left to the call, which says so."""
-        todo = sorted({t for t in texts if t and not _risky(t) and t not in self._done and _digest(t) not in self._kept})
+        todo = sorted({t for t in texts if t and not _risky(t) and t not in self._done and not self._remembered(t)
+                       and _digest(t) not in self._kept})
         done = fork_map(self._ahead, todo, processes)
         if done is not None:
             self._done.update((t, html) for t, html in zip(todo, done) if html is not None)
@@ -102,14 +106,21 @@ class MarkdownRenderer:
         text = text or ""
         key = _digest(text)
         html = self._done.get(text)
+        if html is None and self._remembered(text):
+            html = self._memo[(MARKDOWN, text)]  # type: ignore[index]
         if html is None:
             html = self._kept.get(key)
             if html is not None and not _clean(html):
                 html = None  # not what this code makes (an edited or planted file): converted again
         if html is None:
             html = self._convert(text)
+        if self._memo is not None:
+            self._memo[(MARKDOWN, text)] = html
         self._used[key] = html
         return Markup(html)
+
+    def _remembered(self, text: str) -> bool:
+        return self._memo is not None and (MARKDOWN, text) in self._memo
 
     def _convert(self, text: str) -> str:
         if _risky(text):

@@ -1,7 +1,7 @@
 """The preview's state: the site rendered in memory, rebuilt after each edit.
 
-A rebuild reloads the content (only changed files are parsed again: see
-`sources.PARSE_CACHE`), then renders in three steps and publishes after each one:
+A rebuild reloads the content (only changed files are read, validated and converted from Markdown again: see
+`sources.PARSE_CACHE` and `load.READ`), then renders in three steps and publishes after each one:
 
 1. the pages made from the changed files and the pages open in a browser right now,
    so the tab being looked at reloads as soon as possible;
@@ -27,6 +27,7 @@ import jinja2
 
 from sitegen.artifacts import Artifact, RenderOptions
 from sitegen.build import load_site
+from sitegen.content import load
 from sitegen.content.site import Site
 from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import ContentError, SitegenError
@@ -181,6 +182,7 @@ class Preview:
         return report
 
     def _rebuild(self, changed: set[str] | None, report: Rebuild, started: float) -> None:
+        load.forget(self._memo, changed)  # read again even when an edit kept the file's stamp
         site, warnings = load_site(self.project, self.today)
         self._memo.prune()
         report.load_seconds = time.perf_counter() - started

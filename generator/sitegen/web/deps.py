@@ -301,8 +301,8 @@ class _Encoder:
             self.encode(v.__pydantic_private__, out, depth + 1)
             return
         names = _FIELDS.get(t)
-        if names is None:
-            names = _FIELDS[t] = tuple(f.name for f in dataclasses.fields(v))
+        if names is None:  # a dataclass may name what is fingerprinted (attributes, not only fields)
+            names = _FIELDS[t] = getattr(t, "__fingerprint_fields__", None) or tuple(f.name for f in dataclasses.fields(v))
         for name in names:
             self.encode(getattr(v, name), out, depth + 1)
 

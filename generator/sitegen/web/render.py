@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -26,12 +26,22 @@ class Page:
     slug: str | None = None
     title: str = ""
     description: str = ""
-    context: tuple = ()  # extra (name, value) pairs for the template
+    # extra (name, value) pairs for the template, or a function that makes them when first needed (`sitegen serve`
+    # renders the pages of a changed file before the others, and need not make every page's JSON-LD for that)
+    context: tuple | Callable[[], tuple] = ()
     sources: tuple[str, ...] = ()
+
+    # what the dependency record fingerprints (web/deps.py): the context as made, not the function that makes it
+    __fingerprint_fields__ = ("kind", "template", "slug", "title", "description", "extra", "sources")
 
     @property
     def path(self) -> str:
         return urls.page_path(self.kind, self.slug)
+
+    @cached_property
+    def extra(self) -> tuple:
+        """The extra (name, value) pairs for the template."""
+        return self.context() if callable(self.context) else self.context
 
 
 def pages(site: Site) -> Iterator[Page]:
@@ -40,18 +50,18 @@ def pages(site: Site) -> Iterator[Page]:
     yield Page("home", "home.html", title=s.title, description=s.description, sources=("site.yaml",))
     yield Page("departments", "departments.html", title="診療科のご案内", description=f"{site.hospital.name}の診療科一覧")
     for d in site.departments:
-        ctx: tuple[tuple[str, object], ...] = (("department", d), ("jsonld", jsonld.to_script(jsonld.specialty(site, d))))
-        yield Page("department", "department.html", d.slug, d.name, d.summary, ctx, (d.source,))
+        yield Page("department", "department.html", d.slug, d.name, d.summary,
+                   partial(_with_jsonld, "department", d, jsonld.specialty, site), (d.source,))
     yield Page("doctors", "doctors.html", title="医師紹介", description=f"{site.hospital.name}の医師一覧")
     yield Page("featured", "featured.html", title="注目のドクター", description="紹介元の先生方にご紹介したい医師")
     for doc in site.doctors:
         dept_names = "・".join(site.department(x).name for x in doc.departments)
-        ctx = (("doctor", doc), ("jsonld", jsonld.to_script(jsonld.physician(site, doc))))
         yield Page("doctor", "doctor.html", doc.slug, f"{doc.name}（{dept_names}）",
-                   f"{dept_names} {doc.title} {doc.name}".replace("  ", " "), ctx, (doc.source,))
+                   f"{dept_names} {doc.title} {doc.name}".replace("  ", " "),
+                   partial(_with_jsonld, "doctor", doc, jsonld.physician, site), (doc.source,))
     yield Page("schedule", "schedule.html", title="外来担当医表", description="診療科別の外来担当医表")
     yield Page("symptoms", "symptoms.html", title="症状から探す",
-               description="患者さんの症状から、診療科と外来担当医を探せます", context=(("symptoms", search.symptoms(site)),))
+               description="患者さんの症状から、診療科と外来担当医を探せます", context=partial(_named, "symptoms", search.symptoms, site))
     yield Page("guides", "guides.html", title="医療機関の皆様へ", description="患者さんのご紹介方法と連携のご案内")
     for g in site.guides:
         yield Page("guide", "guide.html", g.slug, g.title, g.summary or g.title, (("guide", g),), (g.source,))
@@ -73,12 +83,20 @@ def pages(site: Site) -> Iterator[Page]:
     if site.clinics:
         yield Page("clinics", "clinics.html", title="登録医・連携医療機関のご案内",
                    description=f"{site.hospital.name}と連携している医療機関の一覧（地域・診療科別）",
-                   context=(("areas", clinics.by_area(site.clinics)),), sources=("content/clinics.csv",))
+                   context=partial(_named, "areas", clinics.by_area, site.clinics), sources=("content/clinics.csv",))
     yield Page("search", "search.html", title="サイト内検索", description=f"{site.office.name}のサイト内検索")
     yield Page("opendata", "opendata.html", title="オープンデータ",
                description="診療科・医師・外来担当医表・休診のお知らせを JSON と CSV で提供しています",
-               context=(("datasets", opendata.listing(site)),))
+               context=partial(_named, "datasets", opendata.listing, site))
     yield Page("not_found", "404.html", title="ページが見つかりません")
+
+
+def _with_jsonld(name: str, item: Any, describe: Callable[[Site, Any], dict], site: Site) -> tuple:
+    return (name, item), ("jsonld", jsonld.to_script(describe(site, item)))
+
+
+def _named(name: str, make: Callable[[Any], Any], arg: Any) -> tuple:
+    return ((name, make(arg)),)
 
 
 def newsletter_pages(site: Site) -> Iterator[Page]:
@@ -246,7 +264,7 @@ def _context(site: Any, page: Page) -> dict:
         # Markdown bodies name images and forms from the content folder (images/…): made relative to this page
         "prose": lambda html: Markup(urls.content_links(html, here, assets)),
     }
-    ctx.update(dict(page.context))
+    ctx.update(dict(page.extra))
     return ctx
 
 
