@@ -527,8 +527,9 @@ def _figure_context(normal: str, pos: int) -> str:
     return "\n".join((before, lines[k], after))
 
 
-# a figure without a number of its own: a table's caption (its numbers are in the table), 「全国平均の半分」
-_FIGURE_ITSELF = re.compile(r"^(?:表|図|ぐらふ)\s?(?:\d|[一二三四五六七八九十])|平均の?(?:半分|半数|\d|[一二三]分の一)")
+# a figure without a number of its own: a table's caption (its numbers are in the table), a graph of 治療成績,
+# 「全国平均の半分」
+_FIGURE_ITSELF = re.compile(r"^(?:表|図|ぐらふ)\s?(?:\d|[一二三四五六七八九十])|^治療成績|^(?:改善|治癒|完治|成功|回復)(?:者|例)数|平均の?(?:半分|半数|\d|[一二三]分の一)")
 
 
 def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
@@ -589,10 +590,13 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
                 out.append((ba, a, b))
     if jiyu is not None and jiyu.needs:
         normal, starts, ends = normalise(text, fold=True, analyzer=analyzer)
-        m = jiyu.extra["trigger"].search(normal)
-        if m is not None and jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *m.span())):
-            m = None
-        if m is not None and not (jiyu.negatable and _negated(normal, m.end(), _NEGATION)):
+        # the first mention of such a treatment in a sentence that offers it; a sentence that only discloses (not
+        # approved in Japan, not covered by insurance, the plan filed under the regenerative medicine law), warns
+        # or addresses patients treated elsewhere spares only itself
+        m = next((t for t in jiyu.extra["trigger"].finditer(normal)
+                  if not (jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *t.span())))
+                  and not (jiyu.negatable and _negated(normal, t.end(), _NEGATION))), None)
+        if m is not None:
             stated = _stated(normal)
             missing = [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
             if missing:
