@@ -365,6 +365,29 @@ def test_a_drug_not_approved_in_japan_needs_its_own_disclosures():
     assert adcheck.missing_disclosures("自由診療のピーリングは1回11,000円（税込）、月1回、主なリスクは赤みです。") == []
 
 
+@pytest.mark.parametrize("page", [
+    "ミノキシジル内服薬は、内服薬としては国内で承認されていません。",
+    "ダイエット目的でのGLP-1受容体作動薬の処方は、国内で承認された効能・効果の範囲外（適応外使用）となります。",
+    "当院のPRP療法は再生医療等安全性確保法に基づき、第三種再生医療等提供計画を厚生労働省に提出しています。",
+    "硝酸薬を使用中の方は、ED治療薬を服用できません。",
+    "美容クリニックでGLP-1受容体作動薬を処方されている方は、受診時にお薬の名称をお知らせください。",
+    "当院の再生医療はすべて自由診療であり、公的医療保険は適用されません。",
+])
+def test_a_sentence_that_only_discloses_or_warns_does_not_make_a_self_pay_page(page):
+    """限定解除 is asked of a page that offers a 自由診療: a sentence that is itself one of the disclosures (not
+    approved, off-label, not insured, the plan filed under the law), a warning, or a word to patients treated
+    elsewhere offers nothing."""
+    assert adcheck.missing_disclosures(page) != [] and rules_in(page) == []
+
+
+def test_a_later_sentence_that_offers_the_treatment_is_still_read():
+    """Only the disclosing sentence is spared: the page's next sentence that offers the treatment needs the cost and
+    the risks as before."""
+    disclosed = "当院の再生医療はすべて自由診療であり、公的医療保険は適用されません。"
+    assert rules_in(disclosed) == []
+    assert [r for r, _ in rules_in(disclosed + "ひざの痛みにPRP療法を行っています。")] == ["jiyu"]
+
+
 def test_a_free_treatment_finding_names_what_the_page_lacks(ad_site):
     news = ad_site / "content" / "news" / "2026-11-02-pico.md"
     news.write_text("---\ntitle: ピコレーザーを導入しました\ndate: 2026-11-02\ncategory: お知らせ\n---\n\n"
