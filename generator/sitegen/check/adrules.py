@@ -64,6 +64,9 @@ class Rule:
     needs: tuple[tuple[str, re.Pattern], ...] = ()  # 限定解除: what a page must carry
     # and what it must carry besides about a drug or device not approved in Japan
     needs_unapproved: tuple[tuple[str, re.Pattern], ...] = ()
+    # not reported in a sentence about everyday things (the staff canteen's most popular dish, the shop's discount)
+    # that names no medical service: the file's `everyday` words without its `medical` ones
+    everyday: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,13 +135,18 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
-                          raw.get("section", ""), unless, bool(raw.get("negatable")), needs, unapproved))
-    global _NEGATION
+                          raw.get("section", ""), unless, bool(raw.get("negatable")), needs, unapproved,
+                          bool(raw.get("everyday"))))
+    global _NEGATION, _EVERYDAY, _MEDICAL
     _NEGATION = _compile(data.get("negation", "(?!)"))
+    _EVERYDAY = _compile(data.get("everyday", "(?!)"))
+    _MEDICAL = _compile(data.get("medical", "(?!)"))
     return tuple(rules)
 
 
 _NEGATION = re.compile("(?!)")
+_EVERYDAY = re.compile("(?!)")
+_MEDICAL = re.compile("(?!)")
 
 
 def rule(rule_id: str) -> Rule:
@@ -466,7 +474,13 @@ def _disowned(normal: str, a: int, b: int) -> bool:
         end = normal.find(closing, b, e)
         if end >= 0 and _DISOWNING.match(normal, end + 1):
             return True
+        # 「痛みのない治療はありますか？」というご質問: a question people ask, quoted
+        if e + 1 < len(normal) and normal[e] in "?？" and normal[e + 1] == closing and _ASKED_QUOTE.match(normal, e + 2):
+            return True
     return False
+
+
+_ASKED_QUOTE = re.compile(r"(?:という|との|といった)(?:ご)?(?:質問|相談|お問い合わせ|問い合わせ)|と(?:よく)?(?:聞かれ|尋ねられ|質問され)")
 
 
 # the question of a FAQ (「Q．必ず治りますか？」): a reader's question, not the institution's claim
@@ -493,7 +507,16 @@ def _spared(r: Rule, allow: tuple[re.Pattern, ...], unless: re.Pattern | None, n
         return True
     if unless is not None and unless.search(normal, *_sentence(normal, a, b)):
         return True
+    if r.everyday and _everyday(normal, a, b):
+        return True
     return r.negatable and _negated(normal, b, _NEGATION)
+
+
+def _everyday(normal: str, a: int, b: int) -> bool:
+    """The sentence is about everyday things (a canteen, a shop, a library, a staff event) and names no medical
+    service: 一番人気 or 割引 there praises or prices no treatment."""
+    s, e = _sentence(normal, a, b)
+    return _EVERYDAY.search(normal, s, e) is not None and _MEDICAL.search(normal, s, e) is None
 
 
 _LIST_ITEM = re.compile(r"\s*(?:[-*+・●○■□◆◇]|\d+[.)．）])\s*")
