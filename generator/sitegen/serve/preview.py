@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import gc
 import os
 import threading
 import time
@@ -72,6 +73,16 @@ class Rebuild:
     changed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # each as "file:line: warning: field: message"
+
+
+def _settle() -> None:
+    """After a rebuild: collect its garbage, then freeze what is left (the site, the memo, the pages served), so
+    that the collector does not walk those objects again and again during the next rebuild. At 10,000 pages that
+    walking was a third of the time until the edited page was shown. Unfrozen first, so that objects that became
+    garbage since the last rebuild are collected too."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _add(counter: collections.Counter[K], key: K, delta: int) -> None:
@@ -179,6 +190,7 @@ class Preview:
             self.bump([])
         report.total_seconds = time.perf_counter() - started
         self.history.append(report)
+        _settle()
         return report
 
     def _rebuild(self, changed: set[str] | None, report: Rebuild, started: float) -> None:
