@@ -131,7 +131,8 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
             for p in raw.get("patterns", ())
         )
         extra = {k: _compile(v) for k, v in raw.items()
-                 if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved")}
+                 if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved",
+                           "figure_alone")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -550,11 +551,6 @@ def _figure_context(normal: str, pos: int) -> str:
     return "\n".join((before, lines[k], after))
 
 
-# a figure without a number of its own: a table's caption (its numbers are in the table), a graph of 治療成績,
-# 「全国平均の半分」
-_FIGURE_ITSELF = re.compile(r"^(?:表|図|ぐらふ)\s?(?:\d|[一二三四五六七八九十])|^治療成績|^(?:改善|治癒|完治|成功|回復)(?:者|例)数|平均の?(?:半分|半数|\d|[一二三]分の一)")
-
-
 def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
     """Figures (成功率95%, 年間手術件数 千二百件) need their OWN period and source: in the same sentence, or for a table
     or list, in its caption or note. A year or 「当院」 elsewhere on the page does not count."""
@@ -562,11 +558,12 @@ def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int
     if figure is None:
         return []
     period, source = r.extra["period"], r.extra["source"]
+    alone = r.extra.get("figure_alone")
     nums = numbers(normal)
     out = []
     for m in figure.finditer(normal):
         num = next((n for n in nums if m.start() <= n.start < m.end() + 6), None)  # 1万5千件: the unit comes later
-        if num is None and not _FIGURE_ITSELF.search(m.group()):
+        if num is None and not (alone is not None and alone.search(m.group())):
             continue
         context = _figure_context(normal, m.start())
         if period.search(context) and source.search(context):
