@@ -83,7 +83,7 @@ class MarkdownRenderer:
         self._done: dict[str, str] = {}  # bodies converted ahead by prepare()
         self._file = kept
         self._kept = _read_kept(kept)  # digest -> HTML, from the previous build
-        self._used: dict[str, str] = {}
+        self._used: dict[str, str] = {}  # text -> HTML of the bodies this build used
         self._memo = PARSE_CACHE.get()  # `sitegen serve`'s memo: (MARKDOWN, text) -> HTML, kept in memory
 
     def prepare(self, texts, processes: int) -> None:
@@ -104,19 +104,18 @@ class MarkdownRenderer:
     def __call__(self, text: str) -> Markup:
         """Safe HTML for `text`; raises BodyError when the text is over a limit."""
         text = text or ""
-        key = _digest(text)
         html = self._done.get(text)
         if html is None and self._remembered(text):
             html = self._memo[(MARKDOWN, text)]  # type: ignore[index]
         if html is None:
-            html = self._kept.get(key)
+            html = self._kept.get(_digest(text))
             if html is not None and not _clean(html):
                 html = None  # not what this code makes (an edited or planted file): converted again
         if html is None:
             html = self._convert(text)
         if self._memo is not None:
             self._memo[(MARKDOWN, text)] = html
-        self._used[key] = html
+        self._used[text] = html  # digested when kept: serve's rebuilds never keep
         return Markup(html)
 
     def _remembered(self, text: str) -> bool:
@@ -166,9 +165,11 @@ class MarkdownRenderer:
     def keep(self) -> None:
         """Write the HTML of the bodies this build used for the next one (when there is a file to keep it in and
         it changed). A file that cannot be written only costs the next build time."""
-        if self._file is None or self._used.keys() == self._kept.keys():
+        if self._file is None:
             return
-        write_state(self._file, {"code": fingerprint.code(), "html": dict(sorted(self._used.items()))})
+        used = {_digest(text): html for text, html in self._used.items()}
+        if used.keys() != self._kept.keys():
+            write_state(self._file, {"code": fingerprint.code(), "html": dict(sorted(used.items()))})
 
 
 def _clean(html: str) -> bool:
