@@ -8,8 +8,8 @@ tests/data/ad_borderline.txt; tests/data/ad_heldout.txt holds sentences never us
 apart (an estimate for other hospitals' wording). A sentence counts as found when any rule reports it; "same rule" counts only reports
 under its own category. `--corpus PATH` also scores another file in the held-out format
 (<category or ok> TAB <sentence> TAB <guideline item>), e.g. a set written by someone else: recall per category and FP,
-for the rules alone and with the statistical model's hints (sitegen.check.admodel: a warning on a sentence no rule
-reported). The model is trained on the corpus, so on it only its leave-one-set-out figures (kept in the model file)
+for the rules alone and as `sitegen check` reports with the statistical model (sitegen.check.admodel: a warning on a
+sentence no rule reported, and no report of a sentence-level rule in a sentence it reads as ordinary). The model is trained on the corpus, so on it only its leave-one-set-out figures (kept in the model file)
 say anything; on a new set both lines do.
 """
 from __future__ import annotations
@@ -36,6 +36,13 @@ def find(sentence: str):
 
 def hints(sentence: str, model) -> list:
     return adrules.hints(sentence, model)
+
+
+def with_model(sentence: str) -> bool:
+    """Reported by `sitegen check` (rules and model): a rule's finding the model does not overrule, or its hint."""
+    if MODEL is None:
+        return bool(find(sentence))
+    return bool(adrules.overruled(sentence, find(sentence), MODEL)) or bool(hints(sentence, MODEL))
 
 
 def corpus(name: str | Path) -> list[list[str]]:
@@ -67,36 +74,36 @@ def evaluate() -> dict:
     held_ok = [s for c, s, *_ in held if c == "ok"]
     held_missed = [(c, s) for c, s in held_flag if not find(s)]
     held_fp = [s for s in held_ok if find(s)]
-    hinted = sum(1 for _, s in held_missed if MODEL and hints(s, MODEL))  # found only by the model's hints
-    hint_fp = sum(1 for s in held_ok if s not in held_fp and MODEL and hints(s, MODEL))
+    both_found = sum(1 for _, s in held_flag if with_model(s))
+    both_fp = sum(1 for s in held_ok if with_model(s))
     return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
             "borderline": borderline, "held": (len(held_flag) - len(held_missed), len(held_flag), len(held_fp),
                                                len(held_ok)), "held_missed": held_missed, "held_fp": held_fp,
-            "held_hints": (hinted, hint_fp)}
+            "held_model": (both_found, both_fp)}
 
 
 def score(path: Path) -> tuple[dict[str, tuple[int, int, int]], list[str], int, list[tuple[str, str]], list[str]]:
-    """Recall per category (found by the rules, found with the model's hints, total), the rules' false positives,
-    the number of ok sentences, what both missed, and the hints' own false positives, on a
+    """Recall per category (found by the rules, found by rules and model as `sitegen check` reports, total), the
+    rules' false positives, the number of ok sentences, what the check missed, and its false positives, on a
     <category or ok> TAB <sentence> file."""
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    fps, ok, missed, hint_fps = [], 0, [], []
+    fps, ok, missed, model_fps = [], 0, [], []
     for category, sentence, *_ in corpus(path):
         hit = bool(find(sentence))
-        hinted = hit or bool(MODEL and hints(sentence, MODEL))
+        hinted = with_model(sentence)
         if category == "ok":
             ok += 1
             if hit:
                 fps.append(sentence)
-            elif hinted:
-                hint_fps.append(sentence)
+            if hinted:
+                model_fps.append(sentence)
         else:
             recall[category][0] += hit
             recall[category][1] += hinted
             recall[category][2] += 1
             if not hinted:
                 missed.append((category, sentence))
-    return {k: (v[0], v[1], v[2]) for k, v in recall.items()}, fps, ok, missed, hint_fps
+    return {k: (v[0], v[1], v[2]) for k, v in recall.items()}, fps, ok, missed, model_fps
 
 
 def site_time(repeat: int) -> float:
@@ -145,10 +152,9 @@ def main() -> int:
     if total_h and ok_h:
         print(f"held-out (never tuned against): found {found_h}/{total_h} = {100 * found_h / total_h:.1f}%, "
               f"false positives {fp_h}/{ok_h} = {100 * fp_h / ok_h:.1f}%")
-        hinted, hint_fp = result["held_hints"]
-        print(f"held-out with the model's hints: found {found_h + hinted}/{total_h} = "
-              f"{100 * (found_h + hinted) / total_h:.1f}%, false positives {fp_h + hint_fp}/{ok_h} = "
-              f"{100 * (fp_h + hint_fp) / ok_h:.1f}%")
+        both, both_fp = result["held_model"]
+        print(f"held-out with the model (its hints and its veto): found {both}/{total_h} = "
+              f"{100 * both / total_h:.1f}%, false positives {both_fp}/{ok_h} = {100 * both_fp / ok_h:.1f}%")
     if args.misses:
         for category, sentence in result["held_missed"]:
             print(f"HELD-OUT MISS {category}: {sentence}")
@@ -159,27 +165,27 @@ def main() -> int:
         for sentence, f in result["fp"]:
             print(f"FP   {sentence}: {f}")
     for path in args.corpus:
-        recall, fps, ok, missed, hint_fps = score(path)
+        recall, fps, ok, missed, model_fps = score(path)
         print(f"--- {path}")
-        print(f"{'category':<14} {'rules':>12} {'with hints':>12}")
+        print(f"{'category':<14} {'rules':>12} {'with model':>12}")
         found = hinted = total = 0
         for category, (f, h, t) in sorted(recall.items()):
             print(f"{category:<14} {f:>3}/{t:<3} {100 * f / t:>4.0f}% {h:>3}/{t:<3} {100 * h / t:>4.0f}%")
             found, hinted, total = found + f, hinted + h, total + t
         if total:
             print(f"{'all':<14} {found:>3}/{total:<3} {100 * found / total:>7.1f}%")
-            print(f"with the model's hints: {hinted}/{total} = {100 * hinted / total:.1f}%")
+            print(f"with the model (hints, veto): {hinted}/{total} = {100 * hinted / total:.1f}%")
         if ok:
             print(f"false positives: {len(fps)}/{ok} = {100 * len(fps) / ok:.1f}%")
-            both = len(fps) + len(hint_fps)
-            print(f"false positives with the model's hints: {both}/{ok} = {100 * both / ok:.1f}%")
+            print(f"false positives with the model (hints, veto): {len(model_fps)}/{ok} = "
+                  f"{100 * len(model_fps) / ok:.1f}%")
         if args.misses:
             for category, sentence in missed:
                 print(f"MISS {category}: {sentence}")
             for sentence in fps:
                 print(f"FP   {sentence}")
-            for sentence in hint_fps:
-                print(f"FP (hint) {sentence}")
+            for sentence in model_fps:
+                print(f"FP (with the model) {sentence}")
     print(f"rules loaded in {load:.2f} s; linter on the example site: {site_time(args.repeat):.2f} s")
     return 0
 

@@ -124,3 +124,43 @@ def test_a_hint_obeys_the_exemptions_of_its_category_rule(category, exempt, plai
     model = _Says(category)
     assert adrules.hints(exempt, model) == []
     assert [h.category for h in adrules.hints(plain, model)] == [category]
+
+
+def _model_reading(ordinary_gram: str, veto: float = 0.5) -> admodel.Model:
+    """The shipped model's file with its weights replaced: `ordinary_gram` (as the model reads text: katakana as
+    hiragana) weighs strongly towards ordinary wording, every other text scores 0.5."""
+    data = json.loads(admodel.MODEL_FILE.read_text(encoding="utf-8"))
+    data.update(bias=0.0, weights={ordinary_gram: -60.0}, platt=[1.0, 0.0], veto=veto, threshold=0.999)
+    return admodel.Model(data)
+
+
+def test_a_sentence_level_finding_in_a_sentence_the_model_reads_as_ordinary_is_not_reported():
+    rules = adrules.load_rules()
+    model = _model_reading("ろびー")
+    lobby = "病院で一番高い8階の展望ロビーからは、天気の良い日に富士山が見えます。"
+    claim = "当院の内視鏡は地域で一番の実績です。"
+    assert [r.id for r, *_ in adrules._phrases(lobby + claim, rules, None, None)] == ["hikaku", "hikaku"]
+    found = adrules._phrases(lobby + claim, rules, None, model)
+    assert [(r.id, (lobby + claim)[a:b]) for r, a, b, _ in found] == [("hikaku", "地域で一番")]
+    # a veto of 0 (a model file without one) overrules nothing
+    assert len(adrules._phrases(lobby, rules, None, _model_reading("ろびー", veto=0.0))) == 1
+
+
+@pytest.mark.parametrize("text,rule", [
+    ("展望ロビーで一番人気", "hikaku"),  # too short to be a sentence the model knows
+    ("展望ロビーの横の外来では、年間1,200件の手術を行っています。", "seiseki"),  # a figure: the page decides
+])
+def test_the_model_does_not_overrule_page_checks_or_short_texts(text, rule):
+    found = adrules._phrases(text, adrules.load_rules(), None, _model_reading("ろびー"))
+    assert rule in [r.id for r, *_ in found]
+
+
+def test_the_shipped_veto_keeps_every_corpus_violation_the_rules_find():
+    """The veto is set out of fold (at most 0.2 % of held-out sets' violations under it); on the corpus itself no
+    violation the rules find may be lost to it."""
+    assert 0 < MODEL.veto < MODEL.threshold
+    analyzer = adrules.Analyzer()
+    rows = [line.split("\t") for line in (REPO / "tests" / "data" / "ad_flagged.txt").read_text(encoding="utf-8")
+            .splitlines() if line.strip() and not line.startswith("#")]
+    lost = [s for c, s, *_ in rows if not adrules.overruled(s, adrules.find(s, analyzer=analyzer), MODEL)]
+    assert lost == []

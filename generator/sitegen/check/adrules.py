@@ -700,12 +700,23 @@ def _phrases(text: str, rules: tuple[Rule, ...], analyzer: Analyzer | None, mode
     """(rule, start, end, probability) in one text: what the rules report (probability 0), then the model's hints on
     the sentences they leave."""
     hits = find(text, rules, document=False, analyzer=analyzer)
+    if model is not None:
+        hits = overruled(text, hits, model)
     out = [(r, a, b, 0.0) for r, a, b in hits]
     if model is not None:
         by_id = {r.id: r for r in rules}
         out += [(by_id[h.category], h.start, h.end, round(h.probability, 2))
                 for h in hints(text, model, rules, [(a, b) for _, a, b in hits])]
     return out
+
+
+def overruled(text: str, hits: list[tuple[Rule, int, int]], model) -> list[tuple[Rule, int, int]]:
+    """`hits` without those the model (admodel.Model) overrules: sentence-level findings in a sentence it reads as
+    ordinary (admodel.VETO_NEVER)."""
+    if not any(model.may_overrule(r.id) for r, _, _ in hits):
+        return hits
+    ordinary = model.ordinary(text)
+    return [h for h in hits if not (model.may_overrule(h[0].id) and any(a <= h[1] < b for a, b in ordinary))]
 
 
 def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Sequence[tuple[int, int]] = ()) -> list:
