@@ -2,6 +2,7 @@
 rest, and the result equals a clean build byte for byte after every kind of change; `build --clean` writes all."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -136,6 +137,35 @@ def test_after_each_kind_of_change_the_build_equals_a_clean_build(site, tmp_path
     assert written or removed, "the change changed some file"
     assert all(after[k][1] == before[k][1] for k in kept)  # unchanged bytes: the very same file
     assert all(after[k][1] != before[k][1] for k in written if k in before)
+
+
+def _rendered_again(output: str, pages: int) -> int:
+    """How many pages a build rendered (the others kept), from its summary line."""
+    kept = re.search(r"(\d+) of them not rendered again", output)
+    return pages - (int(kept.group(1)) if kept else 0)
+
+
+def test_a_template_edit_renders_only_the_pages_that_load_it(site, tmp_path):
+    """Each page notes the templates it loaded (its own, what it extends, includes and imports): an edit of
+    doctor.html renders the doctors' pages and no other; an edit of base.html or of a partial every page shows
+    renders every page. Each result equals a clean build."""
+    build(site)
+    pages = [k for k in tree(site / "build") if k.startswith("site/") and k.endswith(".html")]
+    doctors = [k for k in pages if re.fullmatch(r"site/doctors/(?!index|featured)[a-z0-9-]+\.html", k)]
+    assert doctors
+    _edit_template(site)
+    assert _rendered_again(build(site), len(pages)) == len(doctors)
+    assert {k: v for k, (v, _) in tree(site / "build").items()} == clean_copy(site, tmp_path)
+    _edit_partial(site)  # the footer, on every page
+    assert _rendered_again(build(site), len(pages)) == len(pages)
+    assert {k: v for k, (v, _) in tree(site / "build").items()} == clean_copy(site, tmp_path)
+    # a new template that no page loads renders nothing again
+    unused = site / "themes/default/web/unused.html"
+    unused.write_text("<p>使われないテンプレート</p>\n", encoding="utf-8")
+    assert _rendered_again(build(site), len(pages)) == 0
+    (site / "themes/default/web/doctor.html").unlink()  # back to the packaged doctor.html
+    assert _rendered_again(build(site), len(pages)) == len(doctors)
+    assert {k: v for k, (v, _) in tree(site / "build").items()} == clean_copy(site, tmp_path)
 
 
 def test_clean_writes_every_file_and_forgets_the_kept_state(site):

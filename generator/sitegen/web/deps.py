@@ -2,8 +2,11 @@
 whose inputs changed and keeps the others' files from the previous build (<site>/.sitegen/web-pages.json).
 
 A page's bytes are a function of
-- what every page shares: sitegen's own code, the theme's files, Jinja's version and the build date
-  (`shared_fingerprint`; when it changes, every page is rendered);
+- what every page shares: sitegen's own code, the theme's files other than the web templates, Jinja's version and
+  the build date (`shared_fingerprint`; when it changes, every page is rendered);
+- the templates it loaded (its own, what it extends, includes and imports, the partials rendered once): each is
+  noted as a read (`t:<name>`, see `noting_templates`) whose value is the template's source, so that an edit of
+  doctor.html renders the doctors' pages and no other;
 - the page itself: its kind, title and the context it is given (the doctor, the news item …), fingerprinted whole;
 - what its templates read from the site while it renders. Templates see the site through `Reads`, which notes
   every attribute read and every method called with its arguments (`site.department("cardiology")`). The next
@@ -30,6 +33,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import jinja2
 import pydantic
 
 from sitegen.artifacts import Artifact
@@ -37,8 +41,9 @@ from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, write_state
 from sitegen.templates import theme_dirs
 
-VERSION = 2
+VERSION = 3
 UNTRACEABLE = "!"
+TEMPLATE = "t:"  # a read of a template: its value is the template's source
 _reads: ContextVar[set[str] | None] = ContextVar("sitegen_page_reads", default=None)
 
 
@@ -70,6 +75,37 @@ def _note(key: str) -> None:
     seen = _reads.get()
     if seen is not None:
         seen.add(sys.intern(key))  # one string per key, not one per page that reads it (and once per pickle)
+
+
+def noting_templates(env: jinja2.Environment) -> jinja2.Environment:
+    """`env`, noting each template loaded while a page renders as a read of the page (`t:<name>`). Jinja's compiled
+    templates load what they extend, include and import through these two methods on every render."""
+    get, select = env.get_template, env.select_template
+
+    def get_template(name, parent=None, globals=None):
+        _note(TEMPLATE + name if isinstance(name, str) else UNTRACEABLE)
+        return get(name, parent, globals)
+
+    def select_template(names, parent=None, globals=None):
+        for name in names if isinstance(names, (list, tuple)) else [names]:
+            _note(TEMPLATE + name if isinstance(name, str) else UNTRACEABLE)
+        return select(names, parent, globals)
+
+    env.get_template = get_template  # type: ignore[method-assign]
+    env.select_template = select_template  # type: ignore[method-assign]
+    return env
+
+
+def template_source(env: jinja2.Environment, name: str) -> str | None:
+    """The fingerprint of a template as `env` would load it now ("missing" when there is none; None: cannot be
+    read, never equal)."""
+    try:
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        return "missing"
+    except Exception:  # noqa: BLE001 - a template that cannot be read now renders the page (which reports it)
+        return None
+    return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 PLAIN = (str, int, float)  # and None; str kinds (Markup) and bool (an int) are written as plain JSON
@@ -312,16 +348,20 @@ class _Encoder:
         return "\x1f".join(parts)
 
 
+WEB_TEMPLATES = ("web", "partials")  # the theme folders the web templates are loaded from: read by each page
+
+
 def shared_fingerprint(project: Project, theme: str, today: dt.date) -> str:
     """What every page depends on: sitegen's code and libraries, every file of the theme (the site's and the
-    packaged one), the build date and where the build is written."""
+    packaged one) except the web templates (each page notes those it loads), the build date and where the build
+    is written."""
     h = hashlib.blake2b(digest_size=16)
     for part in (f"v{VERSION}", fingerprint_code(), today.isoformat(), str(project.out)):
         h.update(part.encode() + b"\0")
     site_dirs, packaged = theme_dirs(project, theme)
     for folder in (*site_dirs, *packaged):
         for path in sorted(folder.rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.relative_to(folder).parts[0] not in WEB_TEMPLATES:
                 h.update(path.relative_to(folder).as_posix().encode() + b"\0")
                 h.update(path.read_bytes())
     return h.hexdigest()
@@ -332,9 +372,11 @@ def shared_fingerprint(project: Project, theme: str, today: dt.date) -> str:
 class Record:
     """The previous build's record, and the current site to compare it with."""
 
-    def __init__(self, site: Any, shared: str, previous: dict | None) -> None:
+    def __init__(self, site: Any, shared: str, previous: dict | None,
+                 templates: Callable[[str], str | None] | None = None) -> None:
         self.site = site
         self.shared = shared
+        self.templates = templates  # a template's name -> its fingerprint now (template_source)
         ok = isinstance(previous, dict) and previous.get("version") == VERSION and previous.get("shared") == shared
         self.previous_pages: dict = previous.get("pages", {}) if ok and previous else {}
         table = previous.get("keys", []) if ok and previous else []
@@ -375,6 +417,8 @@ class Record:
 
     def value(self, key: str) -> str | None:
         """The fingerprint of what `key` reads from the current site (None: cannot be known; never equal)."""
+        if key not in self._values and key.startswith(TEMPLATE):
+            self._values[key] = self.templates(key[len(TEMPLATE):]) if self.templates is not None else None
         if key not in self._values:
             try:
                 self._values[key] = fingerprint(value_of(self.site, key, self._parents), self._kept)

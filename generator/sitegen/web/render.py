@@ -114,7 +114,8 @@ def newsletter_pages(site: Site) -> Iterator[Page]:
 
 
 def environment(project: Project, site: Site):
-    return make_environment(project, site.settings.theme, "web")
+    """The web templates' environment; each template a page loads is noted in its dependency record."""
+    return deps.noting_templates(make_environment(project, site.settings.theme, "web"))
 
 
 def render_page(env, site: Site, page: Page) -> Artifact:
@@ -162,7 +163,8 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     record = None
     if record_file is not None or previous is not None:
         shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
-        record = deps.Record(site, shared, previous.record if previous is not None else None)
+        record = deps.Record(site, shared, previous.record if previous is not None else None,
+                             partial(deps.template_source, env))
     out.extend(_pages(env, site, all_pages, record, previous))
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
