@@ -9,7 +9,8 @@ Load (read + validate + assemble), render and write are timed separately. The si
 Then one doctor's file is edited and the site built again: the rebuild's seconds, how many files it rewrote
 (the others are kept from the previous build, byte for byte the same) and how many pages it rendered again (the
 dependency record in .sitegen/ keeps the pages whose inputs did not change).
-Last, `sitegen serve`'s rebuild after a doctor's edit: seconds until that doctor's page is published (what the open
+Then the news item template is overridden in the site's theme and the site built again: seconds and pages rendered
+(only the pages that load that template). Last, `sitegen serve`'s rebuild after a doctor's edit: seconds until that doctor's page is published (what the open
 browser tab waits for) and until the whole site is rebuilt (median of 3 edits).
 """
 from __future__ import annotations
@@ -53,6 +54,15 @@ def measure(site: Path) -> dict:
     again = run(project, BuildOptions(today=today, outputs=("site",)))
     t4 = time.perf_counter()
     files = again.outputs["site"].files
+    # a rebuild after an edit of the news item template (an override in the site's theme): only news pages
+    override = site / "themes" / "default" / "web" / "news_item.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text('{% extends "!theme/news_item.html" %}\n', encoding="utf-8")
+    t5 = time.perf_counter()
+    themed = run(project, BuildOptions(today=today, outputs=("site",)))
+    t6 = time.perf_counter()
+    override.unlink()
+    run(project, BuildOptions(today=today, outputs=("site",)))
     serve_first, serve_total = _serve_edit(project, today, sorted((site / "content" / "doctors").glob("*.md"))[1])
     index = next(a for a in report.artifacts["site"] if a.path == "assets/search-index.js").read()
     import gzip
@@ -68,6 +78,8 @@ def measure(site: Path) -> dict:
         "rebuild_s": round(t4 - t3, 2),
         "rewritten": files - again.outputs["site"].unchanged,
         "rendered": pages - again.outputs["site"].kept,  # pages rendered again (the others: dependency record)
+        "template_s": round(t6 - t5, 2),
+        "template_rendered": pages - themed.outputs["site"].kept,
         "serve_first_s": serve_first,
         "serve_total_s": serve_total,
     }
@@ -115,7 +127,7 @@ def main() -> None:
 
     print(f"{'target':>8} {'pages':>7} {'load s':>7} {'build s':>8} {'render s':>9} {'pages/s':>8} {'peak MB':>8}"
           f" {'index KB':>9} {'gzip KB':>8} {'rebuild s':>10} {'rewritten':>10} {'rendered':>9}"
-          f" {'serve page s':>13} {'serve all s':>12}")
+          f" {'serve page s':>13} {'serve all s':>12} {'template s':>11} {'rendered':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             shape = SHAPES.get(size) or (max(1, size // 20), size * 7 // 10, size // 4)
@@ -126,7 +138,7 @@ def main() -> None:
             r = json.loads(out.stdout)
             print(f"{size:>8} {r['pages']:>7} {r['load_s']:>7} {r['build_s']:>8} {r['render_s']:>9} {r['pages_per_s']:>8} {r['peak_mb']:>8}"
                   f" {r['index_kb']:>9} {r['index_gz_kb']:>8} {r['rebuild_s']:>10} {r['rewritten']:>10} {r['rendered']:>9}"
-                  f" {r['serve_first_s']:>13} {r['serve_total_s']:>12}")
+                  f" {r['serve_first_s']:>13} {r['serve_total_s']:>12} {r['template_s']:>11} {r['template_rendered']:>9}")
 
 
 if __name__ == "__main__":
