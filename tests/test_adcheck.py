@@ -167,9 +167,21 @@ def test_numbers_are_parsed_with_their_unit():
     ('<img src="a.jpg" alt="地域で一番の外科">', "地域で一番"),
     ("<img src='a.jpg' title='日本一の外科'>", "日本一"),
     ('<span aria-label="必ず治ります">★</span>', "必ず治"),
+    ("県内 1 位の分娩件数です。", "県内 1"),  # a gap between a number and the words beside it
+    ("県内・１・位の分娩件数です。", "県内・１"),
 ])
 def test_evasions_are_normalised_and_the_phrase_is_reported_as_written(text, phrase):
     assert phrase in [p for _, p in rules_in(text)]
+
+
+def test_numbers_side_by_side_are_not_run_together():
+    assert adcheck.norm("受付は1・2・3番窓口、2025 12", True) == "受付は1・2・3番窓口、2025 12"
+
+
+@pytest.mark.parametrize("text", ["美容目的のぼとっくす注射を始めました。", "美容目的のボトックス注射を始めました。"])
+def test_a_self_pay_treatment_in_kana_the_analyzer_cuts_is_still_found(text):
+    """SudachiPy reads ぼとっくす as ぼとっ + 樟 (くす, camphor): the page check also reads the text as written."""
+    assert "jiyu" in [rule for rule, _ in rules_in(text)]
 
 
 def test_the_text_a_tag_shows_is_read_as_a_sentence_of_its_own():

@@ -174,8 +174,9 @@ _SHOWN = re.compile(r"""(?<![a-z-])(?:alt|title|aria-label)\s*=\s*(?:"([^"]*)"|'
 _MARKUP = re.compile(r"&(?:#8203|#x200b|#8204|#x200c|#8205|#x200d|#65279|#xfeff|zwj|zwnj|shy);"
                      r"|《[^《》\n]{1,30}》|\*\*|__|~~"
                      r"|(?<=\])\([^()\n]*\)|https?://[^\s)>\]]+|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
-# Spaces, tabs and 中黒 inside Japanese words (日 本 一, 日・本・一) are read as if absent.
-_INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f])")
+# Spaces, tabs and 中黒 inside Japanese words (日 本 一, 日・本・一), and between a number and the Japanese beside it
+# (県内 1 位, 成功率・99%), are read as if absent; not between two numbers (1・2・3 stay three).
+_INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f]|\d)|(?<=\d)[ \t\u3000・･|]+(?=[^\x00-\x7f])")
 # Hiragana spellings of words the rules are written with (after katakana has been folded to hiragana).
 _SPELLINGS = {
     "かならず": "必ず", "ぜったい": "絶対", "いちばん": "一番", "ゆいいつ": "唯一", "さいこう": "最高",
@@ -609,13 +610,19 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
             if ba.extra["image"].search(read) and not (drawing is not None and drawing.search(read)):
                 out.append((ba, a, b))
     if jiyu is not None and jiyu.needs:
-        normal, starts, ends = normalise(text, fold=True, analyzer=analyzer)
         # the first mention of such a treatment in a sentence that offers it; a sentence that only discloses (not
         # approved in Japan, not covered by insurance, the plan filed under the regenerative medicine law), warns
-        # or addresses patients treated elsewhere spares only itself
-        m = next((t for t in jiyu.extra["trigger"].finditer(normal)
-                  if not (jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *t.span())))
-                  and not (jiyu.negatable and _negated(normal, t.end(), _NEGATION))), None)
+        # or addresses patients treated elsewhere spares only itself. Read with each word's normalised spelling,
+        # and as written when that finds none (the analyzer may cut a kana word: ぼとっくす -> ぼとっ + 樟)
+        m = None
+        for view in ([normalise(text, fold=True, analyzer=analyzer)] if analyzer is not None else []) + [
+                normalise(text, fold=True)]:
+            normal, starts, ends = view
+            m = next((t for t in jiyu.extra["trigger"].finditer(normal)
+                      if not (jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *t.span())))
+                      and not (jiyu.negatable and _negated(normal, t.end(), _NEGATION))), None)
+            if m is not None:
+                break
         if m is not None:
             stated = _stated(normal)
             missing = [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
