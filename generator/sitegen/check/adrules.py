@@ -439,7 +439,7 @@ def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True,
         if r.id == "seiseki":
             hits.extend(_outcome_figures(*views[0], r))
     if document:
-        hits.extend(document_findings(text, rules, analyzer))
+        hits.extend(document_findings(text, rules, analyzer, views))
     hits.sort(key=lambda h: h[1])
     return hits
 
@@ -593,16 +593,24 @@ def images(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | None = None) -> list[tuple[Rule, int, int]]:
+def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | None = None,
+                      views: list | None = None) -> list[tuple[Rule, int, int]]:
     """Checks on a whole page: images showing before/after (alt, caption, file name), and 自由診療 or 未承認医薬品
-    without what 限定解除 requires (treatment, cost, risks and side effects)."""
+    without what 限定解除 requires (treatment, cost, risks and side effects). `views`: the text as `find` read it
+    (folded, then respelled when that differs), when it has."""
+    if views is None:
+        views = [normalise(text, fold=True)]
+        if analyzer is not None:
+            respelled = normalise(text, fold=True, analyzer=analyzer)
+            if respelled[0] != views[0][0]:
+                views.append(respelled)
     out = []
     by_id = {r.id: r for r in rules}
     ba = by_id.get("before-after")
     jiyu = by_id.get("jiyu")
     # a before/after image is accepted on a page that explains the treatment, its cost and its main risks and side
     # effects (the same explanation 限定解除 requires)
-    explained = _explained(norm(text, fold=True), rules)
+    explained = _explained(views[0][0], rules)
     if ba is not None and ba.extra.get("image") is not None and not explained:
         drawing = ba.extra.get("drawing")
         for a, b, words in images(text):
@@ -614,16 +622,11 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         # approved in Japan, not covered by insurance, the plan filed under the regenerative medicine law), warns
         # or addresses patients treated elsewhere spares only itself. Read with each word's normalised spelling,
         # and as written when that finds none (the analyzer may cut a kana word: ぼとっくす -> ぼとっ + 樟)
-        m = None
-        for view in ([normalise(text, fold=True, analyzer=analyzer)] if analyzer is not None else []) + [
-                normalise(text, fold=True)]:
-            normal, starts, ends = view
-            m = next((t for t in jiyu.extra["trigger"].finditer(normal)
-                      if not (jiyu.unless is not None and jiyu.unless.search(normal, *_sentence(normal, *t.span())))
-                      and not (jiyu.negatable and _negated(normal, t.end(), _NEGATION))), None)
-            if m is not None:
-                break
-        if m is not None:
+        offer = next(((view, t) for view in views[1:] + views[:1] for t in jiyu.extra["trigger"].finditer(view[0])
+                      if not (jiyu.unless is not None and jiyu.unless.search(view[0], *_sentence(view[0], *t.span())))
+                      and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))), None)
+        if offer is not None:
+            (normal, starts, ends), m = offer
             stated = _stated(normal)
             missing = [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
             if missing:
@@ -812,6 +815,14 @@ _TITLE = re.compile(r"((?:がん|[一-龥々ァ-ヶー])+?)(専門医|指導医|
 _BARE = {"専門医", "指導医", "認定医"}
 
 
+@lru_cache(maxsize=4)
+def _qualification_names(listed: tuple[tuple[str, bool], ...]) -> tuple[list[str], list[str]]:
+    """(advertisable names, longest first; names that may not be advertised), as the check reads them: worked out
+    once per list, not once per text (a site's texts times its qualifications were a quarter of the check)."""
+    names = sorted({norm(name) for name, ok in listed if ok}, key=len, reverse=True)
+    return names, [norm(name) for name, ok in listed if not ok]
+
+
 def qualification_mentions(text: str, content: Content) -> list[tuple[int, int]]:
     """Spans of 「○○専門医」 that are not, exactly, an advertisable qualification's name.
 
@@ -819,8 +830,7 @@ def qualification_mentions(text: str, content: Content) -> list[tuple[int, int]]
     「循環器専門医」 is listed (no suffix matching), nor 「循環器専門医」 because 「日本循環器学会循環器専門医」 is."""
     if not content.qualifications:
         return []
-    names = sorted({norm(q.name) for q in content.qualifications.values() if q.advertisable}, key=len, reverse=True)
-    banned = [norm(q.name) for q in content.qualifications.values() if not q.advertisable]
+    names, banned = _qualification_names(tuple((q.name, q.advertisable) for q in content.qualifications.values()))
     normal, starts, ends = normalise(text)
     listed: list[tuple[int, int]] = []  # where an advertisable name is written in full
     for name in names:
