@@ -355,6 +355,18 @@ def test_disclosures_promised_for_later_are_not_on_the_page():
     assert rules_in(stated) == []
 
 
+@pytest.mark.parametrize("page,missing", [
+    ("脳ドック（自費、税込33,000円）では頭部MRIと頸部超音波を行います。まれに閉所で気分が悪くなることがあります。", []),
+    ("肺がんCT検診（自費、5,500円）：低線量CTで肺を撮影します。偽陽性となる場合があります。", []),
+    ("脳ドック（自費、税込33,000円）では頭部MRIと頸部超音波を行います。", ["主なリスク・副作用"]),
+    ("脳ドック（自費、税込33,000円）。まれに閉所で気分が悪くなることがあります。", ["治療内容"]),
+])
+def test_a_self_pay_check_up_states_its_content_by_the_tests_it_makes(page, missing):
+    """For a check-up (ドック, 検診) the content 限定解除 asks for is the tests: MRI, CT, 超音波, 撮影 …"""
+    assert adcheck.missing_disclosures(page) == missing
+    assert bool(rules_in(page)) is bool(missing)
+
+
 @pytest.mark.parametrize("text,flagged", [
     ("当院は国から「がん治療特区病院」の指定を受けた医療機関です。", True),
     ("厚生労働省認定の「安心がん治療病院」です。", True),
