@@ -9,8 +9,9 @@ apart (an estimate for other hospitals' wording). A sentence counts as found whe
 under its own category. `--corpus PATH` also scores another file in the held-out format
 (<category or ok> TAB <sentence> TAB <guideline item>), e.g. a set written by someone else: recall per category and FP,
 for the rules alone and as `sitegen check` reports with the statistical model (sitegen.check.admodel: a warning on a
-sentence no rule reported, and no report of a sentence-level rule in a sentence it reads as ordinary). The model is trained on the corpus, so on it only its leave-one-set-out figures (kept in the model file)
-say anything; on a new set both lines do.
+sentence no rule reported, and no report of a sentence-level rule in a sentence it reads as ordinary). The model is
+trained on the corpus, so on it only its leave-one-set-out figures (kept in the model file) say anything; on a new
+set both lines do.
 """
 from __future__ import annotations
 

@@ -398,6 +398,16 @@ def _negated(text: str, end: int, negation: re.Pattern) -> bool:
 _QUOTED_CLAIM = re.compile(r"[^、,。]{0,4}?[、,]\s?(?=と(?:いう|言う)|といった|って(?:こと|わけ|訳))")
 
 
+def _views(text: str, analyzer: Analyzer | None) -> list[tuple[str, list[int], list[int]]]:
+    """The text as the rules read it: folded, and with each word in its normalised spelling when that differs."""
+    views = [normalise(text, fold=True)]
+    if analyzer is not None:
+        respelled = normalise(text, fold=True, analyzer=analyzer)
+        if respelled[0] != views[0][0]:
+            views.append(respelled)
+    return views
+
+
 def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True,
          analyzer: Analyzer | None = None) -> list[tuple[Rule, int, int]]:
     """Phrases in `text` that break a rule: (rule, start, end) as offsets into the ORIGINAL text.
@@ -406,11 +416,7 @@ def find(text: str, rules: Iterable[Rule] | None = None, document: bool = True,
     (イチバン -> 一番). With `document`, `text` is also checked as a whole page (自由診療 without cost and risks,
     before/after images)."""
     rules = tuple(rules if rules is not None else load_rules())
-    views = [normalise(text, fold=True)]
-    if analyzer is not None:
-        respelled = normalise(text, fold=True, analyzer=analyzer)
-        if respelled[0] != views[0][0]:
-            views.append(respelled)
+    views = _views(text, analyzer)
     hits: list[tuple[Rule, int, int]] = []
     taken: list[tuple[int, int]] = []  # original offsets: one finding per phrase
     explained = _explained(views[0][0], rules)
@@ -594,16 +600,12 @@ def images(text: str) -> list[tuple[int, int, str]]:
 
 
 def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | None = None,
-                      views: list | None = None) -> list[tuple[Rule, int, int]]:
+                      views: list[tuple[str, list[int], list[int]]] | None = None) -> list[tuple[Rule, int, int]]:
     """Checks on a whole page: images showing before/after (alt, caption, file name), and 自由診療 or 未承認医薬品
     without what 限定解除 requires (treatment, cost, risks and side effects). `views`: the text as `find` read it
     (folded, then respelled when that differs), when it has."""
     if views is None:
-        views = [normalise(text, fold=True)]
-        if analyzer is not None:
-            respelled = normalise(text, fold=True, analyzer=analyzer)
-            if respelled[0] != views[0][0]:
-                views.append(respelled)
+        views = _views(text, analyzer)
     out = []
     by_id = {r.id: r for r in rules}
     ba = by_id.get("before-after")
@@ -816,11 +818,11 @@ _BARE = {"専門医", "指導医", "認定医"}
 
 
 @lru_cache(maxsize=4)
-def _qualification_names(listed: tuple[tuple[str, bool], ...]) -> tuple[list[str], list[str]]:
+def _qualification_names(listed: tuple[tuple[str, bool], ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(advertisable names, longest first; names that may not be advertised), as the check reads them: worked out
     once per list, not once per text (a site's texts times its qualifications were a quarter of the check)."""
     names = sorted({norm(name) for name, ok in listed if ok}, key=len, reverse=True)
-    return names, [norm(name) for name, ok in listed if not ok]
+    return tuple(names), tuple(norm(name) for name, ok in listed if not ok)
 
 
 def qualification_mentions(text: str, content: Content) -> list[tuple[int, int]]:
