@@ -50,8 +50,13 @@ def theme_dirs(project: Project, theme: str) -> tuple[list[Path], list[Path]]:
     return site, packaged
 
 
+def template_folders(output: str) -> tuple[str, str]:
+    """The folders of a theme that one output's templates are loaded from."""
+    return output, "partials"
+
+
 def _search_path(dirs: list[Path], output: str) -> list[str]:
-    return [str(d / sub) for d in dirs for sub in (output, "partials") if (d / sub).is_dir()]
+    return [str(d / sub) for d in dirs for sub in template_folders(output) if (d / sub).is_dir()]
 
 
 class ConfinedLoader(jinja2.FileSystemLoader):

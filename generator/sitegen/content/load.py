@@ -240,6 +240,7 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
     invalid: set[str] = set()
     first_seen: dict[str, str] = {}
     todo: list[tuple[str, str]] = []
+    slugs: list[str] = []  # of the files in todo
     for path, rel, name in _content_files(project, folder, suffix, problems):
         slug = name[:-len(suffix)]
         if not SLUG.match(slug):
@@ -261,6 +262,7 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
             continue
         first_seen[slug] = rel
         todo.append((path, rel))
+        slugs.append(slug)
     read = partial(_read_file, load_markdown_file if suffix == ".md" else load_yaml_file, model)
     memo = PARSE_CACHE.get()
     stamps = [_stamp(path) for path, _ in todo] if memo is not None else []  # taken before reading
@@ -271,9 +273,8 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
     results = [result if result is not None else next(fresh) for result in results]
     if memo is not None:
         _remember(memo, todo, stamps, results)
-    for (_, rel), (source, item, found) in zip(todo, results):
+    for slug, (source, item, found) in zip(slugs, results):
         problems.extend(found)
-        slug = rel[rel.rindex("/") + 1:-len(suffix)]
         if source is None or item is None:
             invalid.add(slug)
         else:

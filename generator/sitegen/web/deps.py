@@ -39,7 +39,7 @@ import pydantic
 from sitegen.artifacts import Artifact
 from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, write_state
-from sitegen.templates import theme_dirs
+from sitegen.templates import template_folders, theme_dirs
 
 VERSION = 3
 UNTRACEABLE = "!"
@@ -348,9 +348,6 @@ class _Encoder:
         return "\x1f".join(parts)
 
 
-WEB_TEMPLATES = ("web", "partials")  # the theme folders the web templates are loaded from: read by each page
-
-
 def shared_fingerprint(project: Project, theme: str, today: dt.date) -> str:
     """What every page depends on: sitegen's code and libraries, every file of the theme (the site's and the
     packaged one) except the web templates (each page notes those it loads), the build date and where the build
@@ -359,9 +356,10 @@ def shared_fingerprint(project: Project, theme: str, today: dt.date) -> str:
     for part in (f"v{VERSION}", fingerprint_code(), today.isoformat(), str(project.out)):
         h.update(part.encode() + b"\0")
     site_dirs, packaged = theme_dirs(project, theme)
+    web_templates = template_folders("web")  # each page notes the templates it loads from these
     for folder in (*site_dirs, *packaged):
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.relative_to(folder).parts[0] not in WEB_TEMPLATES:
+            if path.is_file() and path.relative_to(folder).parts[0] not in web_templates:
                 h.update(path.relative_to(folder).as_posix().encode() + b"\0")
                 h.update(path.read_bytes())
     return h.hexdigest()
