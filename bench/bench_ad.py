@@ -43,7 +43,9 @@ def with_model(sentence: str) -> bool:
     """Reported by `sitegen check` (rules and model): a rule's finding the model does not overrule, or its hint."""
     if MODEL is None:
         return bool(find(sentence))
-    return bool(adrules.overruled(sentence, find(sentence), MODEL)) or bool(hints(sentence, MODEL))
+    rules = adrules.load_rules()
+    return (bool(adrules.overruled(sentence, adrules.find(sentence, document=False, analyzer=ANALYZER), MODEL))
+            or bool(adrules.document_findings(sentence, rules, ANALYZER, model=MODEL)) or bool(hints(sentence, MODEL)))
 
 
 def corpus(name: str | Path) -> list[list[str]]:

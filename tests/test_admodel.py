@@ -162,5 +162,27 @@ def test_the_shipped_veto_keeps_every_corpus_violation_the_rules_find():
     analyzer = adrules.Analyzer()
     rows = [line.split("\t") for line in (REPO / "tests" / "data" / "ad_flagged.txt").read_text(encoding="utf-8")
             .splitlines() if line.strip() and not line.startswith("#")]
-    lost = [s for c, s, *_ in rows if not adrules.overruled(s, adrules.find(s, analyzer=analyzer), MODEL)]
+    lost = [s for c, s, *_ in rows
+            if not adrules.overruled(s, adrules.find(s, document=False, analyzer=analyzer), MODEL)
+            and not adrules.document_findings(s, adrules.load_rules(), analyzer, model=MODEL)]
     assert lost == []
+
+
+def test_a_self_pay_treatment_named_in_a_sentence_the_model_reads_as_ordinary_is_not_offered_there():
+    """自由診療: the page check still judges the page, but a sentence the model reads as ordinary (aftercare, a
+    caution) does not count as offering the treatment it names; another sentence that offers it does, and a
+    sentence that states a cost or risk is never spared (a disclosure that lacks one item reads as ordinary)."""
+    rules = adrules.load_rules()
+    model = _model_reading("めんてな")
+    care = "インプラント治療の後は、定期的なメンテナンスにお越しいただいています。"
+    offer = "インプラント治療を始めました。"
+    priced = "インプラント治療のメンテナンスは1回5,000円です。"
+    assert [r.id for r, *_ in adrules.document_findings(care, rules)] == ["jiyu"]
+    assert adrules.document_findings(care, rules, model=model) == []
+    found = adrules.document_findings(care + offer, rules, model=model)
+    assert [(r.id, (care + offer)[a:b]) for r, a, b in found] == [("jiyu", "インプラント治療")]
+    assert found[0][1] == len(care)  # the offer, not the aftercare sentence before it
+    assert [r.id for r, *_ in adrules.document_findings(priced, rules, model=model)] == ["jiyu"]
+    # a veto of 0 spares nothing
+    assert [r.id for r, *_ in adrules.document_findings(care, rules, model=_model_reading("めんてな", 0.0))] \
+        == ["jiyu"]

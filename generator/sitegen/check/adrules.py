@@ -132,7 +132,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         )
         extra = {k: _compile(v) for k, v in raw.items()
                  if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved",
-                           "figure_alone")}
+                           "figure_alone", "disclosing")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -176,7 +176,18 @@ _MARKUP = re.compile(r"&(?:#8203|#x200b|#8204|#x200c|#8205|#x200d|#65279|#xfeff|
                      r"|(?<=\])\([^()\n]*\)|https?://[^\s)>\]]+|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
 # Spaces, tabs and 中黒 inside Japanese words (日 本 一, 日・本・一), and between a number and the Japanese beside it
 # (県内 1 位, 成功率・99%), are read as if absent; not between two numbers (1・2・3 stay three).
-_INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f]|\d)|(?<=\d)[ \t\u3000・･|]+(?=[^\x00-\x7f])")
+_INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f]|[\w%])|(?<=[\w%])[ \t\u3000・･|]+(?=[^\x00-\x7f])")
+# Letters, digits and signs written one by one with a gap after each (N o . 1, 5 , 0 0 0, P R P) are read as one
+# word; a run of digits alone (1・2・3) stays a list.
+_SPACED_OUT = re.compile(r"(?<![\x21-\x7e])[\x21-\x7e](?:[ \t・･][\x21-\x7e](?![\x21-\x7e])){2,}")
+_GAP = re.compile(r"[ \t・･]")
+
+
+def _closed_up(run: str) -> str:
+    word = _GAP.sub("", run)
+    return run if word.isdigit() else word
+
+
 # Hiragana spellings of words the rules are written with (after katakana has been folded to hiragana).
 _SPELLINGS = {
     "かならず": "必ず", "ておくれ": "手遅れ", "ぜったい": "絶対", "いちばん": "一番", "ゆいいつ": "唯一", "さいこう": "最高",
@@ -287,6 +298,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
         chars = _tag_text(_cut(chars, _RUBY))
         chars = _cut(chars, _MARKUP)
         chars = _cut(chars, _INNER_GAP)
+        chars = _cut(chars, _SPACED_OUT, _closed_up)
         if analyzer is not None:
             chars = _respell(chars, analyzer)
         chars = [(fold_kana(c), a, b) for c, a, b in chars]
@@ -461,14 +473,14 @@ def _span(view: tuple[str, list[int], list[int]], start: int, end: int) -> tuple
 # or a patient's question reported: 「必ず治りますか」と聞かれることがあります
 _DISOWNING = re.compile(fold_kana(
     r"(?:[、・やと]?[「『“\"][^」』”\"]{0,20}[」』”\"])*"  # 「No.1」「日本一」といった表現
-    r"(?:と|とは|という|といった|などの|のような|みたいな)(?:"
+    r"(?:(?:は|も|など)(?:ありません|ございません|存在しません)|(?:と|とは|という|といった|などの|のような|みたいな)(?:"
     r"[^。]{0,16}?(?:宣伝|広告|表現|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句|説明|言い方)"
     r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意)"
     r"|(?:は|も)?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|いたしません|しません|して(?:おり|い)ません)"
     r"|(?:は|も)?(?:言え|いえ|限ら|限り)(?:ません|ない)"
     r"|(?:よく|しばしば|時々|ときどき|たびたび)?(?:聞かれ|尋ねられ|質問され)|(?:いう|いった)?(?:ご)?(?:質問|相談)(?:を|が|も)"
     r"|[^。]{0,16}?(?:お願いすること|ことは|治療(?:法)?は|方法は|ものは|わけでは|事実は)[^。]{0,6}?"
-    r"(?:ありません|して(?:おり|い)ません|いたしません|しません|ない))"))
+    r"(?:ありません|して(?:おり|い)ません|いたしません|しません|ない)))"))  # 「絶対に安全な治療」はありません
 _QUOTES = {"「": "」", "『": "』", "“": "”", '"': '"'}
 
 
@@ -600,10 +612,12 @@ def images(text: str) -> list[tuple[int, int, str]]:
 
 
 def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | None = None,
-                      views: list[tuple[str, list[int], list[int]]] | None = None) -> list[tuple[Rule, int, int]]:
+                      views: list[tuple[str, list[int], list[int]]] | None = None,
+                      model=None) -> list[tuple[Rule, int, int]]:
     """Checks on a whole page: images showing before/after (alt, caption, file name), and 自由診療 or 未承認医薬品
     without what 限定解除 requires (treatment, cost, risks and side effects). `views`: the text as `find` read it
-    (folded, then respelled when that differs), when it has."""
+    (folded, then respelled when that differs), when it has. With a `model` (admodel.Model), a sentence it reads as
+    ordinary does not offer a treatment it names (aftercare, a limitation, a caution)."""
     if views is None:
         views = _views(text, analyzer)
     out = []
@@ -624,9 +638,11 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         # approved in Japan, not covered by insurance, the plan filed under the regenerative medicine law), warns
         # or addresses patients treated elsewhere spares only itself. Read with each word's normalised spelling,
         # and as written when that finds none (the analyzer may cut a kana word: ぼとっくす -> ぼとっ + 樟)
+        ordinary = _Ordinary(text, model if model is not None and model.may_overrule(jiyu.id) else None)
         offer = next(((view, t) for view in views[1:] + views[:1] for t in jiyu.extra["trigger"].finditer(view[0])
-                      if not (jiyu.unless is not None and jiyu.unless.search(view[0], *_sentence(view[0], *t.span())))
-                      and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))), None)
+                      if not _exempt(jiyu, views, view[1][t.start()], view[2][t.end() - 1])
+                      and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))
+                      and not (ordinary(view[1][t.start()]) and not _discloses(jiyu, view[0], t))), None)
         if offer is not None:
             (normal, starts, ends), m = offer
             stated = _stated(normal)
@@ -634,6 +650,40 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
             if missing:
                 out.append((jiyu, starts[m.start()], ends[m.end() - 1]))
     return out
+
+
+def _exempt(r: Rule, views: list[tuple[str, list[int], list[int]]], start: int, end: int) -> bool:
+    """Whether the sentence of text[start:end] is one the rule's `unless` exempts, in any view of the text (the
+    analyzer's spelling may differ from the one the exception is written in: すぐに -> 直ぐに)."""
+    if r.unless is None:
+        return False
+    for view in views:
+        a, b = _span(view, start, end)
+        if r.unless.search(view[0], *_sentence(view[0], a, b)):
+            return True
+    return False
+
+
+def _discloses(jiyu: Rule, normal: str, m: re.Match) -> bool:
+    """Whether the sentence of a treatment's mention states its cost, risks or approval (then the model's reading
+    does not spare it: a disclosure that lacks one item reads as ordinary, yet the page breaks the rule)."""
+    disclosing = jiyu.extra.get("disclosing")
+    return disclosing is None or bool(disclosing.search(normal, *_sentence(normal, *m.span())))
+
+
+class _Ordinary:
+    """Whether the sentence at an offset of `text` is one the model reads as ordinary (worked out on first use)."""
+
+    def __init__(self, text: str, model) -> None:
+        self.text, self.model = text, model
+        self.spans: list[tuple[int, int]] | None = None
+
+    def __call__(self, at: int) -> bool:
+        if self.model is None:
+            return False
+        if self.spans is None:
+            self.spans = self.model.ordinary(self.text)
+        return any(a <= at < b for a, b in self.spans)
 
 
 # 「費用やリスクは来院時にご説明します」 names the disclosures but leaves them off the page
@@ -723,8 +773,9 @@ def _phrases(text: str, rules: tuple[Rule, ...], analyzer: Analyzer | None, mode
 
 
 def overruled(text: str, hits: list[tuple[Rule, int, int]], model) -> list[tuple[Rule, int, int]]:
-    """`hits` without those the model (admodel.Model) overrules: sentence-level findings in a sentence it reads as
-    ordinary (admodel.VETO_NEVER)."""
+    """`hits` (sentence-level findings: `find` with document=False) without those the model (admodel.Model)
+    overrules: findings in a sentence it reads as ordinary (admodel.VETO_NEVER). The page checks take the model
+    themselves (`document_findings`)."""
     if not any(model.may_overrule(r.id) for r, _, _ in hits):
         return hits
     ordinary = model.ordinary(text)
@@ -778,7 +829,7 @@ def lint_source(source: Source, rules: tuple[Rule, ...] | None = None, fields: I
     for loc, text in parts:
         offsets.append((pos, pos + len(text), loc, text))
         pos += len(text) + 2
-    for r, a, b in document_findings(page, rules, analyzer):
+    for r, a, b in document_findings(page, rules, analyzer, model=model):
         lacks = tuple(missing_disclosures(page)) if r.id == "jiyu" else ()  # only for a 自由診療 finding
         for lo, hi, loc, text in offsets:
             if lo <= a < hi + 1:
