@@ -169,6 +169,10 @@ def test_numbers_are_parsed_with_their_unit():
     ('<span aria-label="必ず治ります">★</span>', "必ず治"),
     ("県内 1 位の分娩件数です。", "県内 1"),  # a gap between a number and the words beside it
     ("県内・１・位の分娩件数です。", "県内・１"),
+    ("地域 N o . 1 の実績です。", "N o . 1"),  # letters and digits spelled out one by one
+    ("Ｎ・ｏ・．・１の実績", "Ｎ・ｏ・．・１"),
+    ("年間手術件数 5 , 0 0 0 件以上！", "手術件数 5 , 0 0 0 件"),
+    ("人 気 Y o u T u b e r も 通 う ク リ ニ ッ ク", "人 気 Y o u T u b e r も 通"),
 ])
 def test_evasions_are_normalised_and_the_phrase_is_reported_as_written(text, phrase):
     assert phrase in [p for _, p in rules_in(text)]
@@ -176,6 +180,7 @@ def test_evasions_are_normalised_and_the_phrase_is_reported_as_written(text, phr
 
 def test_numbers_side_by_side_are_not_run_together():
     assert adcheck.norm("受付は1・2・3番窓口、2025 12", True) == "受付は1・2・3番窓口、2025 12"
+    assert adcheck.norm("窓口は 1 2 3 番、A B 判定", True) == "窓口は1 2 3番、a b判定"  # digits alone stay a list
 
 
 @pytest.mark.parametrize("text", ["美容目的のぼとっくす注射を始めました。", "美容目的のボトックス注射を始めました。"])
