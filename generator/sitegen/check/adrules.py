@@ -174,8 +174,8 @@ _SHOWN = re.compile(r"""(?<![a-z-])(?:alt|title|aria-label)\s*=\s*(?:"([^"]*)"|'
 _MARKUP = re.compile(r"&(?:#8203|#x200b|#8204|#x200c|#8205|#x200d|#65279|#xfeff|zwj|zwnj|shy);"
                      r"|《[^《》\n]{1,30}》|\*\*|__|~~"
                      r"|(?<=\])\([^()\n]*\)|https?://[^\s)>\]]+|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
-# Spaces, tabs and 中黒 inside Japanese words (日 本 一, 日・本・一), and between a number and the Japanese beside it
-# (県内 1 位, 成功率・99%), are read as if absent; not between two numbers (1・2・3 stay three).
+# Spaces, tabs and 中黒 inside Japanese words (日 本 一, 日・本・一), and between a word or number and the Japanese
+# beside it (県内 1 位, 成功率・99%, ED 治療), are read as if absent; not between two numbers (1・2・3 stay three).
 _INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f]|[\w%])|(?<=[\w%])[ \t\u3000・･|]+(?=[^\x00-\x7f])")
 # Letters, digits and signs written one by one with a gap after each (N o . 1, 5 , 0 0 0, P R P) are read as one
 # word; a run of digits alone (1・2・3) stays a list.
@@ -195,7 +195,9 @@ _SPELLINGS = {
     "いたく": "痛く", "ふくさよう": "副作用", "にほんいち": "日本一", "にっぽんいち": "日本一", "あんしん": "安心",
     "あんぜん": "安全", "さいせんたん": "最先端", "めいい": "名医", "くちこみ": "口こみ", "たいけんだん": "体験談",
     "もっとも": "最も", "ございませ": "ありませ", "げいのうじん": "芸能人", "ゆうめいじん": "有名人",
-    "ちょめいじん": "著名人", "がいこくじん": "外国人", "じょゆう": "女優", "じゆうしんりょう": "自由診療", "かんじゃさまのこえ": "患者様の声", "かんじゃさんのこえ": "患者さんの声", "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
+    "ちょめいじん": "著名人", "がいこくじん": "外国人", "じょゆう": "女優", "じゆうしんりょう": "自由診療",
+    "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
+    "かんじゃさまのこえ": "患者様の声", "かんじゃさんのこえ": "患者さんの声",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 
