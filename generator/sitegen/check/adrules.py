@@ -197,7 +197,8 @@ _SPELLINGS = {
     "もっとも": "最も", "ございませ": "ありませ", "げいのうじん": "芸能人", "ゆうめいじん": "有名人",
     "ちょめいじん": "著名人", "がいこくじん": "外国人", "じょゆう": "女優", "じゆうしんりょう": "自由診療",
     "じひしんりょう": "自費診療", "しっぱい": "失敗", "さいはつ": "再発", "かくじつ": "確実", "ほしょう": "保証",
-    "かんじゃさまのこえ": "患者様の声", "かんじゃさんのこえ": "患者さんの声",
+    "かんじゃさまのこえ": "患者様の声", "かんじゃさんのこえ": "患者さんの声", "治ゆ": "治癒",
+    "げーのー人": "芸能人", "げいのう人": "芸能人", "らくに": "楽に",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 
@@ -510,8 +511,12 @@ _FAQ_QUESTION = re.compile(r"\s*(?:q\d*|質問|問|お問い合わせ)\s?[.．:�
 
 
 def _asked(normal: str, a: int, b: int) -> bool:
+    """Asked, not claimed: the question of a FAQ, or a question quoted (「痛くない？」と不安なお子さま)."""
     s, e = _sentence(normal, a, b)
-    return e < len(normal) and normal[e] in "？?" and bool(_FAQ_QUESTION.match(normal, s))
+    if e >= len(normal) or normal[e] not in "？?":
+        return False
+    quoted = normal[e + 1:e + 2] in ("」", "』") and any(q in normal[max(0, s - 1):a] for q in "「『")
+    return quoted or bool(_FAQ_QUESTION.match(normal, s))
 
 
 def taken_back(normal: str, a: int, b: int) -> bool:
