@@ -126,6 +126,17 @@ def test_a_hint_obeys_the_exemptions_of_its_category_rule(category, exempt, plai
     assert [h.category for h in adrules.hints(plain, model)] == [category]
 
 
+def test_a_before_after_hint_stands_only_on_a_page_that_does_not_explain_the_treatment():
+    """Photos before and after a treatment are advertisable on a page that gives the treatment, its cost and its
+    main risks (as the rules' image check reads it); the model's hint of that category follows the same rule."""
+    model = _Says("before-after")
+    photo = "（写真：治療前／治療後）前歯の変色の症例です。"
+    explained = photo + "治療内容：セラミッククラウン2本。費用：220,000円（税込、自由診療）。リスク：破折することがあります。"
+    assert [h.category for h in adrules.hints(photo, model)] == ["before-after"]
+    assert adrules.hints(explained, model) == []
+    assert [h.category for h in adrules.hints(explained, _Says("kodai"))] == ["kodai"]  # other categories stand
+
+
 def _model_reading(ordinary_gram: str, veto: float = 0.5) -> admodel.Model:
     """The shipped model's file with its weights replaced: `ordinary_gram` (as the model reads text: katakana as
     hiragana) weighs strongly towards ordinary wording, every other text scores 0.5."""

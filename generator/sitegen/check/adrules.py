@@ -476,7 +476,7 @@ def _span(view: tuple[str, list[int], list[int]], start: int, end: int) -> tuple
 # or a patient's question reported: 「必ず治りますか」と聞かれることがあります
 _DISOWNING = re.compile(fold_kana(
     r"(?:[、・やと]?[「『“\"][^」』”\"]{0,20}[」』”\"])*"  # 「No.1」「日本一」といった表現
-    r"(?:(?:は|も|など)(?:ありません|ございません|存在しません)|(?:と|とは|という|といった|などの|のような|みたいな)(?:"
+    r"(?:(?:は|も|など)(?:ありません|ございません|存在しません|存在しない|存在せず|あり得ません|ありえません)|(?:と|とは|という|といった|などの|のような|みたいな)(?:"
     r"[^。]{0,16}?(?:宣伝|広告|表現|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句|説明|言い方)"
     r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意)"
     r"|(?:は|も)?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|いたしません|しません|して(?:おり|い)ません)"
@@ -792,14 +792,21 @@ def overruled(text: str, hits: list[tuple[Rule, int, int]], model) -> list[tuple
 def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Sequence[tuple[int, int]] = ()) -> list:
     """The model's hints (admodel.Hint) on `text`, except where the rule of the hinted category says its words are
     ordinary in that sentence (its `unless`: a reply to a review is not a review, a seminar's count is not an
-    outcome): the rules' exemptions hold for the model too."""
-    by_id = {r.id: r for r in (rules or load_rules())}
+    outcome), and photos before and after a treatment on a page that explains it as 限定解除 requires: the rules'
+    exemptions hold for the model too."""
+    rules = rules or load_rules()
+    by_id = {r.id: r for r in rules}
     view = normalise(text, fold=True)
     out = []
+    explained: bool | None = None  # worked out on the first before/after hint
     for h in model.hints(text, spared):
         r = by_id.get(h.category)
         if r is None:
             continue
+        if h.category == "before-after":
+            explained = _explained(view[0], rules) if explained is None else explained
+            if explained:
+                continue
         if r.unless is not None and r.unless.search(view[0], *_sentence(view[0], *_span(view, h.start, h.end))):
             continue
         out.append(h)
