@@ -193,7 +193,7 @@ def main() -> int:
             print(f"MISS {category}: {sentence}")
         for sentence, f in result["fp"]:
             print(f"FP   {sentence}: {f}")
-    for path in args.corpus:
+    for path in (p.resolve() for p in args.corpus):  # relative to where it is run, not to tests/data
         recall, fps, ok, missed, model_fps = score(path)
         print(f"--- {path}")
         print(f"{'category':<14} {'rules':>12} {'with model':>12}")
