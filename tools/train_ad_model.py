@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "generator"))
 from sitegen.check.admodel import MODEL_FILE, VETO_NEVER, features  # noqa: E402  (training reads sentences as the check does)
-from sitegen.check.adrules import load_rules, norm  # noqa: E402
+from sitegen.check.adrules import discloses  # noqa: E402
 
 DATA = REPO / "tests" / "data"
 CATEGORIES = "before-after chomei fuan hikaku hiyou jiyu kodai kojo kyogi seiseki taikendan".split()
@@ -173,12 +173,6 @@ def platt(z, y, iters=200):
         if done:
             break
     return a / sd, b
-
-
-def discloses(text):
-    """Whether a sentence states what the model's veto never spares in a 自由診療 mention (ad_rules.yaml: disclosing)."""
-    disclosing = next(r for r in load_rules() if r.id == "jiyu").extra["disclosing"]
-    return bool(disclosing.search(norm(text, fold=True)))
 
 
 def threshold(ok_scores, fp_rate):

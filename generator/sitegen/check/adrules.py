@@ -671,6 +671,14 @@ def _exempt(r: Rule, views: list[tuple[str, list[int], list[int]]], start: int, 
     return False
 
 
+def discloses(sentence: str) -> bool:
+    """Whether a sentence states a 自由診療 treatment's cost, risks, approval status or that it is self-pay (what
+    the model's veto never spares; `tools/train_ad_model.py` counts such violations out of the veto's training)."""
+    jiyu = next((r for r in load_rules() if r.id == "jiyu"), None)
+    disclosing = jiyu.extra.get("disclosing") if jiyu is not None else None
+    return disclosing is None or bool(disclosing.search(norm(sentence, fold=True)))
+
+
 def _discloses(jiyu: Rule, normal: str, m: re.Match) -> bool:
     """Whether the sentence of a treatment's mention states its cost, risks or approval (then the model's reading
     does not spare it: a disclosure that lacks one item reads as ordinary, yet the page breaks the rule)."""
