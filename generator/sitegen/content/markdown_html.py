@@ -148,6 +148,9 @@ class MarkdownRenderer:
     def _in_worker(self, text: str) -> str:
         if self._pool is None:
             self._pool = multiprocessing.get_context("forkserver").Pool(1)
+            # The budget is for converting, not for starting a process and importing Markdown: on a busy
+            # machine that alone can take longer than the budget, and an ordinary long body would be refused.
+            self._pool.apply(convert, ("",))
         job = self._pool.apply_async(convert, (text,))
         try:
             return job.get(timeout=self.budget)
