@@ -181,8 +181,7 @@ def test_the_shipped_veto_keeps_every_corpus_violation_the_rules_find():
 
 def test_a_self_pay_treatment_named_in_a_sentence_the_model_reads_as_ordinary_is_not_offered_there():
     """自由診療: the page check still judges the page, but a sentence the model reads as ordinary (aftercare, a
-    caution) does not count as offering the treatment it names; another sentence that offers it does, and a
-    sentence that states a cost or risk is never spared (a disclosure that lacks one item reads as ordinary)."""
+    caution, a disclosure) does not count as offering the treatment it names; another sentence that offers it does."""
     rules = adrules.load_rules()
     model = _model_reading("めんてな")
     care = "インプラント治療の後は、定期的なメンテナンスにお越しいただいています。"
@@ -193,7 +192,12 @@ def test_a_self_pay_treatment_named_in_a_sentence_the_model_reads_as_ordinary_is
     found = adrules.document_findings(care + offer, rules, model=model)
     assert [(r.id, (care + offer)[a:b]) for r, a, b in found] == [("jiyu", "インプラント治療")]
     assert found[0][1] == len(care)  # the offer, not the aftercare sentence before it
-    assert [r.id for r, *_ in adrules.document_findings(priced, rules, model=model)] == ["jiyu"]
+    assert adrules.document_findings(priced, rules, model=model) == []  # read as ordinary: a price list's line
+    assert [r.id for r, *_ in adrules.document_findings(priced + offer, rules, model=model)] == ["jiyu"]
+    # a menu entry marked self-pay offers the treatment however ordinary it reads (`offering` in ad_rules.yaml)
+    menu = "インプラント治療のメンテナンス（自由診療）：主なリスクは歯ぐきの腫れです。"
+    assert [r.id for r, *_ in adrules.document_findings(menu, rules, model=model)] == ["jiyu"]
+    assert adrules.document_findings(menu.replace("（自由診療）", ""), rules, model=model) == []
     # a veto of 0 spares nothing
     assert [r.id for r, *_ in adrules.document_findings(care, rules, model=_model_reading("めんてな", 0.0))] \
         == ["jiyu"]

@@ -132,7 +132,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         )
         extra = {k: _compile(v) for k, v in raw.items()
                  if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved",
-                           "figure_alone", "disclosing")}
+                           "figure_alone", "disclosing", "offering")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -649,7 +649,7 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         offer = next(((view, t) for view in views[1:] + views[:1] for t in jiyu.extra["trigger"].finditer(view[0])
                       if not _exempt(jiyu, views, view[1][t.start()], view[2][t.end() - 1])
                       and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))
-                      and not (ordinary(view[1][t.start()]) and not _discloses(jiyu, view[0], t))), None)
+                      and not (ordinary(view[1][t.start()]) and not _offers(jiyu, view[0], t))), None)
         if offer is not None:
             (normal, starts, ends), m = offer
             stated = _stated(normal)
@@ -672,18 +672,19 @@ def _exempt(r: Rule, views: list[tuple[str, list[int], list[int]]], start: int, 
 
 
 def discloses(sentence: str) -> bool:
-    """Whether a sentence states a 自由診療 treatment's cost, risks, approval status or that it is self-pay (what
-    the model's veto never spares; `tools/train_ad_model.py` counts such violations out of the veto's training)."""
+    """Whether a sentence states a 自由診療 treatment's cost, risks, approval status or that it is self-pay: whether
+    such a sentence breaks the rule depends on the rest of its page, so `tools/train_ad_model.py` leaves those
+    violations out when it sets the model's veto."""
     jiyu = next((r for r in load_rules() if r.id == "jiyu"), None)
     disclosing = jiyu.extra.get("disclosing") if jiyu is not None else None
     return disclosing is None or bool(disclosing.search(norm(sentence, fold=True)))
 
 
-def _discloses(jiyu: Rule, normal: str, m: re.Match) -> bool:
-    """Whether the sentence of a treatment's mention states its cost, risks or approval (then the model's reading
-    does not spare it: a disclosure that lacks one item reads as ordinary, yet the page breaks the rule)."""
-    disclosing = jiyu.extra.get("disclosing")
-    return disclosing is None or bool(disclosing.search(normal, *_sentence(normal, *m.span())))
+def _offers(jiyu: Rule, normal: str, m: re.Match) -> bool:
+    """Whether the sentence of a treatment's mention plainly offers it (a menu entry marked 自由診療), so that the
+    model's ordinary reading does not spare it."""
+    offering = jiyu.extra.get("offering")
+    return offering is not None and bool(offering.search(normal, *_sentence(normal, *m.span())))
 
 
 class _Ordinary:
