@@ -181,6 +181,9 @@ _INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f]|[\
 # word; a run of digits alone (1・2・3) stays a list.
 _SPACED_OUT = re.compile(r"(?<![\x21-\x7e])[\x21-\x7e](?:[ \t・･][\x21-\x7e](?![\x21-\x7e])){2,}")
 _GAP = re.compile(r"[ \t・･]")
+# Japanese written one character at a time with a sign after each (体．験．談, 絶*対) is read as one word
+_DOTTED_OUT = re.compile(r"(?<![^\x00-\x7f][.*_-])(?:[^\x00-\x7f\s][.*_-]){2,}[^\x00-\x7f\s]")
+_DOT = re.compile(r"[.*_-]")
 
 
 def _closed_up(run: str) -> str:
@@ -302,6 +305,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
         chars = _cut(chars, _MARKUP)
         chars = _cut(chars, _INNER_GAP)
         chars = _cut(chars, _SPACED_OUT, _closed_up)
+        chars = _cut(chars, _DOTTED_OUT, lambda run: _DOT.sub("", run))
         if analyzer is not None:
             chars = _respell(chars, analyzer)
         chars = [(fold_kana(c), a, b) for c, a, b in chars]
