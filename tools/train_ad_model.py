@@ -41,16 +41,16 @@ VETO_LOSS = 0.002  # at most this share of the held-out sets' sentence-level vio
 # --- data ------------------------------------------------------------------------------------------------------
 
 def _read(path, flagged):
-    """Rows of one corpus file. A comment line '# held-out set N ...' starts set N's block; a line's note
-    'held-out set N' wins over the block (ad_ok.txt's set 9 has notes only). '#' lines with a tab are data."""
+    """Rows of one corpus file. A comment line '# held-out set N ...' starts set N's block and any other comment
+    line ends it (sentences written for sitegen belong to no set); a line's note 'held-out set N' wins over the
+    block (ad_ok.txt's set 9 has notes only). '#' lines with a tab are data."""
     rows, block = [], None
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         if line.startswith("#") and "\t" not in line:
             m = re.match(r"#\s*held-out set (\d+)", line)
-            if m:
-                block = int(m.group(1))
+            block = int(m.group(1)) if m else None  # any other heading starts sentences of no held-out set
             continue
         parts = line.split("\t")
         cat, text, note = (parts[0], parts[1], parts[2:]) if flagged else ("ok", parts[0], parts[1:])
