@@ -179,6 +179,7 @@ def test_numbers_are_parsed_with_their_unit():
     ("Ｎ・ｏ・．・１の実績", "Ｎ・ｏ・．・１"),
     ("年間手術件数 5 , 0 0 0 件以上！", "手術件数 5 , 0 0 0 件"),
     ("人 気 Y o u T u b e r も 通 う ク リ ニ ッ ク", "人 気 Y o u T u b e r も 通"),
+    ("日本.一.の外科", "日本.一.の"),  # a sign after each character (体．験．談)
 ])
 def test_evasions_are_normalised_and_the_phrase_is_reported_as_written(text, phrase):
     assert phrase in [p for _, p in rules_in(text)]
