@@ -126,6 +126,21 @@ def test_a_hint_obeys_the_exemptions_of_its_category_rule(category, exempt, plai
     assert [h.category for h in adrules.hints(plain, model)] == [category]
 
 
+def test_a_claim_named_to_warn_against_it_gets_no_hint_and_offers_nothing():
+    """「今すぐ治療しないと手遅れ」とあおる勧誘, 「必ずやせる」とうたう医療ダイエット: someone else's claim, named in a caution,
+    is neither hinted at nor an offer of the self-pay treatment it names; the same words as the page's own claim are."""
+    model = _Says("fuan")
+    caution = "「今すぐ治療しないと手遅れ」とあおる勧誘を受けたら、その場で契約しないでください。"
+    own = "今すぐ治療しないと手遅れになります。ご予約はお早めに。"
+    assert adrules.hints(caution, model) == []
+    assert [h.category for h in adrules.hints(own, model)] == ["fuan"]
+    rules = adrules.load_rules()
+    warned = "「必ずやせる」とうたう自費の医療ダイエットのトラブルが多く寄せられています。"
+    offered = "自費の医療ダイエットを始めました。"
+    assert adrules.document_findings(warned, rules) == []
+    assert [r.id for r, *_ in adrules.document_findings(warned + offered, rules)] == ["jiyu"]
+
+
 def test_a_before_after_hint_stands_only_on_a_page_that_does_not_explain_the_treatment():
     """Photos before and after a treatment are advertisable on a page that gives the treatment, its cost and its
     main risks (as the rules' image check reads it); the model's hint of that category follows the same rule."""

@@ -514,6 +514,27 @@ _ASKED_QUOTE = re.compile(r"(?:という|との|といった)(?:ご)?(?:質問|�
 _FAQ_QUESTION = re.compile(r"\s*(?:q\d*|質問|問|お問い合わせ)\s?[.．:：、)）]")
 
 
+# a claim someone else makes, named in order to warn against it: 「絶対に安全」とうたうサプリにはご注意ください,
+# 芸能人の来院をうたう広告は禁じられています, ランキング記事への掲載のお誘いには応じておりません
+_CAUTION = re.compile(fold_kana(
+    r"(?:[」』”\"][^。]{0,3}?)?(?:などと|などの|といった|という|との|と|を|の|への)[^。、]{0,8}?"
+    r"(?:うたう|謳う|うたった|謳った|うたって|称する|称した|宣伝する|宣伝している|宣伝した|あおる|煽る|売りにする|"
+    r"説明された|勧められた|勧誘|お誘い|誘い|宣伝|広告|記事|情報|うたい文句|謳い文句|売り文句|表現|書き込み)"
+    r"[^。]{0,40}?"
+    r"(?:ご?注意|気をつけ|気を付け|危険です|惑わされ|うのみ|鵜呑み|お?確かめ|契約しない|禁止|禁じ|認められて(?:い|おり)ません|"
+    r"違反|とらぶる|被害|差し止め|応じて(?:い|おり)ません|お断り|"
+    r"(?:行|使用し|用い|使っ|掲載し|利用し|載せ)て(?:い|おり)ません|根拠(?:の|が)(?:ない|乏しい|はっきりしない|不十分)|"
+    r"はっきりしない|呼びかけ|寄せられ|相談を受け|意見も聞い|慎重に|体調を崩|後悔)"))
+
+
+def _cautioned(normal: str, a: int, b: int) -> bool:
+    """The phrase at [a, b) is part of what someone else claims, named to warn against it (a caution, a policy),
+    not said by the institution: its sentence ascribes a claim (「…」とうたう, をうたう広告, …の記事) at most a few
+    characters after the phrase, or around it, and then warns."""
+    s, e = _sentence(normal, a, b)
+    return any(m.start() - b <= 24 and a < m.end() for m in _CAUTION.finditer(normal, s, e))
+
+
 def _asked(normal: str, a: int, b: int) -> bool:
     """Asked, not claimed: the question of a FAQ, or a question quoted (「痛くない？」と不安なお子さま)."""
     s, e = _sentence(normal, a, b)
@@ -534,7 +555,7 @@ def taken_back(normal: str, a: int, b: int) -> bool:
 def _spared(r: Rule, allow: tuple[re.Pattern, ...], unless: re.Pattern | None, normal: str, a: int, b: int) -> bool:
     if a >= b:
         return False
-    if _allowed(normal, a, b, allow) or _disowned(normal, a, b) or _asked(normal, a, b):
+    if _allowed(normal, a, b, allow) or _disowned(normal, a, b) or _asked(normal, a, b) or _cautioned(normal, a, b):
         return True
     if unless is not None and unless.search(normal, *_sentence(normal, a, b)):
         return True
@@ -652,6 +673,7 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         ordinary = _Ordinary(text, model if model is not None and model.may_overrule(jiyu.id) else None)
         offer = next(((view, t) for view in views[1:] + views[:1] for t in jiyu.extra["trigger"].finditer(view[0])
                       if not _exempt(jiyu, views, view[1][t.start()], view[2][t.end() - 1])
+                      and not _cautioned(view[0], *t.span())
                       and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))
                       and not (ordinary(view[1][t.start()]) and not _offers(jiyu, view[0], t))), None)
         if offer is not None:
@@ -820,7 +842,8 @@ def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Seque
             explained = _explained(view[0], rules) if explained is None else explained
             if explained:
                 continue
-        if r.unless is not None and r.unless.search(view[0], *_sentence(view[0], *_span(view, h.start, h.end))):
+        a, b = _span(view, h.start, h.end)
+        if r.unless is not None and r.unless.search(view[0], *_sentence(view[0], a, b)) or _cautioned(view[0], a, b):
             continue
         out.append(h)
     return out
