@@ -416,6 +416,22 @@ def test_a_sentence_that_only_discloses_or_warns_does_not_make_a_self_pay_page(p
     assert adcheck.missing_disclosures(page) != [] and rules_in(page) == []
 
 
+@pytest.mark.parametrize("page,offers", [
+    ("ピコレーザーの主なリスクは、色素沈着や一時的な赤みです。", False),  # a risk stated: a disclosure
+    ("妊娠中の方はミノキシジルを服用しないでください。", False),  # a caution
+    ("ボトックス注射の内容・リスクについては、カウンセリングで詳しくご説明いたします。", False),  # promised, offers nothing
+    ("ピコレーザー（自由診療）の主なリスクは、色素沈着や一時的な赤みです。", True),  # marked self-pay: a menu entry
+    ("ピコレーザーの主なリスクは色素沈着です。1回22,000円（税込）。", True),  # priced
+    ("ピコレーザーでシミのリスクを減らしましょう。", True),  # risk as a benefit, and an invitation
+    ("医療脱毛の全身5回コース　リスクのご説明は来院時にいたします。", True),  # a course on sale, risks deferred
+])
+def test_a_sentence_that_states_risks_offers_nothing_unless_it_prices_marks_or_invites(page, offers):
+    """A sentence that states a self-pay treatment's risks or cautions, or promises to explain them, is one of the
+    disclosures 限定解除 asks for, not an offer; priced, marked (自由診療) like a menu entry or inviting patients, it
+    offers the treatment and the page needs everything."""
+    assert ("jiyu" in [r for r, _ in rules_in(page)]) is offers
+
+
 def test_a_later_sentence_that_offers_the_treatment_is_still_read():
     """Only the disclosing sentence is spared: the page's next sentence that offers the treatment needs the cost and
     the risks as before."""

@@ -132,7 +132,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         )
         extra = {k: _compile(v) for k, v in raw.items()
                  if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved",
-                           "figure_alone", "disclosing", "offering")}
+                           "figure_alone", "disclosing", "offering", "inviting")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -483,7 +483,8 @@ _DISOWNING = re.compile(fold_kana(
     r"(?:(?:は|も|など)(?:ありません|ございません|存在しません|存在しない|存在せず|あり得ません|ありえません)|(?:と|とは|という|といった|などの|のような|みたいな)(?:"
     r"[^。]{0,16}?(?:宣伝|広告|表現|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句|説明|言い方)"
     r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意|(?:も|が)(?:あります|見られます|見受けられます)が)"
-    r"|(?:は|も)?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|いたしません|しません|して(?:おり|い)ません)"
+    r"|(?:[^。、]{0,6}?(?:を|は|も))?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|いたしません|しません|して(?:おり|い)ません"
+    r"|(?:する|した)?(?:もの|わけ)では(?:ありません|ございません|ない))"
     r"|(?:は|も)?(?:言え|いえ|限ら|限り)(?:ません|ない)"
     r"|(?:よく|しばしば|時々|ときどき|たびたび)?(?:聞かれ|尋ねられ|質問され)|(?:いう|いった)?(?:ご)?(?:質問|相談)(?:を|が|も)"
     r"|[^。]{0,16}?(?:お願いすること|ことは|治療(?:法)?は|方法は|ものは|わけでは|事実は)[^。]{0,6}?"
@@ -519,12 +520,13 @@ _FAQ_QUESTION = re.compile(r"\s*(?:q\d*|質問|問|お問い合わせ)\s?[.．:�
 _CAUTION = re.compile(fold_kana(
     r"(?:[」』”\"][^。]{0,3}?)?(?:などと|などの|といった|という|との|と|を|の|への)[^。、]{0,8}?"
     r"(?:うたう|謳う|うたった|謳った|うたって|称する|称した|宣伝する|宣伝している|宣伝した|あおる|煽る|売りにする|"
-    r"説明された|勧められた|勧誘|お誘い|誘い|宣伝|広告|記事|情報|うたい文句|謳い文句|売り文句|表現|書き込み)"
+    r"説明された|勧められた|勧誘|お誘い|誘い|宣伝|広告|記事|情報|うたい文句|謳い文句|売り文句|表現|書き込み|掲載|さいと|雑誌)"
     r"[^。]{0,40}?"
     r"(?:ご?注意|気をつけ|気を付け|危険です|惑わされ|うのみ|鵜呑み|お?確かめ|契約しない|禁止|禁じ|認められて(?:い|おり)ません|"
     r"違反|とらぶる|被害|差し止め|応じて(?:い|おり)ません|お断り|"
-    r"(?:行|使用し|用い|使っ|掲載し|利用し|載せ)て(?:い|おり)ません|根拠(?:の|が)(?:ない|乏しい|はっきりしない|不十分)|"
-    r"はっきりしない|呼びかけ|寄せられ|相談を受け|意見も聞い|慎重に|体調を崩|後悔)"))
+    r"(?:行っ|使用し|用い|使っ|掲載し|利用し|載せ)て(?:い|おり)ません|根拠(?:の|が)(?:ない|乏しい|はっきりしない|不十分)|"
+    r"はっきりしない|呼びかけ|寄せられ|相談を受け|意見も聞い|慎重に|体調を崩|後悔|審査|"
+    r"依頼した(?:もの|わけ)では|依頼して(?:い|おり)ません|関係(?:が|は)?(?:ありません|ございません|ない))"))
 
 
 def _cautioned(normal: str, a: int, b: int) -> bool:
@@ -671,11 +673,15 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         # or addresses patients treated elsewhere spares only itself. Read with each word's normalised spelling,
         # and as written when that finds none (the analyzer may cut a kana word: ぼとっくす -> ぼとっ + 樟)
         ordinary = _Ordinary(text, model if model is not None and model.may_overrule(jiyu.id) else None)
-        offer = next(((view, t) for view in views[1:] + views[:1] for t in jiyu.extra["trigger"].finditer(view[0])
-                      if not _exempt(jiyu, views, view[1][t.start()], view[2][t.end() - 1])
-                      and not _cautioned(view[0], *t.span())
-                      and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))
-                      and not (ordinary(view[1][t.start()]) and not _offers(jiyu, view[0], t))), None)
+        mentions = [(view, t) for view in views[1:] + views[:1] for t in jiyu.extra["trigger"].finditer(view[0])
+                    if not _exempt(jiyu, views, view[1][t.start()], view[2][t.end() - 1])
+                    and not _cautioned(view[0], *t.span())
+                    and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))
+                    and not (ordinary(view[1][t.start()]) and not _offers(jiyu, view[0], t))]
+        # a sentence that only discloses or defers offers nothing, unless the page prices the treatment elsewhere
+        priced = _PRICE.search(_stated(views[0][0])) is not None
+        offer = next((mention for mention in mentions if priced or not _discloses_only(jiyu, mention[0][0], mention[1])),
+                     None)
         if offer is not None:
             (normal, starts, ends), m = offer
             stated = _stated(normal)
@@ -713,6 +719,28 @@ def _offers(jiyu: Rule, normal: str, m: re.Match) -> bool:
     return offering is not None and bool(offering.search(normal, *_sentence(normal, *m.span())))
 
 
+def _discloses_only(jiyu: Rule, normal: str, m: re.Match) -> bool:
+    """Whether the sentence of a treatment's mention only discloses or defers: it states the treatment's risks, side
+    effects or cautions (フィナステリドの主な副作用は…です), or promises to explain its risks at the visit, and neither
+    prices it nor invites patients to it nor marks it self-pay like a menu entry. Such a sentence does not offer the
+    treatment it names; the page check still needs another sentence to state what is missing."""
+    inviting, offering = jiyu.extra.get("inviting"), jiyu.extra.get("offering")
+    needs = dict(jiyu.needs)
+    risk, cost = needs.get("主なリスク・副作用"), needs.get("費用")
+    if risk is None or cost is None or inviting is None:
+        return False
+    s, e = _sentence(normal, *m.span())
+    if (inviting.search(normal, s, e) or _SELF_PAY_MARK.search(normal, s, e) or _PRICE.search(normal, s, e)
+            or (offering is not None and offering.search(normal, s, e))):
+        return False
+    return risk.search(normal, s, e) is not None and (_DEFERRED.search(normal, s, e) is not None
+                                                      or not cost.search(normal, s, e))
+
+
+_PRICE = re.compile(r"\d[\d,]*\s?円")
+_SELF_PAY_MARK = re.compile(r"[(（]\s?(?:自由診療|自費(?:診療)?|保険(?:適用)?外(?:診療)?)\s?[)）]")
+
+
 class _Ordinary:
     """Whether the sentence at an offset of `text` is one the model reads as ordinary (worked out on first use)."""
 
@@ -732,6 +760,9 @@ class _Ordinary:
 _DEFERRED = re.compile(fold_kana(
     r"(?:来院時|診察時|受診時|ご相談時|お問い合わせ|お問合せ|当日|別途|後日|窓口|外来で|診察の際|ご来院の際|かうんせりんぐ時)"
     r"[^。]{0,8}?(?:ご説明|説明|お伝え|ご案内|お知らせ)"
+    r"|(?:ご説明|説明|お伝え|ご案内|お知らせ)(?:は|を)[^。]{0,4}?(?:来院時|診察時|受診時|ご相談時|当日|診察の際|ご来院の際|かうんせりんぐ時)"
+    r"|(?:りすく|副作用|費用|料金)(?:について|に関して)(?:は)?[^。]{0,16}?(?:ご説明|説明|お伝え|ご案内)(?:します|いたします|しております)"
+    r"|かうんせりんぐ(?:時|で|の際)[^。]{0,8}?(?:ご説明|説明|お伝え|ご案内)"
     r"|(?:料金|費用|価格|金額)(?:は|については|の詳細は)?[^。]{0,6}?(?:お問い?合わせ|お問合せ|ご相談)(?:ください|下さい)"
     r"|(?:詳しく|詳細)は[^。]{0,10}?(?:お尋ね|おたずね|お問い?合わせ)"
     r"|(?:りすく|副作用|費用|料金)(?:について|に関して)(?:は)?[^。]{0,10}?(?:お尋ね|おたずね|お問い?合わせ|ご相談)(?:ください|下さい)"
