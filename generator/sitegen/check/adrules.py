@@ -680,8 +680,8 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
                     and not (ordinary(view[1][t.start()]) and not _offers(jiyu, view[0], t))]
         # a sentence that only discloses or defers offers nothing, unless the page prices the treatment elsewhere
         priced = _PRICE.search(_stated(views[0][0])) is not None
-        offer = next((mention for mention in mentions if priced or not _discloses_only(jiyu, mention[0][0], mention[1])),
-                     None)
+        offer = next(((view, t) for view, t in mentions
+                      if priced or not _discloses_only(jiyu, views, view[1][t.start()], view[2][t.end() - 1])), None)
         if offer is not None:
             (normal, starts, ends), m = offer
             stated = _stated(normal)
@@ -719,24 +719,28 @@ def _offers(jiyu: Rule, normal: str, m: re.Match) -> bool:
     return offering is not None and bool(offering.search(normal, *_sentence(normal, *m.span())))
 
 
-def _discloses_only(jiyu: Rule, normal: str, m: re.Match) -> bool:
-    """Whether the sentence of a treatment's mention only discloses or defers: it states the treatment's risks, side
-    effects or cautions (フィナステリドの主な副作用は…です), or promises to explain its risks at the visit, and neither
-    prices it nor invites patients to it nor marks it self-pay like a menu entry. Such a sentence does not offer the
-    treatment it names; the page check still needs another sentence to state what is missing."""
+def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], start: int, end: int) -> bool:
+    """Whether the sentence of a treatment's mention at text[start:end] only discloses or defers: it states the
+    treatment's risks, side effects, cautions or limits (フィナステリドの主な副作用は…です, 効果には個人差があります), or
+    promises to explain its risks at the visit, and neither prices it nor invites patients to it nor marks it
+    self-pay like a menu entry. Such a sentence does not offer the treatment it names. Read in every view of the text
+    (the analyzer's spelling of 有ります is not the one the patterns are written in)."""
     inviting, offering = jiyu.extra.get("inviting"), jiyu.extra.get("offering")
     needs = dict(jiyu.needs)
     risk, cost = needs.get("主なリスク・副作用"), needs.get("費用")
     if risk is None or cost is None or inviting is None:
         return False
-    s, e = _sentence(normal, *m.span())
-    if (inviting.search(normal, s, e) or _SELF_PAY_MARK.search(normal, s, e) or _PRICE.search(normal, s, e)
-            or (offering is not None and offering.search(normal, s, e))):
+    sentences = [view[0][slice(*_sentence(view[0], *_span(view, start, end)))] for view in views]
+    if any(inviting.search(t) or _SELF_PAY_MARK.search(t) or _PRICE.search(t)
+           or (offering is not None and offering.search(t)) for t in sentences):
         return False
-    return risk.search(normal, s, e) is not None and (_DEFERRED.search(normal, s, e) is not None
-                                                      or not cost.search(normal, s, e))
+    stating = any(risk.search(t) or _LIMITS.search(t) for t in sentences)
+    return stating and (any(_DEFERRED.search(t) for t in sentences) or not any(cost.search(t) for t in sentences))
 
 
+# what a treatment cannot do or whom it does not suit: a disclosure like its risks
+_LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にくい)|(?:行え|受けられ|でき|使え)ない(?:場合|方|こと)|"
+                     r"変わりません|適さない|向かない|向いていない")
 _PRICE = re.compile(r"\d[\d,]*\s?円")
 _SELF_PAY_MARK = re.compile(r"[(（]\s?(?:自由診療|自費(?:診療)?|保険(?:適用)?外(?:診療)?)\s?[)）]")
 
