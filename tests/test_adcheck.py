@@ -424,6 +424,8 @@ def test_a_sentence_that_only_discloses_or_warns_does_not_make_a_self_pay_page(p
     ("ピコレーザーの主なリスクは色素沈着です。1回22,000円（税込）。", True),  # priced
     ("ピコレーザーでシミのリスクを減らしましょう。", True),  # risk as a benefit, and an invitation
     ("医療脱毛の全身5回コース　リスクのご説明は来院時にいたします。", True),  # a course on sale, risks deferred
+    ("自由診療の内容・費用・リスクについては、受診時に担当医から詳しくご説明いたします。", False),  # promised, names none
+    ("自由診療のビタミン点滴療法（費用・副作用については来院時にご説明します）", True),  # a menu entry, put off
 ])
 def test_a_sentence_that_states_risks_offers_nothing_unless_it_prices_marks_or_invites(page, offers):
     """A sentence that states a self-pay treatment's risks or cautions, or promises to explain them, is one of the

@@ -486,6 +486,7 @@ _DISOWNING = re.compile(fold_kana(
     r"|(?:[^。、]{0,6}?(?:を|は|も))?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|いたしません|しません|して(?:おり|い)ません"
     r"|(?:する|した)?(?:もの|わけ)では(?:ありません|ございません|ない))"
     r"|(?:は|も)?(?:言え|いえ|限ら|限り)(?:ません|ない)"
+    r"|(?:ご)?(?:心配|不安に思|悩ん|お悩み|思い込ん|あきらめ|諦め)"
     r"|(?:よく|しばしば|時々|ときどき|たびたび)?(?:聞かれ|尋ねられ|質問され)|(?:いう|いった)?(?:ご)?(?:質問|相談)(?:を|が|も)"
     r"|[^。]{0,16}?(?:お願いすること|ことは|治療(?:法)?は|方法は|ものは|わけでは|事実は)[^。]{0,6}?"
     r"(?:ありません|して(?:おり|い)ません|いたしません|しません|ない)))"))  # 「絶対に安全な治療」はありません
@@ -735,12 +736,17 @@ def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], s
            or (offering is not None and offering.search(t)) for t in sentences):
         return False
     stating = any(risk.search(t) or _LIMITS.search(t) for t in sentences)
-    return stating and (any(_DEFERRED.search(t) for t in sentences) or not any(cost.search(t) for t in sentences))
+    if any(_DEFERRED.search(t) for t in sentences):
+        # 「自由診療の内容・費用・リスクは受診時にご説明します」 offers nothing; a treatment named with its
+        # explanation put off in brackets, 「○○療法（費用・副作用は来院時にご説明します）」, is a menu entry
+        return stating and not any(_BRACKETED_DEFERRAL.search(t) for t in sentences)
+    return stating and not any(cost.search(t) for t in sentences)
 
 
 # what a treatment cannot do or whom it does not suit: a disclosure like its risks
 _LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にくい)|(?:行え|受けられ|でき|使え)ない(?:場合|方|こと)|"
                      r"変わりません|適さない|向かない|向いていない")
+_BRACKETED_DEFERRAL = re.compile(r"[(（][^)）]*(?:ご説明|説明|お伝え|ご案内)[^)）]*[)）]")
 _PRICE = re.compile(r"\d[\d,]*\s?円")
 _SELF_PAY_MARK = re.compile(r"[(（]\s?(?:自由診療|自費(?:診療)?|保険(?:適用)?外(?:診療)?)\s?[)）]")
 
