@@ -132,7 +132,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         )
         extra = {k: _compile(v) for k, v in raw.items()
                  if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved",
-                           "figure_alone", "disclosing", "offering", "inviting")}
+                           "figure_alone", "disclosing", "offering", "inviting", "marked")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -726,13 +726,13 @@ def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], s
     promises to explain its risks at the visit, and neither prices it nor invites patients to it nor marks it
     self-pay like a menu entry. Such a sentence does not offer the treatment it names. Read in every view of the text
     (the analyzer's spelling of 有ります is not the one the patterns are written in)."""
-    inviting, offering = jiyu.extra.get("inviting"), jiyu.extra.get("offering")
+    inviting, offering, marked = jiyu.extra.get("inviting"), jiyu.extra.get("offering"), jiyu.extra.get("marked")
     needs = dict(jiyu.needs)
     risk, cost = needs.get("主なリスク・副作用"), needs.get("費用")
     if risk is None or cost is None or inviting is None:
         return False
     sentences = [view[0][slice(*_sentence(view[0], *_span(view, start, end)))] for view in views]
-    if any(inviting.search(t) or _SELF_PAY_MARK.search(t) or _PRICE.search(t)
+    if any(inviting.search(t) or _PRICE.search(t) or (marked is not None and marked.search(t))
            or (offering is not None and offering.search(t)) for t in sentences):
         return False
     stating = any(risk.search(t) or _LIMITS.search(t) for t in sentences)
@@ -748,7 +748,6 @@ _LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にく
                      r"変わりません|適さない|向かない|向いていない")
 _BRACKETED_DEFERRAL = re.compile(r"[(（][^)）]*(?:ご説明|説明|お伝え|ご案内)[^)）]*[)）]")
 _PRICE = re.compile(r"\d[\d,]*\s?円")
-_SELF_PAY_MARK = re.compile(r"[(（]\s?(?:自由診療|自費(?:診療)?|保険(?:適用)?外(?:診療)?)\s?[)）]")
 
 
 class _Ordinary:
