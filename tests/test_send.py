@@ -294,7 +294,7 @@ def test_server_down_stops_early_and_resumes(site, server):
     from sitegen.send.journal import Journal, journal_dir
 
     dead = send.SmtpConfig("127.0.0.1", 1, "none", None, None, 5.0)  # nothing listens on port 1
-    with Journal(journal_dir(site), ISSUE) as journal:
+    with Journal(journal_dir(Project.at(site)), ISSUE) as journal:
         plan = send.prepare(Project.at(site), ISSUE, journal=journal)
         report = send.deliver(plan, journal, dead, send.Pace(rate=1000, backoff=0.001))
     assert report.sent == 0 and "cannot connect" in report.stopped and len(report.failed) == 1
@@ -546,3 +546,20 @@ def test_password_over_an_unencrypted_connection_is_refused():
     c = SmtpConfig.from_settings(SmtpSettings(host="smtp.example.jp", user_env="MY_USER", password_env="MY_PASS"),
                                  {"MY_USER": "u", "MY_PASS": "p", "SITEGEN_SMTP_USER": "ignored"})
     assert (c.user, c.password, c.security, c.port) == ("u", "p", "starttls", 587)
+
+
+def test_a_linked_state_folder_keeps_no_journal_and_no_dry_run(site, tmp_path):
+    """.sitegen as a symbolic link would put the partners' addresses and the journal outside the site."""
+    from sitegen.errors import SitegenError
+    from sitegen.send import run as send
+    from sitegen.send.journal import journal_dir
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(site / ".sitegen", ignore_errors=True)
+    (site / ".sitegen").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(SitegenError, match="symbolic link"):
+        journal_dir(Project.at(site))
+    with pytest.raises(SitegenError, match="symbolic link"):
+        send.dry_run_dir(Project.at(site), ISSUE)
+    assert list(elsewhere.iterdir()) == []

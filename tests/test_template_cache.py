@@ -44,3 +44,86 @@ def test_a_dry_run_writes_no_cache(tmp_path):
     shutil.copytree(SITES / "minimal", site)
     run(Project.at(site), BuildOptions(today=TODAY, outputs=("site", "mail"), dry_run=True))
     assert not (site / ".sitegen").exists()
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, bytes]]:
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.glob("*.cache"))}
+
+
+class _Planted:
+    """A pickle that, when loaded, creates a file: what a hostile cache file committed to a repository could do."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_planted_cache_file_is_never_run_and_a_kept_one_is_used(tmp_path):
+    import pickle
+
+    from jinja2.bccache import bc_magic
+
+    site = tmp_path / "hospital"
+    shutil.copytree(SITES / "minimal", site)
+    run(Project.at(site, tmp_path / "first"), BuildOptions(today=TODAY, outputs=("site",)))
+    cache = site / ".sitegen" / "templates" / "web"
+    kept = _stamps(cache)
+    assert len(kept) >= 10
+    run(Project.at(site, tmp_path / "second"), BuildOptions(today=TODAY, outputs=("site",)))
+    assert _stamps(cache) == kept  # every compiled template opened and was used, none compiled again
+
+    marker = tmp_path / "ran"
+    planted = bc_magic + pickle.dumps(_Planted(marker))  # Jinja's format: magic, a pickled checksum, bytecode
+    for path in cache.glob("*.cache"):
+        path.write_bytes(planted)
+    run(Project.at(site, tmp_path / "third"), BuildOptions(today=TODAY, outputs=("site",)))
+    assert not marker.exists()
+    assert files(tmp_path / "third" / "site") == files(tmp_path / "first" / "site")
+    assert all(data != planted for _, data in _stamps(cache).values())  # compiled again and sealed anew
+
+
+def test_a_copied_site_compiles_its_templates_again(tmp_path):
+    """A cache that arrives with a copy of the site (an archive, a CI cache, a commit) was sealed elsewhere."""
+    site = tmp_path / "hospital"
+    shutil.copytree(SITES / "minimal", site)
+    run(Project.at(site, tmp_path / "first"), BuildOptions(today=TODAY, outputs=("site",)))
+    copy = tmp_path / "copy"
+    shutil.copytree(site, copy)  # same bytes, same key file contents; another inode and change time
+    before = _stamps(copy / ".sitegen" / "templates" / "web")
+    run(Project.at(copy, tmp_path / "second"), BuildOptions(today=TODAY, outputs=("site",)))
+    after = _stamps(copy / ".sitegen" / "templates" / "web")
+    assert after.keys() == before.keys() and all(after[k][1] != before[k][1] for k in after)
+    assert files(tmp_path / "second" / "site") == files(tmp_path / "first" / "site")
+
+
+def test_a_linked_state_folder_is_neither_read_nor_written(tmp_path):
+    """.sitegen as a symbolic link (committed, or made by mistake) would put sitegen's files anywhere."""
+    site = tmp_path / "hospital"
+    shutil.copytree(SITES / "minimal", site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "web-pages.json").write_text("{}", encoding="utf-8")
+    (site / ".sitegen").symlink_to(elsewhere, target_is_directory=True)
+    report = run(Project.at(site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site",)))
+    assert report.outputs["site"].files > 10
+    run(Project.at(site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site",), clean=True))
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["web-pages.json"]
+
+
+def test_a_linked_key_or_templates_folder_keeps_nothing(tmp_path):
+    site = tmp_path / "hospital"
+    shutil.copytree(SITES / "minimal", site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site / ".sitegen").mkdir()
+    (site / ".sitegen" / "templates").symlink_to(elsewhere, target_is_directory=True)
+    run(Project.at(site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site",)))
+    assert list(elsewhere.iterdir()) == []
+    (site / ".sitegen" / "templates").unlink()
+    (site / ".sitegen" / "key").unlink(missing_ok=True)
+    (site / ".sitegen" / "key").symlink_to(elsewhere / "key")
+    (elsewhere / "key").write_bytes(b"k" * 32)
+    run(Project.at(site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site",)))
+    assert not (site / ".sitegen" / "templates").exists() or not list((site / ".sitegen" / "templates").rglob("*.cache"))

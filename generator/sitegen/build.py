@@ -111,8 +111,12 @@ def render_output(name: str, project: Project, site: Site, options: RenderOption
 def forget_build_state(project: Project) -> None:
     """`build --clean`: the compiled templates, the guidebook's kept page numbers, the record of what each web
     page read and the kept HTML of Markdown bodies go (never check's or send's files in .sitegen/)."""
-    state = project.root / ".sitegen"
-    shutil.rmtree(state / "templates", ignore_errors=True)
+    state = project.state_path()
+    if state is None:  # a symbolic link: nothing was kept there, and nothing outside the site is removed
+        return
+    templates = project.state_path("templates")
+    if templates is not None:
+        shutil.rmtree(templates, ignore_errors=True)
     for name in ("guidebook-pages.json", "web-pages.json", "markdown-html.json"):
         (state / name).unlink(missing_ok=True)
 

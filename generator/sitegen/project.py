@@ -14,15 +14,31 @@ PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
 class Project:
     root: Path  # the site directory, resolved
     out: Path  # the build directory
-    template_cache: Path | None = None  # compiled templates kept between builds (<site>/.sitegen/templates)
+    keeps_state: bool = False  # a build keeps files for the next one in <site>/.sitegen/ (`check` writes nothing)
 
     def with_template_cache(self) -> "Project":
-        """The same site, keeping compiled templates in .sitegen/templates/ (a build; `check` writes nothing)."""
-        return Project(self.root, self.out, self.root / ".sitegen" / "templates")
+        """The same site, keeping compiled templates and other build state in .sitegen/ (a build)."""
+        return Project(self.root, self.out, keeps_state=True)
+
+    @property
+    def template_cache(self) -> Path | None:
+        """Compiled templates kept between builds (<site>/.sitegen/templates), or None."""
+        return self.state_file("templates")
 
     def state_file(self, name: str) -> Path | None:
         """A file in <site>/.sitegen/ that a build keeps for the next one, or None when nothing may be written."""
-        return self.root / ".sitegen" / name if self.template_cache is not None else None
+        return self.state_path(name) if self.keeps_state else None
+
+    def state_path(self, *parts: str) -> Path | None:
+        """<site>/.sitegen/<parts>, or None when .sitegen or a folder or file under it on the way is a symbolic
+        link: what sitegen keeps is never read or written outside the site (a link committed to a repository,
+        or made by mistake, could point at any folder on the machine)."""
+        path = self.root / ".sitegen"
+        for part in ("", *parts):
+            path = path / part if part else path
+            if path.is_symlink():
+                return None
+        return path
 
     @classmethod
     def at(cls, source: str | Path = ".", out: str | Path | None = None) -> "Project":

@@ -10,11 +10,14 @@ skips the site's folder: `{% extends "!theme/base.html" %}`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from sitegen import seal
 from sitegen.colour import ink
 from sitegen.errors import SitegenError
 from sitegen.project import PACKAGE_THEMES, Project
@@ -107,7 +110,7 @@ def make_environment(project: Project, theme: str, output: str, *, autoescape=Tr
     # internals ({{ cycler.__init__.__globals__ }}), change the data, or call anything but what it is given.
     env = _Sandbox(
         loader=loader,
-        bytecode_cache=_bytecode_cache(project.template_cache / output if project.template_cache else None),
+        bytecode_cache=_bytecode_cache(project, output),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -119,16 +122,52 @@ def make_environment(project: Project, theme: str, output: str, *, autoescape=Tr
     return env
 
 
-def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between builds (Jinja checks each against its source), or none when the folder
-    cannot be made (a read-only checkout builds as before, only slower)."""
-    if folder is None:
+def _bytecode_cache(project: Project, output: str) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between builds in .sitegen/templates/<output> (Jinja checks each against its
+    source), sealed to this checkout (sitegen.seal); none when the folder cannot be made (a read-only checkout
+    builds as before, only slower)."""
+    folder = project.template_cache
+    key = seal.key(project) if folder is not None else None
+    if folder is None or key is None or project.state_path("templates", output) is None:
         return None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        (folder / output).mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder), "%s.cache")
+    return _SealedBytecodeCache(folder / output, key)
+
+
+class _SealedBytecodeCache(jinja2.BytecodeCache):
+    """Jinja's compiled templates in files sealed with this checkout's key: a file that does not open (made
+    elsewhere, or changed) is never handed to Jinja, which would unpickle and run it; the template is compiled
+    again instead."""
+
+    def __init__(self, folder: Path, key: bytes):
+        self.folder = folder
+        self.key = key
+
+    def _file(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / f"{bucket.key}.cache"
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            fd = os.open(self._file(bucket), os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as f:
+                blob = f.read()
+        except OSError:
+            return
+        data = seal.unseal(self.key, blob)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        path = self._file(bucket)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_bytes(seal.seal(self.key, bucket.bytecode_to_string()))
+            os.replace(temporary, path)
+        except OSError:
+            temporary.unlink(missing_ok=True)
 
 
 def static_dirs(project: Project, theme: str) -> list[Path]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import tempfile
 import time
@@ -38,7 +37,7 @@ from sitegen.content import partners
 from sitegen.content.load import load_content, read_site_data, read_site_source
 from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import ContentError, Problem, ProblemList, SitegenError
-from sitegen.project import Project
+from sitegen.project import Project, read_state, write_state
 
 STAGES = ("content", "ad", "links", "a11y", "recipients")
 SEVERITIES = ("error", "warning", "info")
@@ -371,11 +370,11 @@ def _a11y(project: Project, options: CheckOptions, artifacts: dict, report: Chec
                 if progress:
                     progress("a11y", finished[0], len(pages), file.name)
 
-            state = project.root / ".sitegen" / "a11y.json"
+            state = project.state_path("a11y.json")
             hashes = _page_hashes(site_files, pages)
             todo = pages
             if options.changed:
-                before = _read_state(state)
+                before = read_state(state) or {}
                 todo = [a for a in pages if before.get(a.path) != [hashes[a.path], 0]]
                 if len(todo) < len(pages):
                     report.skipped["a11y.unchanged"] = (f"{len(pages) - len(todo)} page(s) unchanged since the last "
@@ -383,9 +382,10 @@ def _a11y(project: Project, options: CheckOptions, artifacts: dict, report: Chec
             with AxeRunner(executable) as axe:
                 found = axe.check_all([root / a.path for a in todo], parallel=A11Y_PARALLEL, done=tick)
             if options.changed:
-                after = {path: value for path, value in _read_state(state).items() if path in hashes}
+                after = {path: value for path, value in (read_state(state) or {}).items() if path in hashes}
                 after.update({a.path: [hashes[a.path], len(v)] for a, v in zip(todo, found)})
-                _write_state(state, after)
+                if state is not None:  # None: .sitegen is a symbolic link, and nothing is kept
+                    write_state(state, dict(sorted(after.items())))
             for a, violations in zip(todo, found):
                 for v in violations:
                     severity = "error" if v.impact in ("critical", "serious") else "warning"
@@ -409,21 +409,6 @@ def _page_hashes(site_files: list, pages: list) -> dict[str, str]:
             common.update(a.path.encode() + b"\0" + a.read())
     base = common.hexdigest()
     return {a.path: hashlib.sha256(base.encode() + a.read()).hexdigest() for a in pages}
-
-
-def _read_state(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_state(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, sort_keys=True, indent=0), encoding="utf-8")
-    tmp.replace(path)
 
 
 def _skip_axe(report: CheckReport, why: str) -> None:

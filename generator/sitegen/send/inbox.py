@@ -49,7 +49,7 @@ def load_context(project: Project, recipients: str | Path | None = None) -> Cont
 
 
 def records(project: Project) -> Records:
-    return Records(journal_dir(project.root))
+    return Records(journal_dir(project))
 
 
 # --- reading a message -------------------------------------------------------------------------

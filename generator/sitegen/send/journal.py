@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.errors import SitegenError
+from sitegen.project import Project
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -55,8 +56,14 @@ class SendLocked(SitegenError):
     """Another `sitegen send` of this issue is running."""
 
 
-def journal_dir(site_root: Path) -> Path:
-    return site_root / ".sitegen" / "send"
+def journal_dir(project: Project) -> Path:
+    """<site>/.sitegen/send; a symbolic link on the way is refused (the journal is never kept outside the site)."""
+    folder = project.state_path("send")
+    if folder is None:
+        raise SitegenError(f"{project.rel(project.root / '.sitegen' / 'send')}: .sitegen or .sitegen/send is a "
+                           "symbolic link; sitegen keeps the send journal only in a real folder inside the site "
+                           "(remove the link; move the journal.sqlite it points at into .sitegen/send/ to keep it)")
+    return folder
 
 
 class JournalView:

@@ -194,7 +194,11 @@ def dry_run_dir(project: Project, issue: str, out_dir: str | Path | None = None)
     (the files hold the partners' addresses), never the site or a folder above it, and never a folder with
     other files in it that an earlier dry run did not make."""
     if out_dir is None:
-        return project.root / ".sitegen" / "dry-run" / issue
+        folder = project.state_path("dry-run", issue)
+        if folder is None:
+            raise SendError(".sitegen or a folder under it is a symbolic link; the dry run writes only inside the "
+                            "site: remove the link, or choose a folder with --out-dir")
+        return folder
     folder = Path(out_dir).resolve()
     for published in (project.content, project.themes, project.out):
         if folder == published.resolve() or published.resolve() in folder.parents:
@@ -273,7 +277,7 @@ def run(project: Project, issue: str, *, recipients: str | Path | None = None,
     """Send `issue` to everyone on the list who has not had it: lock the journal, apply the decisions about
     ambiguous recipients ((address or None for all, 'sent' or 'resend')), make the plan, `show` it, ask
     `confirm(plan, server)`, deliver."""
-    jdir = journal_dir(project.root)
+    jdir = journal_dir(project)
     shown = project.rel(jdir)
     with Journal(jdir, issue) as journal:
         waiting = set(journal.ambiguous())
@@ -304,7 +308,7 @@ def preview(project: Project, issue: str, *, recipients: str | Path | None = Non
             segments: Mapping[str, set[str]] | None = None, environ: Mapping[str, str] | None = None) -> Plan:
     """The plan of a dry run or test send (drafts allowed), read from the journal without locking it.
     Without SITEGEN_UNSUBSCRIBE_SECRET its unsubscribe links carry a placeholder token (said in the warnings)."""
-    view = JournalView(journal_dir(project.root), issue)
+    view = JournalView(journal_dir(project), issue)
     try:
         plan = prepare(project, issue, journal=view, recipients=recipients, segments=segments, allow_draft=True)
     finally:

@@ -1,0 +1,68 @@
+"""Sealed files in .sitegen/: what a build keeps there that Python would run when it is read back.
+
+Compiled templates are such files (Jinja reads a pickle and Python bytecode from them). A copy brought in from
+elsewhere — committed to the site's repository, unpacked from an archive, restored from a CI cache — must never
+be run: it could do anything a theme's sandbox forbids. So each is sealed with an HMAC whose key is bound to
+this checkout: a random secret in .sitegen/key mixed with that file's identity on this disk (device, inode and
+change time). A key file that arrives with a commit or a copy gets a new inode and change time, so nothing sealed
+elsewhere opens here; a file that does not open is ignored and made again (the build is only slower).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from sitegen.project import Project
+
+KEY_FILE = "key"
+SECRET_BYTES = 32
+_MAC = hashlib.sha256
+_MAC_BYTES = _MAC().digest_size
+
+
+def key(project: Project) -> bytes | None:
+    """This checkout's sealing key, made on first use; None when .sitegen cannot hold one (a symbolic link, a
+    read-only checkout): nothing is then kept that needs sealing."""
+    path = project.state_path(KEY_FILE)
+    if path is None:
+        return None
+    try:
+        return _read_key(str(path))
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, os.urandom(SECRET_BYTES))
+        finally:
+            os.close(fd)
+        return _read_key(str(path))
+    except OSError:  # another build made it first (and may not have written it yet), or the disk refuses
+        return None
+
+
+def _read_key(path: str) -> bytes | None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        st = os.fstat(fd)
+        secret = os.read(fd, SECRET_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(secret) != SECRET_BYTES:
+        return None
+    identity = f"{st.st_dev}:{st.st_ino}:{st.st_ctime_ns}".encode()
+    return hmac.new(secret, identity, _MAC).digest()
+
+
+def seal(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, data, _MAC).digest() + data
+
+
+def unseal(key: bytes, blob: bytes) -> bytes | None:
+    """The data of a sealed blob, or None when it was not sealed with `key` (made elsewhere or changed since)."""
+    mac, data = blob[:_MAC_BYTES], blob[_MAC_BYTES:]
+    return data if hmac.compare_digest(mac, hmac.new(key, data, _MAC).digest()) else None
