@@ -35,7 +35,7 @@ def start(self):
 multiprocessing.context.ForkProcess.start = start
 error = ""
 try:
-    run(Project.at(sys.argv[1], sys.argv[2]), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",)))
+    run(Project.at(sys.argv[1], sys.argv[2]), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",), clean=True))
 except SitegenError as exc:
     error = "\\n".join([str(exc)] + (exc.lines() if hasattr(exc, "lines") else []))
 print(json.dumps({{"children": len(started), "error": error, "left": len(multiprocessing.active_children())}}))

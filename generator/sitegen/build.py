@@ -13,8 +13,11 @@ import jinja2
 
 from sitegen.artifacts import Artifact, Progress, Rendered, RenderOptions
 from sitegen.content.assemble import assemble
+from sitegen.content.kept import FILE as CONTENT_FILE
+from sitegen.content.kept import Kept
 from sitegen.content.load import load_content
 from sitegen.content.site import Site
+from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import OutputSkipped, Problem, ProblemList, SitegenError
 from sitegen.mail import render as mail
 from sitegen.pdf import render as pdf
@@ -110,14 +113,14 @@ def render_output(name: str, project: Project, site: Site, options: RenderOption
 
 def forget_build_state(project: Project) -> None:
     """`build --clean`: the compiled templates, the guidebook's kept page numbers, the record of what each web
-    page read and the kept HTML of Markdown bodies go (never check's or send's files in .sitegen/)."""
+    page read, the kept HTML of Markdown bodies and the kept content go (never check's or send's files)."""
     state = project.state_path()
     if state is None:  # a symbolic link: nothing was kept there, and nothing outside the site is removed
         return
     templates = project.state_path("templates")
     if templates is not None:
         shutil.rmtree(templates, ignore_errors=True)
-    for name in ("guidebook-pages.json", "web-pages.json", "markdown-html.json"):
+    for name in ("guidebook-pages.json", "web-pages.json", "markdown-html.json", CONTENT_FILE):
         (state / name).unlink(missing_ok=True)
 
 
@@ -131,7 +134,16 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         if options.clean:
             forget_build_state(project)
         project = project.with_template_cache()
-    site, report.warnings = load_site(project, options.today)
+    if project.keeps_state:  # what the last build read and validated, for the files that have not changed since
+        kept = Kept(project)
+        token = PARSE_CACHE.set(kept.memo)
+        try:
+            site, report.warnings = load_site(project, options.today)
+        finally:
+            PARSE_CACHE.reset(token)
+        kept.save()
+    else:
+        site, report.warnings = load_site(project, options.today)
     report.load_seconds = time.perf_counter() - started
 
     written: list[tuple[str, Callable[[Path], None]]] = []

@@ -312,6 +312,24 @@ def _remember(memo: dict, todo: list[tuple[str, str]], stamps: list, results: li
             memo[(READ, rel)] = (stamp, result)
 
 
+class Memo(dict):
+    """A parse memo (sources.PARSE_CACHE) that notes which keys a load used; `prune` drops the others (the files
+    deleted since, the texts no longer there)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.used: set = set()
+
+    def __contains__(self, key):
+        self.used.add(key)
+        return super().__contains__(key)
+
+    def prune(self) -> None:
+        for key in [k for k in self if k not in self.used]:
+            del self[key]
+        self.used = set()
+
+
 def forget(memo: dict, paths: set[str] | None) -> None:
     """Drop the kept files among `paths` (relative to the site; None: every file) from a memo."""
     for key in [k for k in memo if len(k) == 2 and k[0] == READ and (paths is None or k[1] in paths)]:

@@ -43,23 +43,6 @@ K = TypeVar("K")
 MAIL_KEY = "mail:"  # the mail preview page watches this key
 
 
-class _Memo(dict):
-    """The parse memo; keys not used by the latest load are dropped after it."""
-
-    def __init__(self):
-        super().__init__()
-        self.used: set = set()
-
-    def __contains__(self, key):
-        self.used.add(key)
-        return super().__contains__(key)
-
-    def prune(self) -> None:
-        for key in [k for k in self if k not in self.used]:
-            del self[key]
-        self.used = set()
-
-
 @dataclass
 class Rebuild:
     """What one rebuild did, for the console and the benchmark."""
@@ -110,7 +93,7 @@ class Preview:
         self.history: list[Rebuild] = []
         self.on_site: list[Callable] = []  # called with each new valid site (the PDF preview)
         self._env: jinja2.Environment | None = None
-        self._memo = _Memo()
+        self._memo = load.Memo()
         self._web_record: dict | None = None  # what each page read when last rendered (web/deps.py)
         self._stamps: dict[str, tuple | None] = {}
 

@@ -1,0 +1,87 @@
+"""Content kept between builds: every file's parsed and validated result, in <site>/.sitegen/content.pickle.
+
+Reading and validating the files under content/ is most of a large site's load (YAML above all). A build keeps
+each file's result (its source with line marks, its validated model and its problems) with the file's stamp
+(modification and change time, size, inode) — the `load.READ` entries that `sitegen serve` keeps in memory — so
+that the next build reads and validates again only the files whose stamp changed, and replays the problems of the
+others. The results are the same objects a fresh read makes, so the output is byte for byte the same.
+
+A pickle is run by Python as it is read, so the file is sealed to this checkout (sitegen.seal) and names
+sitegen's code fingerprint and the site's folder: one made elsewhere, by another version of sitegen or for another
+folder is ignored (and the files are read as on a first build). A file whose stamp is less than a second older
+than the moment it was read is not kept: an edit within the clock's tick could leave the same stamp.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import time
+
+from sitegen import seal
+from sitegen.content.load import READ, Memo
+from sitegen.fingerprint import code as fingerprint_code
+from sitegen.project import Project
+
+FILE = "content.pickle"
+VERSION = 1
+RECENT_NS = 1_000_000_000  # a file changed this close to being read is read again next time
+
+
+class Kept:
+    """The memo a build's load works with (set it as sources.PARSE_CACHE), read from and written back to disk."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self.started_ns = time.time_ns()
+        self.memo = Memo(_read(project))
+        self._before = {k: v[0] for k, v in self.memo.items()}
+
+    def save(self) -> None:
+        """Keep the entries this load used (files deleted since are dropped); nothing is written when every kept
+        file was as before."""
+        self.memo.prune()
+        recent = self.started_ns - RECENT_NS
+        entries = {k: v for k, v in self.memo.items()
+                   if isinstance(k, tuple) and len(k) == 2 and k[0] == READ
+                   and v[0] is not None and max(v[0][0], v[0][1]) < recent}
+        if {k: v[0] for k, v in entries.items()} == self._before:
+            return
+        _write(self.project, entries)
+
+
+def _header(project: Project) -> tuple:
+    return VERSION, fingerprint_code(), str(project.root)
+
+
+def _read(project: Project) -> dict:
+    path = project.state_file(FILE)
+    key = seal.key(project) if path is not None else None
+    if path is None or key is None:
+        return {}
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            blob = f.read()
+    except OSError:
+        return {}
+    data = seal.unseal(key, blob)
+    if data is None:
+        return {}
+    try:
+        header, entries = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - sealed here, yet unreadable (a class that sitegen no longer has): start afresh
+        return {}
+    return entries if header == _header(project) and isinstance(entries, dict) else {}
+
+
+def _write(project: Project, entries: dict) -> None:
+    path = project.state_file(FILE)
+    key = seal.key(project) if path is not None else None
+    if path is None or key is None:
+        return
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(seal.seal(key, pickle.dumps((_header(project), entries), protocol=5)))
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
