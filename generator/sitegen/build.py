@@ -15,9 +15,8 @@ from sitegen.artifacts import Artifact, Progress, Rendered, RenderOptions
 from sitegen.content.assemble import assemble
 from sitegen.content.kept import FILE as CONTENT_FILE
 from sitegen.content.kept import Kept
-from sitegen.content.load import load_content
+from sitegen.content.load import KEPT_FILES, load_content
 from sitegen.content.site import Site
-from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import OutputSkipped, Problem, ProblemList, SitegenError
 from sitegen.mail import render as mail
 from sitegen.pdf import render as pdf
@@ -103,6 +102,19 @@ def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
     return site, problems.warnings
 
 
+def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
+    """`load_site`, reading again only the files changed since the last build (content/kept.py); what is kept is
+    let go before rendering (the sources of 10,000 files are tens of megabytes)."""
+    kept = Kept(project)
+    token = KEPT_FILES.set(kept.memo)
+    try:
+        loaded = load_site(project, today)
+    finally:
+        KEPT_FILES.reset(token)
+    kept.save()
+    return loaded
+
+
 def render_output(name: str, project: Project, site: Site, options: RenderOptions) -> Rendered:
     """One output in memory; a theme mistake becomes a `template:line: message` error."""
     try:
@@ -134,16 +146,8 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         if options.clean:
             forget_build_state(project)
         project = project.with_template_cache()
-    if project.keeps_state:  # what the last build read and validated, for the files that have not changed since
-        kept = Kept(project)
-        token = PARSE_CACHE.set(kept.memo)
-        try:
-            site, report.warnings = load_site(project, options.today)
-        finally:
-            PARSE_CACHE.reset(token)
-        kept.save()
-    else:
-        site, report.warnings = load_site(project, options.today)
+    site, report.warnings = _load_keeping(project, options.today) if project.keeps_state \
+        else load_site(project, options.today)
     report.load_seconds = time.perf_counter() - started
 
     written: list[tuple[str, Callable[[Path], None]]] = []

@@ -28,7 +28,7 @@ RECENT_NS = 1_000_000_000  # a file changed this close to being read is read aga
 
 
 class Kept:
-    """The memo a build's load works with (set it as sources.PARSE_CACHE), read from and written back to disk."""
+    """The memo a build's load works with (set it as load.KEPT_FILES), read from and written back to disk."""
 
     def __init__(self, project: Project):
         self.project = project

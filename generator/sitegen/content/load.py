@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -264,7 +265,9 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
         todo.append((path, rel))
         slugs.append(slug)
     read = partial(_read_file, load_markdown_file if suffix == ".md" else load_yaml_file, model)
-    memo = PARSE_CACHE.get()
+    memo = KEPT_FILES.get()
+    if memo is None:
+        memo = PARSE_CACHE.get()
     stamps = [_stamp(path) for path, _ in todo] if memo is not None else []  # taken before reading
     results = _remembered(memo, todo, stamps) if memo is not None else [None] * len(todo)
     missing = [job for job, result in zip(todo, results) if result is None]
@@ -287,6 +290,8 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
 # again. The preview also forgets the files its watcher saw change (`forget`), so an edit within the clock's
 # tick is not missed. Models and sources are frozen, so a kept result is never changed by a later step.
 READ = "read"
+# A build's memo of the files alone (content/kept.py keeps it on disk), without serve's memo of parsed texts
+KEPT_FILES: ContextVar[dict | None] = ContextVar("sitegen_kept_files", default=None)
 
 
 def _stamp(path: str) -> tuple | None:
