@@ -689,9 +689,7 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
                       if priced or not _discloses_only(jiyu, views, view[1][t.start()], view[2][t.end() - 1])), None)
         if offer is not None:
             (normal, starts, ends), m = offer
-            stated = _stated(normal)
-            missing = [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
-            if missing:
+            if _missing(jiyu, normal):
                 out.append((jiyu, starts[m.start()], ends[m.end() - 1]))
     return out
 
@@ -798,12 +796,17 @@ def _needs(jiyu: Rule, stated: str) -> tuple[tuple[str, re.Pattern], ...]:
     return jiyu.needs
 
 
+def _missing(jiyu: Rule, normal: str) -> list[str]:
+    """The disclosures folded text about 自由診療 lacks, by name (promises to explain later do not count)."""
+    stated = _stated(normal)
+    return [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
+
+
 def _explained(normal: str, rules: Iterable[Rule]) -> bool:
     """Whether folded text carries everything 限定解除 asks for (the treatment, its cost, its main risks and side
     effects): what also makes photos before and after a treatment advertisable."""
     jiyu = next((r for r in rules if r.id == "jiyu"), None)
-    stated = _stated(normal)
-    return jiyu is not None and bool(jiyu.needs) and all(need.search(stated) for _, need in _needs(jiyu, stated))
+    return jiyu is not None and bool(jiyu.needs) and not _missing(jiyu, normal)
 
 
 def missing_disclosures(text: str) -> list[str]:
@@ -814,8 +817,7 @@ def missing_disclosures(text: str) -> list[str]:
     normal = norm(text, fold=True)
     if not jiyu.extra["trigger"].search(normal):
         return []
-    stated = _stated(normal)
-    return [name for name, need in _needs(jiyu, stated) if not need.search(stated)]
+    return _missing(jiyu, normal)
 
 
 # --- walking the content -------------------------------------------------------------------------
