@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from pathlib import Path
+from typing import IO, Callable
 
 from sitegen.project import Project
 
@@ -62,7 +64,31 @@ def seal(key: bytes, data: bytes) -> bytes:
     return hmac.new(key, data, _MAC).digest() + data
 
 
-def unseal(key: bytes, blob: bytes) -> bytes | None:
-    """The data of a sealed blob, or None when it was not sealed with `key` (made elsewhere or changed since)."""
-    mac, data = blob[:_MAC_BYTES], blob[_MAC_BYTES:]
+def unseal(key: bytes, blob: bytes) -> memoryview | None:
+    """The data of a sealed blob (a view, not a copy), or None when it was not sealed with `key` (made elsewhere or
+    changed since)."""
+    view = memoryview(blob)
+    mac, data = view[:_MAC_BYTES], view[_MAC_BYTES:]
     return data if hmac.compare_digest(mac, hmac.new(key, data, _MAC).digest()) else None
+
+
+def write(key: bytes, path: Path, put: Callable[[IO[bytes]], object]) -> None:
+    """Write a sealed file in one step (a temporary file beside it, then a rename), `put` writing the data into the
+    stream it is given: a large file is never one string in memory. Nothing is written when the disk refuses."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    mac = hmac.new(key, digestmod=_MAC)
+    try:
+        with temporary.open("wb") as f:
+            f.write(bytes(_MAC_BYTES))
+
+            class Sealing:
+                def write(self, data: bytes) -> int:
+                    mac.update(data)
+                    return f.write(data)
+
+            put(Sealing())  # type: ignore[arg-type]
+            f.seek(0)
+            f.write(mac.digest())
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)

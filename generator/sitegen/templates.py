@@ -158,7 +158,7 @@ class _SealedBytecodeCache(jinja2.BytecodeCache):
             return
         data = seal.unseal(self.key, blob)
         if data is not None:
-            bucket.bytecode_from_string(data)
+            bucket.bytecode_from_string(bytes(data))
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         path = self._file(bucket)
