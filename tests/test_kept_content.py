@@ -129,3 +129,24 @@ def test_a_planted_or_copied_content_file_is_never_used(tmp_path):
     build(site, tmp_path / "second")
     assert not marker.exists()
     assert files(tmp_path / "second" / "site") == files(tmp_path / "first" / "site")
+
+
+def test_a_few_edits_are_read_again_rather_than_rewrite_the_record(tmp_path, monkeypatch):
+    site = aged_site(tmp_path)
+    build(site, tmp_path / "first")
+    record = site / ".sitegen" / kept.FILE
+    before = record.read_bytes()
+    doctor = site / "content" / "doctors" / "tanaka-hanako.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("田中 花子", "田中 華子"), encoding="utf-8")
+    time.sleep(kept.RECENT_NS / 1e9 + 0.1)
+    seen = counting_reads(monkeypatch)
+    build(site, tmp_path / "second")
+    assert seen == ["content/doctors/tanaka-hanako.md"] and record.read_bytes() == before  # one file: not rewritten
+    seen.clear()
+    monkeypatch.setattr(kept, "FEW", 0)  # any difference is enough to write the record again
+    build(site, tmp_path / "third")
+    assert seen == ["content/doctors/tanaka-hanako.md"] and record.read_bytes() != before
+    seen.clear()
+    build(site, tmp_path / "fourth")
+    assert seen == []
+    assert files(tmp_path / "fourth" / "site") == files(tmp_path / "second" / "site")

@@ -28,6 +28,7 @@ FILE = "content.pickle"
 VERSION = 1
 RECENT_NS = 1_000_000_000  # a file changed this close to being read is read again next time
 CHUNK = 500  # files per pickle in the file
+FEW = 20  # files (or 2 % of them) that may differ from the kept record before it is written again
 
 
 class Kept:
@@ -40,14 +41,17 @@ class Kept:
         self._before = {k: v[0] for k, v in self.memo.items()}
 
     def save(self) -> None:
-        """Keep the entries this load used (files deleted since are dropped); nothing is written when every kept
-        file was as before."""
+        """Keep the entries this load used (files deleted since are dropped). The file is written again only when
+        more than a few files differ from it: a build after editing one file reads that file again rather than
+        rewrite the whole record (0.2 s for 10,000 files); the edits are kept once enough of them add up."""
         self.memo.prune()
         recent = self.started_ns - RECENT_NS
         entries = {k: v for k, v in self.memo.items()
                    if isinstance(k, tuple) and len(k) == 2 and k[0] == READ
                    and v[0] is not None and max(v[0][0], v[0][1]) < recent}
-        if {k: v[0] for k, v in entries.items()} == self._before:
+        differ = sum(1 for k, v in entries.items() if self._before.get(k) != v[0])
+        differ += sum(1 for k in self._before if k not in entries)
+        if differ == 0 or (self._before and differ <= max(FEW, len(entries) // 50)):
             return
         _write(self.project, entries)
 
