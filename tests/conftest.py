@@ -160,3 +160,14 @@ def pdf_chars(layout):
     elif hasattr(layout, "__iter__"):
         for child in layout:
             yield from pdf_chars(child)
+
+
+class Planted:
+    """A pickle that, when loaded, creates `marker`: what a hostile file under .sitegen/ (committed to a repository,
+    copied in) could do if sitegen unpickled it."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Planted
 from sitegen.build import BuildOptions, run
 from sitegen.content import kept, load
 from sitegen.errors import ContentError
@@ -108,14 +109,6 @@ def test_a_content_error_in_a_kept_file_is_found_once_it_is_edited(tmp_path):
     assert "yamada-taro.md" in lines and "featured" in lines
 
 
-class _Planted:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
 def test_a_planted_or_copied_content_file_is_never_used(tmp_path):
     site = aged_site(tmp_path)
     build(site, tmp_path / "first")
@@ -125,7 +118,7 @@ def test_a_planted_or_copied_content_file_is_never_used(tmp_path):
     assert kept._read(Project.at(copy).with_template_cache()) == {}
     # a pickle put in its place, sealed by no one: never unpickled
     marker = tmp_path / "ran"
-    (site / ".sitegen" / kept.FILE).write_bytes(b"\0" * 32 + pickle.dumps(_Planted(marker)))
+    (site / ".sitegen" / kept.FILE).write_bytes(b"\0" * 32 + pickle.dumps(Planted(marker)))
     build(site, tmp_path / "second")
     assert not marker.exists()
     assert files(tmp_path / "second" / "site") == files(tmp_path / "first" / "site")

@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+from conftest import Planted
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
 
@@ -50,16 +51,6 @@ def _stamps(folder: Path) -> dict[str, tuple[int, bytes]]:
     return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.glob("*.cache"))}
 
 
-class _Planted:
-    """A pickle that, when loaded, creates a file: what a hostile cache file committed to a repository could do."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
 def test_a_planted_cache_file_is_never_run_and_a_kept_one_is_used(tmp_path):
     import pickle
 
@@ -75,7 +66,7 @@ def test_a_planted_cache_file_is_never_run_and_a_kept_one_is_used(tmp_path):
     assert _stamps(cache) == kept  # every compiled template opened and was used, none compiled again
 
     marker = tmp_path / "ran"
-    planted = bc_magic + pickle.dumps(_Planted(marker))  # Jinja's format: magic, a pickled checksum, bytecode
+    planted = bc_magic + pickle.dumps(Planted(marker))  # Jinja's format: magic, a pickled checksum, bytecode
     for path in cache.glob("*.cache"):
         path.write_bytes(planted)
     run(Project.at(site, tmp_path / "third"), BuildOptions(today=TODAY, outputs=("site",)))
