@@ -34,8 +34,10 @@ class Project:
         link: what sitegen keeps is never read or written outside the site (a link committed to a repository,
         or made by mistake, could point at any folder on the machine)."""
         path = self.root / ".sitegen"
-        for part in ("", *parts):
-            path = path / part if part else path
+        if path.is_symlink():
+            return None
+        for part in parts:
+            path = path / part
             if path.is_symlink():
                 return None
         return path

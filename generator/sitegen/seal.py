@@ -60,10 +60,6 @@ def _read_key(path: str) -> bytes | None:
     return hmac.new(secret, identity, _MAC).digest()
 
 
-def seal(key: bytes, data: bytes) -> bytes:
-    return hmac.new(key, data, _MAC).digest() + data
-
-
 def unseal(key: bytes, blob: bytes) -> memoryview | None:
     """The data of a sealed blob (a view, not a copy), or None when it was not sealed with `key` (made elsewhere or
     changed since)."""

@@ -161,13 +161,7 @@ class _SealedBytecodeCache(jinja2.BytecodeCache):
             bucket.bytecode_from_string(bytes(data))
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        path = self._file(bucket)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_bytes(seal.seal(self.key, bucket.bytecode_to_string()))
-            os.replace(temporary, path)
-        except OSError:
-            temporary.unlink(missing_ok=True)
+        seal.write(self.key, self._file(bucket), bucket.write_bytecode)
 
 
 def static_dirs(project: Project, theme: str) -> list[Path]:
