@@ -125,6 +125,7 @@ def test_a_planted_or_copied_content_file_is_never_used(tmp_path):
 
 
 def test_a_few_edits_are_read_again_rather_than_rewrite_the_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(kept, "LARGE", 0)  # the minimal site as if it were large
     site = aged_site(tmp_path)
     build(site, tmp_path / "first")
     record = site / ".sitegen" / kept.FILE

@@ -178,7 +178,7 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     if record is not None:
         rendered.kept = record.reused
         rendered.record = record
-        if record_file is not None:
+        if record_file is not None and record.worth_saving():
             rendered.on_written = partial(record.save, record_file)
     return rendered
 
