@@ -60,7 +60,19 @@ def _read_key(path: str) -> bytes | None:
     return hmac.new(secret, identity, _MAC).digest()
 
 
-def unseal(key: bytes, blob: bytes) -> memoryview | None:
+def read(key: bytes, path: Path) -> memoryview | None:
+    """The data of the sealed file at `path` (never through a symbolic link), or None when it is missing,
+    unreadable or was not sealed with `key`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            blob = f.read()
+    except OSError:
+        return None
+    return _unseal(key, blob)
+
+
+def _unseal(key: bytes, blob: bytes) -> memoryview | None:
     """The data of a sealed blob (a view, not a copy), or None when it was not sealed with `key` (made elsewhere or
     changed since)."""
     view = memoryview(blob)

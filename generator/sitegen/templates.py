@@ -10,7 +10,6 @@ skips the site's folder: `{% extends "!theme/base.html" %}`.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import jinja2
@@ -150,13 +149,7 @@ class _SealedBytecodeCache(jinja2.BytecodeCache):
         return self.folder / f"{bucket.key}.cache"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            fd = os.open(self._file(bucket), os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as f:
-                blob = f.read()
-        except OSError:
-            return
-        data = seal.unseal(self.key, blob)
+        data = seal.read(self.key, self._file(bucket))
         if data is not None:
             bucket.bytecode_from_string(bytes(data))
 

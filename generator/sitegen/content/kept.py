@@ -14,7 +14,6 @@ than the moment it was read is not kept: an edit within the clock's tick could l
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import time
 from functools import partial
@@ -66,13 +65,7 @@ def _read(project: Project) -> dict:
     key = seal.key(project) if path is not None else None
     if path is None or key is None:
         return {}
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as f:
-            blob = f.read()
-    except OSError:
-        return {}
-    data = seal.unseal(key, blob)
+    data = seal.read(key, path)
     if data is None:
         return {}
     entries: dict = {}
