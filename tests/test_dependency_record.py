@@ -92,22 +92,22 @@ def test_a_page_shows_the_change_of_something_it_only_reads_through_a_lookup(min
 
 def test_a_few_pages_rendered_leave_the_record_as_it_was_and_are_rendered_again(minimal, tmp_path, monkeypatch):
     """Writing the record of every page after one edit costs more than rendering the edited pages once more."""
-    from sitegen.web import deps
+    from sitegen import project
 
-    monkeypatch.setattr(deps, "LARGE", 0)  # the minimal site as if it were large
+    monkeypatch.setattr(project, "LARGE", 0)  # the minimal site as if it were large
     build(minimal)
     record = minimal / ".sitegen" / "web-pages.json"
     before = record.read_bytes()
     _set_message(minimal, "yamada-taro", "紹介状がなくてもご相談ください。")
     pages, kept = build(minimal)
     rendered = pages - kept
-    assert "doctors/yamada-taro.html" in rendered and len(rendered) <= deps.FEW
+    assert "doctors/yamada-taro.html" in rendered and len(rendered) <= project.FEW
     assert record.read_bytes() == before  # the last record stays
     assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
     again, kept_again = build(minimal)
     assert again - kept_again == rendered  # not what the record says: rendered again, the same bytes
     assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
-    monkeypatch.setattr(deps, "FEW", 0)  # any page rendered is enough to write the record
+    monkeypatch.setattr(project, "FEW", 0)  # any page rendered is enough to write the record
     build(minimal)
     assert record.read_bytes() != before
     pages, kept = build(minimal)

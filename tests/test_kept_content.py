@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Planted
+from sitegen import project
 from sitegen.build import BuildOptions, run
 from sitegen.content import kept, load
 from sitegen.errors import ContentError
@@ -125,7 +126,7 @@ def test_a_planted_or_copied_content_file_is_never_used(tmp_path):
 
 
 def test_a_few_edits_are_read_again_rather_than_rewrite_the_record(tmp_path, monkeypatch):
-    monkeypatch.setattr(kept, "LARGE", 0)  # the minimal site as if it were large
+    monkeypatch.setattr(project, "LARGE", 0)  # the minimal site as if it were large
     site = aged_site(tmp_path)
     build(site, tmp_path / "first")
     record = site / ".sitegen" / kept.FILE
@@ -137,7 +138,7 @@ def test_a_few_edits_are_read_again_rather_than_rewrite_the_record(tmp_path, mon
     build(site, tmp_path / "second")
     assert seen == ["content/doctors/tanaka-hanako.md"] and record.read_bytes() == before  # one file: not rewritten
     seen.clear()
-    monkeypatch.setattr(kept, "FEW", 0)  # any difference is enough to write the record again
+    monkeypatch.setattr(project, "FEW", 0)  # any difference is enough to write the record again
     build(site, tmp_path / "third")
     assert seen == ["content/doctors/tanaka-hanako.md"] and record.read_bytes() != before
     seen.clear()

@@ -21,14 +21,12 @@ from functools import partial
 from sitegen import seal
 from sitegen.content.load import READ, Memo
 from sitegen.fingerprint import code as fingerprint_code
-from sitegen.project import Project
+from sitegen.project import Project, worth_rewriting
 
 FILE = "content.pickle"
 VERSION = 1
 RECENT_NS = 1_000_000_000  # a file changed this close to being read is read again next time
 CHUNK = 500  # files per pickle in the file
-FEW = 20  # files (or 2 % of them) that may differ from the kept record before it is written again ...
-LARGE = 1000  # ... when it keeps this many files or more (a small site's record is written in no time)
 
 
 class Kept:
@@ -51,7 +49,7 @@ class Kept:
                    and v[0] is not None and max(v[0][0], v[0][1]) < recent}
         differ = sum(1 for k, v in entries.items() if self._before.get(k) != v[0])
         differ += sum(1 for k in self._before if k not in entries)
-        if differ == 0 or (self._before and len(self._before) >= LARGE and differ <= max(FEW, len(entries) // 50)):
+        if differ == 0 or (self._before and not worth_rewriting(len(entries), differ)):
             return
         _write(self.project, entries)
 

@@ -38,13 +38,11 @@ import pydantic
 
 from sitegen.artifacts import Artifact
 from sitegen.fingerprint import code as fingerprint_code
-from sitegen.project import Project, write_state
+from sitegen.project import Project, worth_rewriting, write_state
 from sitegen.templates import template_folders, theme_dirs
 
 VERSION = 3
 UNTRACEABLE = "!"
-FEW = 20  # pages rendered (or 2 % of them) that leave the last record as it is (Record.worth_saving) ...
-LARGE = 1000  # ... on a site of this many pages or more (a small site's record is written in no time)
 TEMPLATE = "t:"  # a read of a template: its value is the template's source
 _reads: ContextVar[set[str] | None] = ContextVar("sitegen_page_reads", default=None)
 
@@ -464,10 +462,8 @@ class Record:
         """Whether the record should be written again. After a build that rendered only a few pages (one doctor
         edited) the last record stays: it is still true of every page kept, and the pages rendered now are
         rendered again next time (their files and inputs are not as it says), which costs less than writing the
-        record of 10,000 pages (0.5 s). More than FEW pages, or 2 % of them, or a site under LARGE pages, and it is
-        written."""
-        rendered = len(self.pages) - self.reused
-        return not self.previous_pages or len(self.pages) < LARGE or rendered > max(FEW, len(self.pages) // 50)
+        record of 10,000 pages (0.5 s); `project.worth_rewriting` says how few."""
+        return not self.previous_pages or worth_rewriting(len(self.pages), len(self.pages) - self.reused)
 
     def save(self, file: Path, published: Path) -> None:
         """Write the record for the build just published in `published` (stat of each page's file)."""
