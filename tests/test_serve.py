@@ -5,11 +5,13 @@ serves the whole example hospital (with its newsletters)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -29,12 +31,13 @@ def free_port() -> int:
 class Server:
     """`sitegen serve` as a subprocess; its output is collected for failure messages."""
 
-    def __init__(self, source: Path):
+    def __init__(self, source: Path, tmp: Path | None = None):
         self.port = free_port()
+        env = None if tmp is None else {**os.environ, "TMPDIR": str(tmp)}  # where its temporary files go
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "serve", "--source", str(source), "--port", str(self.port),
              "--date", TODAY.isoformat()],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", env=env)
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.url = ""
@@ -87,6 +90,13 @@ def example_copy(tmp_path) -> Path:
     else:
         shutil.copytree(SITES / "minimal", dest)
     return dest
+
+
+@pytest.fixture()
+def short_tmp():
+    """An empty folder with a short path, for a server's TMPDIR."""
+    with tempfile.TemporaryDirectory(prefix="sg") as folder:
+        yield Path(folder)
 
 
 @pytest.fixture()
@@ -173,9 +183,10 @@ def test_served_pages_carry_the_script_and_other_outputs_are_previewed(example_c
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path, poppler):
+def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path, poppler, short_tmp):
     site = copy_site("minimal")
-    server = Server(site)
+    tmp = short_tmp  # Chromium's sockets there too: a path under pytest's tmp_path is too long for them
+    server = Server(site, tmp)
     try:
         page.goto(f"http://127.0.0.1:{server.port}/__sitegen/pdf/")
         page.wait_for_function("() => document.body.innerText.includes('再生成中') || document.body.innerText.includes('最新')")
@@ -189,8 +200,12 @@ def test_pdf_preview_rebuilds_in_the_background(copy_site, page, chromium_path, 
         news.write_text(news.read_text(encoding="utf-8") + "\n追記\n", encoding="utf-8")
         page.wait_for_function("() => document.body.innerText.includes('再生成中')", timeout=30_000)
         page.wait_for_function("() => document.body.innerText.includes('最新')", timeout=90_000)
+        assert any(p.name.startswith("sitegen-serve-pdf-") for p in tmp.iterdir()), "page images are in a temporary folder"
     finally:
         server.stop()
+    # stopped by SIGTERM (a service manager, `kill`): it stops as on Ctrl-C and its page images go
+    assert server.proc.returncode == 0 and "stopped" in server.output, server.output
+    assert not any(p.name.startswith("sitegen-serve-pdf-") for p in tmp.iterdir())
 
 
 @pytest.mark.browser
@@ -297,6 +312,24 @@ def test_serve_lists_each_warning_in_the_terminal(copy_site):
         assert "content/doctors/yamada-taro.md:2: warning: name: 「（氏名を入力）」" in server.output, server.output
     finally:
         server.stop()
+
+
+def test_serve_stopped_by_sigterm_or_a_busy_port_leaves_no_temporary_files(copy_site, tmp_path):
+    site = copy_site("minimal")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    server = Server(site, tmp)
+    server.stop()  # SIGTERM: stopped as on Ctrl-C
+    assert server.proc.returncode == 0 and "stopped" in server.output, server.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "sitegen", "serve", "--source", str(site), "--port", str(port)],
+                                capture_output=True, text=True, encoding="utf-8", timeout=60,
+                                env={**os.environ, "TMPDIR": str(tmp)})
+    assert result.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr
+    assert list(tmp.iterdir()) == []
 
 
 @pytest.mark.browser

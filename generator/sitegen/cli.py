@@ -786,6 +786,17 @@ def init(directory, date):
                f"`sitegen serve --source {directory}`")
 
 
+def _stop_on_terminate() -> None:
+    import signal
+    import threading
+
+    def interrupt(signum, frame) -> NoReturn:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 @main.command("serve")
 @click.option("--source", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Site folder holding site.yaml, content/ and optionally themes/.")
@@ -845,6 +856,7 @@ def serve(source, port, host, allow_hosts, open_browser, date):
                                        allow_hosts=tuple(allow_hosts))
     except OSError as exc:
         _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"], "try another --port")
+    _stop_on_terminate()  # stopped by a service manager or `kill`: the preview's temporary files go as on Ctrl-C
     if host not in ("127.0.0.1", "localhost", "::1"):
         _secho(f"warning: listening on {host}: others on the network can see the preview", fg="yellow", err=True)
     _secho(f"Serving {running.url}  (mail: /__sitegen/mail/, PDF: /__sitegen/pdf/; Ctrl-C to stop)", bold=True)

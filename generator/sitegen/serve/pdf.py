@@ -37,14 +37,15 @@ class PdfPreview:
         self._stale = False
         self._lock = threading.Lock()
         self._running = False
-        self._images = Path(tempfile.mkdtemp(prefix="sitegen-serve-pdf-"))
+        self._images: Path | None = None  # page images, made in a temporary folder on the first request
         self._pages: dict[str, int] = {}
         self._digests: dict[str, str] = {}
         self._pdftoppm = threading.Lock()
         preview.on_site.append(self.site_changed)
 
     def close(self) -> None:
-        shutil.rmtree(self._images, ignore_errors=True)
+        if self._images is not None:
+            shutil.rmtree(self._images, ignore_errors=True)
 
     def site_changed(self, site: Site) -> None:
         with self._lock:
@@ -106,9 +107,11 @@ class PdfPreview:
         if artifact is None or tool is None or not 1 <= page <= self.page_count(name):
             return None
         key = self._digests[name]
-        pdf = self._images / f"{key}.pdf"
-        png = self._images / f"{key}-{page}.png"
         with self._pdftoppm:  # the browser asks for many pages at once; one converter at a time
+            if self._images is None:
+                self._images = Path(tempfile.mkdtemp(prefix="sitegen-serve-pdf-"))
+            pdf = self._images / f"{key}.pdf"
+            png = self._images / f"{key}-{page}.png"
             if not png.exists():
                 self._convert(tool, artifact, pdf, png, page)
         return png.read_bytes()
