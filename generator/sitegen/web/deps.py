@@ -386,6 +386,7 @@ class Record:
         self.pages: dict[str, list] = {}  # path -> [page fingerprint, reads]
         self.reused = 0  # pages kept from the last render
         self._values: dict[str, str | None] = {}
+        self._learned: list[str] = []  # keys whose values were worked out since `learned` was last called
         self._kept: dict[int, tuple[Any, str]] = {}  # digests of the site's records, for this build
         self._parents: dict[str, Any] = {}  # records read again for their attributes' keys
         self._same = _Same(self)  # key -> its value's fingerprint is the one recorded
@@ -422,7 +423,18 @@ class Record:
                 self._values[key] = fingerprint(value_of(self.site, key, self._parents), self._kept)
             except Exception:  # noqa: BLE001 - a read that fails now (a doctor removed …) means "changed"
                 self._values[key] = None
+            self._learned.append(key)
         return self._values[key]
+
+    def learned(self) -> dict[str, str | None]:
+        """The values worked out since the last call (a process that checks pages for another sends them back)."""
+        keys, self._learned = self._learned, []
+        return {key: self._values[key] for key in keys}
+
+    def learn(self, values: dict[str, str | None]) -> None:
+        """Values another process worked out from the same site (`learned`)."""
+        for key, value in values.items():
+            self._values.setdefault(key, value)
 
     def unchanged(self, path: str, page_fp: str | None) -> bool:
         """True when the page at `path` was rendered last time from exactly these inputs."""

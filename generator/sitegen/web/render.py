@@ -185,29 +185,37 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
 
 def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
            previous: deps.Previous | None) -> list[Artifact]:
-    """The pages' files, in order: kept from the last render where the record allows, the others rendered."""
+    """The pages' files, in order: kept from the last render where the record allows, the others rendered. Both
+    the checking and the rendering are shared out among processes on a large site (`_kept_or_rendered`)."""
     if record is None:
         return render_pages(env, site, all_pages)
-    kept: dict[str, Artifact] = {}
-    prints = {}
-    for page in all_pages:
-        page_fp = prints[page.path] = record.page(page)
-        if previous is not None and record.unchanged(page.path, page_fp):
-            old = previous.file(page.path, record.stamp(page.path))
-            if old is not None:
-                kept[page.path] = dataclasses.replace(old, sources=page.sources)
-                record.keep(page.path)
-    todo = [page for page in all_pages if page.path not in kept]
-    fresh = dict(zip((page.path for page in todo), _render_all(env, site, todo)))
+    results = fork_map(partial(_kept_or_rendered, env, site, record, previous), all_pages, web_workers(),
+                       PARALLEL_MIN_PAGES)
+    if results is None:
+        results = [_kept_or_rendered(env, site, record, previous, page) for page in all_pages]
     out = []
-    for page in all_pages:
-        if page.path in kept:
-            out.append(kept[page.path])
+    for page, (page_fp, old, data, seen, values) in zip(all_pages, results):
+        record.learn(values)
+        if old is not None:
+            out.append(dataclasses.replace(old, sources=page.sources))
+            record.keep(page.path)
             continue
-        data, seen = fresh[page.path]
-        record.add(page.path, prints[page.path], seen)
+        record.add(page.path, page_fp, seen)
         out.append(Artifact(page.path, data, sources=page.sources))
     return out
+
+
+def _kept_or_rendered(env, site: Site, record: deps.Record, previous: deps.Previous | None, page: Page) -> tuple:
+    """One page: (its fingerprint, the previous build's file when nothing it was made from changed, else None,
+    its bytes and reads when rendered, the fingerprints of the site's values newly worked out for it) — the last
+    so that the process that saves the record need not work them out again."""
+    page_fp = record.page(page)
+    if previous is not None and record.unchanged(page.path, page_fp):
+        old = previous.file(page.path, record.stamp(page.path))
+        if old is not None:
+            return page_fp, old, None, (), record.learned()
+    data, seen = _render(env, site, page)
+    return page_fp, None, data, seen, record.learned()
 
 
 PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
