@@ -856,13 +856,13 @@ def serve(source, port, host, allow_hosts, open_browser, date):
                                        allow_hosts=tuple(allow_hosts))
     except OSError as exc:
         _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"], "try another --port")
-    _stop_on_terminate()  # stopped by a service manager or `kill`: the preview's temporary files go as on Ctrl-C
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        _secho(f"warning: listening on {host}: others on the network can see the preview", fg="yellow", err=True)
-    _secho(f"Serving {running.url}  (mail: /__sitegen/mail/, PDF: /__sitegen/pdf/; Ctrl-C to stop)", bold=True)
-    if open_browser:
-        webbrowser.open(running.url)
     try:
+        _stop_on_terminate()  # stopped by a service manager or `kill`: the preview's temporary files go as on Ctrl-C
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            _secho(f"warning: listening on {host}: others on the network can see the preview", fg="yellow", err=True)
+        _secho(f"Serving {running.url}  (mail: /__sitegen/mail/, PDF: /__sitegen/pdf/; Ctrl-C to stop)", bold=True)
+        if open_browser:
+            webbrowser.open(running.url)
         running.serve_forever()
     except KeyboardInterrupt:
         _echo("stopped")

@@ -28,13 +28,16 @@ class Running:
     pdf: PdfPreview
     url: str
     _stop: threading.Event
+    _serving: bool = False
 
     def serve_forever(self) -> None:
+        self._serving = True
         self.server.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
         self._stop.set()
-        self.server.shutdown()
+        if self._serving:  # shutdown() waits for the serving loop to end: it would wait for ever before it starts
+            self.server.shutdown()
         self.server.server_close()
         self.pdf.close()
 
