@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import seal
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
 from sitegen.web.deps import Reads, fingerprint, recording
@@ -255,19 +256,23 @@ def test_body_html_is_kept_for_the_next_build_and_a_planted_entry_is_not_trusted
 
     build(minimal)
     kept_file = minimal / ".sitegen" / "markdown-html.json"
-    kept = json.loads(kept_file.read_text(encoding="utf-8"))
+    kept = seal.read_json(seal.key(Project.at(minimal)), kept_file)
+    assert kept is not None, "the kept HTML is sealed in this checkout"
     doctor = (minimal / "content/doctors/yamada-taro.md").read_text(encoding="utf-8")
     body = doctor.split("\n---\n", 1)[1]
     assert _digest(body) in kept["html"]
     assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
 
-    # someone commits a .sitegen/ whose HTML for this body carries a script: it is converted again instead
+    # someone commits a .sitegen/ whose HTML for this body carries a script, unsealed or sealed with another
+    # checkout's key: it is converted again instead
     kept["html"][_digest(body)] = '<p>x</p><script>alert(1)</script><img src="x" onerror="alert(2)">'
-    kept_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
-    build(minimal, clean=False)
-    page = (minimal / "build/site/doctors/yamada-taro.html").read_text(encoding="utf-8")
-    assert "<script>alert(1)" not in page and "onerror" not in page
-    assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
+    for plant in (lambda: kept_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8"),
+                  lambda: seal.write_json(b"another checkout's key", kept_file, kept)):
+        plant()
+        build(minimal, clean=False)
+        page = (minimal / "build/site/doctors/yamada-taro.html").read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in page and "onerror" not in page
+        assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
 
 
 def test_check_and_dry_run_keep_nothing(minimal):

@@ -106,13 +106,13 @@ def write_state(path: Path, data: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with temporary.open("w", encoding="utf-8") as out:
-            out.writelines(_pieces(data))
+            out.writelines(json_pieces(data))
         os.replace(temporary, path)
     except OSError:
         pass
 
 
-def _pieces(data: dict) -> Iterator[str]:
+def json_pieces(data: dict) -> Iterator[str]:
     """A JSON object as text in pieces of at most a thousand entries (a large record is never one string in
     memory: 10,000 pages' record as one string took 13 MB more at its peak)."""
     def dump(value: Any) -> str:

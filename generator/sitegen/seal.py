@@ -6,16 +6,19 @@ be run: it could do anything a theme's sandbox forbids. So each is sealed with a
 this checkout: a random secret in .sitegen/key mixed with that file's identity on this disk (device, inode and
 change time). A key file that arrives with a commit or a copy gets a new inode and change time, so nothing sealed
 elsewhere opens here; a file that does not open is ignored and made again (the build is only slower).
+The HTML kept for Markdown bodies is sealed too: pages publish it as it is, so a planted copy could put a script
+on the website.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 from pathlib import Path
 from typing import IO, Callable
 
-from sitegen.project import Project
+from sitegen.project import Project, json_pieces
 
 KEY_FILE = "key"
 SECRET_BYTES = 32
@@ -100,3 +103,25 @@ def write(key: bytes, path: Path, put: Callable[[IO[bytes]], object]) -> None:
         os.replace(temporary, path)
     except OSError:
         temporary.unlink(missing_ok=True)
+
+
+def read_json(key: bytes, path: Path) -> dict | None:
+    """The JSON object in the sealed file at `path` (`read`), or None."""
+    data = read(key, path)
+    if data is None:
+        return None
+    try:
+        value = json.loads(data.tobytes())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def write_json(key: bytes, path: Path, data: dict) -> None:
+    """`data` as a sealed JSON file, written in pieces (`project.json_pieces`)."""
+    def put(out: IO[bytes]) -> None:
+        for piece in json_pieces(data):
+            out.write(piece.encode("utf-8", "surrogatepass"))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write(key, path, put)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from functools import partial
 from html import unescape
 
-from sitegen import urls
+from sitegen import seal, urls
 from sitegen.colour import AA_TEXT, contrast
 from sitegen.content import calendar, clinics, newsletters, placeholders
 from sitegen.content.load import Content, Loaded
@@ -39,7 +39,8 @@ from sitegen.project import Project
 
 
 def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList) -> Site:
-    render = MarkdownRenderer(kept=project.state_file("markdown-html.json"))
+    kept = project.state_file("markdown-html.json")  # sealed: pages publish the kept HTML as it is
+    render = MarkdownRenderer(kept=kept, key=seal.key(project) if kept is not None else None)
     render.prepare([item.source.body for items in content.collections.values() for item in items],
                    workers("SITEGEN_LOAD_WORKERS"))
     try:

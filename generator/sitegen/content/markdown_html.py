@@ -23,13 +23,12 @@ import markdown
 import nh3
 from markupsafe import Markup
 
-from sitegen import fingerprint
+from sitegen import fingerprint, seal
 from sitegen.content.japanese import join_cjk_lines_html, no_break_html
 from sitegen.content.list_indent import ListIndentExtension
 from sitegen.content.sources import PARSE_CACHE
 from sitegen.cores import fork_map
 from sitegen.errors import Location, ProblemList, SitegenError
-from sitegen.project import read_state, write_state
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -76,13 +75,15 @@ class MarkdownRenderer:
     by a digest of the body's text: the conversion is a function of the text and sitegen's code alone, so an
     unchanged body is not converted again. Only bodies this build used are kept."""
 
-    def __init__(self, budget: float = BUDGET_SECONDS, kept: Path | None = None) -> None:
+    def __init__(self, budget: float = BUDGET_SECONDS, kept: Path | None = None, key: bytes | None = None) -> None:
         self._md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
         self.budget = budget
         self._pool: Pool | None = None
         self._done: dict[str, str] = {}  # bodies converted ahead by prepare()
-        self._file = kept
-        self._kept = _read_kept(kept)  # digest -> HTML, from the previous build
+        usable = kept is not None and key is not None  # kept only when it can be sealed
+        self._file: Path | None = kept if usable else None
+        self._key: bytes | None = key if usable else None
+        self._kept = _read_kept(self._file, self._key)  # digest -> HTML, from the previous build
         self._used: dict[str, str] = {}  # text -> HTML of the bodies this build used
         self._memo = PARSE_CACHE.get()  # `sitegen serve`'s memo: (MARKDOWN, text) -> HTML, kept in memory
 
@@ -109,8 +110,6 @@ class MarkdownRenderer:
             html = self._memo[(MARKDOWN, text)]  # type: ignore[index]
         if html is None:
             html = self._kept.get(_digest(text))
-            if html is not None and not _clean(html):
-                html = None  # not what this code makes (an edited or planted file): converted again
         if html is None:
             html = self._convert(text)
         if self._memo is not None:
@@ -168,26 +167,21 @@ class MarkdownRenderer:
     def keep(self) -> None:
         """Write the HTML of the bodies this build used for the next one (when there is a file to keep it in and
         it changed). A file that cannot be written only costs the next build time."""
-        if self._file is None:
+        if self._file is None or self._key is None:
             return
         used = {_digest(text): html for text, html in self._used.items()}
         if used.keys() != self._kept.keys():
-            write_state(self._file, {"code": fingerprint.code(), "html": dict(sorted(used.items()))})
-
-
-def _clean(html: str) -> bool:
-    """Kept HTML is used only when cleaning it again changes nothing: a file under .sitegen/ cannot smuggle markup
-    past the sanitizer (only what `sanitize` lets through and the no-break spans are allowed)."""
-    return sanitize(html, {**ALLOWED_ATTRIBUTES, "span": {"class"}}) == html
+            seal.write_json(self._key, self._file, {"code": fingerprint.code(), "html": dict(sorted(used.items()))})
 
 
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _read_kept(file: Path | None) -> dict[str, str]:
-    """The HTML kept by the previous build, if it was made by this very code (else nothing)."""
-    data = read_state(file)
+def _read_kept(file: Path | None, key: bytes | None) -> dict[str, str]:
+    """The HTML kept by the previous build, if it was sealed in this checkout (pages publish it as it is: a file
+    brought in from elsewhere could carry a script) and made by this very code (else nothing)."""
+    data = seal.read_json(key, file) if file is not None and key is not None else None
     if data is None or data.get("code") != fingerprint.code() or not isinstance(data.get("html"), dict):
         return {}
     return {k: v for k, v in data["html"].items() if isinstance(k, str) and isinstance(v, str)}
@@ -239,11 +233,11 @@ def nesting_depth(html: str) -> int:
     return parser.deepest
 
 
-def sanitize(html: str, attributes: dict[str, set[str]] = ALLOWED_ATTRIBUTES) -> str:
+def sanitize(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
-        attributes=attributes,
+        attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
