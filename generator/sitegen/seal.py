@@ -85,10 +85,12 @@ def _unseal(key: bytes, blob: bytes) -> memoryview | None:
 
 def write(key: bytes, path: Path, put: Callable[[IO[bytes]], object]) -> None:
     """Write a sealed file in one step (a temporary file beside it, then a rename), `put` writing the data into the
-    stream it is given: a large file is never one string in memory. Nothing is written when the disk refuses."""
+    stream it is given: a large file is never one string in memory. The folder is made if need be; nothing is
+    written when the disk refuses (as `project.write_state`)."""
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     mac = hmac.new(key, digestmod=_MAC)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with temporary.open("wb") as f:
             f.write(bytes(_MAC_BYTES))
 
@@ -123,5 +125,4 @@ def write_json(key: bytes, path: Path, data: dict) -> None:
         for piece in json_pieces(data):
             out.write(piece.encode("utf-8", "surrogatepass"))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     write(key, path, put)
