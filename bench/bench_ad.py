@@ -10,7 +10,7 @@ under its own category. `--corpus PATH` also scores another file in the held-out
 (<category or ok> TAB <sentence> TAB <guideline item>), e.g. a set written by someone else: recall per category and FP,
 for the rules alone and as `sitegen check` reports with the statistical model (sitegen.check.admodel: a warning on a
 sentence no rule reported, and no report of a sentence-level rule in a sentence it reads as ordinary). The model is
-trained on the corpus, so on it only its leave-one-set-out figures (kept in the model file) say anything; on a new
+trained on the corpus, so on it only its out-of-fold figures (kept in the model file) say anything; on a new
 set both lines do.
 """
 from __future__ import annotations
@@ -175,8 +175,8 @@ def main() -> int:
         print(f"  {'reported' if f else 'silent  '} {sentence}  {f if f else ''}")
     found_h, total_h, fp_h, ok_h = result["held"]
     if MODEL is not None:
-        cv = MODEL.cv["fp<=1%"]
-        print(f"model alone, leave-one-set-out over held-out sets {MODEL.cv_sets[0]}-{MODEL.cv_sets[-1]} (threshold "
+        cv = MODEL.cv[f"fp<={MODEL.hint_fp:.1%}".replace(".0%", "%")]
+        print(f"model alone, out of fold (five folds) over held-out sets {MODEL.cv_sets[0]}-{MODEL.cv_sets[-1]} (threshold "
               f"{MODEL.threshold:.3f}): found {100 * cv['recall']:.1f}%, false positives {100 * cv['fp']:.1f}%")
     if total_h and ok_h:
         print(f"held-out (never tuned against): found {found_h}/{total_h} = {100 * found_h / total_h:.1f}%, "

@@ -3,22 +3,25 @@
     .venv/bin/python tools/train_ad_model.py [--data tests/data] [--out generator/sitegen/data/ad_model.json]
 
 Run it after changing tests/data/ad_flagged.txt or ad_ok.txt (tests/test_admodel.py fails until the model matches).
-Multinomial naive Bayes on binary character 2-4-grams of each sentence as the check reads it (admodel.features);
-vocabulary = the n-grams of >= 2 training sentences; additive smoothing alpha = 0.1. Its log-odds z become a
-probability by Platt scaling fitted on the out-of-fold log-odds of leave-one-set-out over the held-out sets 9..
-(one fold per set: sets written by sessions that never saw the rules, marked '# held-out set N' in the files);
-the threshold is the one that gives <= 1 % false positives on those sets' ordinary sentences out of fold. The veto
-is the probability under which at most 0.2 % of those sets' violations fall out of fold: a rule's finding in a
-sentence scored under it is taken for ordinary wording (admodel.VETO_NEVER lists the page-level checks it never
-overrules; a 自由診療 violation counts unless its sentence discloses cost, risks or approval, which the model never
-spares). A second
-naive Bayes over the flagged sentences names the category. Weights are pruned and rounded; the same data gives the
-same file byte for byte (no randomness, sorted keys, fixed rounding). Standard library only.
+Two linear models on the binary character 2-4-grams of each sentence as the check reads it (admodel.features),
+added into one: multinomial naive Bayes (vocabulary = the n-grams of >= 2 training sentences; additive smoothing
+alpha = 0.1) and an L2-regularised logistic regression (fit_logistic), its log-odds scaled to naive Bayes' spread,
+half each. Out of fold, the sum finds 97 % of the held-out sets' violations at 1 % false positives where naive Bayes
+alone found 94.5 %. The log-odds z become a probability by Platt scaling fitted on the out-of-fold log-odds over
+the held-out sets 9.. (sets written by sessions that never saw the rules, marked '# held-out set N' in the files),
+dealt round into five folds; the threshold is the one that gives <= 0.7 % false positives on those sets'
+ordinary sentences out of fold (HINT_FP). The veto is the probability under which at most 0.2 % of those sets' violations fall out of
+fold: a rule's finding in a sentence scored under it is taken for ordinary wording (admodel.VETO_NEVER lists the
+page-level checks it never overrules; a 自由診療 violation counts unless its sentence discloses cost, risks or
+approval, which the model never spares). A second naive Bayes over the flagged sentences names the category.
+Weights are pruned and rounded; the same data gives the same file byte for byte (the logistic regression's order
+is shuffled by a fixed seed; sorted keys, fixed rounding). Standard library only.
 """
 import argparse
 import hashlib
 import json
 import math
+import random
 import re
 import sys
 from pathlib import Path
@@ -33,8 +36,15 @@ CATEGORIES = "before-after chomei fuan hikaku hiyou jiyu kodai kojo kyogi seisek
 SPEC = {"ngram": [2, 4], "read_as": "adrules.normalise(fold=True), digits as 0, no spaces"}
 MIN_DF, ALPHA, CAT_ALPHA = 2, 0.1, 0.1
 PRUNE, CAT_PRUNE, DIGITS = 0.5, 1.0, 3  # drop binary weights |w| < PRUNE, centred category weights w < CAT_PRUNE
-FIRST_CV_SET = 9  # sets 9.. were written by helper sessions that never saw the rules: one fold each
-FP_TARGETS = (0.01, 0.02)
+FIRST_CV_SET = 9  # sets 9.. were written by helper sessions that never saw the rules
+CV_FOLDS = 5  # the held-out sets dealt round into this many folds (set k goes to fold k mod 5 of the sorted sets)
+LR_EPOCHS, LR_RATE, LR_L2, LR_PRUNE = 10, 0.3, 0.002, 0.05  # the logistic regression (fit_logistic)
+NB_SHARE = 0.5  # the model's log-odds: this share of naive Bayes', the rest the logistic regression's (same scale)
+# the hints' threshold: at most 0.7 % of the held-out sets' ordinary sentences over it out of fold. The rules' own
+# false positives share the 2 % the checker may flag; at 0.7 % the sum model finds 96 % out of fold, more than naive
+# Bayes alone found at 1 % (94.5 %). The 1 % and 2 % points are kept for comparison.
+HINT_FP = 0.007
+FP_TARGETS = (HINT_FP, 0.01, 0.02)
 VETO_LOSS = 0.002  # at most this share of the held-out sets' sentence-level violations may fall under the veto
 
 
@@ -104,6 +114,38 @@ def fit_binary(feats, labels):
     vocab = vocabulary(feats)
     prior, logp = nb(feats, labels, (0, 1), ALPHA, vocab)
     return prior[1] - prior[0], {g: logp[1][g] - logp[0][g] for g in vocab}
+
+
+def fit_logistic(feats, labels):
+    """L2-regularised logistic regression on the same binary n-grams: AdaGrad steps over the rows for LR_EPOCHS
+    passes, in an order shuffled by random.Random(0) (the same rows give the same weights). Naive Bayes weighs each
+    n-gram on its own; this weighs them together, so n-grams that always come together are not counted twice."""
+    index: dict[str, int] = {}
+    rows = [[index.setdefault(g, len(index)) for g in f] for f in feats]
+    w, g2 = [0.0] * len(index), [1e-8] * len(index)
+    bias, gb = 0.0, 1e-8
+    order = list(range(len(rows)))
+    shuffle = random.Random(0).shuffle
+    for _ in range(LR_EPOCHS):
+        shuffle(order)
+        for i in order:
+            f = rows[i]
+            z = bias + sum(w[k] for k in f)
+            d = (1 / (1 + math.exp(-z)) if z > -30 else 0.0) - labels[i]
+            for k in f:
+                g = d + LR_L2 * w[k]
+                g2[k] += g * g
+                w[k] -= LR_RATE * g / math.sqrt(g2[k])
+            gb += d * d
+            bias -= LR_RATE * d / math.sqrt(gb)
+    return bias, {g: w[k] for g, k in index.items()}
+
+
+def _spread(bias, weights, feats):
+    """the standard deviation of the log-odds over `feats` (puts two models' log-odds on one scale)"""
+    z = [log_odds(bias, weights, f) for f in feats]
+    mean = sum(z) / len(z)
+    return math.sqrt(sum((v - mean) ** 2 for v in z) / len(z)) or 1.0
 
 
 def fit_category(feats, cats):
@@ -186,11 +228,19 @@ def threshold(ok_scores, fp_rate):
 
 def fit(rows, prune_weights=True):
     feats = [r["grams"] for r in rows]
-    bias, w = fit_binary(feats, [r["label"] for r in rows])
+    labels = [r["label"] for r in rows]
+    nb_bias, nb_w = fit_binary(feats, labels)
+    lr_bias, lr_w = fit_logistic(feats, labels)
+    if prune_weights:
+        nb_w, lr_w = prune(nb_w, PRUNE), prune(lr_w, LR_PRUNE)
+    # one linear model: the two log-odds, the logistic regression's scaled to naive Bayes' spread, in shares
+    scale = (1 - NB_SHARE) * _spread(nb_bias, nb_w, feats) / _spread(lr_bias, lr_w, feats)
+    bias = NB_SHARE * nb_bias + scale * lr_bias
+    w = {g: NB_SHARE * nb_w.get(g, 0.0) + scale * lr_w.get(g, 0.0) for g in sorted(set(nb_w) | set(lr_w))}
     flagged = [(f, r["cat"]) for f, r in zip(feats, rows) if r["label"]]
     cprior, cw = fit_category([f for f, _ in flagged], [c for _, c in flagged])
     if prune_weights:
-        w = prune(w, PRUNE)
+        w = {g: round(v, DIGITS) for g, v in w.items()}
         # a category is named only for a flagged sentence: its positive evidence is enough (accuracy 0.893 -> 0.890)
         cw = {c: prune(v, CAT_PRUNE, positive=True) for c, v in cw.items()}
     return {"bias": bias, "weights": w, "cat_prior": cprior, "cat_weights": cw}
@@ -205,13 +255,20 @@ def cv_sets(rows):
     return sorted({r["set"] for r in rows if r["set"] is not None and r["set"] >= FIRST_CV_SET})
 
 
-def leave_one_set_out(rows, sets=None, **kw):
-    """{row index: (log-odds, predicted category)} for the rows of each set in `sets`, by a model trained without it"""
+def cv_folds(rows):
+    """the held-out sets dealt round into CV_FOLDS folds"""
+    sets = cv_sets(rows)
+    return [sets[k::CV_FOLDS] for k in range(CV_FOLDS)]
+
+
+def out_of_fold(rows, folds=None, **kw):
+    """{row index: (log-odds, predicted category)} for the rows of each fold's sets, by a model trained without
+    them"""
     out = {}
-    for s in cv_sets(rows) if sets is None else sets:
-        m = fit([r for r in rows if r["set"] != s], **kw)
+    for fold in cv_folds(rows) if folds is None else folds:
+        m = fit([r for r in rows if r["set"] not in fold], **kw)
         for i, r in enumerate(rows):
-            if r["set"] == s:
+            if r["set"] in fold:
                 out[i] = predict(m, r)
     return out
 
@@ -222,7 +279,7 @@ def main():
     ap.add_argument("--out", default=str(MODEL_FILE))
     args = ap.parse_args()
     rows = load(args.data)
-    oof = leave_one_set_out(rows)
+    oof = out_of_fold(rows)
     idx = sorted(oof)
     z = [oof[i][0] for i in idx]
     y = [rows[i]["label"] for i in idx]
@@ -232,7 +289,7 @@ def main():
     cv = {}
     for fp in FP_TARGETS:
         t = threshold(ok, fp)
-        cv[f"fp<={fp:.0%}"] = {"log_odds_threshold": round(t, 6),
+        cv[f"fp<={fp:.1%}".replace(".0%", "%")] = {"log_odds_threshold": round(t, 6),
                                "probability_threshold": 1 / (1 + math.exp(-(a * t + b))),
                                "recall": round(sum(v >= t for v in pos) / len(pos), 4),
                                "fp": round(sum(v >= t for v in ok) / len(ok), 4)}
@@ -249,12 +306,14 @@ def main():
     m = fit(rows)
     top = sorted(m["weights"].items(), key=lambda kv: (-kv[1], kv[0]))
     model = {
-        "about": "医療広告 statistical classifier (sitegen.check.admodel): multinomial NB on character 2-4-grams; "
+        "about": "医療広告 statistical classifier (sitegen.check.admodel): multinomial NB plus logistic regression on "
+                 "character 2-4-grams; "
                  "made by tools/train_ad_model.py from tests/data/ad_flagged.txt and ad_ok.txt",
         "features": SPEC,
         "bias": round(m["bias"], DIGITS),
         "platt": [a, b],
-        "threshold": cv["fp<=1%"]["probability_threshold"],
+        "threshold": cv["fp<=0.7%"]["probability_threshold"],
+        "hint_fp": HINT_FP,
         "threshold_fp2": cv["fp<=2%"]["probability_threshold"],
         "veto": cv["veto"]["probability_threshold"],
         "cv": cv,
@@ -262,7 +321,9 @@ def main():
                      "data_sha256": {n: hashlib.sha256((Path(args.data) / n).read_bytes()).hexdigest()
                                      for n in ("ad_flagged.txt", "ad_ok.txt")},
                      "cv_sets": cv_sets(rows),
-                     "min_df": MIN_DF, "alpha": ALPHA, "category_alpha": CAT_ALPHA, "prune": PRUNE,
+                     "min_df": MIN_DF, "alpha": ALPHA, "cv_folds": CV_FOLDS,
+                     "logistic": {"epochs": LR_EPOCHS, "rate": LR_RATE, "l2": LR_L2, "prune": LR_PRUNE},
+                     "nb_share": NB_SHARE, "category_alpha": CAT_ALPHA, "prune": PRUNE,
                      "category_prune": CAT_PRUNE},
         "top_features": {"flagged": [g for g, _ in top[:40]], "ok": [g for g, _ in top[::-1][:40]],
                          **{c: [g for g, _ in sorted(m["cat_weights"][c].items(), key=lambda kv: (-kv[1], kv[0]))[:15]]
