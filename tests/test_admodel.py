@@ -216,3 +216,21 @@ def test_a_self_pay_treatment_named_in_a_sentence_the_model_reads_as_ordinary_is
     # a veto of 0 spares nothing
     assert [r.id for r, *_ in adrules.document_findings(care, rules, model=_model_reading("めんてな", 0.0))] \
         == ["jiyu"]
+
+
+def _model_flagging(gram: str) -> admodel.Model:
+    """The shipped model's file with its weights replaced: `gram` weighs strongly towards a violation, every other
+    text scores 0.5 (under the threshold, over the veto)."""
+    data = json.loads(admodel.MODEL_FILE.read_text(encoding="utf-8"))
+    data.update(bias=0.0, weights={gram: 60.0}, platt=[1.0, 0.0], veto=0.1, threshold=0.9)
+    return admodel.Model(data)
+
+
+@pytest.mark.parametrize("text", ["okada-shinya-takahashi", "Tanaka Building 3F, Sakura-machi 1-2-3"])
+def test_a_text_with_no_kana_or_kanji_gets_neither_a_hint_nor_a_veto(text):
+    """The model was trained on Japanese sentences: a doctor's slug or an address in letters is not one, whatever
+    its n-grams weigh (the same n-gram in a Japanese sentence is read)."""
+    flagging, ordinary = _model_flagging("ta"), _model_reading("ta")
+    assert flagging.hints(text) == [] and ordinary.ordinary(text) == []
+    assert len(flagging.hints(text + "の外来のご案内です。")) == 1
+    assert ordinary.ordinary("外来は" + text + "です。") != []
