@@ -175,7 +175,7 @@ def main() -> int:
         print(f"  {'reported' if f else 'silent  '} {sentence}  {f if f else ''}")
     found_h, total_h, fp_h, ok_h = result["held"]
     if MODEL is not None:
-        cv = MODEL.cv[f"fp<={MODEL.hint_fp:.1%}".replace(".0%", "%")]
+        cv = MODEL.hint_cv
         print(f"model alone, out of fold (five folds) over held-out sets {MODEL.cv_sets[0]}-{MODEL.cv_sets[-1]} (threshold "
               f"{MODEL.threshold:.3f}): found {100 * cv['recall']:.1f}%, false positives {100 * cv['fp']:.1f}%")
     if total_h and ok_h:

@@ -10,10 +10,10 @@ half each. Out of fold, the sum finds 97 % of the held-out sets' violations at 1
 alone found 94.5 %. The log-odds z become a probability by Platt scaling fitted on the out-of-fold log-odds over
 the held-out sets 9.. (sets written by sessions that never saw the rules, marked '# held-out set N' in the files),
 dealt round into five folds; the threshold is the one that gives <= 0.7 % false positives on those sets'
-ordinary sentences out of fold (HINT_FP). The veto is the probability under which at most 0.2 % of those sets' violations fall out of
-fold: a rule's finding in a sentence scored under it is taken for ordinary wording (admodel.VETO_NEVER lists the
-page-level checks it never overrules; a 自由診療 violation counts unless its sentence discloses cost, risks or
-approval, which the model never spares). A second naive Bayes over the flagged sentences names the category.
+ordinary sentences out of fold (HINT_FP). The veto is the probability under which at most 0.2 % of those sets'
+violations fall out of fold: a rule's finding in a sentence scored under it is taken for ordinary wording
+(admodel.VETO_NEVER lists the page-level checks it never overrules; a 自由診療 violation counts unless its sentence
+discloses cost, risks or approval, which the model never spares). A second naive Bayes over the flagged sentences names the category.
 Weights are pruned and rounded; the same data gives the same file byte for byte (the logistic regression's order
 is shuffled by a fixed seed; sorted keys, fixed rounding). Standard library only.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "generator"))
-from sitegen.check.admodel import MODEL_FILE, VETO_NEVER, features  # noqa: E402  (training reads sentences as the check does)
+from sitegen.check.admodel import MODEL_FILE, VETO_NEVER, cv_key, features  # noqa: E402  (training reads sentences as the check does)
 from sitegen.check.adrules import discloses  # noqa: E402
 
 DATA = REPO / "tests" / "data"
@@ -289,7 +289,7 @@ def main():
     cv = {}
     for fp in FP_TARGETS:
         t = threshold(ok, fp)
-        cv[f"fp<={fp:.1%}".replace(".0%", "%")] = {"log_odds_threshold": round(t, 6),
+        cv[cv_key(fp)] = {"log_odds_threshold": round(t, 6),
                                "probability_threshold": 1 / (1 + math.exp(-(a * t + b))),
                                "recall": round(sum(v >= t for v in pos) / len(pos), 4),
                                "fp": round(sum(v >= t for v in ok) / len(ok), 4)}
@@ -312,7 +312,7 @@ def main():
         "features": SPEC,
         "bias": round(m["bias"], DIGITS),
         "platt": [a, b],
-        "threshold": cv["fp<=0.7%"]["probability_threshold"],
+        "threshold": cv[cv_key(HINT_FP)]["probability_threshold"],
         "hint_fp": HINT_FP,
         "threshold_fp2": cv["fp<=2%"]["probability_threshold"],
         "veto": cv["veto"]["probability_threshold"],

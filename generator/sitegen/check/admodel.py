@@ -89,6 +89,7 @@ class Model:
         self.category_bias = data["category_bias"]
         self.category_weights = [data["category_weights"][c] for c in self.categories]
         self.cv = data["cv"]  # its out-of-fold figures over the held-out sets, for the benchmark
+        self.hint_cv = self.cv.get(cv_key(self.hint_fp), {})  # those at its threshold
         self.cv_sets = data["training"]["cv_sets"]
 
     def score(self, sentence: str) -> Hint | None:
@@ -147,6 +148,11 @@ class Model:
             if hint is not None and hint.category not in RULES_ONLY:
                 out.append(Hint(a + hint.start, a + hint.end, hint.probability, hint.category))
         return out
+
+
+def cv_key(fp: float) -> str:
+    """The name of the out-of-fold figures at false-positive rate `fp` in the model file ("fp<=0.7%", "fp<=1%")."""
+    return f"fp<={fp:.1%}".replace(".0%", "%")
 
 
 def _reads(read: Read) -> bool:
