@@ -226,23 +226,20 @@ def threshold(ok_scores, fp_rate):
 
 # --- the pieces put together -----------------------------------------------------------------------------------
 
-def fit(rows, prune_weights=True):
+def fit(rows):
     feats = [r["grams"] for r in rows]
     labels = [r["label"] for r in rows]
     nb_bias, nb_w = fit_binary(feats, labels)
     lr_bias, lr_w = fit_logistic(feats, labels)
-    if prune_weights:
-        nb_w, lr_w = prune(nb_w, PRUNE), prune(lr_w, LR_PRUNE)
+    nb_w, lr_w = prune(nb_w, PRUNE), prune(lr_w, LR_PRUNE)
     # one linear model: the two log-odds, the logistic regression's scaled to naive Bayes' spread, in shares
     scale = (1 - NB_SHARE) * _spread(nb_bias, nb_w, feats) / _spread(lr_bias, lr_w, feats)
     bias = NB_SHARE * nb_bias + scale * lr_bias
-    w = {g: NB_SHARE * nb_w.get(g, 0.0) + scale * lr_w.get(g, 0.0) for g in sorted(set(nb_w) | set(lr_w))}
+    w = {g: round(NB_SHARE * nb_w.get(g, 0.0) + scale * lr_w.get(g, 0.0), DIGITS) for g in sorted(set(nb_w) | set(lr_w))}
     flagged = [(f, r["cat"]) for f, r in zip(feats, rows) if r["label"]]
     cprior, cw = fit_category([f for f, _ in flagged], [c for _, c in flagged])
-    if prune_weights:
-        w = {g: round(v, DIGITS) for g, v in w.items()}
-        # a category is named only for a flagged sentence: its positive evidence is enough (accuracy 0.893 -> 0.890)
-        cw = {c: prune(v, CAT_PRUNE, positive=True) for c, v in cw.items()}
+    # a category is named only for a flagged sentence: its positive evidence is enough (accuracy 0.893 -> 0.890)
+    cw = {c: prune(v, CAT_PRUNE, positive=True) for c, v in cw.items()}
     return {"bias": bias, "weights": w, "cat_prior": cprior, "cat_weights": cw}
 
 
@@ -261,12 +258,12 @@ def cv_folds(rows):
     return [sets[k::CV_FOLDS] for k in range(CV_FOLDS)]
 
 
-def out_of_fold(rows, folds=None, **kw):
+def out_of_fold(rows, folds=None):
     """{row index: (log-odds, predicted category)} for the rows of each fold's sets, by a model trained without
     them"""
     out = {}
     for fold in cv_folds(rows) if folds is None else folds:
-        m = fit([r for r in rows if r["set"] not in fold], **kw)
+        m = fit([r for r in rows if r["set"] not in fold])
         for i, r in enumerate(rows):
             if r["set"] in fold:
                 out[i] = predict(m, r)
