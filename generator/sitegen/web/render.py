@@ -165,7 +165,23 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
         shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
         record = deps.Record(site, shared, previous.record if previous is not None else None,
                              partial(deps.template_source, env))
+    # the whole-site files first: what they work out (the open data) is then shared with the processes that
+    # render pages (the data page lists it) rather than worked out again in one of them
+    whole_site = _whole_site(project, env, site, all_pages)
     out.extend(_pages(env, site, all_pages, record, previous))
+    out.extend(whole_site)
+    rendered = Rendered(out, counts={"pages": len(all_pages)})
+    if record is not None:
+        rendered.kept = record.reused
+        rendered.record = record
+        if record_file is not None and record.worth_saving():
+            rendered.on_written = partial(record.save, record_file)
+    return rendered
+
+
+def _whole_site(project: Project, env, site: Site, all_pages: list[Page]) -> list[Artifact]:
+    """The sitemap, feed, robots.txt, search index, open data and static files."""
+    out = []
     published = [p for p in all_pages if p.kind != "not_found"]
     for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
         text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))
@@ -174,13 +190,7 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
                         sources=tuple(p.sources[0] for p in all_pages if p.sources)))
     out.extend(opendata.artifacts(site))
     out.extend(_static(project, site))
-    rendered = Rendered(out, counts={"pages": len(all_pages)})
-    if record is not None:
-        rendered.kept = record.reused
-        rendered.record = record
-        if record_file is not None and record.worth_saving():
-            rendered.on_written = partial(record.save, record_file)
-    return rendered
+    return out
 
 
 def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
