@@ -161,6 +161,17 @@ def test_numbers_are_parsed_with_their_unit():
     assert adcheck.kanji_number("二〇二五") == 2025 and adcheck.kanji_number("三十五") == 35
 
 
+def test_a_number_spelt_in_hiragana_before_a_counter_is_read_as_a_number():
+    """さんまん件 is 三万件 (an evasion of a figure); a kana word that only contains a digit's sound is left alone."""
+    got = [(n.value, n.unit) for n in adcheck.numbers(adcheck.norm("症例数さんまん件、ななせん例、にひゃくごじゅう人", True))]
+    assert got == [(30000, "件"), (7000, "例"), (250, "人")]
+    assert [r for r, _ in rules_in("症例数、さんまん件超。")] == ["seiseki"]
+    assert rules_in("症例数、さんまん件超（2025年度、当院DPCデータ）。") == []
+    for ordinary in ("みなさん、ご注意ください。", "ご予約は患者さん1人ずつ承ります。", "いっせんを越えない説明を心がけています。"):
+        assert adcheck.norm(ordinary, True) == adcheck.norm(ordinary, True).replace("万", "").replace("千", ""), ordinary
+        assert rules_in(ordinary) == [], ordinary
+
+
 @pytest.mark.parametrize("text,phrase", [
     ("日 本 一の外科", "日 本 一"),
     ("日・本・一の外科", "日・本・一"),

@@ -207,8 +207,23 @@ _SPELLINGS = {
     "はちわり": "八割", "きゅうわり": "九割", "ななわり": "七割", "ほけん": "保険", "ほけんがい": "保険外",
     "ひゃくぱーせんと": "百ぱーせんと", "じゅつぜん": "術前", "じゅつご": "術後", "しゃしん": "写真",
     "せじゅつまえ": "施術前", "せじゅつあと": "施術後", "ひょうばん": "評判", "きかんげんてい": "期間限定",
+    "みしょうにん": "未承認", "きゅうきゅうしゃ": "救急車", "しゅじゅつぜん": "手術前", "しゅじゅつご": "手術後", "しゅじゅつ": "手術", "しょうれい": "症例",
+    "おこえ": "お声", "えいきゅう": "永久",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
+# a number spelt in hiragana before a counter (さんまん件, ななせん例): written in kanji numerals, which the figures'
+# rules read; at least one of 十, 百, 千, 万, 億, so that a word such as 「にん」 or 「ご」 is never taken for one
+_KANA_DIGITS = {"いち": "一", "いっ": "一", "に": "二", "さん": "三", "よん": "四", "ご": "五", "ろく": "六", "ろっ": "六",
+                "なな": "七", "しち": "七", "はち": "八", "はっ": "八", "きゅう": "九"}
+_KANA_UNITS = {"じゅう": "十", "じゅっ": "十", "ひゃく": "百", "びゃく": "百", "ぴゃく": "百", "せん": "千", "ぜん": "千",
+               "まん": "万", "おく": "億"}
+_KANA_WORD = "|".join(sorted({**_KANA_DIGITS, **_KANA_UNITS}, key=len, reverse=True))
+_KANA_NUMBER = re.compile(f"(?:{_KANA_WORD})*(?:{'|'.join(_KANA_UNITS)})(?:{_KANA_WORD})*(?=[件例名人台回症床])")
+_KANA_PART = re.compile(_KANA_WORD)
+
+
+def _kana_number(run: str) -> str:
+    return _KANA_PART.sub(lambda m: _KANA_DIGITS.get(m.group()) or _KANA_UNITS[m.group()], run)
 
 
 class Analyzer:
@@ -315,6 +330,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
             chars = _respell(chars, analyzer)
         chars = [(fold_kana(c), a, b) for c, a, b in chars]
         chars = _cut(chars, _SPELLING, lambda w: _SPELLINGS[w])
+        chars = _cut(chars, _KANA_NUMBER, _kana_number)
     return "".join(c for c, _, _ in chars), [a for _, a, _ in chars], [b for _, _, b in chars]
 
 
