@@ -208,7 +208,7 @@ _SPELLINGS = {
     "ひゃくぱーせんと": "百ぱーせんと", "じゅつぜん": "術前", "じゅつご": "術後", "しゃしん": "写真",
     "せじゅつまえ": "施術前", "せじゅつあと": "施術後", "ひょうばん": "評判", "きかんげんてい": "期間限定",
     "みしょうにん": "未承認", "きゅうきゅうしゃ": "救急車", "しゅじゅつぜん": "手術前", "しゅじゅつご": "手術後", "しゅじゅつ": "手術", "しょうれい": "症例",
-    "おこえ": "お声", "えいきゅう": "永久",
+    "おこえ": "お声", "えいきゅう": "永久", "さいせいいりょう": "再生医療", "かんさいぼう": "幹細胞", "なおす": "治す", "せいこうりつ": "成功率",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 # a number spelt in hiragana before a counter (さんまん件, ななせん例): written in kanji numerals, which the figures'
@@ -629,6 +629,9 @@ def _figure_context(normal: str, pos: int) -> str:
     return "\n".join((before, lines[k], after))
 
 
+_NOT_A_FIGURE = re.compile(r"お?(?:一人|ひとり)\s?(?:ひとり|おひとり|一人)|.?一人ずつ")
+
+
 def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
     """Figures (成功率95%, 年間手術件数 千二百件) need their OWN period and source: in the same sentence, or for a table
     or list, in its caption or note. A year or 「当院」 elsewhere on the page does not count."""
@@ -640,7 +643,10 @@ def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int
     nums = numbers(normal)
     out = []
     for m in figure.finditer(normal):
-        num = next((n for n in nums if m.start() <= n.start < m.end() + 6), None)  # 1万5千件: the unit comes later
+        # 1万5千件: the unit comes later; 千二百例: the match may start inside the number
+        num = next((n for n in nums if m.start() <= n.start < m.end() + 6 or n.start < m.start() < n.end), None)
+        if num is not None and _NOT_A_FIGURE.match(normal, max(0, num.start - 1)):
+            num = None  # お一人おひとり, 一人ひとり: a manner of care, not a count
         if num is None and not (alone is not None and alone.search(m.group())):
             continue
         context = _figure_context(normal, m.start())
