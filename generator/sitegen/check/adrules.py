@@ -383,10 +383,16 @@ class Number:
     unit: str  # % for パーセント and 割 (3割 is 30 %), else 件, 例, 人 …
 
 
+_NOT_A_NUMBER = re.compile(r"お?(?:一人|ひとり)\s?(?:ひとり|おひとり|一人)|.?一人ずつ")
+
+
 def numbers(normal: str) -> list[Number]:
-    """Every number with its unit in normalised text, in any notation: 1,200件, 千二百件, 1.2万件, 3割, 九割, 95%."""
+    """Every number with its unit in normalised text, in any notation: 1,200件, 千二百件, 1.2万件, 3割, 九割, 95%.
+    「お一人おひとり」「一人ずつ」 are a manner of care, not a count."""
     out = []
     for m in NUMBER.finditer(normal):
+        if _NOT_A_NUMBER.match(normal, max(0, m.start() - 1)):
+            continue
         raw = m.group("num")
         value: float | None
         if raw[0].isdigit():
@@ -629,9 +635,6 @@ def _figure_context(normal: str, pos: int) -> str:
     return "\n".join((before, lines[k], after))
 
 
-_NOT_A_FIGURE = re.compile(r"お?(?:一人|ひとり)\s?(?:ひとり|おひとり|一人)|.?一人ずつ")
-
-
 def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int]]:
     """Figures (成功率95%, 年間手術件数 千二百件) need their OWN period and source: in the same sentence, or for a table
     or list, in its caption or note. A year or 「当院」 elsewhere on the page does not count."""
@@ -645,8 +648,6 @@ def _outcome_figures(normal, starts, ends, r: Rule) -> list[tuple[Rule, int, int
     for m in figure.finditer(normal):
         # 1万5千件: the unit comes later; 千二百例: the match may start inside the number
         num = next((n for n in nums if m.start() <= n.start < m.end() + 6 or n.start < m.start() < n.end), None)
-        if num is not None and _NOT_A_FIGURE.match(normal, max(0, num.start - 1)):
-            num = None  # お一人おひとり, 一人ひとり: a manner of care, not a count
         if num is None and not (alone is not None and alone.search(m.group())):
             continue
         context = _figure_context(normal, m.start())
