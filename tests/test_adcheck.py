@@ -172,6 +172,58 @@ def test_a_number_spelt_in_hiragana_before_a_counter_is_read_as_a_number():
         assert rules_in(ordinary) == [], ordinary
 
 
+def test_counters_spelt_in_hiragana_and_percent_in_kana_are_read_too():
+    """せんごひゃくけん is 千五百件 and きゅうじゅうきゅうパーセント 99 %; 前例 and 先見 spelt in kana stay words."""
+    got = [(n.value, n.unit) for n in adcheck.numbers(adcheck.norm("年間せんごひゃくけん、さんびゃくれい、きゅうじゅうきゅうパーセント", True))]
+    assert got == [(1500, "件"), (300, "例"), (99, "%")]
+    assert [r for r, _ in rules_in("しゅじゅつけんすうは年間せんごひゃくけんを超えました。")] == ["seiseki"]
+    for ordinary in ("ぜんれいのない取り組みです。", "せんけんの明がある先生です。"):
+        assert adcheck.numbers(adcheck.norm(ordinary, True)) == [], ordinary
+
+
+@pytest.mark.parametrize("text,offered", [
+    ("ストレスケア点滴（ビタミンB群）1回7,700円。", True),
+    ("月経移動のピル処方、1シート3,300円。", True),
+    ("疲労回復のお注射、ご希望の方はお声がけください（一回二千円です）。", True),
+    ("てんてきで　つかれ　すっきり　１回５０００円", True),
+    ("低用量ピル、オンラインで最短翌日お届け。月額2,500円〜。", True),
+    # prices that insured care, vaccines, check-ups, documents and shipping carry are not self-pay offers
+    ("骨粗しょう症の注射は保険適用で、自己負担は月約1,500円です。", False),
+    ("インフルエンザ予防接種は1回3,500円です。", False),
+    ("人間ドック日帰りコースは44,000円（税込）です。", False),
+    ("診断書の文書料は1通3,300円です。", False),
+    ("お薬は処方日の翌営業日に発送し、送料は全国一律550円です。", False),
+])
+def test_a_drip_shot_or_prescription_offered_at_a_price_is_self_pay(text, offered):
+    """A self-pay treatment the rules do not name is still an offer when a drip, a shot, a pill or a prescription is
+    priced; its page then needs the risks and side effects too."""
+    assert ("jiyu" in [r for r, _ in rules_in(text)]) is offered, text
+
+
+@pytest.mark.parametrize("text,offered", [
+    ("子宮内フローラ検査で着床しやすい環境かどうかをチェックしましょう。", True),
+    ("がん患者さま向け「免疫力アップ点滴」週1回がおすすめ。", True),
+    ("高気圧酸素カプセルで競技後の疲労回復を。30分3,000円。", True),
+    # what a page about fees, taxes and records says of self-pay care offers none
+    ("自費診療の領収書の再発行はできません。", False),
+    ("医療費控除の対象には、治療目的の自由診療費用も含まれます。", False),
+    ("適応外使用とは、承認された医薬品を承認内容と異なる目的で使用することです。", False),
+    ("保険適用外の治療については、事前に費用を書面でお示しします。", False),
+])
+def test_self_pay_named_by_its_treatment_and_administrative_mentions(text, offered):
+    assert ("jiyu" in [r for r, _ in rules_in(text)]) is offered, text
+
+
+def test_a_service_the_clinic_says_it_does_not_provide_is_not_claimed():
+    assert rules_in("酸素カプセル・水素吸入などのサービスは当院では提供していません。") == []
+
+
+def test_a_faq_question_naming_self_pay_care_offers_nothing():
+    text = "Q. ED治療の相談に保険は使えますか？ A. 不妊治療として行う場合を除き保険適用外です。当院では治療を行っていません。"
+    assert "jiyu" not in [r for r, _ in rules_in(text)]
+    assert "jiyu" in [r for r, _ in rules_in("Q. ED治療はできますか？ A. はい、シルデナフィルを1錠1,500円で処方します。")]
+
+
 @pytest.mark.parametrize("text,phrase", [
     ("日 本 一の外科", "日 本 一"),
     ("日・本・一の外科", "日・本・一"),

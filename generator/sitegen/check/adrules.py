@@ -132,7 +132,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         )
         extra = {k: _compile(v) for k, v in raw.items()
                  if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved",
-                           "figure_alone", "disclosing", "offering", "inviting", "marked")}
+                           "figure_alone", "disclosing", "offering", "inviting", "marked", "priced", "priced_unless")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -209,6 +209,7 @@ _SPELLINGS = {
     "せじゅつまえ": "施術前", "せじゅつあと": "施術後", "ひょうばん": "評判", "きかんげんてい": "期間限定",
     "みしょうにん": "未承認", "きゅうきゅうしゃ": "救急車", "しゅじゅつぜん": "手術前", "しゅじゅつご": "手術後", "しゅじゅつ": "手術", "しょうれい": "症例",
     "おこえ": "お声", "えいきゅう": "永久", "さいせいいりょう": "再生医療", "かんさいぼう": "幹細胞", "なおす": "治す", "せいこうりつ": "成功率",
+    "まんぞくど": "満足度", "けんすう": "件数", "ねんかん": "年間", "ぶんべん": "分娩", "せいぞんりつ": "生存率", "ちゆりつ": "治癒率", "じっせき": "実績",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 # a number spelt in hiragana before a counter (さんまん件, ななせん例): written in kanji numerals, which the figures'
@@ -218,12 +219,19 @@ _KANA_DIGITS = {"いち": "一", "いっ": "一", "に": "二", "さん": "三",
 _KANA_UNITS = {"じゅう": "十", "じゅっ": "十", "ひゃく": "百", "びゃく": "百", "ぴゃく": "百", "せん": "千", "ぜん": "千",
                "まん": "万", "おく": "億"}
 _KANA_WORD = "|".join(sorted({**_KANA_DIGITS, **_KANA_UNITS}, key=len, reverse=True))
-_KANA_NUMBER = re.compile(f"(?:{_KANA_WORD})*(?:{'|'.join(_KANA_UNITS)})(?:{_KANA_WORD})*(?=[件例名人台回症床])")
+_KANA_NUMBER = re.compile(f"(?:{_KANA_WORD})*(?:{'|'.join(_KANA_UNITS)})(?:{_KANA_WORD})*(?=[件例名人台回症床]|ぱーせんと)")
 _KANA_PART = re.compile(_KANA_WORD)
+# the counters 件 and 例 in hiragana too (せんごひゃくけん), but not 先見, 前例 or 洗礼 (せんけん, ぜんれい)
+_KANA_COUNTED = re.compile(f"(?!(?:ぜん|せん)(?:けん|れい))(?:{_KANA_WORD})*(?:{'|'.join(_KANA_UNITS)})(?:{_KANA_WORD})*(?:けん|れい)")
+_KANA_COUNTERS = {"けん": "件", "れい": "例"}
 
 
 def _kana_number(run: str) -> str:
     return _KANA_PART.sub(lambda m: _KANA_DIGITS.get(m.group()) or _KANA_UNITS[m.group()], run)
+
+
+def _kana_counted(run: str) -> str:
+    return _kana_number(run[:-2]) + _KANA_COUNTERS[run[-2:]]
 
 
 class Analyzer:
@@ -330,6 +338,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
             chars = _respell(chars, analyzer)
         chars = [(fold_kana(c), a, b) for c, a, b in chars]
         chars = _cut(chars, _SPELLING, lambda w: _SPELLINGS[w])
+        chars = _cut(chars, _KANA_COUNTED, _kana_counted)
         chars = _cut(chars, _KANA_NUMBER, _kana_number)
     return "".join(c for c, _, _ in chars), [a for _, a, _ in chars], [b for _, _, b in chars]
 
@@ -705,13 +714,14 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         # or addresses patients treated elsewhere spares only itself. Read with each word's normalised spelling,
         # and as written when that finds none (the analyzer may cut a kana word: ぼとっくす -> ぼとっ + 樟)
         ordinary = _Ordinary(text, model if model is not None and model.may_overrule(jiyu.id) else None)
-        mentions = [(view, t) for view in views[1:] + views[:1] for t in jiyu.extra["trigger"].finditer(view[0])
+        # a sentence that only discloses or defers offers nothing, nor does a FAQ's question, unless the page prices
+        # the treatment elsewhere
+        priced = _PRICE.search(_stated(views[0][0])) is not None
+        mentions = [(view, t) for view in views[1:] + views[:1] for t in _mentions(jiyu, view[0])
                     if not _exempt(jiyu, views, view[1][t.start()], view[2][t.end() - 1])
-                    and not _cautioned(view[0], *t.span())
+                    and not _cautioned(view[0], *t.span()) and (priced or not _asked(view[0], *t.span()))
                     and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))
                     and not (ordinary(view[1][t.start()]) and not _offers(jiyu, view[0], t))]
-        # a sentence that only discloses or defers offers nothing, unless the page prices the treatment elsewhere
-        priced = _PRICE.search(_stated(views[0][0])) is not None
         offer = next(((view, t) for view, t in mentions
                       if priced or not _discloses_only(jiyu, views, view[1][t.start()], view[2][t.end() - 1])), None)
         if offer is not None:
@@ -719,6 +729,17 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
             if _missing(jiyu, normal):
                 out.append((jiyu, starts[m.start()], ends[m.end() - 1]))
     return out
+
+
+def _mentions(jiyu: Rule, normal: str) -> list[re.Match]:
+    """The self-pay treatments folded text names (`trigger`), then those it only prices (`priced`: a drip, a shot, a
+    prescription at so many yen) in a sentence that names nothing priced in insured care (`priced_unless`)."""
+    found = list(jiyu.extra["trigger"].finditer(normal))
+    priced, spared = jiyu.extra.get("priced"), jiyu.extra.get("priced_unless")
+    if priced is not None:
+        found.extend(m for m in priced.finditer(normal)
+                     if spared is None or not spared.search(normal, *_sentence(normal, *m.span())))
+    return found
 
 
 def _exempt(r: Rule, views: list[tuple[str, list[int], list[int]]], start: int, end: int) -> bool:
@@ -774,7 +795,7 @@ def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], s
 
 # what a treatment cannot do or whom it does not suit: a disclosure like its risks
 _LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にくい)|(?:行え|受けられ|でき|使え)ない(?:場合|方|こと)|"
-                     r"変わりません|適さない|向かない|向いていない")
+                     r"変わりません|適さない|向かない|向いていない|限られ(?:ます|る)")
 _BRACKETED_DEFERRAL = re.compile(r"[(（][^)）]*(?:ご説明|説明|お伝え|ご案内)[^)）]*[)）]")
 _PRICE = re.compile(r"\d[\d,]*\s?円")
 
