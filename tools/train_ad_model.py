@@ -7,13 +7,14 @@ Two linear models on the binary character 2-4-grams of each sentence as the chec
 added into one: multinomial naive Bayes (vocabulary = the n-grams of >= 2 training sentences; additive smoothing
 alpha = 0.1) and an L2-regularised logistic regression (fit_logistic), its log-odds scaled to naive Bayes' spread,
 half each (out of fold, naive Bayes alone found 94.5 % of the held-out sets' violations at 1 % false positives where
-the sum found 97 %; the model file's "cv" holds the current figures). The log-odds z become a probability by Platt scaling fitted on the out-of-fold log-odds over
-the held-out sets 9.. (sets written by sessions that never saw the rules, marked '# held-out set N' in the files),
-dealt round into five folds; the threshold is the one that gives <= 0.7 % false positives on those sets'
-ordinary sentences out of fold (HINT_FP). The veto is the probability under which at most 0.2 % of those sets'
-violations fall out of fold: a rule's finding in a sentence scored under it is taken for ordinary wording
-(admodel.VETO_NEVER lists the page-level checks it never overrules; a 自由診療 violation counts unless its sentence
-discloses cost, risks or approval, which the model never spares). A second naive Bayes over the flagged sentences names the category.
+the sum found 97 %; the model file's "cv" holds the current figures). The log-odds z become a probability by Platt
+scaling fitted on the out-of-fold log-odds over the held-out sets 9.. (sets written by sessions that never saw the
+rules, marked '# held-out set N' in the files), dealt round into five folds; the threshold is the one that gives
+<= 0.7 % false positives on those sets' ordinary sentences out of fold (HINT_FP). The veto is the probability under
+which at most 0.2 % of those sets' violations fall out of fold: a rule's finding in a sentence scored under it is
+taken for ordinary wording (admodel.VETO_NEVER lists the page-level checks it never overrules; a 自由診療 violation
+counts unless its sentence discloses cost, risks or approval, which the model never spares). A second naive Bayes
+over the flagged sentences names the category.
 Weights are pruned and rounded; the same data gives the same file byte for byte (the logistic regression's order
 is shuffled by a fixed seed; sorted keys, fixed rounding). Standard library only.
 """
