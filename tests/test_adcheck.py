@@ -204,6 +204,8 @@ def test_a_drip_shot_or_prescription_offered_at_a_price_is_self_pay(text, offere
     ("子宮内フローラ検査で着床しやすい環境かどうかをチェックしましょう。", True),
     ("がん患者さま向け「免疫力アップ点滴」週1回がおすすめ。", True),
     ("高気圧酸素カプセルで競技後の疲労回復を。30分3,000円。", True),
+    ("当クリニックの「ちょうない ふろーら けんさ」は、ご自宅で簡単に採取できます。", True),
+    ("いりょうだつもう、ぜんしんで月々二千九百円～。", True),
     # what a page about fees, taxes and records says of self-pay care offers none
     ("自費診療の領収書の再発行はできません。", False),
     ("医療費控除の対象には、治療目的の自由診療費用も含まれます。", False),
@@ -216,6 +218,9 @@ def test_self_pay_named_by_its_treatment_and_administrative_mentions(text, offer
 
 def test_a_service_the_clinic_says_it_does_not_provide_is_not_claimed():
     assert rules_in("酸素カプセル・水素吸入などのサービスは当院では提供していません。") == []
+    assert rules_in("医療広告ガイドラインに基づき、当院では術前術後の写真の掲載を控えております。") == []
+    assert rules_in("GLP-1製剤のダイエット目的での処方はお断りしています。") == []
+    assert "jiyu" in [r for r, _ in rules_in("GLP-1製剤でのダイエット、ご用意しています。")]
 
 
 def test_a_faq_question_naming_self_pay_care_offers_nothing():
