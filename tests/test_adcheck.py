@@ -200,6 +200,19 @@ def test_a_drip_shot_or_prescription_offered_at_a_price_is_self_pay(text, offere
     assert ("jiyu" in [r for r, _ in rules_in(text)]) is offered, text
 
 
+def test_a_priced_offer_names_what_its_page_lacks():
+    """A drip offered at a price is a self-pay page like one that names its treatment: the finding says what the
+    page still lacks, and a price in kanji numerals elsewhere on the page counts as one (a FAQ's question is then
+    an offer too)."""
+    assert adcheck.missing_disclosures("ストレスケア点滴（ビタミンB群）1回7,700円。") == ["主なリスク・副作用"]
+    asked = "Q. 美肌のための点滴は受けられますか？\nA. はい、ご予約制です。"
+    assert rules_in(asked) == []
+    assert [r for r, _ in rules_in(asked + "\n\n料金は一回五千円です。")] == ["jiyu"]
+    # 一円 alone is 'throughout', not a price
+    assert adcheck.missing_disclosures("市内一円から、点滴のための往診にうかがいます。") == []
+    assert rules_in(asked + "\n\n市内一円からご来院いただけます。") == []
+
+
 @pytest.mark.parametrize("text,offered", [
     ("子宮内フローラ検査で着床しやすい環境かどうかをチェックしましょう。", True),
     ("がん患者さま向け「免疫力アップ点滴」週1回がおすすめ。", True),

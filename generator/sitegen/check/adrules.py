@@ -219,19 +219,19 @@ _KANA_DIGITS = {"いち": "一", "いっ": "一", "に": "二", "さん": "三",
 _KANA_UNITS = {"じゅう": "十", "じゅっ": "十", "ひゃく": "百", "びゃく": "百", "ぴゃく": "百", "せん": "千", "ぜん": "千",
                "まん": "万", "おく": "億"}
 _KANA_WORD = "|".join(sorted({**_KANA_DIGITS, **_KANA_UNITS}, key=len, reverse=True))
-_KANA_NUMBER = re.compile(f"(?:{_KANA_WORD})*(?:{'|'.join(_KANA_UNITS)})(?:{_KANA_WORD})*(?=[件例名人台回症床]|ぱーせんと)")
-_KANA_PART = re.compile(_KANA_WORD)
-# the counters 件 and 例 in hiragana too (せんごひゃくけん), but not 先見, 前例 or 洗礼 (せんけん, ぜんれい)
-_KANA_COUNTED = re.compile(f"(?!(?:ぜん|せん)(?:けん|れい))(?:{_KANA_WORD})*(?:{'|'.join(_KANA_UNITS)})(?:{_KANA_WORD})*(?:けん|れい)")
+# The counters 件 and 例 may be spelt in hiragana too (せんごひゃくけん), but not in 先見, 前例 or 洗礼 (せんけん, ぜんれい).
 _KANA_COUNTERS = {"けん": "件", "れい": "例"}
+_KANA_NUMBER = re.compile(
+    f"(?!(?:ぜん|せん)(?:けん|れい))(?:{_KANA_WORD})*(?:{'|'.join(_KANA_UNITS)})(?:{_KANA_WORD})*"
+    f"(?:{'|'.join(_KANA_COUNTERS)}|(?=[件例名人台回症床]|ぱーせんと))"
+)
+_KANA_PART = re.compile(_KANA_WORD)
 
 
 def _kana_number(run: str) -> str:
-    return _KANA_PART.sub(lambda m: _KANA_DIGITS.get(m.group()) or _KANA_UNITS[m.group()], run)
-
-
-def _kana_counted(run: str) -> str:
-    return _kana_number(run[:-2]) + _KANA_COUNTERS[run[-2:]]
+    counter = _KANA_COUNTERS.get(run[-2:], "")
+    number = run[:-2] if counter else run
+    return _KANA_PART.sub(lambda m: _KANA_DIGITS.get(m.group()) or _KANA_UNITS[m.group()], number) + counter
 
 
 class Analyzer:
@@ -338,7 +338,6 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
             chars = _respell(chars, analyzer)
         chars = [(fold_kana(c), a, b) for c, a, b in chars]
         chars = _cut(chars, _SPELLING, lambda w: _SPELLINGS[w])
-        chars = _cut(chars, _KANA_COUNTED, _kana_counted)
         chars = _cut(chars, _KANA_NUMBER, _kana_number)
     return "".join(c for c, _, _ in chars), [a for _, a, _ in chars], [b for _, _, b in chars]
 
@@ -797,7 +796,8 @@ def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], s
 _LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にくい)|(?:行え|受けられ|でき|使え)ない(?:場合|方|こと)|"
                      r"変わりません|適さない|向かない|向いていない|限られ(?:ます|る)|目的とした(?:検査|治療)ではな")
 _BRACKETED_DEFERRAL = re.compile(r"[(（][^)）]*(?:ご説明|説明|お伝え|ご案内)[^)）]*[)）]")
-_PRICE = re.compile(r"\d[\d,]*\s?円")
+# a price in digits or kanji numerals (二千円, 一万五千円), not 一円 as in 市内一円 (throughout the city)
+_PRICE = re.compile(r"\d[\d,]*\s?円|[〇一二三四五六七八九]*[十百千万][〇一二三四五六七八九十百千万]*\s?円")
 
 
 class _Ordinary:
@@ -863,7 +863,7 @@ def missing_disclosures(text: str) -> list[str]:
     if jiyu is None:
         return []
     normal = norm(text, fold=True)
-    if not jiyu.extra["trigger"].search(normal):
+    if not _mentions(jiyu, normal):
         return []
     return _missing(jiyu, normal)
 
