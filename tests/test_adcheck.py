@@ -229,6 +229,48 @@ def test_self_pay_named_by_its_treatment_and_administrative_mentions(text, offer
     assert ("jiyu" in [r for r, _ in rules_in(text)]) is offered, text
 
 
+@pytest.mark.parametrize("text,offered", [
+    ("ＡＧＡ　オンライン診療　月額　４，４００円〜", True),
+    ("Ｅ　Ｄ　治療薬、オンラインで即日発送いたします。", True),  # Ｅ　Ｄ as ED (A B 判定 stays two grades)
+    ("ジ・ー・エル・ピー・ワンで無理なくやせる、月額プランをご用意。", True),
+    ("自費MRIで脳ドック、1回27,500円（税込）。", True),
+    ("冷え性にオーダーメイド漢方（保険外）月額9,900円〜。", True),
+    ("がん遺伝子パネル検査（自費）受付中、詳しくはお電話で。", True),
+    ("血液一滴で十数種類のがんのリスクがわかる検査を始めました。", True),
+    ("飲み薬でやせたい方へ、オンライン診療で処方可能です。", True),
+    ("保険ではできないピロリ菌の三次除菌のご相談も承ります。", True),
+    # care ended, insured care, check-ups for work, counselling fees, documents and a FAQ's question offer nothing
+    ("自費の美容点滴は2025年3月末で取り扱いを終了いたしました。", False),
+    ("GLP-1受容体作動薬による糖尿病の治療は保険診療の範囲で行います。", False),
+    ("雇入時健診（自費）は1回6,600円、結果は1週間後にお渡しします。", False),
+    ("遺伝カウンセリング（自費）は1回30分、5,500円です。", False),
+    ("よくある質問：自費のCT検査は受けられますか？", False),
+    ("子宮頸がんワクチンのキャッチアップ接種は公費で受けられます。", False),
+])
+def test_self_pay_offers_spelt_out_or_priced_and_what_offers_none(text, offered):
+    assert ("jiyu" in [r for r, _ in rules_in(text)]) is offered, text
+
+
+def test_a_risk_played_down_or_a_cost_deferred_is_not_disclosed():
+    """「副作用の少ない治療です」 names no risk, and 「料金は相談のうえ決定します」 states no cost; 被ばく and 催奇形性 are
+    risks."""
+    page = "メディカルダイエット（マンジャロ）：週1回の注射、月額39,800円、副作用の少ない治療です。"
+    assert adcheck.missing_disclosures(page) == ["主なリスク・副作用"]
+    page = "高濃度ビタミンC点滴は週1回、計8回が目安です。料金・回数は医師と相談のうえ決定します。主な副作用は血管痛です。"
+    assert adcheck.missing_disclosures(page) == ["費用"]
+    assert adcheck.missing_disclosures(
+        "PET-CTがん検診（自費）：薬剤を注射して撮影、1回で約3時間、料金99,000円。被ばくがあります。") == []
+
+
+@pytest.mark.parametrize("text", [
+    "美容点滴のサブスクリプションは、マイページからいつでも解約できます。",  # さぶすく is not ぶす
+    "死体検案書の発行には1週間ほどかかります。",
+    "抗インフルエンザ薬は発症から早いほど効果が期待できます。",  # the sooner, the better: not hype
+])
+def test_words_inside_ordinary_words_are_not_claims(text):
+    assert rules_in(text) == []
+
+
 def test_a_service_the_clinic_says_it_does_not_provide_is_not_claimed():
     assert rules_in("酸素カプセル・水素吸入などのサービスは当院では提供していません。") == []
     assert rules_in("医療広告ガイドラインに基づき、当院では術前術後の写真の掲載を控えております。") == []
