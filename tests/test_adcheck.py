@@ -271,6 +271,31 @@ def test_words_inside_ordinary_words_are_not_claims(text):
     assert rules_in(text) == []
 
 
+@pytest.mark.parametrize("text,rule", [
+    ("おかげさまで手術件数は前年比１３０％に増えました。", "seiseki"),
+    ("インプラントを長持ちさせられた方は９割以上です。", "seiseki"),
+    ("治療効果を実感した患者さまは、なんと十人に九人。", "seiseki"),
+    ("そのたるんだ二の腕、夏に見せるのは恥ずかしくないですか？", "kojo"),
+    ("女は見た目が命。医療脱毛で自信を。", "kojo"),
+    ("手術の動画をトップページで警告表示なしに再生しています。", "kojo"),
+])
+def test_figures_and_shaming_in_other_words(text, rule):
+    assert rule in [r for r, _ in rules_in(text)], text
+
+
+@pytest.mark.parametrize("text", [
+    "医療広告ガイドラインでは、治療成績の表示に一定の条件があります。",  # 一定 is not the number one
+    "令和6年度の胃内視鏡検査は3,204件でした（内視鏡部門システムより）。",  # a source in brackets
+    "平均在院日数は11.8日です（2025年度、病床機能報告より）。",
+    "【閲覧注意】この先に手術中の写真があります。苦手な方はご注意ください。",  # the warning is there
+    "肥満は本人の努力不足だけが原因ではありません。",
+    "ED治療薬の処方には問診が必要です。",
+    "保険が使えない治療については、事前に費用をご説明します。",
+])
+def test_sources_warnings_and_notices_are_not_findings(text):
+    assert rules_in(text) == [], text
+
+
 def test_a_service_the_clinic_says_it_does_not_provide_is_not_claimed():
     assert rules_in("酸素カプセル・水素吸入などのサービスは当院では提供していません。") == []
     assert rules_in("医療広告ガイドラインに基づき、当院では術前術後の写真の掲載を控えております。") == []
