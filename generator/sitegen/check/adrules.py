@@ -113,7 +113,8 @@ class AdReport:
 
 
 # sub-patterns the rules name rather than repeat (ad_rules.yaml's header says what each stands for)
-SUBPATTERNS = {"{not_a_word}": "(?![定部般方緒層環貫律括覧致体旦切時丸葉全分貨])"}
+SUBPATTERNS = {"{not_a_word}": "(?![定部般方緒層環貫律括覧致体旦切時丸葉全分貨])",
+               "{kanji_yen}": r"[〇一二三四五六七八九]*[十百千万][〇一二三四五六七八九十百千万]*\s?円"}
 
 
 def _compile(pattern: str) -> re.Pattern:
@@ -800,8 +801,8 @@ def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], s
 _LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にくい)|(?:行え|受けられ|でき|使え)ない(?:場合|方|こと)|"
                      r"変わりません|適さない|向かない|向いていない|限られ(?:ます|る)|目的とした(?:検査|治療)ではな")
 _BRACKETED_DEFERRAL = re.compile(r"[(（][^)）]*(?:ご説明|説明|お伝え|ご案内)[^)）]*[)）]")
-# a price in digits or kanji numerals (二千円, 一万五千円), not 一円 as in 市内一円 (throughout the city)
-_PRICE = re.compile(r"\d[\d,]*\s?円|[〇一二三四五六七八九]*[十百千万][〇一二三四五六七八九十百千万]*\s?円")
+# a price in digits or kanji numerals (the rules' {kanji_yen}: 二千円, not 一円 as in 市内一円)
+_PRICE = re.compile(r"\d[\d,]*\s?円|" + SUBPATTERNS["{kanji_yen}"])
 
 
 class _Ordinary:
