@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import json
 import re
 import shutil
@@ -171,6 +172,11 @@ def test_fingerprints_see_every_field_and_not_the_order_of_a_set():
     same = Entry("x", {"tags": frozenset({"c", "a", "b"}), "name": "山田"}, "content/doctors/x.md", "<p>1</p>")
     other = Entry("x", {"name": "山田", "tags": frozenset({"a", "b", "c"})}, "content/doctors/x.md", "<p>2</p>")
     assert fingerprint(a) == fingerprint(same) != fingerprint(other)
+    # values that print alike but are not the same to a template: each has a fingerprint of its own
+    from markupsafe import Markup
+    kinds = ["1", Markup("1"), 1, True, 1.0, None, ("1",), ["1"], [("1",)], {"1": 1}, frozenset({"1"}),
+             dt.date(2026, 1, 1), enum.Enum("Colour", "RED").RED, ["1", "2"], ["1\x1fs1:2"]]
+    assert len({fingerprint(v) for v in kinds}) == len(kinds)
     with pytest.raises(Exception, match="object"):
         fingerprint(object())
 

@@ -283,9 +283,36 @@ def fingerprint(value: Any, kept: dict[int, tuple[Any, str]] | None = None) -> s
 
 _SCALARS = (int, float, bool, type(None), dt.date, dt.datetime, dt.time, dt.timedelta, decimal.Decimal)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_KINDS: dict[type, str] = {}  # a type -> how it is encoded (`_kind_of`), worked out once per type
+
+
+def _kind_of(t: type) -> str:
+    if issubclass(t, str):
+        kind = "text"  # Markup and other str kinds: escaped differently, so a different value than a str
+    elif issubclass(t, enum.Enum):
+        kind = "enum"
+    elif issubclass(t, _SCALARS):
+        kind = "scalar"
+    elif t is tuple or t is list:
+        kind = "sequence"
+    elif t is dict:
+        kind = "dict"
+    elif t is set or t is frozenset:
+        kind = "set"
+    elif issubclass(t, pydantic.BaseModel):
+        kind = "model"
+    elif hasattr(t, "__dataclass_fields__"):
+        kind = "dataclass"
+    else:
+        kind = "unknown"
+    _KINDS[t] = kind
+    return kind
 
 
 class _Encoder:
+    """Each value as text parts. A str (most of what a page shows) is written in the loops themselves: a call per
+    text made the encoding most of a rebuild's page checks."""
+
     def __init__(self, kept: dict[int, tuple[Any, str]]) -> None:
         self.kept = kept
 
@@ -300,39 +327,47 @@ class _Encoder:
         t = type(v)
         if t is str:  # with its length: a text holding the separator cannot pass for two parts
             out.append(f"s{len(v)}:" + v)
-        elif isinstance(v, str):  # Markup and other str kinds: escaped differently, so a different value
-            out.append(f"{t.__module__}.{t.__qualname__}{len(v)}:" + v)
-        elif isinstance(v, _SCALARS):
-            out.append(f"{t.__qualname__}:{v!r}")
-        elif t is tuple or t is list:
+            return
+        kind = _KINDS.get(t) or _kind_of(t)
+        if kind == "sequence":
             out.append(f"{t.__qualname__}{len(v)}")
             for item in v:
-                self.encode(item, out, depth + 1)
-        elif t is dict:
-            out.append(f"dict{len(v)}")
-            out.extend(sorted(self.encoded(k, depth) + "\x1e" + self.encoded(x, depth) for k, x in v.items()))
-        elif t is set or t is frozenset:
-            out.append(f"set{len(v)}")
-            out.extend(sorted(self.encoded(item, depth) for item in v))
-        elif isinstance(v, enum.Enum):
-            out.append(f"{t.__module__}.{t.__qualname__}.{v.name}")
-        elif isinstance(v, pydantic.BaseModel) or hasattr(t, "__dataclass_fields__"):
+                if type(item) is str:
+                    out.append(f"s{len(item)}:" + item)
+                else:
+                    self.encode(item, out, depth + 1)
+        elif kind == "model" or kind == "dataclass":
             known = self.kept.get(id(v))
             if known is None or known[0] is not v:
                 inner: list[str] = []
-                self.record(v, t, inner, depth)
+                self.record(v, t, kind, inner, depth)
                 known = self.kept[id(v)] = (v, hashlib.blake2b("\x1f".join(inner).encode("utf-8", "surrogatepass"),
                                                                digest_size=16).hexdigest())
             out.append("#" + known[1])
+        elif kind == "scalar":
+            out.append(f"{t.__qualname__}:{v!r}")
+        elif kind == "text":
+            out.append(f"{t.__module__}.{t.__qualname__}{len(v)}:" + v)
+        elif kind == "dict":
+            out.append(f"dict{len(v)}")
+            out.extend(sorted(self.encoded(k, depth) + "\x1e" + self.encoded(x, depth) for k, x in v.items()))
+        elif kind == "set":
+            out.append(f"set{len(v)}")
+            out.extend(sorted(self.encoded(item, depth) for item in v))
+        elif kind == "enum":
+            out.append(f"{t.__module__}.{t.__qualname__}.{v.name}")
         else:
             raise Unfingerprintable(f"{t.__module__}.{t.__qualname__}")
 
-    def record(self, v: Any, t: type, out: list[str], depth: int) -> None:
+    def record(self, v: Any, t: type, kind: str, out: list[str], depth: int) -> None:
         out.append(f"{t.__module__}.{t.__qualname__}")
-        if isinstance(v, pydantic.BaseModel):
+        if kind == "model":
             for name, item in v.__dict__.items():
                 out.append(name)
-                self.encode(item, out, depth + 1)
+                if type(item) is str:
+                    out.append(f"s{len(item)}:" + item)
+                else:
+                    self.encode(item, out, depth + 1)
             self.encode(v.__pydantic_extra__, out, depth + 1)
             self.encode(v.__pydantic_private__, out, depth + 1)
             return
@@ -340,7 +375,11 @@ class _Encoder:
         if names is None:  # a dataclass may name what is fingerprinted (attributes, not only fields)
             names = _FIELDS[t] = getattr(t, "__fingerprint_fields__", None) or tuple(f.name for f in dataclasses.fields(v))
         for name in names:
-            self.encode(getattr(v, name), out, depth + 1)
+            item = getattr(v, name)
+            if type(item) is str:
+                out.append(f"s{len(item)}:" + item)
+            else:
+                self.encode(item, out, depth + 1)
 
     def encoded(self, v: Any, depth: int) -> str:
         parts: list[str] = []
