@@ -81,6 +81,44 @@ def test_failed_build_leaves_previous_build_intact(site_dir):
     assert tree_digest(site_dir / "build") == before
 
 
+def test_a_build_leaves_the_cycle_collector_as_it_found_it(site_dir, monkeypatch):
+    """While pages render, the loaded site is frozen and the collector runs; afterwards, and after a content
+    mistake, the collector is as it was, and what a caller froze itself (as `sitegen serve` does) stays frozen."""
+    import gc
+
+    from sitegen import build as pipeline
+    from sitegen.errors import ContentError
+
+    during: list[tuple[bool, int]] = []
+    render_site = pipeline.OUTPUTS["site"]
+
+    def observed(project, site, options):
+        during.append((gc.isenabled(), gc.get_freeze_count()))
+        return render_site(project, site, options)
+
+    monkeypatch.setitem(pipeline.OUTPUTS, "site", observed)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    build(site_dir)
+    assert during[-1][0] and during[-1][1] > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        build(site_dir)
+        assert not during[-1][0] and not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        build(site_dir)
+        assert gc.get_freeze_count() > 0 and gc.isenabled()  # not unfrozen by the build
+    finally:
+        gc.unfreeze()
+    (site_dir / "site.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ContentError):
+        build(site_dir)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_theme_error_mid_render_leaves_previous_build_intact(site_dir):
     build(site_dir)
     before = tree_digest(site_dir / "build")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -136,10 +137,43 @@ def forget_build_state(project: Project) -> None:
         (state / name).unlink(missing_ok=True)
 
 
+class _Collector:
+    """Python's cycle collector during a build. While the content loads it is off: loading makes hundreds of
+    thousands of objects that all stay, and each full collection walked every one of them again (at 10,000 pages a
+    rebuild spent about a third of its time there). Once the site is loaded, one collection frees what loading
+    left in cycles (without it the peak was 5 MB higher), the rest is frozen (`gc.freeze`: it lives to the end of
+    the build and is not walked again) and the collector runs again for what rendering makes and drops.
+    Afterwards everything is as it was; a caller that froze objects itself (`sitegen serve`) keeps its own."""
+
+    def __enter__(self) -> _Collector:
+        self.enabled, self.froze = gc.isenabled(), False
+        gc.disable()
+        return self
+
+    def loaded(self) -> None:
+        gc.collect()
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            self.froze = True
+        if self.enabled:
+            gc.enable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.froze:
+            gc.unfreeze()
+        if self.enabled:
+            gc.enable()
+
+
 def run(project: Project, options: BuildOptions) -> BuildReport:
     unknown = [o for o in options.outputs if o not in OUTPUTS]
     if unknown:
         raise SitegenError(f"unknown output {', '.join(unknown)}; choose from {', '.join(OUTPUTS)}")
+    with _Collector() as collector:
+        return _run(project, options, collector)
+
+
+def _run(project: Project, options: BuildOptions, collector: _Collector) -> BuildReport:
     report = BuildReport()
     started = time.perf_counter()
     if not options.dry_run:
@@ -148,6 +182,7 @@ def run(project: Project, options: BuildOptions) -> BuildReport:
         project = project.with_template_cache()
     site, report.warnings = _load_keeping(project, options.today) if project.keeps_state \
         else load_site(project, options.today)
+    collector.loaded()
     report.load_seconds = time.perf_counter() - started
 
     written: list[tuple[str, Callable[[Path], None]]] = []
