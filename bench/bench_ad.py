@@ -176,7 +176,7 @@ def main() -> int:
     found_h, total_h, fp_h, ok_h = result["held"]
     if MODEL is not None:
         cv = MODEL.hint_cv
-        print(f"model alone, out of fold (five folds) over held-out sets {MODEL.cv_sets[0]}-{MODEL.cv_sets[-1]} (threshold "
+        print(f"model alone, out of fold (five folds, dealt {MODEL.cv_dealings}×) over held-out sets {MODEL.cv_sets[0]}-{MODEL.cv_sets[-1]} (threshold "
               f"{MODEL.threshold:.3f}): found {100 * cv['recall']:.1f}%, false positives {100 * cv['fp']:.1f}%")
     if total_h and ok_h:
         print(f"held-out (never tuned against): found {found_h}/{total_h} = {100 * found_h / total_h:.1f}%, "

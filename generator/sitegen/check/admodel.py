@@ -91,6 +91,7 @@ class Model:
         self.cv = data["cv"]  # its out-of-fold figures over the held-out sets, for the benchmark
         self.hint_cv = self.cv.get(cv_key(self.hint_fp), {})  # those at its threshold
         self.cv_sets = data["training"]["cv_sets"]
+        self.cv_dealings = data["training"].get("cv_dealings", 1)  # the sets dealt into folds this many times
 
     def score(self, sentence: str) -> Hint | None:
         """The model's verdict on one sentence (None when it has nothing to read, or its words are taken back)."""
