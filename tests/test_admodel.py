@@ -44,9 +44,18 @@ def test_the_model_is_shipped_and_reads_sentences_as_the_rules_do():
     "「芸能人も通う」といった宣伝はしていません。",  # quoted to be disowned
     "コイル塞栓術",  # too short to be a sentence the model knows
     "HbA1c 9.0%以上が続く方",
+    "## MRIを受けられない方",  # a heading: its ## does not make it long enough to be a sentence
 ])
 def test_what_the_rules_read_as_ordinary_gets_no_hint(text):
     assert MODEL.hints(text) == []
+
+
+def test_a_text_s_length_counts_letters_and_not_markup():
+    def reads(text: str) -> bool:
+        return admodel._reads(admodel.features(text, MODEL.low, MODEL.high))
+
+    assert not reads("## MRIを受けられない方") and not reads("- **MRIを受けられない方**")
+    assert reads("MRIを受けられない方へ") and reads("## MRIを受けられない方へ")  # 12 letters
 
 
 def test_the_model_does_not_speak_where_only_the_rules_decide():

@@ -29,7 +29,8 @@ from sitegen.check import adrules
 from sitegen.check.adrules import normalise
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "ad_model.json"
-MIN_CHARS = 12  # shorter texts (names, list items, labels; characters other than spaces) are not sentences it knows
+MIN_CHARS = 12  # shorter texts (names, list items, labels, headings; letters, digits, kana and kanji, not markup such as
+# a heading's ## or a list's -) are not sentences it knows
 # Where only the rules decide: whether a page carries the 限定解除 disclosures, and whether a figure has its own
 # period and source, are facts about the page the rules check; the model's guesses there were mostly plain
 # descriptions of treatments and numbers (a procedure list, a referral criterion 「HbA1c 9.0%以上」).
@@ -157,8 +158,10 @@ def cv_key(fp: float) -> str:
 
 
 def _reads(read: Read) -> bool:
-    """Whether the model speaks on a text: a sentence of at least MIN_CHARS characters, in Japanese."""
-    return len(read.at) >= MIN_CHARS and _JAPANESE.search(read.normal) is not None
+    """Whether the model speaks on a text: a sentence of at least MIN_CHARS letters, digits, kana or kanji, in
+    Japanese."""
+    return (sum(read.normal[i].isalnum() for i in read.at) >= MIN_CHARS
+            and _JAPANESE.search(read.normal) is not None)
 
 
 @lru_cache(maxsize=2)
