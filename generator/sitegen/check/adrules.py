@@ -174,6 +174,8 @@ QUALIFICATION_RULE = Rule(
 # --- normalisation -----------------------------------------------------------------------------
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"))
+_ARROWS = dict.fromkeys(map(ord, "⇒⇨➔➜➝➞➟➠➡⟶⟹⮕▶►"), "→")  # one arrow: 術前➡術後 is 術前→術後
+_FOLDED_CHARS = {**_ZERO_WIDTH, **_ARROWS}
 # Markup that is not read: ruby readings, HTML tags (but what a reader is shown of them, see _tag_text), Markdown
 # emphasis, link targets and bare URLs.
 _RUBY = re.compile(r"<rt>.*?</rt>|<rp>.*?</rp>")
@@ -329,7 +331,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
             j += 1
         chunk = unicodedata.normalize("NFKC", text[i:j]).casefold()
         if fold:
-            chunk = chunk.translate(_ZERO_WIDTH)
+            chunk = chunk.translate(_FOLDED_CHARS)
         for ch in chunk:
             chars.append((ch, i, j))
         i = j
@@ -521,7 +523,7 @@ def _span(view: tuple[str, list[int], list[int]], start: int, end: int) -> tuple
 # or a patient's question reported: 「必ず治りますか」と聞かれることがあります
 _DISOWNING = re.compile(fold_kana(
     r"(?:[、・やと]?[「『“\"][^」』”\"]{0,20}[」』”\"])*"  # 「No.1」「日本一」といった表現
-    r"(?:(?:は|も|など)(?:ありません|ございません|存在しません|存在しない|存在せず|あり得ません|ありえません)"
+    r"(?:(?:は|も|など)(?:ありません|ございません|存在しません|存在しない|存在せず|あり得ません|ありえません|ない(?:と|という|もの|[。、]|$))"
     r"|(?:は|というのは|も)(?:誤解|間違い|誤り|迷信|俗説)|(?:と|とは|という|といった|などの|など|のような|みたいな)(?:"
     r"[^。]{0,16}?(?:宣伝|広告|表現|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句|説明|言い方)"
     r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意|(?:も|が)(?:あります|見られます|見受けられます)が)"
