@@ -114,7 +114,11 @@ class AdReport:
 
 # sub-patterns the rules name rather than repeat (ad_rules.yaml's header says what each stands for)
 SUBPATTERNS = {"{not_a_word}": "(?![定部般方緒層環貫律括覧致体旦切時丸葉全分貨])",
-               "{kanji_yen}": r"[〇一二三四五六七八九]*[十百千万][〇一二三四五六七八九十百千万]*\s?円"}
+               "{kanji_yen}": r"[〇一二三四五六七八九]*[十百千万][〇一二三四五六七八九十百千万]*\s?円",
+               "{regional_statistic}": "(?:県|市|区|町|村|都|府|道|地域|圏域|管内|医療圏)内?(?:の|における)[^。当]{0,20}?"
+                                       "(?:率|数|割合|人数)(?:は|が)[^。当]{0,8}?(?:全国|国)?(?:の)?平均(?:値)?"
+                                       "(?:を|よりも?|と比べ(?:て)?|に比べ(?:て)?)?(?:大きく|大幅に|やや|わずかに)?"
+                                       "(?:上回|下回|高|低)?"}
 
 
 def _compile(pattern: str) -> re.Pattern:
