@@ -284,8 +284,9 @@ def main():
     ap.add_argument("--out", default=str(MODEL_FILE))
     args = ap.parse_args()
     rows = load(args.data)
-    # (row index, log-odds, predicted category) of every held-out row, once per dealing
-    scored = [(i, *v) for d in range(CV_DEALINGS) for i, v in sorted(out_of_fold(rows, cv_folds(rows, d)).items())]
+    # for each dealing, (row index, log-odds, predicted category) of every held-out row; pooled in `scored`
+    dealt = [[(i, *v) for i, v in sorted(out_of_fold(rows, cv_folds(rows, d)).items())] for d in range(CV_DEALINGS)]
+    scored = [row for rows_dealt in dealt for row in rows_dealt]
     z = [v for _, v, _ in scored]
     y = [rows[i]["label"] for i, _, _ in scored]
     a, b = (round(v, 6) for v in platt(z, y))
@@ -341,9 +342,10 @@ def main():
     Path(args.out).write_text(json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
                               encoding="utf-8")
     print(json.dumps(cv, indent=1))
-    for d in range(CV_DEALINGS):  # how far one dealing alone would have put the hint threshold
-        alone = [v for k, (i, v, _) in enumerate(scored) if k // (len(scored) // CV_DEALINGS) == d and not rows[i]["label"]]
-        print(f"dealing {d} alone: log-odds threshold {threshold(alone, HINT_FP):.3f} (pooled {cv[cv_key(HINT_FP)]['log_odds_threshold']:.3f})")
+    for d, rows_dealt in enumerate(dealt):  # how far one dealing alone would have put the hint threshold
+        alone = [v for i, v, _ in rows_dealt if not rows[i]["label"]]
+        print(f"dealing {d} alone: log-odds threshold {threshold(alone, HINT_FP):.3f} "
+              f"(pooled {cv[cv_key(HINT_FP)]['log_odds_threshold']:.3f})")
     print(f"{args.out}: {len(m['weights'])} weights, "
           f"{sum(len(v) for v in m['cat_weights'].values())} category weights, "
           f"{Path(args.out).stat().st_size / 1024:.0f} KB")
