@@ -11,6 +11,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_WORKERS = 4
+CHUNK = 100  # results sent back per message: one message of all of them (40 MB of pages at 10,000) was read whole
+# into memory before it was unpickled, and that copy set the build's peak
 
 
 def workers(setting: str) -> int:
@@ -49,13 +51,10 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], processes: int, lea
             receive.close()
         raise
     for (child, receive), share in zip(children, shares[1:]):
-        try:
-            data = receive.recv()
-        except (EOFError, OSError):
-            data = None
+        data = _receive(receive, len(share))
         child.join()
         receive.close()
-        done.append(data if isinstance(data, list) and len(data) == len(share) else None)
+        done.append(data)
     out: list = [None] * len(items)
     for k, part in enumerate(done):
         if part is None:
@@ -64,14 +63,32 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], processes: int, lea
     return out
 
 
-def _share(send, function, share) -> None:
-    """In a forked child: the share's results, or None when one fails (the parent then does the work)."""
+def _receive(receive, count: int) -> list | None:
+    """A child's results, `CHUNK` at a time; None when it failed or sent something else."""
+    out: list = []
     try:
-        result = [function(x) for x in share]
+        while len(out) < count:
+            part = receive.recv()
+            if not isinstance(part, list) or not part:
+                return None
+            out.extend(part)
+    except (EOFError, OSError):
+        return None
+    return out if len(out) == count else None
+
+
+def _share(send, function, share) -> None:
+    """In a forked child: the share's results in lists of `CHUNK`, or None when one fails (the parent then does
+    the work)."""
+    try:
+        result: list | None = [function(x) for x in share]
     except BaseException:
         result = None
     try:
-        send.send(result)
+        if result is None:
+            send.send(None)
+        for start in range(0, len(result or ()), CHUNK):
+            send.send(result[start:start + CHUNK])  # type: ignore[index]
     except Exception:  # a result that cannot be pickled: the parent does the work
         send.send(None)
     finally:
