@@ -121,6 +121,8 @@ def test_text_is_normalised_before_matching_and_the_phrase_is_reported_as_writte
     ("歯石を完全に取り除くには数回の処置が必要です", "歯石を完全に取り除きます"),
     ("2025年の年間矯正症例は412件でした（当院集計）", "年間矯正症例500件超え"),
     ("矯正後は後戻りを防ぐため保定装置を使います", "矯正後の後戻りはゼロです"),
+    ("かんちがいしやすい点をご説明します", "かんちさせます"),  # 勘違い in kana is not 完治
+    ("開腹手術の様子を大写しで掲載しています（閲覧注意）", "開腹手術の様子を大写しで掲載しています（閲覧注意の表示なし）"),
 ])
 def test_context_decides(ok, flagged):
     assert rules_in(ok) == []
@@ -341,6 +343,8 @@ def test_a_faq_question_naming_self_pay_care_offers_nothing():
     ("年間手術件数 5 , 0 0 0 件以上！", "手術件数 5 , 0 0 0 件"),
     ("人 気 Y o u T u b e r も 通 う ク リ ニ ッ ク", "人 気 Y o u T u b e r も 通"),
     ("日本.一.の外科", "日本.一.の"),  # a sign after each character (体．験．談)
+    ("内視鏡検査件数　年間 １ ２ ０ ０ ０ 件", "内視鏡検査件数　年間 １ ２ ０ ０ ０ 件"),  # digits spaced out before a counter
+    ("カ・ン・チさせます", "カ・ン・チさせます"),  # 完治 in katakana, letter by letter
 ])
 def test_evasions_are_normalised_and_the_phrase_is_reported_as_written(text, phrase):
     assert phrase in [p for _, p in rules_in(text)]

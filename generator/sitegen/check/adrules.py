@@ -195,6 +195,8 @@ _INNER_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000・･|]+(?=[^\x00-\x7f]|[\
 # word; a run of digits alone (1・2・3) stays a list.
 _SPACED_OUT = re.compile(r"(?<![\x21-\x7e])[\x21-\x7e](?:[ \t・･][\x21-\x7e](?![\x21-\x7e])){2,}")
 _GAP = re.compile(r"[ \t・･]")
+# digits spaced out before a counter (年間 １ ２ ０ ０ ０ 件) are one number; without a counter they stay a list
+_SPACED_NUMBER = re.compile(r"(?<![\x21-\x7e])\d(?:[ \t・･]\d){2,}(?=[ \t]?(?:件|例|名|人|%|回|台|床|症例|眼|本|万|千))")
 # Japanese written one character at a time with a sign after each (体．験．談, 絶*対) is read as one word
 _DOTTED_OUT = re.compile(r"(?<![^\x00-\x7f][.*_-])(?:[^\x00-\x7f\s][.*_-]){2,}[^\x00-\x7f\s]")
 _DOT = re.compile(r"[.*_-]")
@@ -206,6 +208,8 @@ def _closed_up(run: str) -> str:
 
 
 # Hiragana spellings of words the rules are written with (after katakana has been folded to hiragana).
+# One that maps to itself (かんちがい, 勘違い) keeps a longer word whole: the longest spelling is taken, so its
+# かんち is not read as 完治.
 _SPELLINGS = {
     "かならず": "必ず", "ておくれ": "手遅れ", "ぜったい": "絶対", "いちばん": "一番", "ゆいいつ": "唯一", "さいこう": "最高", "かんぜん": "完全", "なおる": "治る",
     "なおり": "治り", "なおせ": "治せ", "なおら": "治ら", "いたみ": "痛み", "いたく": "痛く", "ふくさよう": "副作用", "にほんいち": "日本一", "にっぽんいち": "日本一",
@@ -220,7 +224,7 @@ _SPELLINGS = {
     "えいきゅう": "永久", "さいせいいりょう": "再生医療", "かんさいぼう": "幹細胞", "なおす": "治す", "せいこうりつ": "成功率", "じーえるぴーわん": "glp1", "点てき": "点滴",
     "ひにん": "避妊", "萬": "万", "さいはつりつ": "再発率", "ちりょう": "治療", "さいせい医療": "再生医療", "かいぜんりつ": "改善率", "いでんしけんさ": "遺伝子検査", "ちょうない": "腸内",
     "だつもう": "脱毛", "まんぞくど": "満足度", "けんすう": "件数", "ねんかん": "年間", "ぶんべん": "分娩", "せいぞんりつ": "生存率", "ちゆりつ": "治癒率",
-    "じっせき": "実績",
+    "じっせき": "実績", "かんち": "完治", "かんちがい": "かんちがい", "かく安": "格安",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 # a number spelt in hiragana before a counter (さんまん件, ななせん例): written in kanji numerals, which the figures'
@@ -343,6 +347,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
         chars = _tag_text(_cut(chars, _RUBY))
         chars = _cut(chars, _MARKUP)
         chars = _cut(chars, _INNER_GAP)
+        chars = _cut(chars, _SPACED_NUMBER, lambda run: _GAP.sub("", run))
         chars = _cut(chars, _SPACED_OUT, _closed_up)
         chars = _cut(chars, _DOTTED_OUT, lambda run: _DOT.sub("", run))
         if analyzer is not None:
@@ -572,7 +577,7 @@ _CAUTION = re.compile(fold_kana(
     r"説明された|勧められた|紹介された|勧誘|お誘い|誘い|宣伝|広告|記事|情報|うたい文句|謳い文句|売り文句|表現|書き込み|掲載|さいと|雑誌|"
     r"紹介する|紹介している|勧める|すすめる)"
     r"[^。]{0,40}?"
-    r"(?:ご?注意|気をつけ|気を付け|危険です|惑わされ|うのみ|鵜呑み|お?確かめ|契約しない|禁止|禁じ|認められて(?:い|おり)ません|"
+    r"(?:ご?注意(?!の?(?:表示|書き|喚起)?(?:が|は)?(?:なし|無し|ない|ありません|せず|して(?:い|おり)ません))|気をつけ|気を付け|危険です|惑わされ|うのみ|鵜呑み|お?確かめ|契約しない|禁止|禁じ|認められて(?:い|おり)ません|"
     r"違反|とらぶる|被害|差し止め|応じて(?:い|おり)ません|お断り|(?:かかりつけ医|主治医|医師|薬剤師)に(?:ご)?相談|規制の対象|規制対象|"
     r"(?:行っ|使用し|用い|使っ|掲載し|利用し|載せ|提供し)て(?:い|おり)ません|根拠(?:の|が)(?:ない|乏しい|はっきりしない|不十分|十分でない)|"
     r"はっきりしない|呼びかけ|寄せられ|相談を受け|意見も聞い|慎重に|体調を崩|後悔|審査|"
