@@ -29,7 +29,7 @@ def test_a_failing_child_leaves_the_work_to_the_caller():
     parent = os.getpid()
 
     def work(x: int) -> int:
-        if os.getpid() != parent and x == 251:  # fails in a child only (odd items are its share), after chunks were sent
+        if os.getpid() != parent and x == 251:  # fails in a child only (odd items are its share)
             raise ValueError("a template error")
         return x
 

@@ -87,8 +87,9 @@ def _share(send, function, share) -> None:
     try:
         if result is None:
             send.send(None)
-        for start in range(0, len(result or ()), CHUNK):
-            send.send(result[start:start + CHUNK])  # type: ignore[index]
+        else:
+            for start in range(0, len(result), CHUNK):
+                send.send(result[start:start + CHUNK])
     except Exception:  # a result that cannot be pickled: the parent does the work
         send.send(None)
     finally:
