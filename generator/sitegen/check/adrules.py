@@ -119,7 +119,7 @@ SUBPATTERNS = {"{not_a_word}": "(?![定部般方緒層環貫律括覧致体旦�
                                        "(?:率|数|割合|人数)(?:は|が)[^。当]{0,8}?(?:全国|国)?(?:の)?平均(?:値)?"
                                        "(?:を|よりも?|と比べ(?:て)?|に比べ(?:て)?)?(?:大きく|大幅に|やや|わずかに)?"
                                        "(?:上回|下回|高|低)?",
-               "{public_subsidy}": "半額助成|(?:助成|補助|公費)[^。]{0,10}?半額|(?:市|県|町|村|区|国)の制度",
+               "{public_subsidy}": "(?:半額|全額)助成|(?:助成|補助|公費)(?:により|で|の対象(?:となり|で))?[^。]{0,10}?(?:半額|無料|自己負担(?:は)?(?:なし|ありません|0円))|(?:市|県|町|村|区|国)の制度",
                "{discount_disowned}": "(?:割り?引き?|きゃんぺーん|値引き|特典)(?:は|を|など)[、,]?[^。]{0,12}?"
                                       "(?:行って|実施して|いたして|して)(?:おりません|いません)"}
 
@@ -228,6 +228,7 @@ _SPELLINGS = {
     "ひにん": "避妊", "萬": "万", "さいはつりつ": "再発率", "ちりょう": "治療", "さいせい医療": "再生医療", "かいぜんりつ": "改善率", "いでんしけんさ": "遺伝子検査", "ちょうない": "腸内",
     "だつもう": "脱毛", "まんぞくど": "満足度", "けんすう": "件数", "ねんかん": "年間", "ぶんべん": "分娩", "せいぞんりつ": "生存率", "ちゆりつ": "治癒率",
     "じっせき": "実績", "かんち": "完治", "かんちがい": "かんちがい", "かく安": "格安",
+    "かくやす": "格安", "いますぐ": "今すぐ", "うけないと": "受けないと", "こうかいします": "後悔します", "こうかいする": "後悔する",
 }
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 # a number spelt in hiragana before a counter (さんまん件, ななせん例): written in kanji numerals, which the figures'
@@ -465,7 +466,7 @@ def _negated(text: str, end: int, negation: re.Pattern) -> bool:
     quoted = _QUOTED_CLAIM.match(rest)  # 「副作用がない、ということはありません」: the clause after the comma denies it
     if quoted:
         rest = rest[quoted.end():]
-    clause = re.split(r"[、,]|が、", rest, maxsplit=1)[0] if rest else ""
+    clause = re.split(r"[、,!！]|が、", rest, maxsplit=1)[0] if rest else ""  # 「…では遅い！症状がなくても」
     return bool(negation.match(clause))
 
 
@@ -537,8 +538,8 @@ _DISOWNING = re.compile(fold_kana(
     r"(?:[、・やと]?[「『“\"][^」』”\"]{0,20}[」』”\"])*"  # 「No.1」「日本一」といった表現
     r"(?:(?:は|も|など)(?:ありません|ございません|存在しません|存在しない|存在せず|あり得ません|ありえません|ない(?:と|という|もの|[。、]|$))"
     r"|(?:は|というのは|も)(?:誤解|間違い|誤り|迷信|俗説)|(?:と|とは|という|といった|などの|など|のような|みたいな)(?:"
-    r"[^。]{0,16}?(?:宣伝|広告|表現|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句|説明|言い方)"
-    r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意|使わず|用いず|(?:も|が)(?:あります|見られます|見受けられます)が)"
+    r"[^。]{0,16}?(?:宣伝|広告|表現|表示|うたい文句|謳い文句|キャッチコピー|誇大|宣伝文句|説明|言い方)"
+    r"[^。]{0,24}?(?:ません|ない|しない|控え|見かけ|注意|使わず|用いず|行わず|せず|(?:も|が)(?:あります|見られます|見受けられます)が)"
     r"|(?:[^。、]{0,6}?(?:を|は|も))?(?:お約束|約束|保証|断言)(?:は|も)?(?:でき|いたしかね|しかね|いたしません|しません|して(?:おり|い)ません"
     r"|(?:する|した)?(?:もの|わけ)では(?:ありません|ございません|ない))"
     r"|(?:は|も)?(?:言え|いえ|限ら|限り)(?:ません|ない)"
@@ -562,7 +563,14 @@ def _disowned(normal: str, a: int, b: int) -> bool:
         # 「痛みのない治療はありますか？」というご質問: a question people ask, quoted
         if e + 1 < len(normal) and normal[e] in "?？" and normal[e + 1] == closing and _ASKED_QUOTE.match(normal, e + 2):
             return True
-    return False
+    # without quotes: a phrase at the start of its clause, then 「、という表現は使わず」
+    clause = max(normal.rfind("、", s, a), normal.rfind(",", s, a), s - 1) + 1
+    named = _NAMED_PHRASE.match(normal, b) if clause >= a - 8 else None
+    return named is not None and _DISOWNING.match(normal, named.end()) is not None
+
+
+# the rest of a phrase named without quotes, up to its 「、という」 (手遅れになる前に、という表現は…)
+_NAMED_PHRASE = re.compile(r"[^。、,「」]{0,8}?[、,]\s?(?=と(?:いう|いった)|などの|といった)")
 
 
 _ASKED_QUOTE = re.compile(r"(?:という|との|といった)(?:ご)?(?:質問|相談|お問い合わせ|問い合わせ)|と(?:よく)?(?:聞かれ|尋ねられ|質問され)")
@@ -570,6 +578,9 @@ _ASKED_QUOTE = re.compile(r"(?:という|との|といった)(?:ご)?(?:質問|�
 
 # the question of a FAQ (「Q．必ず治りますか？」): a reader's question, not the institution's claim
 _FAQ_QUESTION = re.compile(r"\s*(?:q\d*|faq|(?:よく|良く)ある(?:ご)?質問|質問|問|お問い合わせ)\s?[.．:：、)）]")
+# ... unless its answer says yes: 「Q. 幹細胞治療は受けられますか？ A. はい、当院で対応しております。」 offers it
+_FAQ_YES = re.compile(fold_kana(r"\s*(?:a\d*|答え?|回答)\s?[.．:：、)）]\s?(?:はい|可能です|できます|もちろん|"
+                                r"(?:当院|当くりにっく|当科)(?:で|では)?[、,]?\s?(?:対応|実施|提供)して(?:おり|い)ます)"))
 
 
 # a claim someone else makes, named in order to warn against it: 「絶対に安全」とうたうサプリにはご注意ください,
@@ -580,11 +591,12 @@ _CAUTION = re.compile(fold_kana(
     r"説明された|勧められた|紹介された|勧誘|お誘い|誘い|宣伝|広告|記事|情報|うたい文句|謳い文句|売り文句|表現|書き込み|掲載|さいと|雑誌|"
     r"紹介する|紹介している|勧める|すすめる)"
     r"[^。]{0,40}?"
-    r"(?:ご?注意(?!の?(?:表示|書き|喚起)?(?:が|は)?(?:なし|無し|ない|ありません|せず|して(?:い|おり)ません))|気をつけ|気を付け|危険です|惑わされ|うのみ|鵜呑み|お?確かめ|契約しない|禁止|禁じ|認められて(?:い|おり)ません|"
+    r"(?:ご?注意(?!の?(?:表示|書き|喚起)?(?:が|は)?(?:なし|無し|ない|ありません|せず|して(?:い|おり)ません))|気をつけ|気を付け|危険です|惑わされ|うのみ|鵜呑み|お?確かめ|契約しない|禁止|禁じ|規制されて|認められて(?:い|おり)ません|"
     r"違反|とらぶる|被害|差し止め|応じて(?:い|おり)ません|お断り|(?:かかりつけ医|主治医|医師|薬剤師)に(?:ご)?相談|規制の対象|規制対象|"
     r"(?:行っ|使用し|用い|使っ|掲載し|利用し|載せ|提供し|参加し)て(?:い|おり)ません|根拠(?:の|が)(?:ない|乏しい|はっきりしない|不十分|十分でない)|"
     r"はっきりしない|呼びかけ|寄せられ|相談を受け|意見も聞い|慎重に|体調を崩|後悔|審査|"
-    r"依頼した(?:もの|わけ)では|依頼して(?:い|おり)ません|関係(?:が|は)?(?:ありません|ございません|ない))"))
+    r"依頼した(?:もの|わけ)では|依頼して(?:い|おり)ません|関係(?:が|は)?(?:ありません|ございません|ない)|"
+    r"(?:q&a|q&a|解説|注意喚起|説明資料)を?[^。]{0,6}?(?:作成|まとめ|掲載|用意))"))
 
 
 def _cautioned(normal: str, a: int, b: int) -> bool:
@@ -601,7 +613,7 @@ def _asked(normal: str, a: int, b: int) -> bool:
     if e >= len(normal) or normal[e] not in "？?":
         return False
     quoted = normal[e + 1:e + 2] in ("」", "』") and any(q in normal[max(0, s - 1):a] for q in "「『")
-    return quoted or bool(_FAQ_QUESTION.match(normal, s))
+    return quoted or bool(_FAQ_QUESTION.match(normal, s)) and not _FAQ_YES.match(normal, e + 1)
 
 
 def taken_back(normal: str, a: int, b: int) -> bool:
