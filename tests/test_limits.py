@@ -13,8 +13,11 @@ import pytest
 from sitegen.content.markdown_html import MAX_DEPTH, BodyError, MarkdownRenderer
 
 SITES = Path(__file__).resolve().parent / "sites"
+# Bodies Python-Markdown needed minutes for. Markdown 3.11.4 converts some of them at once (brackets, images,
+# headings, bracket lines): whatever the version, each must end in bounded time. "links" still takes minutes.
 SLOW = {"brackets": "[" * 16_000, "links": "<a" * 150_000, "images": "![" * 8_000, "headings": "# a\n" * 20_000,
         "autolinks": "<http://" * 10_000, "bracket lines": "[x\n" * 8_000}
+STILL_SLOW = SLOW["links"]  # over a minute with every Markdown version sitegen allows (3.5 to 3.11.4)
 
 
 @pytest.fixture()
@@ -26,16 +29,27 @@ def renderer():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SLOW))
-def test_pathological_bodies_fail_within_the_budget(renderer, name):
+def test_pathological_bodies_end_within_the_budget(renderer, name):
+    """Refused once the budget is spent, or converted within it (a newer Markdown is fast on some): never minutes."""
+    started = time.perf_counter()
+    try:
+        renderer(SLOW[name])
+    except BodyError as exc:
+        assert "took longer than 1 s" in str(exc)
+    assert time.perf_counter() - started < 20  # the budget plus starting the worker on a busy machine
+
+
+@pytest.mark.slow
+def test_a_body_slower_than_the_budget_is_refused(renderer):
     started = time.perf_counter()
     with pytest.raises(BodyError, match="took longer than 1 s"):
-        renderer(SLOW[name])
-    assert time.perf_counter() - started < 20  # the budget plus starting the worker on a busy machine
+        renderer(STILL_SLOW)
+    assert time.perf_counter() - started < 20
 
 
 def test_the_renderer_still_works_after_a_timeout(renderer):
     with pytest.raises(BodyError):
-        renderer(SLOW["brackets"])
+        renderer(STILL_SLOW)
     assert "<strong>ok</strong>" in renderer("**ok**")
     renderer.budget = 10.0  # what follows is about the restarted worker's HTML, not about time on a busy machine
     long_ok = "ご紹介ください。\n\n" * 2000  # long but ordinary: converted in the worker, same HTML
@@ -87,7 +101,7 @@ def test_a_slow_department_body_fails_the_build_with_its_line_in_bounded_time(tm
     root = tmp_path / "site"
     shutil.copytree(SITES / "minimal", root)
     dept = root / "content" / "departments" / "geka.md"
-    dept.write_text(dept.read_text(encoding="utf-8") + "[" * 16_000 + "\n", encoding="utf-8")
+    dept.write_text(dept.read_text(encoding="utf-8") + STILL_SLOW + "\n", encoding="utf-8")
     started = time.perf_counter()
     result = run_build(root, "site")
     assert time.perf_counter() - started < 60
