@@ -826,7 +826,7 @@ def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], s
 # what a treatment cannot do or whom it does not suit: a disclosure like its risks
 _LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にくい)|(?:行え|受けられ|でき|使え)ない(?:場合|方|こと)|"
                      r"変わりません|適さない|向かない|向いていない|限られ(?:ます|る)|目的とした(?:検査|治療)ではな|禁忌|"
-                     r"受けられない方|適応(?:は|となるのは)|適応(?:と|に)ならない|お勧めしない|おすすめしない|お約束するものではな|効果が異なり|"
+                     r"適応(?:は|となるのは)|適応(?:と|に)ならない|お勧めしない|おすすめしない|お約束するものではな|効果が異なり|"
                      r"欠かせません|短所")
 _BRACKETED_DEFERRAL = re.compile(r"[(（][^)）]*(?:ご説明|説明|お伝え|ご案内)[^)）]*[)）]")
 # a price in digits or kanji numerals (the rules' {kanji_yen}: 二千円, not 一円 as in 市内一円)
