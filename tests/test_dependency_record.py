@@ -9,7 +9,9 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pydantic
 import pytest
 
 from sitegen import seal
@@ -179,6 +181,57 @@ def test_fingerprints_see_every_field_and_not_the_order_of_a_set():
     assert len({fingerprint(v) for v in kinds}) == len(kinds)
     with pytest.raises(Exception, match="object"):
         fingerprint(object())
+
+
+class _Inner(pydantic.BaseModel):
+    text: str
+
+
+class _Plain(pydantic.BaseModel):
+    name: str
+    day: dt.date | None = None
+    tags: list[str] = []
+    inner: _Inner | None = None
+
+
+def test_models_are_fingerprinted_by_their_json_only_when_it_holds_every_field_in_a_fixed_order():
+    from sitegen.web.deps import _as_json
+
+    class WithSet(pydantic.BaseModel):
+        tags: frozenset[str]
+
+    class WithMapping(pydantic.BaseModel):
+        extra: dict[str, int]
+
+    class WithAnything(pydantic.BaseModel):
+        value: Any
+
+    class Hidden(pydantic.BaseModel):
+        name: str
+        secret: str = pydantic.Field("", exclude=True)
+
+    class Written(pydantic.BaseModel):
+        name: str
+
+        @pydantic.field_serializer("name")
+        def short(self, v: str) -> str:
+            return v[:1]
+
+    class Nested(pydantic.BaseModel):
+        inner: WithSet
+
+    assert _as_json(_Plain) and _as_json(_Inner)
+    for cls in (WithSet, WithMapping, WithAnything, Hidden, Written, Nested):
+        assert not _as_json(cls), cls.__name__
+    base = _Plain(name="山田", day=dt.date(2026, 1, 1), tags=["a"], inner=_Inner(text="x"))
+    changed = [base.model_copy(update=u) for u in ({"name": "山"}, {"day": None}, {"tags": ["a", "b"]})]
+    changed.append(_Plain(name="山田", day=dt.date(2026, 1, 1), tags=["a"], inner=_Inner(text="y")))
+    assert len({fingerprint(m) for m in [base, *changed]}) == 1 + len(changed)
+    assert fingerprint(base) == fingerprint(_Plain(name="山田", day=dt.date(2026, 1, 1), tags=["a"],
+                                                   inner=_Inner(text="x")))
+    # a field written by a function of the model's own is read field by field: a change it hides still counts
+    assert fingerprint(Hidden(name="a", secret="1")) != fingerprint(Hidden(name="a", secret="2"))
+    assert fingerprint(Written(name="ab")) != fingerprint(Written(name="ac"))
 
 
 def test_reads_notes_attributes_and_calls_with_their_arguments(minimal):

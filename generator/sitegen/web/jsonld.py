@@ -69,3 +69,6 @@ def specialty(site, department) -> dict:
         "description": department.summary,
         "publisher": {"@id": base + "#hospital", "@type": "Hospital", "name": site.hospital.name},
     }
+
+
+DESCRIBE = {"physician": physician, "specialty": specialty}  # Page.schema -> the function that describes the page

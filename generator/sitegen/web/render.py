@@ -30,9 +30,12 @@ class Page:
     # renders the pages of a changed file before the others, and need not make every page's JSON-LD for that)
     context: tuple | Callable[[], tuple] = ()
     sources: tuple[str, ...] = ()
+    # the page's schema.org data: a function of `jsonld` applied to the site and the first context value, when the
+    # page renders (so that what it reads from the site is noted like the templates' reads, not made up front)
+    schema: str | None = None
 
     # what the dependency record fingerprints (web/deps.py): the context as made, not the function that makes it
-    __fingerprint_fields__ = ("kind", "template", "slug", "title", "description", "extra", "sources")
+    __fingerprint_fields__ = ("kind", "template", "slug", "title", "description", "extra", "sources", "schema")
 
     @property
     def path(self) -> str:
@@ -50,15 +53,15 @@ def pages(site: Site) -> Iterator[Page]:
     yield Page("home", "home.html", title=s.title, description=s.description, sources=("site.yaml",))
     yield Page("departments", "departments.html", title="診療科のご案内", description=f"{site.hospital.name}の診療科一覧")
     for d in site.departments:
-        yield Page("department", "department.html", d.slug, d.name, d.summary,
-                   partial(_with_jsonld, "department", d, jsonld.specialty, site), (d.source,))
+        yield Page("department", "department.html", d.slug, d.name, d.summary, (("department", d),), (d.source,),
+                   "specialty")
     yield Page("doctors", "doctors.html", title="医師紹介", description=f"{site.hospital.name}の医師一覧")
     yield Page("featured", "featured.html", title="注目のドクター", description="紹介元の先生方にご紹介したい医師")
     for doc in site.doctors:
         dept_names = "・".join(site.department(x).name for x in doc.departments)
         yield Page("doctor", "doctor.html", doc.slug, f"{doc.name}（{dept_names}）",
-                   f"{dept_names} {doc.title} {doc.name}".replace("  ", " "),
-                   partial(_with_jsonld, "doctor", doc, jsonld.physician, site), (doc.source,))
+                   f"{dept_names} {doc.title} {doc.name}".replace("  ", " "), (("doctor", doc),), (doc.source,),
+                   "physician")
     yield Page("schedule", "schedule.html", title="外来担当医表", description="診療科別の外来担当医表")
     yield Page("symptoms", "symptoms.html", title="症状から探す",
                description="患者さんの症状から、診療科と外来担当医を探せます", context=partial(_named, "symptoms", search.symptoms, site))
@@ -89,10 +92,6 @@ def pages(site: Site) -> Iterator[Page]:
                description="診療科・医師・外来担当医表・休診のお知らせを JSON と CSV で提供しています",
                context=partial(_named, "datasets", opendata.listing, site))
     yield Page("not_found", "404.html", title="ページが見つかりません")
-
-
-def _with_jsonld(name: str, item: Any, describe: Callable[[Site, Any], dict], site: Site) -> tuple:
-    return (name, item), ("jsonld", jsonld.to_script(describe(site, item)))
 
 
 def _named(name: str, make: Callable[[Any], Any], arg: Any) -> tuple:
@@ -195,37 +194,42 @@ def _whole_site(project: Project, env, site: Site, all_pages: list[Page]) -> lis
 
 def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
            previous: deps.Previous | None) -> list[Artifact]:
-    """The pages' files, in order: kept from the last render where the record allows, the others rendered. Both
-    the checking and the rendering are shared out among processes on a large site (`_kept_or_rendered`)."""
+    """The pages' files, in order: kept from the last render where the record allows, the others rendered (shared
+    out among processes on a large site). The check is made here, once for all pages: each read the record lists
+    is worked out once (`Record.changed_keys`), and a page is kept when none of its reads changed."""
     if record is None:
         return render_pages(env, site, all_pages)
-    results = fork_map(partial(_kept_or_rendered, env, site, record, previous), all_pages, web_workers(),
-                       PARALLEL_MIN_PAGES)
-    if results is None:
-        results = [_kept_or_rendered(env, site, record, previous, page) for page in all_pages]
+    kept: dict[str, Artifact] = {}
+    fingerprints: dict[str, str | None] = {}
+    if previous is not None and record.previous_pages:
+        for page in all_pages:
+            page_fp = fingerprints[page.path] = record.page(page)
+            if record.unchanged(page.path, page_fp):
+                old = previous.file(page.path, record.stamp(page.path))
+                if old is not None:
+                    kept[page.path] = dataclasses.replace(old, sources=page.sources)
+    todo = [page for page in all_pages if page.path not in kept]
+    rendered = fork_map(partial(_fingerprinted, env, site, record, fingerprints), todo, web_workers(),
+                        PARALLEL_MIN_PAGES)
+    if rendered is None:
+        rendered = [_fingerprinted(env, site, record, fingerprints, page) for page in todo]
+    made = {page.path: result for page, result in zip(todo, rendered)}
     out = []
-    for page, (page_fp, old, data, seen, values) in zip(all_pages, results):
-        record.learn(values)
-        if old is not None:
-            out.append(dataclasses.replace(old, sources=page.sources))
+    for page in all_pages:
+        if page.path in kept:
+            out.append(kept[page.path])
             record.keep(page.path)
             continue
+        page_fp, data, seen = made[page.path]
         record.add(page.path, page_fp, seen)
         out.append(Artifact(page.path, data, sources=page.sources))
     return out
 
 
-def _kept_or_rendered(env, site: Site, record: deps.Record, previous: deps.Previous | None, page: Page) -> tuple:
-    """One page: (its fingerprint, the previous build's file when nothing it was made from changed, else None,
-    its bytes and reads when rendered, the fingerprints of the site's values newly worked out for it) — the last
-    so that the process that saves the record need not work them out again."""
-    page_fp = record.page(page)
-    if previous is not None and record.unchanged(page.path, page_fp):
-        old = previous.file(page.path, record.stamp(page.path))
-        if old is not None:
-            return page_fp, old, None, (), record.learned()
-    data, seen = _render(env, site, page)
-    return page_fp, None, data, seen, record.learned()
+def _fingerprinted(env, site: Site, record: deps.Record, fingerprints: dict[str, str | None], page: Page) -> tuple:
+    """A page rendered: (its fingerprint, its bytes, what it read)."""
+    page_fp = fingerprints[page.path] if page.path in fingerprints else record.page(page)
+    return (page_fp, *_render(env, site, page))
 
 
 PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
@@ -280,12 +284,21 @@ def _context(site: Any, page: Page) -> dict:
         "file": lambda name: link(urls.content_file_path(name)),
         "abs_url": partial(_abs, site),
         "abs_file": lambda name: urls.absolute(base, urls.content_file_path(name)),
-        "jsonld": jsonld.to_script(jsonld.hospital(site)) if page.kind == "home" else None,
+        "jsonld": _jsonld(site, page),
         # Markdown bodies name images and forms from the content folder (images/…): made relative to this page
         "prose": lambda html: Markup(urls.content_links(html, here, assets)),
     }
     ctx.update(dict(page.extra))
     return ctx
+
+
+def _jsonld(site: Any, page: Page) -> Markup | None:
+    """The page's schema.org data: the hospital on the home page, a doctor or a department on theirs."""
+    if page.kind == "home":
+        return jsonld.to_script(jsonld.hospital(site))
+    if page.schema is None:
+        return None
+    return jsonld.to_script(jsonld.DESCRIBE[page.schema](site, page.extra[0][1]))
 
 
 def _static(project: Project, site: Site) -> list[Artifact]:
