@@ -128,7 +128,11 @@ def test_a_rebuild_without_changes_renders_nothing_and_no_page_is_untraceable(tm
     assert set(record["pages"]) == pages
     keys = [key for key, _ in record["keys"]]
     assert "!" not in keys and all(len(entry) == 3 for entry in record["pages"].values())
-    assert max(int(i) for _, reads, _ in record["pages"].values() for i in reads.split(",")) == len(keys) - 1
+    reads = [key for key in keys if not key.startswith("w:")]
+    assert keys[:len(reads)] == reads  # the reads first, numbered from 0; then each record read, whole
+    assert max(int(i) for _, read, _ in record["pages"].values() for i in read.split(",")) == len(reads) - 1
+    parents = {key[2:].partition(":")[2] if key[0] in "fp" else key[2:] for key in reads if key[:2] in ("f:", "p:", "r:")}
+    assert sorted(keys[len(reads):]) == sorted("w:" + parent for parent in parents) and parents
     pages, kept = build(site)
     assert kept == pages
 

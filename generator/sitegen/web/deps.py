@@ -10,7 +10,8 @@ A page's bytes are a function of
 - the page itself: its kind, title and the context it is given (the doctor, the news item …), fingerprinted whole;
 - what its templates read from the site while it renders. Templates see the site through `Reads`, which notes
   every attribute read and every method called with its arguments (`site.department("cardiology")`). The next
-  build reads each again from the new site and compares the fingerprint of its value.
+  build reads each again from the new site and compares the fingerprint of its value — once per read, however
+  many pages made it, and not at all for the attributes of a record whose whole fingerprint is the one recorded.
 
 A read that cannot be repeated (a call with an argument that is not a plain value) or a value that cannot be
 fingerprinted marks the page as untraceable: it is rendered on every build. Nothing is trusted that was not
@@ -41,9 +42,10 @@ from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, worth_rewriting, write_state
 from sitegen.templates import template_folders, theme_dirs
 
-VERSION = 3
+VERSION = 4
 UNTRACEABLE = "!"
 TEMPLATE = "t:"  # a read of a template: its value is the template's source
+WHOLE = "w:"  # not a read: a record (or list of records) whose attributes were read, fingerprinted whole
 _reads: ContextVar[set[str] | None] = ContextVar("sitegen_page_reads", default=None)
 
 
@@ -240,6 +242,13 @@ def value_of(site: Any, key: str, parents: dict[str, Any] | None = None) -> Any:
     attribute keys (one site call for all the attributes of a doctor)."""
     if key.startswith("a:"):
         return getattr(site, key[2:])
+    if key.startswith(WHOLE):
+        parent = key[len(WHOLE):]
+        if parents is None:
+            return value_of(site, parent)
+        if parent not in parents:
+            parents[parent] = value_of(site, parent)
+        return parents[parent]
     if key[:2] in ("f:", "p:", "r:"):
         name, _, parent = key[2:].partition(":") if key[0] != "r" else ("", "", key[2:])
         if parents is None:
@@ -255,6 +264,15 @@ def value_of(site: Any, key: str, parents: dict[str, Any] | None = None) -> Any:
         return _attribute(read, name)
     name, args, kwargs = json.loads(key[2:])
     return getattr(site, name)(*args, **dict(kwargs))
+
+
+def _parent(key: str) -> str | None:
+    """The read a record attribute's key (f:, p:) or kind's key (r:) was made on; None for other keys."""
+    if key[:2] in ("f:", "p:"):
+        return key[2:].partition(":")[2]
+    if key[:2] == "r:":
+        return key[2:]
+    return None
 
 
 def _kind(value: Any) -> str:
@@ -462,6 +480,7 @@ class Record:
         self._parents: dict[str, Any] = {}  # records read again for their attributes' keys
         self._read_before: dict[str, list[str] | None] = {}  # previous_reads, parsed once per page
         self._changed: frozenset[str] | None = None  # the numbers of the recorded keys whose values changed
+        self._whole_same: dict[str, bool] = {}  # a record read -> it is the record it was, every field of it
         self._numbers: frozenset[str] = frozenset()  # every number a page's reads may list
 
     def previous_reads(self, path: str) -> list[str] | None:
@@ -504,9 +523,29 @@ class Record:
         if self._changed is None:
             self._changed = frozenset(
                 str(number) for number, key in enumerate(self.previous_keys)
-                if key == UNTRACEABLE or (now := self.value(key)) is None or now != self.previous_values.get(key))
-            self._numbers = frozenset(map(str, range(len(self.previous_keys))))
+                if not key.startswith(WHOLE) and not self._same(key))
+            self._numbers = frozenset(str(number) for number, key in enumerate(self.previous_keys)
+                                      if not key.startswith(WHOLE))
         return self._changed
+
+    def _same(self, key: str) -> bool:
+        """Whether what `key` reads has the fingerprint recorded for it. An attribute of a record (a doctor's name)
+        is the same without being read again when the record is the record it was, field for field (the record
+        notes each record's fingerprint whole as well, under WHOLE): one fingerprint per doctor, not one per
+        attribute a page showed."""
+        if key == UNTRACEABLE:
+            return False
+        parent = _parent(key)
+        if parent is not None:
+            same = self._whole_same.get(parent)
+            if same is None:
+                whole = WHOLE + parent
+                recorded = self.previous_values.get(whole)
+                same = self._whole_same[parent] = recorded is not None and self.value(whole) == recorded
+            if same:
+                return True
+        now = self.value(key)
+        return now is not None and now == self.previous_values.get(key)
 
     def unchanged(self, path: str, page_fp: str | None) -> bool:
         """True when the page at `path` was rendered last time from exactly these inputs."""
@@ -547,6 +586,8 @@ class Record:
             listed = ",".join([str(number[k]) for k in reads])  # a text, not a list: 10,000 pages read 250,000 keys
             pages[path] = [page_fp, listed, *([stamps[path]] if stamps is not None else [])]
         table = [[k, None if k == UNTRACEABLE else self.value(k)] for k in keys]
+        wholes = sorted({WHOLE + parent for k in keys if (parent := _parent(k)) is not None})
+        table += [[k, self.value(k)] for k in wholes]  # after the reads: pages number the reads alone
         return {"version": VERSION, "shared": self.shared, "keys": table, "pages": pages}
 
     def worth_saving(self) -> bool:
