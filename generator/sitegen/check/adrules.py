@@ -230,6 +230,8 @@ _SPELLINGS = {
     "じっせき": "実績", "かんち": "完治", "かんちがい": "かんちがい", "かく安": "格安",
     "かくやす": "格安", "ほうちすると": "放置すると", "いますぐ": "今すぐ", "うけないと": "受けないと", "こうかいします": "後悔します", "こうかいする": "後悔する",
 }
+# a word glossed with itself in brackets once both are folded (かんち（完治）, 完治（かんち）): read once
+_GLOSSED = re.compile(r"([^\W\d_]{1,8})\(\1\)")
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 # a number spelt in hiragana before a counter (さんまん件, ななせん例): written in kanji numerals, which the figures'
 # rules read; at least one of 十, 百, 千, 万, 億, so that a word such as 「にん」 or 「ご」 is never taken for one
@@ -358,6 +360,7 @@ def normalise(text: str, fold: bool = False, analyzer: Analyzer | None = None) -
             chars = _respell(chars, analyzer)
         chars = [(fold_kana(c), a, b) for c, a, b in chars]
         chars = _cut(chars, _SPELLING, lambda w: _SPELLINGS[w])
+        chars = _cut(chars, _GLOSSED, lambda run: run[:run.index("(")])
         chars = _cut(chars, _KANA_NUMBER, _kana_number)
     return "".join(c for c, _, _ in chars), [a for _, a, _ in chars], [b for _, _, b in chars]
 
