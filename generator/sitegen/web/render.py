@@ -27,7 +27,7 @@ class Page:
     title: str = ""
     description: str = ""
     # extra (name, value) pairs for the template, or a function that makes them when first needed (`sitegen serve`
-    # renders the pages of a changed file before the others, and need not make every page's JSON-LD for that)
+    # renders the pages of a changed file before the others, and need not make the symptoms' or clinics' lists)
     context: tuple | Callable[[], tuple] = ()
     sources: tuple[str, ...] = ()
     # the page's schema.org data: a function of `jsonld` applied to the site and the first context value, when the
