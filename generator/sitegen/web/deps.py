@@ -243,27 +243,27 @@ def value_of(site: Any, key: str, parents: dict[str, Any] | None = None) -> Any:
     if key.startswith("a:"):
         return getattr(site, key[2:])
     if key.startswith(WHOLE):
-        parent = key[len(WHOLE):]
-        if parents is None:
-            return value_of(site, parent)
-        if parent not in parents:
-            parents[parent] = value_of(site, parent)
-        return parents[parent]
-    if key[:2] in ("f:", "p:", "r:"):
-        name, _, parent = key[2:].partition(":") if key[0] != "r" else ("", "", key[2:])
-        if parents is None:
-            read = value_of(site, parent)
-        elif parent in parents:
-            read = parents[parent]
-        else:
-            read = parents[parent] = value_of(site, parent)
+        return _read(site, key[len(WHOLE):], parents)
+    parent = _parent(key)
+    if parent is not None:
+        read = _read(site, parent, parents)
         if key[0] == "r":
             return [_kind(item) for item in read] if type(read) in (list, tuple) else _kind(read)
+        name = key[2:].partition(":")[0]
         if key[0] == "p":
             return [_attribute(item, name) for item in read]
         return _attribute(read, name)
     name, args, kwargs = json.loads(key[2:])
     return getattr(site, name)(*args, **dict(kwargs))
+
+
+def _read(site: Any, parent: str, parents: dict[str, Any] | None) -> Any:
+    """What the read `parent` gives now, read once per build when `parents` keeps them."""
+    if parents is None:
+        return value_of(site, parent)
+    if parent not in parents:
+        parents[parent] = value_of(site, parent)
+    return parents[parent]
 
 
 def _parent(key: str) -> str | None:
