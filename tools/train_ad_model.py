@@ -9,7 +9,7 @@ alpha = 0.1) and an L2-regularised logistic regression (fit_logistic), its log-o
 half each (out of fold, naive Bayes alone found 94.5 % of the held-out sets' violations at 1 % false positives where
 the sum found 97 %; the model file's "cv" holds the current figures). The log-odds z become a probability by Platt
 scaling fitted on the out-of-fold log-odds over the held-out sets 9.. (sets written by sessions that never saw the
-rules, marked '# held-out set N' in the files), dealt round into five folds three times over (CV_DEALINGS; the
+rules, headed '# held-out set N' or '# set N' in the files), dealt round into five folds three times over (CV_DEALINGS; the
 scores of the three dealings pooled); the threshold is the one that gives <= 0.7 % false positives on those sets'
 ordinary sentences out of fold (HINT_FP). The veto is the probability under
 which at most 0.2 % of those sets' violations fall out of fold: a rule's finding in a sentence scored under it is
@@ -57,15 +57,17 @@ VETO_LOSS = 0.002  # at most this share of the held-out sets' sentence-level vio
 # --- data ------------------------------------------------------------------------------------------------------
 
 def _read(path, flagged):
-    """Rows of one corpus file. A comment line '# held-out set N ...' starts set N's block and any other comment
-    line ends it (sentences written for sitegen belong to no set); a line's note 'held-out set N' wins over the
+    """Rows of one corpus file. A comment line '# held-out set N ...' or '# set N ...' starts set N's block and any
+    other comment line ends it (sentences written for sitegen belong to no set); a line's note 'held-out set N' wins over the
     block (ad_ok.txt's set 9 has notes only). '#' lines with a tab are data."""
     rows, block = [], None
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         if line.startswith("#") and "\t" not in line:
-            m = re.match(r"#\s*held-out set (\d+)", line)
+            # sets 73.. are headed '# set N (stop S): written by a helper session ...'; until stop 45 only the
+            # older heading was read, so the thresholds were set on sets 9-71 alone and the later sets always trained
+            m = re.match(r"#\s*(?:held-out )?set (\d+)", line)
             block = int(m.group(1)) if m else None  # any other heading starts sentences of no held-out set
             continue
         parts = line.split("\t")
