@@ -10,12 +10,14 @@ under its own category. `--corpus PATH` also scores another file in the held-out
 (<category or ok> TAB <sentence> TAB <guideline item>), e.g. a set written by someone else: recall per category and FP,
 for the rules alone and as `sitegen check` reports with the statistical model (sitegen.check.admodel: a warning on a
 sentence no rule reported, and no report of a sentence-level rule in a sentence it reads as ordinary). The model is
-trained on the corpus, so on it only its out-of-fold figures (kept in the model file) say anything; on a new
-set both lines do.
+trained on the corpus and on the held-out sets numbered under its `heldout_trained_below` (the rules were never
+tuned on those, so they still measure the rules): on them only its out-of-fold figures (kept in the model file) say
+anything, and the held-out figures with the model count only the later sets; on a new set both lines do.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections import defaultdict
@@ -53,6 +55,21 @@ def corpus(name: str | Path) -> list[list[str]]:
     return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
 
 
+def model_saw(path: str | Path) -> list[bool]:
+    """For each sentence of a held-out-format file (in corpus() order): whether the model was trained on it, that is
+    it stands in a '# set N' block of tests/data/ad_heldout.txt with N under the model's heldout_trained_below."""
+    path = DATA / path
+    trained = path.resolve() == (DATA / "ad_heldout.txt").resolve() and MODEL is not None
+    out, block = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            m = re.match(r"#\s*set (\d+)", line)
+            block = int(m.group(1)) if m else None
+        elif line.strip():
+            out.append(trained and block is not None and block < MODEL.heldout_trained_below)
+    return out
+
+
 def evaluate() -> dict:
     """{"recall": {category: (found, same_rule, total)}, "fp": [(sentence, rules)], "ok_total": n, "borderline": …}"""
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -73,16 +90,21 @@ def evaluate() -> dict:
             fps.append((sentence, found))
     borderline = [(s, [(r.id, s[a:b]) for r, a, b in find(s)]) for s, *_ in corpus("ad_borderline.txt")]
     held = corpus("ad_heldout.txt") if (DATA / "ad_heldout.txt").is_file() else []
+    saw = model_saw("ad_heldout.txt") if held else []
     held_flag = [(c, s) for c, s, *_ in held if c != "ok"]
     held_ok = [s for c, s, *_ in held if c == "ok"]
     held_missed = [(c, s) for c, s in held_flag if not find(s)]
     held_fp = [s for s in held_ok if find(s)]
-    both_found = sum(1 for _, s in held_flag if with_model(s))
-    both_fp = sum(1 for s in held_ok if with_model(s))
+    unseen = [(c, s) for (c, s, *_), seen in zip(held, saw) if not seen]  # the sets the model was not trained on
+    unseen_flag = [s for c, s in unseen if c != "ok"]
+    unseen_ok = [s for c, s in unseen if c == "ok"]
+    both_found = sum(1 for s in unseen_flag if with_model(s))
+    both_fp = sum(1 for s in unseen_ok if with_model(s))
+    rules_unseen = (sum(1 for s in unseen_flag if find(s)), sum(1 for s in unseen_ok if find(s)))
     return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
             "borderline": borderline, "held": (len(held_flag) - len(held_missed), len(held_flag), len(held_fp),
                                                len(held_ok)), "held_missed": held_missed, "held_fp": held_fp,
-            "held_model": (both_found, both_fp)}
+            "held_model": (both_found, both_fp, len(unseen_flag), len(unseen_ok)), "held_unseen_rules": rules_unseen}
 
 
 def score(path: Path) -> tuple[dict[str, tuple[int, int, int]], list[str], int, list[tuple[str, str]], list[str]]:
@@ -91,7 +113,11 @@ def score(path: Path) -> tuple[dict[str, tuple[int, int, int]], list[str], int, 
     <category or ok> TAB <sentence> file."""
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     fps, ok, missed, model_fps = [], 0, [], []
-    for category, sentence, *_ in corpus(path):
+    skipped = 0
+    for (category, sentence, *_), seen in zip(corpus(path), model_saw(path)):
+        if seen:  # the model was trained on it: not a measure of either
+            skipped += 1
+            continue
         hit = bool(find(sentence))
         hinted = with_model(sentence)
         if category == "ok":
@@ -106,6 +132,9 @@ def score(path: Path) -> tuple[dict[str, tuple[int, int, int]], list[str], int, 
             recall[category][2] += 1
             if not hinted:
                 missed.append((category, sentence))
+    if skipped:
+        print(f"{path}: {skipped} sentences of held-out sets under {MODEL.heldout_trained_below} left out: the model "
+              "was trained on them")
     return {k: (v[0], v[1], v[2]) for k, v in recall.items()}, fps, ok, missed, model_fps
 
 
@@ -181,9 +210,16 @@ def main() -> int:
     if total_h and ok_h:
         print(f"held-out (never tuned against): found {found_h}/{total_h} = {100 * found_h / total_h:.1f}%, "
               f"false positives {fp_h}/{ok_h} = {100 * fp_h / ok_h:.1f}%")
-        both, both_fp = result["held_model"]
-        print(f"held-out with the model (its hints and its veto): found {both}/{total_h} = "
-              f"{100 * both / total_h:.1f}%, false positives {both_fp}/{ok_h} = {100 * both_fp / ok_h:.1f}%")
+        both, both_fp, total_u, ok_u = result["held_model"]
+        if MODEL is not None and (total_u, ok_u) != (total_h, ok_h):
+            rules_u, rules_fp_u = result["held_unseen_rules"]
+            print(f"held-out sets from {MODEL.heldout_trained_below} on (the model was not trained on them), rules: "
+                  f"found {rules_u}/{total_u} = {100 * rules_u / max(total_u, 1):.1f}%, "
+                  f"false positives {rules_fp_u}/{ok_u} = {100 * rules_fp_u / max(ok_u, 1):.1f}%")
+        if total_u and ok_u:
+            print(f"held-out with the model (its hints and its veto; sets it was not trained on): found "
+                  f"{both}/{total_u} = {100 * both / total_u:.1f}%, false positives {both_fp}/{ok_u} = "
+                  f"{100 * both_fp / ok_u:.1f}%")
     if args.misses:
         for category, sentence in result["held_missed"]:
             print(f"HELD-OUT MISS {category}: {sentence}")

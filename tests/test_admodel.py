@@ -21,7 +21,7 @@ MODEL = admodel.load_model()
 
 
 def model_only() -> list[str]:
-    """Sentences of tests/data/ad_heldout.txt (never used to tune the rules or train the model) that break the
+    """Sentences of tests/data/ad_heldout.txt (never used to tune the rules) that break the
     guideline, that today's rules miss and that the model hints at."""
     analyzer = adrules.Analyzer()
     rows = [line.split("\t") for line in (REPO / "tests" / "data" / "ad_heldout.txt").read_text(encoding="utf-8")

@@ -93,6 +93,8 @@ class Model:
         self.hint_cv = self.cv.get(cv_key(self.hint_fp), {})  # those at its threshold
         self.cv_sets = data["training"]["cv_sets"]
         self.cv_dealings = data["training"].get("cv_dealings", 1)  # the sets dealt into folds this many times
+        # tests/data/ad_heldout.txt's sets under this number trained it (bench/bench_ad.py measures it on the others)
+        self.heldout_trained_below = data["training"].get("heldout_trained_below", 0)
 
     def score(self, sentence: str) -> Hint | None:
         """The model's verdict on one sentence (None when it has nothing to read, or its words are taken back)."""
