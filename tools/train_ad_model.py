@@ -64,10 +64,11 @@ VETO_LOSS = 0.002  # at most this share of the held-out sets' sentence-level vio
 
 # --- data ------------------------------------------------------------------------------------------------------
 
-def _read(path, flagged):
-    """Rows of one corpus file. A comment line '# held-out set N ...' or '# set N ...' starts set N's block and any
-    other comment line ends it (sentences written for sitegen belong to no set); a line's note 'held-out set N' wins over the
-    block (ad_ok.txt's set 9 has notes only). '#' lines with a tab are data."""
+def _read(path, flagged=None):
+    """Rows of one corpus file: all flagged (ad_flagged.txt), all ordinary (ad_ok.txt), or with flagged None each
+    led by its category or 'ok' (ad_heldout.txt). A comment line '# held-out set N ...' or '# set N ...' starts set
+    N's block and any other comment line ends it (sentences written for sitegen belong to no set); a line's note
+    'held-out set N' wins over the block (ad_ok.txt's set 9 has notes only). '#' lines with a tab are data."""
     rows, block = [], None
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -79,25 +80,15 @@ def _read(path, flagged):
             block = int(m.group(1)) if m else None  # any other heading starts sentences of no held-out set
             continue
         parts = line.split("\t")
-        cat, text, note = (parts[0], parts[1], parts[2:]) if flagged else ("ok", parts[0], parts[1:])
+        cat, text, note = (parts[0], parts[1], parts[2:]) if flagged is not False else ("ok", parts[0], parts[1:])
         m = re.search(r"held-out set (\d+)", note[0] if note else "")
-        rows.append({"label": int(flagged), "cat": cat, "text": text, "set": int(m.group(1)) if m else block})
+        rows.append({"label": int(cat != "ok"), "cat": cat, "text": text, "set": int(m.group(1)) if m else block})
     return rows
 
 
 def _read_heldout(path, below=TRAIN_HELDOUT_BELOW):
-    """Rows of the held-out sets numbered under `below` ('# set N ...' blocks of <category or ok><TAB><sentence>)."""
-    rows, block = [], None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.startswith("#") and "\t" not in line:
-            m = re.match(r"#\s*set (\d+)", line)
-            block = int(m.group(1)) if m and int(m.group(1)) < below else None
-            continue
-        if block is None or not line.strip():
-            continue
-        cat, text = line.split("\t")[:2]
-        rows.append({"label": int(cat != "ok"), "cat": cat, "text": text, "set": block, "heldout": True})
-    return rows
+    """Rows of the held-out sets numbered under `below`, marked as held-out."""
+    return [dict(r, heldout=True) for r in _read(path) if r["set"] is not None and r["set"] < below]
 
 
 def heldout_digest(rows):
