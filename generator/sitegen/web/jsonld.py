@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from markupsafe import Markup
 
@@ -71,4 +72,5 @@ def specialty(site, department) -> dict:
     }
 
 
-DESCRIBE = {"physician": physician, "specialty": specialty}  # Page.schema -> the function that describes the page
+# Page.schema -> the function that describes the page (given the site, and the page's first context value if any)
+DESCRIBE: dict[str, Callable[..., dict]] = {"hospital": hospital, "physician": physician, "specialty": specialty}

@@ -30,8 +30,8 @@ class Page:
     # renders the pages of a changed file before the others, and need not make the symptoms' or clinics' lists)
     context: tuple | Callable[[], tuple] = ()
     sources: tuple[str, ...] = ()
-    # the page's schema.org data: a function of `jsonld` applied to the site and the first context value, when the
-    # page renders (so that what it reads from the site is noted like the templates' reads, not made up front)
+    # the page's schema.org data: a function of `jsonld` applied to the site (and the first context value, if the page
+    # has one) when the page renders (so that what it reads from the site is noted like the templates' reads, not made up front)
     schema: str | None = None
 
     # what the dependency record fingerprints (web/deps.py): the context as made, not the function that makes it
@@ -50,7 +50,7 @@ class Page:
 def pages(site: Site) -> Iterator[Page]:
     """Every HTML page of the site, in a fixed order."""
     s = site.settings
-    yield Page("home", "home.html", title=s.title, description=s.description, sources=("site.yaml",))
+    yield Page("home", "home.html", title=s.title, description=s.description, sources=("site.yaml",), schema="hospital")
     yield Page("departments", "departments.html", title="診療科のご案内", description=f"{site.hospital.name}の診療科一覧")
     for d in site.departments:
         yield Page("department", "department.html", d.slug, d.name, d.summary, (("department", d),), (d.source,),
@@ -293,12 +293,10 @@ def _context(site: Any, page: Page) -> dict:
 
 
 def _jsonld(site: Any, page: Page) -> Markup | None:
-    """The page's schema.org data: the hospital on the home page, a doctor or a department on theirs."""
-    if page.kind == "home":
-        return jsonld.to_script(jsonld.hospital(site))
+    """The page's schema.org data (`Page.schema`): the hospital on the home page, a doctor or a department on theirs."""
     if page.schema is None:
         return None
-    return jsonld.to_script(jsonld.DESCRIBE[page.schema](site, page.extra[0][1]))
+    return jsonld.to_script(jsonld.DESCRIBE[page.schema](site, *(value for _, value in page.extra[:1])))
 
 
 def _static(project: Project, site: Site) -> list[Artifact]:
