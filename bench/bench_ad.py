@@ -91,16 +91,17 @@ def evaluate() -> dict:
     borderline = [(s, [(r.id, s[a:b]) for r, a, b in find(s)]) for s, *_ in corpus("ad_borderline.txt")]
     held = corpus("ad_heldout.txt") if (DATA / "ad_heldout.txt").is_file() else []
     saw = model_saw("ad_heldout.txt") if held else []
+    hit = [bool(find(s)) for _, s, *_ in held]  # the rules' verdict on each, worked out once
     held_flag = [(c, s) for c, s, *_ in held if c != "ok"]
     held_ok = [s for c, s, *_ in held if c == "ok"]
-    held_missed = [(c, s) for c, s in held_flag if not find(s)]
-    held_fp = [s for s in held_ok if find(s)]
-    unseen = [(c, s) for (c, s, *_), seen in zip(held, saw) if not seen]  # the sets the model was not trained on
-    unseen_flag = [s for c, s in unseen if c != "ok"]
-    unseen_ok = [s for c, s in unseen if c == "ok"]
+    held_missed = [(c, s) for (c, s, *_), h in zip(held, hit) if c != "ok" and not h]
+    held_fp = [s for (c, s, *_), h in zip(held, hit) if c == "ok" and h]
+    unseen = [(c, s, h) for (c, s, *_), seen, h in zip(held, saw, hit) if not seen]  # sets the model did not train on
+    unseen_flag = [s for c, s, _ in unseen if c != "ok"]
+    unseen_ok = [s for c, s, _ in unseen if c == "ok"]
     both_found = sum(1 for s in unseen_flag if with_model(s))
     both_fp = sum(1 for s in unseen_ok if with_model(s))
-    rules_unseen = (sum(1 for s in unseen_flag if find(s)), sum(1 for s in unseen_ok if find(s)))
+    rules_unseen = (sum(h for c, _, h in unseen if c != "ok"), sum(h for c, _, h in unseen if c == "ok"))
     return {"recall": {k: tuple(v) for k, v in recall.items()}, "misses": misses, "fp": fps, "ok_total": len(ok),
             "borderline": borderline, "held": (len(held_flag) - len(held_missed), len(held_flag), len(held_fp),
                                                len(held_ok)), "held_missed": held_missed, "held_fp": held_fp,
