@@ -59,10 +59,21 @@ def test_a_text_s_length_counts_letters_and_not_markup():
 
 
 def test_the_model_does_not_speak_where_only_the_rules_decide():
-    """自由診療 disclosures and a figure's period and source are facts about the page: the rules decide them."""
-    for text in ["ヒアルロン酸注入を行っています。ダウンタイムはほとんどありません。",
-                 "年間800件の内視鏡検査を行っています。"]:
+    """A figure's period and source is a fact about the page: the rules decide it."""
+    assert admodel.RULES_ONLY == {"seiseki"}
+    for text in ["年間800件の内視鏡検査を行っています。", "当院の白内障手術は年間1,200件です。"]:
         assert all(h.category not in admodel.RULES_ONLY for h in MODEL.hints(text))
+
+
+def test_a_self_pay_hint_stands_only_on_a_page_without_the_disclosures():
+    """The model may name 自由診療 for a treatment the rules' lists do not know; a page that states what the
+    treatment is, its cost and its main risks is what 限定解除 asks for, so the hint goes."""
+    offer = "ラジオ波を使った新しい肌引き締め施術『ルミナタイト』を始めました。"
+    hinted = [h for h in adrules.hints(offer, MODEL) if h.category == "jiyu"]
+    assert hinted, "a self-pay treatment the rules do not name"
+    page = offer + "\n\n治療内容：ラジオ波を照射して皮膚を温めます。費用：1回33,000円（税込、自由診療）。" \
+        "主なリスク・副作用：赤み、ほてり、一時的な腫れ。"
+    assert [h for h in adrules.hints(page, MODEL) if h.category == "jiyu"] == []
 
 
 def test_a_hint_is_not_given_where_a_rule_already_reported():

@@ -147,7 +147,8 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         )
         extra = {k: _compile(v) for k, v in raw.items()
                  if k in ("figure", "period", "source", "trigger", "image", "drawing", "unapproved",
-                           "figure_alone", "disclosing", "offering", "inviting", "marked", "priced", "priced_unless")}
+                           "figure_alone", "disclosing", "offering", "inviting", "marked", "priced", "priced_unless", "named",
+                           "named_context", "named_unless", "named_menu_unless")}
         needs = tuple((name, _compile(v)) for name, v in (raw.get("needs") or {}).items())
         unapproved = tuple((name, _compile(v)) for name, v in (raw.get("needs_unapproved") or {}).items())
         rules.append(Rule(raw["id"], raw["name"], raw["why"].strip(), raw["fix"].strip(), patterns, extra,
@@ -386,7 +387,7 @@ def norm(text: str, fold: bool = False) -> str:
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 NUMBER = re.compile(r"(?P<num>\d[\d,]*(?:\.\d+)?|[〇零一二三四五六七八九十百千]+)\s?(?P<big>万|千)?\s?"
-                    r"(?P<unit>%|ぱーせんと|割|件|例|症例|人|名|回|台|眼|倍|日|点|本|kg|きろ|cm|mmhg|しーと|しょっと|枚|ぽいんと|"
+                    r"(?P<unit>%|ぱーせんと|割|件|例|症例|人|名|組|回|台|眼|倍|日|点|本|kg|きろ|cm|mmhg|しーと|しょっと|枚|ぽいんと|"
                     r"(?=を超え|を越え|以上の|超の|余りの|低下|減少))")
 
 
@@ -752,6 +753,7 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
         priced = _PRICE.search(_stated(views[0][0])) is not None
         mentions = [(view, t) for view in views[1:] + views[:1] for t in _mentions(jiyu, view[0])
                     if not _exempt(jiyu, views, view[1][t.start()], view[2][t.end() - 1])
+                    and not _defining(text, view[1][t.start()])
                     and not _cautioned(view[0], *t.span()) and (priced or not _asked(view[0], *t.span()))
                     and not (jiyu.negatable and _negated(view[0], t.end(), _NEGATION))
                     and not (ordinary(view[1][t.start()]) and not _offers(jiyu, view[0], t))]
@@ -765,14 +767,50 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
 
 
 def _mentions(jiyu: Rule, normal: str) -> list[re.Match]:
-    """The self-pay treatments folded text names (`trigger`), then those it only prices (`priced`: a drip, a shot, a
+    """The self-pay treatments folded text names (`trigger`; `named` where its sentence offers them), then those it only prices (`priced`: a drip, a shot, a
     prescription at so many yen) in a sentence that names nothing priced in insured care (`priced_unless`)."""
     found = list(jiyu.extra["trigger"].finditer(normal))
+    named, context, insured = (jiyu.extra.get(k) for k in ("named", "named_context", "named_unless"))
+    if named is not None and context is not None:
+        for m in named.finditer(normal):
+            s, e = _sentence(normal, *m.span())
+            if insured is not None and insured.search(normal, s, e):
+                continue
+            menu = jiyu.extra.get("named_menu_unless")
+            if (_menu_line(normal, m.start()) and not _PRICE.search(normal, s, e)
+                    and not (menu is not None and menu.search(normal, s, e))) \
+                    or context.search(normal, s, m.start()) or context.search(normal, m.end(), e):
+                found.append(m)
     priced, spared = jiyu.extra.get("priced"), jiyu.extra.get("priced_unless")
     if priced is not None:
         found.extend(m for m in priced.finditer(normal)
                      if spared is None or not spared.search(normal, *_sentence(normal, *m.span())))
     return found
+
+
+# 「ボトックスとは、…」 explains a word rather than offering it. Read as written: folded kana would take
+# 「インプラントは、」 (いんぷらんとは、) for one
+_DEFINING = re.compile(r"(?:とは|って)[、,\s]")
+
+
+def _defining(text: str, at: int) -> bool:
+    """Whether the sentence of `text` at offset `at` defines a word (「○○とは、」)."""
+    return bool(_DEFINING.search(unicodedata.normalize("NFKC", text[slice(*_sentence(text, at, at))])))
+
+
+def _offered(jiyu: Rule, normal: str, start: int, end: int) -> bool:
+    """Whether the sentence of normal[start:end] offers or promotes what it names (`named_context`, `inviting`), or
+    is a heading, table row or image: a 自由診療 hint needs that, for a test or treatment merely listed (an
+    examination's name in a list of those a department performs) offers nothing."""
+    s, e = _sentence(normal, start, end)
+    words = [jiyu.extra.get("named_context"), jiyu.extra.get("inviting")]
+    return _menu_line(normal, start) or any(w is not None and w.search(normal, s, e) for w in words)
+
+
+def _menu_line(normal: str, at: int) -> bool:
+    """Whether the line at `at` is a heading, a table row or an image: a treatment named there is on offer."""
+    line = normal[normal.rfind("\n", 0, at) + 1:at].lstrip()
+    return line.startswith(("#", "|", "!["))
 
 
 def _exempt(r: Rule, views: list[tuple[str, list[int], list[int]]], start: int, end: int) -> bool:
@@ -830,7 +868,7 @@ def _discloses_only(jiyu: Rule, views: list[tuple[str, list[int], list[int]]], s
 _LIMITS = re.compile(r"個人差|効果(?:が|の)(?:出|現れ)(?:ない|にくい)|(?:行え|受けられ|でき|使え)ない(?:場合|方|こと)|"
                      r"変わりません|適さない|向かない|向いていない|限られ(?:ます|る)|目的とした(?:検査|治療)ではな|禁忌|"
                      r"適応(?:は|となるのは)|適応(?:と|に)ならない|お勧めしない|おすすめしない|お約束するものではな|効果が異なり|"
-                     r"欠かせません|短所")
+                     r"欠かせません|短所|とは限(?:りません|らない|らず)|利点と限界|限界があ|保証された治療ではな|検証が続いて|研究段階|適応(?:が|の)?(?:ある|あるか)?(?:かどうか|の有無)|確立(?:して|され(?:て)?)(?:い)?(?:ない|いません|おりません)")
 _BRACKETED_DEFERRAL = re.compile(r"[(（][^)）]*(?:ご説明|説明|お伝え|ご案内)[^)）]*[)）]")
 # a price in digits or kanji numerals (the rules' {kanji_yen}: 二千円, not 一円 as in 市内一円)
 _PRICE = re.compile(r"\d[\d,]*\s?円|" + SUBPATTERNS["{kanji_yen}"])
@@ -958,13 +996,14 @@ def overruled(text: str, hits: list[tuple[Rule, int, int]], model) -> list[tuple
 def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Sequence[tuple[int, int]] = ()) -> list:
     """The model's hints (admodel.Hint) on `text`, except where the rule of the hinted category says its words are
     ordinary in that sentence (its `unless`: a reply to a review is not a review, a seminar's count is not an
-    outcome), and photos before and after a treatment on a page that explains it as 限定解除 requires: the rules'
-    exemptions hold for the model too."""
+    outcome), photos before and after a treatment on a page that explains it as 限定解除 requires, and 自由診療 on
+    a page that carries every disclosure it needs: the rules' exemptions hold for the model too."""
     rules = rules or load_rules()
     by_id = {r.id: r for r in rules}
     view = normalise(text, fold=True)
     out = []
     explained: bool | None = None  # worked out on the first before/after hint
+    disclosed: bool | None = None  # worked out on the first 自由診療 hint
     for h in model.hints(text, spared):
         r = by_id.get(h.category)
         if r is None:
@@ -972,6 +1011,10 @@ def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Seque
         if h.category == "before-after":
             explained = _explained(view[0], rules) if explained is None else explained
             if explained:
+                continue
+        if h.category == "jiyu":
+            disclosed = (not r.needs or not _missing(r, view[0])) if disclosed is None else disclosed
+            if disclosed or not _offered(r, view[0], *_span(view, h.start, h.end)):
                 continue
         a, b = _span(view, h.start, h.end)
         if r.unless is not None and r.unless.search(view[0], *_sentence(view[0], a, b)) or _cautioned(view[0], a, b):
