@@ -767,25 +767,33 @@ def document_findings(text: str, rules: Iterable[Rule], analyzer: Analyzer | Non
 
 
 def _mentions(jiyu: Rule, normal: str) -> list[re.Match]:
-    """The self-pay treatments folded text names (`trigger`; `named` where its sentence offers them), then those it only prices (`priced`: a drip, a shot, a
-    prescription at so many yen) in a sentence that names nothing priced in insured care (`priced_unless`)."""
+    """The self-pay treatments folded text names (`trigger`; `named` where it offers them, `_named_offer`), then those
+    it only prices (`priced`: a drip, a shot, a prescription at so many yen) in a sentence that names nothing priced
+    in insured care (`priced_unless`)."""
     found = list(jiyu.extra["trigger"].finditer(normal))
-    named, context, insured = (jiyu.extra.get(k) for k in ("named", "named_context", "named_unless"))
-    if named is not None and context is not None:
-        for m in named.finditer(normal):
-            s, e = _sentence(normal, *m.span())
-            if insured is not None and insured.search(normal, s, e):
-                continue
-            menu = jiyu.extra.get("named_menu_unless")
-            if (_menu_line(normal, m.start()) and not _PRICE.search(normal, s, e)
-                    and not (menu is not None and menu.search(normal, s, e))) \
-                    or context.search(normal, s, m.start()) or context.search(normal, m.end(), e):
-                found.append(m)
+    named = jiyu.extra.get("named")
+    if named is not None:
+        found.extend(m for m in named.finditer(normal) if _named_offer(jiyu, normal, m))
     priced, spared = jiyu.extra.get("priced"), jiyu.extra.get("priced_unless")
     if priced is not None:
         found.extend(m for m in priced.finditer(normal)
                      if spared is None or not spared.search(normal, *_sentence(normal, *m.span())))
     return found
+
+
+def _named_offer(jiyu: Rule, normal: str, m: re.Match) -> bool:
+    """Whether a treatment `named` at m is on offer: its sentence promotes or offers it (`named_context`, before or
+    after the name), or it stands in a heading, table row or image that neither prices it (the `priced` rows) nor
+    counts or draws it (`named_menu_unless`); never where the sentence says it is insured (`named_unless`)."""
+    context, insured, menu = (jiyu.extra.get(k) for k in ("named_context", "named_unless", "named_menu_unless"))
+    if context is None:
+        return False
+    s, e = _sentence(normal, *m.span())
+    if insured is not None and insured.search(normal, s, e):
+        return False
+    listed = _menu_line(normal, m.start()) and not _PRICE.search(normal, s, e) \
+        and not (menu is not None and menu.search(normal, s, e))
+    return listed or context.search(normal, s, m.start()) is not None or context.search(normal, m.end(), e) is not None
 
 
 # 「ボトックスとは、…」 explains a word rather than offering it. Read as written: folded kana would take
