@@ -7,8 +7,9 @@ Each size runs in a fresh subprocess so that peak memory (ru_maxrss) is its own.
 Load (read + validate + assemble), render and write are timed separately. The size of the site search index
 (assets/search-index.js, loaded by the search page only) is printed as written and gzipped (as a server sends it).
 Then one doctor's file is edited and the site built again: the rebuild's seconds, how many files it rewrote
-(the others are kept from the previous build, byte for byte the same) and how many pages it rendered again (the
-dependency record in .sitegen/ keeps the pages whose inputs did not change).
+(the others are kept from the previous build, byte for byte the same) and how many files it rendered again (the
+dependency record in .sitegen/ keeps the pages, and the files made from the whole site such as the search index,
+whose inputs did not change).
 Then the news item template is overridden in the site's theme and the site built again: seconds and pages rendered
 (only the pages that load that template). Last, in a fresh process as `sitegen serve` starts, serve's rebuild
 after a doctor's edit: seconds until that doctor's page is published (what the open browser tab waits for) and
@@ -77,10 +78,16 @@ def measure(site: Path) -> dict:
         "peak_mb": peak_mb,
         "rebuild_s": round(t4 - t3, 2),
         "rewritten": files - again.outputs["site"].unchanged,
-        "rendered": pages - again.outputs["site"].kept,  # pages rendered again (the others: dependency record)
+        "rendered": _rendered(again),  # files rendered again (the others: kept by the dependency record)
         "template_s": round(t6 - t5, 2),
-        "template_rendered": pages - themed.outputs["site"].kept,
+        "template_rendered": _rendered(themed),
     }
+
+
+def _rendered(report) -> int:
+    """Files a build rendered: pages and files made from the whole site (sitemap, search index, open data) that
+    were not kept from the previous build (those, and copied static files, are copies: no bytes in memory)."""
+    return sum(1 for a in report.artifacts["site"] if a.data is not None)
 
 
 def _serve_edit(project, today, doctor: Path) -> tuple[float, float]:

@@ -17,11 +17,14 @@ import pytest
 from sitegen import seal
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
+from sitegen.web import opendata
 from sitegen.web.deps import Reads, fingerprint, recording
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "tests" / "sites"
 TODAY = dt.date(2026, 11, 25)
+# the files made from the whole site, recorded like pages
+SITE_FILES = {"sitemap.xml", "feed.xml", "robots.txt", "assets/search-index.js", *opendata.paths()}
 
 
 def build(site: Path, today: dt.date = TODAY, clean: bool = False):
@@ -83,6 +86,55 @@ def test_a_doctor_body_edit_renders_only_the_pages_that_show_the_body(minimal, t
     assert files(out) == clean_build(minimal, tmp_path)
 
 
+def site_files_made(site: Path) -> set[str]:
+    """Build; the files made from the whole site that were made again (not kept from the last build)."""
+    report = run(Project.at(site), BuildOptions(today=TODAY, outputs=("site",)))
+    made = {a.path for a in report.artifacts["site"] if a.path in SITE_FILES and a.data is not None}
+    assert {a.path for a in report.artifacts["site"]} >= SITE_FILES
+    return made
+
+
+def test_the_files_made_from_the_whole_site_are_kept_while_nothing_they_read_changes(minimal, tmp_path):
+    """The sitemap, feed, search index and open data read the site like a page: a doctor's text is in none of
+    them, a doctor's name is in the search index and the doctors' open data, a news item in the sitemap and feed."""
+    out = minimal / "build" / "site"
+    assert site_files_made(minimal) == SITE_FILES
+    assert site_files_made(minimal) == set()
+    doctor = minimal / "content/doctors/tanaka-hanako.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8") + "\n紹介状の書式は問いません。\n", encoding="utf-8")
+    assert site_files_made(minimal) == set()
+    assert files(out) == clean_build(minimal, tmp_path)
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("name: 田中", "name: 中田", 1), encoding="utf-8")
+    made = site_files_made(minimal)
+    assert {"assets/search-index.js", "data/doctors.json", "data/doctors.csv"} <= made  # the open data: made whole
+    assert not made & {"sitemap.xml", "feed.xml", "robots.txt"}
+    assert "中田" in (out / "data/doctors.csv").read_text(encoding="utf-8-sig")
+    assert files(out) == clean_build(minimal, tmp_path)
+    news = minimal / "content/news/2026-11-02-parking.md"
+    news.write_text("---\ntitle: 駐車場のご案内\ndate: 2026-11-02\n---\n第2駐車場をご利用ください。\n", encoding="utf-8")
+    made = site_files_made(minimal)
+    assert {"sitemap.xml", "feed.xml", "assets/search-index.js"} <= made and "data/doctors.json" not in made
+    assert "2026-11-02-parking" in (out / "sitemap.xml").read_text(encoding="utf-8")
+    assert files(out) == clean_build(minimal, tmp_path)
+    news.unlink()
+    assert {"sitemap.xml", "feed.xml", "assets/search-index.js"} <= site_files_made(minimal)
+    assert files(out) == clean_build(minimal, tmp_path)
+
+
+def test_a_file_made_from_the_whole_site_is_made_again_when_its_template_or_its_published_file_changed(
+        minimal, tmp_path):
+    out = minimal / "build" / "site"
+    site_files_made(minimal)
+    override = minimal / "themes/default/web/sitemap.xml"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% extends "!theme/sitemap.xml" %}\n', encoding="utf-8")
+    assert site_files_made(minimal) == {"sitemap.xml"}  # the other files did not load it
+    assert files(out) == clean_build(minimal, tmp_path)
+    (out / "data/departments.csv").write_text("edited by hand\n", encoding="utf-8")
+    assert "data/departments.csv" in site_files_made(minimal)  # not the file recorded: made again
+    assert files(out) == clean_build(minimal, tmp_path)
+
+
 def test_a_page_shows_the_change_of_something_it_only_reads_through_a_lookup(minimal, tmp_path):
     """The department page lists its doctors through `site.doctor(slug)`: renaming one must reach it."""
     build(minimal)
@@ -125,14 +177,17 @@ def test_a_rebuild_without_changes_renders_nothing_and_no_page_is_untraceable(tm
     pages, kept = build(site)
     assert not kept
     record = json.loads((site / ".sitegen" / "web-pages.json").read_text(encoding="utf-8"))
-    assert set(record["pages"]) == pages
-    keys = [key for key, _ in record["keys"]]
+    assert set(record["pages"]) == pages | SITE_FILES
+    keys = [key for key, _, _ in record["keys"]]
     assert "!" not in keys and all(len(entry) == 3 for entry in record["pages"].values())
     reads = [key for key in keys if not key.startswith("w:")]
     assert keys[:len(reads)] == reads  # the reads first, numbered from 0; then each record read, whole
     assert max(int(i) for _, read, _ in record["pages"].values() for i in read.split(",")) == len(reads) - 1
     parents = {key[2:].partition(":")[2] if key[0] in "fp" else key[2:] for key in reads if key[:2] in ("f:", "p:", "r:")}
     assert sorted(keys[len(reads):]) == sorted("w:" + parent for parent in parents) and parents
+    for key, _, whole in record["keys"]:  # beside each attribute's read, the number of its record's whole entry
+        parent = key[2:].partition(":")[2] if key[:2] in ("f:", "p:") else key[2:] if key[:2] == "r:" else None
+        assert (whole == -1) if parent is None else keys[whole] == "w:" + parent, key
     pages, kept = build(site)
     assert kept == pages
 

@@ -10,9 +10,17 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import main
+from sitegen.web import opendata
 
 SITES = Path(__file__).resolve().parent / "sites"
 DATE = "2026-11-25"
+# files made from the whole site: kept, like pages, when nothing they read changed
+SITE_FILES = {"sitemap.xml", "feed.xml", "robots.txt", "assets/search-index.js", *opendata.paths()}
+
+
+def _made(tree: dict) -> list[str]:
+    """The files of build/site/ rendered from the content: the pages and the files made from the whole site."""
+    return [k for k in tree if k.startswith("site/") and (k.endswith(".html") or k[len("site/"):] in SITE_FILES)]
 
 
 def build(site: Path, *args: str) -> str:
@@ -50,8 +58,9 @@ def test_a_rebuild_without_changes_keeps_every_file(site):
     again = tree(site / "build")
     assert again == first  # same bytes and the same inodes: nothing was written
     site_files = sum(1 for k in first if k.startswith("site/"))
-    pages = sum(1 for k in first if k.startswith("site/") and k.endswith(".html"))
-    assert f"site: {site_files} files ({site_files} unchanged, {pages} of them not rendered again)" in output
+    made = len(_made(first))
+    assert made > len(SITE_FILES)
+    assert f"site: {site_files} files ({site_files} unchanged, {made} of them not rendered again)" in output
 
 
 def _edit_doctor(site: Path) -> None:
@@ -139,10 +148,11 @@ def test_after_each_kind_of_change_the_build_equals_a_clean_build(site, tmp_path
     assert all(after[k][1] != before[k][1] for k in written if k in before)
 
 
-def _rendered_again(output: str, pages: int) -> int:
-    """How many pages a build rendered (the others kept), from its summary line."""
+def _rendered_again(output: str, made: int) -> int:
+    """How many of the `made` files (pages and files made from the whole site) a build rendered (the others
+    kept), from its summary line."""
     kept = re.search(r"(\d+) of them not rendered again", output)
-    return pages - (int(kept.group(1)) if kept else 0)
+    return made - (int(kept.group(1)) if kept else 0)
 
 
 def test_a_template_edit_renders_only_the_pages_that_load_it(site, tmp_path):
@@ -150,21 +160,22 @@ def test_a_template_edit_renders_only_the_pages_that_load_it(site, tmp_path):
     doctor.html renders the doctors' pages and no other; an edit of base.html or of a partial every page shows
     renders every page. Each result equals a clean build."""
     build(site)
-    pages = [k for k in tree(site / "build") if k.startswith("site/") and k.endswith(".html")]
+    made = _made(tree(site / "build"))
+    pages = [k for k in made if k.endswith(".html")]
     doctors = [k for k in pages if re.fullmatch(r"site/doctors/(?!index|featured)[a-z0-9-]+\.html", k)]
     assert doctors
     _edit_template(site)
-    assert _rendered_again(build(site), len(pages)) == len(doctors)
+    assert _rendered_again(build(site), len(made)) == len(doctors)
     assert {k: v for k, (v, _) in tree(site / "build").items()} == clean_copy(site, tmp_path)
-    _edit_partial(site)  # the footer, on every page
-    assert _rendered_again(build(site), len(pages)) == len(pages)
+    _edit_partial(site)  # the footer, on every page (and in no file made from the whole site)
+    assert _rendered_again(build(site), len(made)) == len(pages)
     assert {k: v for k, (v, _) in tree(site / "build").items()} == clean_copy(site, tmp_path)
     # a new template that no page loads renders nothing again
     unused = site / "themes/default/web/unused.html"
     unused.write_text("<p>使われないテンプレート</p>\n", encoding="utf-8")
-    assert _rendered_again(build(site), len(pages)) == 0
+    assert _rendered_again(build(site), len(made)) == 0
     (site / "themes/default/web/doctor.html").unlink()  # back to the packaged doctor.html
-    assert _rendered_again(build(site), len(pages)) == len(doctors)
+    assert _rendered_again(build(site), len(made)) == len(doctors)
     assert {k: v for k, (v, _) in tree(site / "build").items()} == clean_copy(site, tmp_path)
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from sitegen.build import BuildOptions, run
+from sitegen.build import BuildOptions, load_site, run
 from sitegen.project import Project
-from sitegen.web.opendata import DATASETS
+from sitegen.web.opendata import DATASETS, listing, records
 
 SITES = Path(__file__).resolve().parent / "sites"
 TODAY = dt.date(2026, 11, 25)
@@ -89,3 +89,15 @@ def test_rebuild_is_byte_identical(data):
     before = {p.name: p.read_bytes() for p in data.iterdir()}
     run(Project.at(site), BuildOptions(today=TODAY, outputs=("site",)))
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before
+
+
+@pytest.mark.parametrize("where", ["minimal", "example"])
+def test_the_data_page_gives_each_file_s_row_count(data, where):
+    """The data page counts each dataset's rows without making them; the counts are the files' own."""
+    root = data.parent.parent.parent if where == "minimal" else Path(__file__).resolve().parent.parent
+    site, _ = load_site(Project.at(root), TODAY)
+    counts = {entry["name"]: entry["rows"] for entry in listing(site)}
+    made = {name: len(rows) for name, rows in records(site).items()}
+    assert counts == made and any(made.values())
+    if where == "minimal":
+        assert counts["notices"] == 1 and counts["doctors"] == 3  # the expired notice and the draft are not data

@@ -250,7 +250,7 @@ def build(source, out, only, date, strict, dry_run, quiet, verbose, browser, pre
             if not entry.skipped and not entry.failed:
                 where = "(dry run)" if dry_run else f"{project.out / entry.name}"
                 same = f" ({entry.unchanged} unchanged)" if entry.unchanged else ""
-                if entry.kept:  # pages whose inputs did not change since the last build: not rendered again
+                if entry.kept:  # pages and whole-site files whose inputs did not change since the last build
                     same = f" ({entry.unchanged} unchanged, {entry.kept} of them not rendered again)"
                 _echo(f"{entry.name}: {entry.files} files{same} in {entry.seconds:.2f}s -> {where}")
                 if verbose:

@@ -52,7 +52,7 @@ class Rebuild:
     first_seconds: float = 0.0  # until the pages in step 1 were published
     total_seconds: float = 0.0
     first_pages: int = 0
-    rendered: int = 0  # pages rendered in step 2 (the others' inputs had not changed)
+    rendered: int = 0  # pages (and files made from the whole site) rendered in step 2: the others' inputs had not changed
     changed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # each as "file:line: warning: field: message"
@@ -208,7 +208,8 @@ class Preview:
         last = deps.Previous(self._web_record, lambda path, _: self.site_files.get(path))
         rendered = web.render(self.project, site, RenderOptions(today=self.today), env=env, previous=last)
         self._web_record = rendered.record.state() if rendered.record is not None else None
-        report.rendered = rendered.counts.get("pages", 0) - rendered.kept
+        report.rendered = (len(rendered.record.pages) if rendered.record is not None
+                           else rendered.counts.get("pages", 0)) - rendered.kept
         report.changed += self._publish("site", rendered.artifacts, remove_missing=True, clear_errors=True)
         if not report.first_seconds:
             report.first_seconds = time.perf_counter() - started

@@ -1,5 +1,7 @@
 """The dependency record: what each page of the website read, so that the next build renders again only the pages
-whose inputs changed and keeps the others' files from the previous build (<site>/.sitegen/web-pages.json).
+whose inputs changed and keeps the others' files from the previous build (<site>/.sitegen/web-pages.json). The
+files made from the whole site (sitemap, feed, search index, open data: `render.site_files`) are recorded the same
+way: a doctor's new sentence is in none of them, so none is made again.
 
 A page's bytes are a function of
 - what every page shares: sitegen's own code, the theme's files other than the web templates, Jinja's version and
@@ -42,7 +44,7 @@ from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, worth_rewriting, write_state
 from sitegen.templates import template_folders, theme_dirs
 
-VERSION = 4
+VERSION = 5
 UNTRACEABLE = "!"
 TEMPLATE = "t:"  # a read of a template: its value is the template's source
 WHOLE = "w:"  # not a read: a record (or list of records) whose attributes were read, fingerprinted whole
@@ -123,6 +125,8 @@ class Reads:
         object.__setattr__(self, "_site", site)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "memo":
+            return self._memo
         value = getattr(self._site, name)
         if inspect.ismethod(value):
             return _Method(name, value)
@@ -133,6 +137,18 @@ class Reads:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the site cannot be changed by a template")
+
+    def _memo(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """`site.memo` seen through the reads: `make()` (which reads through this object) is worked out once per
+        site, and every use of it, the first or a later one, notes what it read."""
+        def recorded() -> tuple[Any, frozenset[str]]:
+            with recording() as seen:
+                value = make()
+            return value, frozenset(seen)
+
+        value, seen = self._site.memo(("read", *key), recorded)
+        note(seen)
+        return value
 
 
 class _Method:
@@ -469,10 +485,13 @@ class Record:
         self.previous_pages: dict = previous.get("pages", {}) if ok and previous else {}
         table = previous.get("keys", []) if ok and previous else []
         if not (isinstance(self.previous_pages, dict) and isinstance(table, list)
-                and all(isinstance(entry, list) and len(entry) == 2 for entry in table)):
+                and all(isinstance(entry, list) and len(entry) == 3 and type(entry[2]) is int
+                        and -1 <= entry[2] < len(table) for entry in table)):
             self.previous_pages, table = {}, []  # not a record this code wrote: nothing is kept
         self.previous_keys: list[str] = [entry[0] for entry in table]
-        self.previous_values: dict = {key: value for key, value in table if isinstance(key, str)}
+        self.previous_values: dict = {key: value for key, value, _ in table if isinstance(key, str)}
+        # each read's record (the number of its WHOLE key), -1 for a read of no record's attribute
+        self.previous_parents: list[int] = [entry[2] for entry in table]
         self.pages: dict[str, list] = {}  # path -> [page fingerprint, reads (None: those it read last time)]
         self.reused = 0  # pages kept from the last render
         self._values: dict[str, str | None] = {}
@@ -480,7 +499,6 @@ class Record:
         self._parents: dict[str, Any] = {}  # records read again for their attributes' keys
         self._read_before: dict[str, list[str] | None] = {}  # previous_reads, parsed once per page
         self._changed: frozenset[str] | None = None  # the numbers of the recorded keys whose values changed
-        self._whole_same: dict[str, bool] = {}  # a record read -> it is the record it was, every field of it
         self._numbers: frozenset[str] = frozenset()  # every number a page's reads may list
 
     def previous_reads(self, path: str) -> list[str] | None:
@@ -519,31 +537,25 @@ class Record:
     def changed_keys(self) -> frozenset[str]:
         """The numbers (as the record writes them) of the recorded reads whose values are not those recorded, or
         cannot be read again. Each read is worked out once, whatever the number of pages that made it: a page is
-        then checked by its list of numbers alone."""
+        then checked by its list of numbers alone. An attribute of a record (a doctor's name) is the same without
+        being read again when the record is the record it was, field for field (the record notes each record's
+        fingerprint whole as well, under WHOLE, and the number of that entry beside each of its attributes): one
+        fingerprint per doctor, not one per attribute a page showed."""
         if self._changed is None:
-            self._changed = frozenset(
-                str(number) for number, key in enumerate(self.previous_keys)
-                if not key.startswith(WHOLE) and not self._same(key))
-            self._numbers = frozenset(str(number) for number, key in enumerate(self.previous_keys)
-                                      if not key.startswith(WHOLE))
+            keys = self.previous_keys
+            same_record = {number: self._same(keys[number]) for number in set(self.previous_parents) if number >= 0}
+            same_record[-1] = False
+            numbers = [number for number, key in enumerate(keys) if not key.startswith(WHOLE)]
+            self._numbers = frozenset(map(str, numbers))
+            parents = self.previous_parents
+            self._changed = frozenset(str(number) for number in numbers
+                                      if not same_record[parents[number]] and not self._same(keys[number]))
         return self._changed
 
     def _same(self, key: str) -> bool:
-        """Whether what `key` reads has the fingerprint recorded for it. An attribute of a record (a doctor's name)
-        is the same without being read again when the record is the record it was, field for field (the record
-        notes each record's fingerprint whole as well, under WHOLE): one fingerprint per doctor, not one per
-        attribute a page showed."""
+        """Whether what `key` reads has the fingerprint recorded for it."""
         if key == UNTRACEABLE:
             return False
-        parent = _parent(key)
-        if parent is not None:
-            same = self._whole_same.get(parent)
-            if same is None:
-                whole = WHOLE + parent
-                recorded = self.previous_values.get(whole)
-                same = self._whole_same[parent] = recorded is not None and self.value(whole) == recorded
-            if same:
-                return True
         now = self.value(key)
         return now is not None and now == self.previous_values.get(key)
 
@@ -585,9 +597,12 @@ class Record:
         for path, (page_fp, reads) in sorted(chosen.items()):
             listed = ",".join([str(number[k]) for k in reads])  # a text, not a list: 10,000 pages read 250,000 keys
             pages[path] = [page_fp, listed, *([stamps[path]] if stamps is not None else [])]
-        table = [[k, None if k == UNTRACEABLE else self.value(k)] for k in keys]
-        wholes = sorted({WHOLE + parent for k in keys if (parent := _parent(k)) is not None})
-        table += [[k, self.value(k)] for k in wholes]  # after the reads: pages number the reads alone
+        parents = {k: WHOLE + parent for k in keys if (parent := _parent(k)) is not None}
+        wholes = sorted(set(parents.values()))
+        whole_number = {k: len(keys) + i for i, k in enumerate(wholes)}  # after the reads: pages number them alone
+        table = [[k, None if k == UNTRACEABLE else self.value(k), whole_number[parents[k]] if k in parents else -1]
+                 for k in keys]
+        table += [[k, self.value(k), -1] for k in wholes]
         return {"version": VERSION, "shared": self.shared, "keys": table, "pages": pages}
 
     def worth_saving(self) -> bool:

@@ -143,6 +143,11 @@ def _json(value: Any) -> bytes:
     return (block(value, "") + "\n").encode("utf-8")
 
 
+def paths() -> tuple[str, ...]:
+    """The files `artifacts` makes, in its order."""
+    return tuple(f"data/{name}.{ext}" for name in DATASETS for ext in ("json", "csv", "schema.json"))
+
+
 def artifacts(site: Site) -> list[Artifact]:
     """build/site/data/<name>.json, .csv and .schema.json for every dataset."""
     out = []
@@ -156,6 +161,8 @@ def artifacts(site: Site) -> list[Artifact]:
 
 def listing(site: Site) -> list[dict]:
     """For the data page: each dataset's title, files, row count and columns."""
-    counts = {name: len(rows) for name, rows in records(site).items()}
+    counts = {"departments": len(site.departments),
+              "schedules": sum(len(d.schedule.slots) for d in site.departments if d.schedule),
+              "doctors": len(site.doctors), "notices": len(site.absences()), "closures": len(site.closures)}
     return [{"name": name, "title": title, "rows": counts[name], "columns": list(fields)}
             for name, (title, fields, _) in DATASETS.items()]

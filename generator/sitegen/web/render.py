@@ -37,7 +37,7 @@ class Page:
     # what the dependency record fingerprints (web/deps.py): the context as made, not the function that makes it
     __fingerprint_fields__ = ("kind", "template", "slug", "title", "description", "extra", "sources", "schema")
 
-    @property
+    @cached_property
     def path(self) -> str:
         return urls.page_path(self.kind, self.slug)
 
@@ -156,19 +156,21 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     env = env or environment(project, site)
     out: list[Artifact] = []
     all_pages = list(pages(site))
+    whole = Published(site, tuple(p for p in all_pages if p.kind != "not_found"))
     record_file = project.state_file("web-pages.json")
     if previous is None and record_file is not None and options is not None and options.previous is not None:
         previous = deps.Previous(read_state(record_file), partial(deps.published, options.previous))
     record = None
     if record_file is not None or previous is not None:
         shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
-        record = deps.Record(site, shared, previous.record if previous is not None else None,
+        record = deps.Record(whole, shared, previous.record if previous is not None else None,
                              partial(deps.template_source, env))
     # the whole-site files first: what they work out (the open data) is then shared with the processes that
     # render pages (the data page lists it) rather than worked out again in one of them
-    whole_site = _whole_site(project, env, site, all_pages)
+    whole_site = _whole_site(env, whole, record, previous)
     out.extend(_pages(env, site, all_pages, record, previous))
     out.extend(whole_site)
+    out.extend(_static(project, site))
     rendered = Rendered(out, counts={"pages": len(all_pages)})
     if record is not None:
         rendered.kept = record.reused
@@ -178,18 +180,86 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
     return rendered
 
 
-def _whole_site(project: Project, env, site: Site, all_pages: list[Page]) -> list[Artifact]:
-    """The sitemap, feed, robots.txt, search index, open data and static files."""
-    out = []
-    published = [p for p in all_pages if p.kind != "not_found"]
-    for kind, template in (("sitemap", "sitemap.xml"), ("feed", "feed.xml"), ("robots", "robots.txt")):
-        text = env.get_template(template).render(site=site, pages=published, abs_url=partial(_abs, site))
-        out.append(Artifact(urls.page_path(kind), text.encode("utf-8")))
-    out.append(Artifact(urls.asset_path("search-index.js"), search.index_script(site),
-                        sources=tuple(p.sources[0] for p in all_pages if p.sources)))
-    out.extend(opendata.artifacts(site))
-    out.extend(_static(project, site))
+class Published:
+    """The site with its published pages (`pages`: every page but the 404 page), as the files made from the whole
+    site see it; anything else is the site's own. The dependency record reads the site through it, so that what
+    the sitemap read of the pages is read again like any other read."""
+
+    def __init__(self, site: Site, published: tuple[Page, ...]) -> None:
+        self.site = site
+        self.pages = published
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.site, name)
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    """A file (or several) made from the whole site: the sitemap, the feed, the search index, the open data.
+    `make` is given the site as a template sees it and returns the files, `paths` in that order. Like a page, it is
+    kept from the last build when nothing it read changed (a doctor's text is in no open-data file)."""
+
+    name: str
+    paths: tuple[str, ...]
+    make: Callable[[Any], list[Artifact]]
+    sources: tuple[str, ...] = ()  # the content files it names, as its artifacts say (for messages)
+
+
+def site_files(env, site: Published) -> list[SiteFile]:
+    """The files made from the whole site, in order."""
+    def template(kind: str, name: str) -> SiteFile:
+        def make(site: Any) -> list[Artifact]:
+            text = env.get_template(name).render(site=site, pages=site.pages, abs_url=partial(_abs, site))
+            return [Artifact(urls.page_path(kind), text.encode("utf-8"))]
+        return SiteFile(kind, (urls.page_path(kind),), make)
+
+    index = urls.asset_path("search-index.js")
+    return [
+        template("sitemap", "sitemap.xml"),
+        template("feed", "feed.xml"),
+        template("robots", "robots.txt"),
+        SiteFile("search", (index,), lambda site: [Artifact(index, search.index_script(site))],
+                 tuple(p.sources[0] for p in site.pages if p.sources)),
+        SiteFile("opendata", opendata.paths(), opendata.artifacts),
+    ]
+
+
+def _whole_site(env, site: Published, record: deps.Record | None, previous: deps.Previous | None) -> list[Artifact]:
+    """The files of `site_files`: each kept from the last build where the record allows, the others made (what
+    they read noted in the record)."""
+    out: list[Artifact] = []
+    for unit in site_files(env, site):
+        if record is None:
+            made = unit.make(site)  # nothing is recorded: read untraced
+        else:
+            unit_fp = record.page(unit.name)
+            kept = _kept(unit, unit_fp, record, previous)
+            if kept is not None:
+                made = kept
+            else:
+                with deps.recording() as seen:
+                    made = unit.make(deps.Reads(site))
+                reads = tuple(sorted(seen))
+                for artifact in made:
+                    record.add(artifact.path, unit_fp, reads)
+        if tuple(a.path for a in made) != unit.paths:
+            raise AssertionError(f"{unit.name} made {[a.path for a in made]}, not {list(unit.paths)}")
+        out.extend(dataclasses.replace(a, sources=unit.sources) for a in made)
     return out
+
+
+def _kept(unit: SiteFile, unit_fp: str | None, record: deps.Record, previous: deps.Previous | None) -> list[Artifact] | None:
+    """The last build's files of `unit`, when the record says nothing it read changed and they are all there as
+    recorded; else None."""
+    if previous is None or not all(record.unchanged(path, unit_fp) for path in unit.paths):
+        return None
+    old = [previous.file(path, record.stamp(path)) for path in unit.paths]
+    kept = [artifact for artifact in old if artifact is not None]
+    if len(kept) != len(old):
+        return None
+    for path in unit.paths:
+        record.keep(path)
+    return kept
 
 
 def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
