@@ -18,7 +18,7 @@ import signal
 import stat
 import tempfile
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sitegen.artifacts import Artifact
 from sitegen.errors import OutputError
@@ -32,8 +32,7 @@ def check_paths(outputs: dict[str, list[Artifact]]) -> None:
     for name, artifacts in outputs.items():
         seen: dict[str, Artifact] = {}
         for a in artifacts:
-            p = PurePosixPath(a.path)
-            if p.is_absolute() or ".." in p.parts or not a.path or "\\" in a.path:
+            if not a.path or a.path.startswith("/") or ".." in a.path.split("/") or "\\" in a.path:
                 raise OutputError(f"refusing to write outside {name}/: {a.path!r}")
             if a.path in seen:
                 first = ", ".join(seen[a.path].sources) or "the theme"
@@ -132,8 +131,10 @@ def _same_file(old: str, a: Artifact) -> int | None:
             with open(old, "rb") as f:
                 return st.st_size if st.st_size == len(a.data) and f.read() == a.data else None
         assert a.copy_from is not None
+        if os.fspath(a.copy_from) == old:  # kept from the previous build (the web's dependency record)
+            return st.st_size
         source = os.stat(a.copy_from)
-        if os.path.samestat(st, source):  # kept from the previous build (the web's dependency record)
+        if os.path.samestat(st, source):
             return st.st_size
         same = st.st_size == source.st_size and filecmp.cmp(old, a.copy_from, shallow=False)
         return st.st_size if same else None

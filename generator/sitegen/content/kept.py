@@ -37,6 +37,7 @@ class Kept:
         self.started_ns = time.time_ns()
         self.memo = Memo(_read(project))
         self._before = {k: v[0] for k, v in self.memo.items()}
+        self.found = bool(self._before)  # the last build's results were there to keep
 
     def save(self) -> None:
         """Keep the entries this load used (files deleted since are dropped). The file is written again only when
