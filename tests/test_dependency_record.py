@@ -476,6 +476,12 @@ def test_a_record_used_whole_or_missing_an_attribute_is_noted_as_such():
     assert 'c:["doctor", ["a"], []]' in _reads(SITE, truth)[1]
 
 
+def test_calls_with_values_that_compare_equal_are_noted_apart():
+    """A call's key is kept for calls with texts (made on many pages); 1, True and "1" stay three calls."""
+    seen = _reads(SITE, "{{ site.doctor(1) }}{{ site.doctor(True) }}{{ site.doctor('1') }}{{ site.doctor('1') }}")[1]
+    assert {'c:["doctor", [1], []]', 'c:["doctor", [true], []]', 'c:["doctor", ["1"], []]'} <= seen
+
+
 def test_a_page_that_reads_nothing_from_the_site_is_kept():
     assert _reads(SITE, "お知らせはありません")[1] == set()
     assert _kept(SITE, _Site(SITE.docs[:1]), "お知らせはありません")

@@ -27,6 +27,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import functools
 import hashlib
 import inspect
 import json
@@ -165,8 +166,18 @@ class _Method:
         if not all(a is None or isinstance(a, PLAIN) for a in (*args, *kwargs.values())):
             _note(UNTRACEABLE)
             return self._method(*args, **kwargs)
-        key = "c:" + json.dumps([self._name, list(args), sorted(kwargs.items())], ensure_ascii=False)
+        if not kwargs and all(type(a) is str for a in args):
+            key = _text_call_key(self._name, args)
+        else:
+            key = "c:" + json.dumps([self._name, list(args), sorted(kwargs.items())], ensure_ascii=False)
         return _traced(self._method(*args, **kwargs), key)
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_call_key(name: str, args: tuple[str, ...]) -> str:
+    """The key of a call whose arguments are texts (`site.doctor("yamada")`, made on hundreds of pages and by the
+    search index for every doctor), worked out once (only texts: a cache would not tell 1 from True)."""
+    return "c:" + json.dumps([name, list(args), []], ensure_ascii=False)
 
 
 def _traced(value: Any, key: str) -> Any:

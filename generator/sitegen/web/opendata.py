@@ -62,10 +62,13 @@ def records(site: Site) -> dict[str, list[dict[str, Any]]]:
 
 
 def _records(site: Site) -> dict[str, list[dict[str, Any]]]:
+    base = site.settings.base_url
+
     def url(kind: str, slug: str | None = None) -> str:
-        return urls.absolute(site.settings.base_url, urls.page_path(kind, slug))
+        return urls.absolute(base, urls.page_path(kind, slug))
 
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in DATASETS}
+    names = {person.slug: person.name for person in site.doctors}  # one read of all, not one call per slot
     for d in site.departments:
         out["departments"].append({
             "id": d.slug, "name": d.name, "name_en": d.name_en, "group": d.group, "summary": d.summary,
@@ -78,7 +81,7 @@ def _records(site: Site) -> dict[str, list[dict[str, Any]]]:
                     "department": d.slug, "period_start": d.schedule.period.start.isoformat(),
                     "period_end": d.schedule.period.end.isoformat() if d.schedule.period.end else None,
                     "day": s.day, "session": s.time, "room": s.slot.room, "doctor": doc,
-                    "doctor_name": site.doctor(doc).name if doc else "", "clinic": s.slot.clinic,
+                    "doctor_name": names[doc] if doc else "", "clinic": s.slot.clinic,
                     "visit": s.slot.visit, "booking": s.slot.booking, "weeks": list(s.slot.weeks), "note": s.slot.note})
     for person in site.doctors:
         out["doctors"].append({
@@ -89,9 +92,9 @@ def _records(site: Site) -> dict[str, list[dict[str, Any]]]:
         a = n.absence
         out["notices"].append({
             "id": n.slug, "title": n.title, "date": n.date.isoformat(), "doctor": a.doctor,
-            "doctor_name": site.doctor(a.doctor).name, "dates": [x.isoformat() for x in a.dates],
+            "doctor_name": names[a.doctor], "dates": [x.isoformat() for x in a.dates],
             "sessions": list(a.sessions), "substitute": a.substitute,
-            "substitute_name": site.doctor(a.substitute).name if a.substitute else "", "url": url("news_item", n.slug)})
+            "substitute_name": names[a.substitute] if a.substitute else "", "url": url("news_item", n.slug)})
     for c in site.closures:
         out["closures"].append({"date": c.date.isoformat(), "name": c.name, "kind": c.kind, "sessions": list(c.sessions)})
     return out

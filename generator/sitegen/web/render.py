@@ -209,7 +209,8 @@ def site_files(env, site: Published) -> list[SiteFile]:
     """The files made from the whole site, in order."""
     def template(kind: str, name: str) -> SiteFile:
         def make(site: Any) -> list[Artifact]:
-            text = env.get_template(name).render(site=site, pages=site.pages, abs_url=partial(_abs, site))
+            base = site.settings.base_url  # read once, not once per page the sitemap lists
+            text = env.get_template(name).render(site=site, pages=site.pages, abs_url=partial(_absolute, base))
             return [Artifact(urls.page_path(kind), text.encode("utf-8"))]
         return SiteFile(kind, (urls.page_path(kind),), make)
 
@@ -330,7 +331,11 @@ def _render_all(env, site: Site, todo: list[Page], workers: int | None = None) -
 
 
 def _abs(site: Any, kind: str, slug: str | None = None) -> str:
-    return urls.absolute(site.settings.base_url, urls.page_path(kind, slug))
+    return _absolute(site.settings.base_url, kind, slug)
+
+
+def _absolute(base: str, kind: str, slug: str | None = None) -> str:
+    return urls.absolute(base, urls.page_path(kind, slug))
 
 
 def _context(site: Any, page: Page) -> dict:

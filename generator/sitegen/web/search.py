@@ -47,8 +47,9 @@ def entries(site: Site) -> list[dict]:
         clinics = sorted({s.slot.clinic for s in d.schedule.slots if s.slot.clinic}) if d.schedule else []
         add("診療科", "department", d.slug, d.name, d.summary, d.name_en, d.summary, " ".join(d.symptoms), " ".join(clinics),
             " ".join(d.conditions), " ".join(d.exams), " ".join(d.features), _plain(d.html)[:BODY_CHARS])
+    department_names = {d.slug: d.name for d in site.departments}  # one read of all, not one call per doctor
     for doc in site.doctors:
-        depts = "・".join(site.department(x).name for x in doc.departments)
+        depts = "・".join(department_names[x] for x in doc.departments)
         add("医師", "doctor", doc.slug, doc.name, f"{depts} {doc.title}".strip(), doc.kana, doc.name_en, depts,
             doc.title, " ".join(doc.specialties), " ".join(doc.strengths), " ".join(q.name for q in doc.qualifications))
     for g in site.guides:
