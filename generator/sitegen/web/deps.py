@@ -411,6 +411,11 @@ class _Encoder:
                     out.append(f"s{len(item)}:" + item)
                 else:
                     self.encode(item, out, depth + 1)
+        elif kind == "model" and not v.__pydantic_private__ and _as_json(t):
+            # pydantic's JSON in place (a doctor's fields, a slot): a digest of its own and a place in `kept`
+            # cost more than writing it again where it is met
+            json_text = v.__pydantic_serializer__.to_json(v).decode("utf-8", "surrogatepass")
+            out.append(f"{t.__module__}.{t.__qualname__}{{{json_text}")
         elif kind == "model" or kind == "dataclass":
             known = self.kept.get(id(v))
             if known is None or known[0] is not v:
@@ -422,7 +427,7 @@ class _Encoder:
         elif kind == "scalar":
             out.append(f"{t.__qualname__}:{v!r}")
         elif kind == "text":
-            out.append(f"{t.__module__}.{t.__qualname__}{len(v)}:" + v)
+            out.append(f"{t.__module__}.{t.__qualname__}{len(v)}:{v}")  # a str: Markup's + would escape the prefix
         elif kind == "dict":
             out.append(f"dict{len(v)}")
             out.extend(sorted(self.encoded(k, depth) + "\x1e" + self.encoded(x, depth) for k, x in v.items()))
@@ -436,10 +441,7 @@ class _Encoder:
 
     def record(self, v: Any, t: type, kind: str, out: list[str], depth: int) -> None:
         out.append(f"{t.__module__}.{t.__qualname__}")
-        if kind == "model" and not v.__pydantic_private__ and _as_json(t):
-            out.append(v.__pydantic_serializer__.to_json(v).decode("utf-8", "surrogatepass"))
-            return
-        if kind == "model":
+        if kind == "model":  # one whose JSON is not a fingerprint (`encode` writes the others' JSON in place)
             for name, item in v.__dict__.items():
                 out.append(name)
                 if type(item) is str:
