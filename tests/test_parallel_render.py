@@ -133,3 +133,21 @@ def test_content_mistakes_read_by_three_processes_are_reported_as_by_one(big_sit
     assert one["error"] and one["error"] == three["error"]
     for path in doctors[:3] + [news[5]]:
         assert path.relative_to(site).as_posix() in three["error"]
+
+
+def test_the_record_is_the_same_whichever_process_rendered_the_pages(big_site, tmp_path):
+    """Render processes send back the fingerprints of what their pages read (so that the record is not worked out
+    again in one process): the record of the build equals that of a build in one process."""
+    import shutil
+
+    records = {}
+    for workers in ("1", "3"):
+        site = tmp_path / f"site-{workers}"
+        shutil.copytree(big_site, site, ignore=shutil.ignore_patterns(".sitegen", "build"))
+        assert build(site, site / "build", workers)["children"] == int(workers) - 1
+        records[workers] = json.loads((site / ".sitegen" / "web-pages.json").read_text(encoding="utf-8"))
+    one, three = records["1"], records["3"]
+    assert one["keys"] == three["keys"] and len(one["keys"]) > 1000
+    assert None not in [value for key, value, _ in one["keys"] if key != "!"]
+    assert {path: entry[:2] for path, entry in one["pages"].items()} == \
+        {path: entry[:2] for path, entry in three["pages"].items()}

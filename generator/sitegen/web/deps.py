@@ -547,6 +547,19 @@ class Record:
                 self._values[key] = None
         return self._values[key]
 
+    def new_values(self, keys: tuple[str, ...]) -> dict[str, str | None]:
+        """The fingerprints of `keys` (and of the records whose attributes they read, whole) that this process had
+        not worked out before: a render process sends them back with its pages (`learn`)."""
+        known = self._values
+        new = [key for key in keys if key not in known and key != UNTRACEABLE]
+        new += [whole for key in new if (parent := _parent(key)) is not None and (whole := WHOLE + parent) not in known]
+        return {key: self.value(key) for key in new}
+
+    def learn(self, values: dict[str, str | None]) -> None:
+        """Fingerprints worked out in another process (`new_values`), for the same site."""
+        for key, value in values.items():
+            self._values.setdefault(key, value)
+
     def changed_keys(self) -> frozenset[str]:
         """The numbers (as the record writes them) of the recorded reads whose values are not those recorded, or
         cannot be read again. Each read is worked out once, whatever the number of pages that made it: a page is

@@ -291,16 +291,20 @@ def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
             out.append(kept[page.path])
             record.keep(page.path)
             continue
-        page_fp, data, seen = made[page.path]
+        page_fp, data, seen, values = made[page.path]
+        record.learn(values)
         record.add(page.path, page_fp, seen)
         out.append(Artifact(page.path, data, sources=page.sources))
     return out
 
 
 def _fingerprinted(env, site: Site, record: deps.Record, fingerprints: dict[str, str | None], page: Page) -> tuple:
-    """A page rendered: (its fingerprint, its bytes, what it read)."""
+    """A page rendered: (its fingerprint, its bytes, what it read, the fingerprints of the values it read that this
+    process had not worked out yet). The values are worked out here, in the processes that render, so that the
+    record is saved without working out every page's reads again in one process."""
     page_fp = fingerprints[page.path] if page.path in fingerprints else record.page(page)
-    return (page_fp, *_render(env, site, page))
+    data, seen = _render(env, site, page)
+    return page_fp, data, seen, record.new_values(seen)
 
 
 PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
