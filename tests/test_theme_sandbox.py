@@ -66,9 +66,11 @@ def test_the_kept_verdicts_refuse_what_the_sandbox_refuses_every_time():
     assert env.is_safe_attribute((), "count", None) and not env.is_safe_attribute([], "append", None)
 
 
-def test_the_footer_rendered_once_per_folder_is_the_one_each_page_would_render(tmp_path):
-    """base.html renders the footer with once("_footer.html"): once per folder and build. A theme that includes it
-    on every page instead builds the same bytes (links relative to each folder, the 404 page's from the root)."""
+def test_the_partials_rendered_once_per_folder_are_those_each_page_would_render(tmp_path):
+    """base.html renders the footer and the call bar with once(…): once per folder and build; and the header, which
+    marks the menu entry of the page's kind, once per folder and kind. A theme that includes them on every page
+    instead builds the same bytes (links relative to each folder, the 404 page's from the root, the current menu
+    entry of each kind)."""
     root = tmp_path / "site"
     shutil.copytree(SITES / "minimal", root)
     options = BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",))
@@ -76,11 +78,33 @@ def test_the_footer_rendered_once_per_folder_is_the_one_each_page_would_render(t
     web = root / "themes" / "default" / "web"
     web.mkdir(parents=True)
     base = (Path(__file__).resolve().parent.parent / "themes" / "default" / "web" / "base.html").read_text(encoding="utf-8")
-    assert '{{ once("_footer.html") }}' in base
-    (web / "base.html").write_text(base.replace('{{ once("_footer.html") }}', '{% include "_footer.html" +%}'),
-                                   encoding="utf-8")
+    each_page = {'{{ once("_footer.html") }}': '{% include "_footer.html" +%}',
+                 '{{ once("_header.html", page.kind) }}': '{% include "_header.html" +%}',
+                 '{{ once("_call_bar.html") -}}': '{% include "_call_bar.html" -%}'}
+    for once_call, include in each_page.items():
+        assert once_call in base
+        base = base.replace(once_call, include)
+    (web / "base.html").write_text(base, encoding="utf-8")
     run(Project.at(root, tmp_path / "each"), options)
     once = {p.relative_to(tmp_path / "once"): p.read_bytes() for p in (tmp_path / "once").rglob("*.html")}
     each = {p.relative_to(tmp_path / "each"): p.read_bytes() for p in (tmp_path / "each").rglob("*.html")}
     folders = {p.parent for p in once}
     assert once == each and len(folders) >= 4
+    # one folder, two kinds: the menu marks 医師紹介 as the page itself on the index, as its section on 注目のドクター
+    index, featured = (once[Path("site/doctors", name)].decode("utf-8") for name in ("index.html", "featured.html"))
+    assert '<a href="index.html" aria-current="page">医師紹介</a>' in index.split("</header>")[0]
+    assert '<a href="index.html" aria-current="true">医師紹介</a>' in featured.split("</header>")[0]
+
+
+def test_once_given_anything_but_texts_and_numbers_is_a_template_error(tmp_path):
+    """once(name, …) renders a partial once per value given: a record (which a theme could change under it, and
+    which is not a key) is refused with the template's file and line, not a traceback."""
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    web = root / "themes" / "default" / "web"
+    web.mkdir(parents=True)
+    (web / "home.html").write_text('{% extends "!theme/home.html" %}\n{% block content %}\n'
+                                   '{{ once("_footer.html", site.hospital) }}\n{% endblock %}\n', encoding="utf-8")
+    with pytest.raises(SitegenError) as exc:
+        run(Project.at(root, tmp_path / "out"), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",)))
+    assert "home.html:3" in str(exc.value) and "give texts or numbers" in str(exc.value), str(exc.value)

@@ -7,6 +7,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import jinja2
 from markupsafe import Markup
 
 from sitegen import urls
@@ -131,10 +132,14 @@ def _render(env, site: Site, page: Page) -> tuple[bytes, tuple[str, ...]]:
     return html.encode("utf-8"), tuple(sorted(seen))  # sorted here (in the render processes); a tuple is small
 
 
-def _once(env, site: Site, page: Page, context: dict, name: str) -> Markup:
+def _once(env, site: Site, page: Page, context: dict, name: str, *by: Any) -> Markup:
     """A partial that is the same on every page of a folder (the footer: the office and the menu, its links
     relative to the folder), rendered once per folder, template and build; every page that shows it counts
-    what it read."""
+    what it read. `by`: what else of the page it shows (the header marks the menu entry of `page.kind`), rendered
+    once per folder and each value of those."""
+    if not all(value is None or isinstance(value, (str, int, float)) for value in by):
+        raise jinja2.TemplateRuntimeError(f"once({name!r}, …): give texts or numbers after the partial's name "
+                                          "(it is rendered once per folder and each value of those)")
     template = env.get_template(name)
     folder = page.path.rpartition("/")[0]
 
@@ -143,7 +148,7 @@ def _once(env, site: Site, page: Page, context: dict, name: str) -> Markup:
             html = Markup(template.render(context))
         return html, frozenset(seen)
 
-    html, seen = site.memo(("once", template, folder, page.kind == "not_found"), make)
+    html, seen = site.memo(("once", template, folder, page.kind == "not_found", by), make)
     deps.note(seen)
     return html
 
