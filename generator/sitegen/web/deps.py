@@ -558,7 +558,7 @@ class Record:
     def learn(self, values: dict[str, str | None]) -> None:
         """Fingerprints worked out in another process (`new_values`), for the same site."""
         for key, value in values.items():
-            self._values.setdefault(key, value)
+            self._values.setdefault(sys.intern(key), value)
 
     def changed_keys(self) -> frozenset[str]:
         """The numbers (as the record writes them) of the recorded reads whose values are not those recorded, or
@@ -603,8 +603,9 @@ class Record:
         return old[2] if old and len(old) > 2 else None
 
     def add(self, path: str, page_fp: str | None, reads: tuple[str, ...]) -> None:
-        """A page just rendered, with what it read (sorted)."""
-        self.pages[path] = [page_fp, reads if page_fp is not None else (UNTRACEABLE,)]
+        """A page just rendered, with what it read (sorted). The reads of a page rendered in another process are
+        texts of their own: interned, each is kept once however many pages made it (10,000 pages: 10 MB)."""
+        self.pages[path] = [page_fp, tuple(map(sys.intern, reads)) if page_fp is not None else (UNTRACEABLE,)]
 
     def keep(self, path: str) -> None:
         """The page at `path` is kept as it was (it read what it read last time)."""
@@ -623,11 +624,14 @@ class Record:
         for path, (page_fp, reads) in sorted(chosen.items()):
             listed = ",".join([str(number[k]) for k in reads])  # a text, not a list: 10,000 pages read 250,000 keys
             pages[path] = [page_fp, listed, *([stamps[path]] if stamps is not None else [])]
-        parents = {k: WHOLE + parent for k in keys if (parent := _parent(k)) is not None}
-        wholes = sorted(set(parents.values()))
+        wholes = sorted({WHOLE + parent for k in keys if (parent := _parent(k)) is not None})
         whole_number = {k: len(keys) + i for i, k in enumerate(wholes)}  # after the reads: pages number them alone
-        table = [[k, None if k == UNTRACEABLE else self.value(k), whole_number[parents[k]] if k in parents else -1]
-                 for k in keys]
+
+        def whole_of(key: str) -> int:
+            parent = _parent(key)
+            return -1 if parent is None else whole_number[WHOLE + parent]
+
+        table = [[k, None if k == UNTRACEABLE else self.value(k), whole_of(k)] for k in keys]
         table += [[k, self.value(k), -1] for k in wholes]
         return {"version": VERSION, "shared": self.shared, "keys": table, "pages": pages}
 

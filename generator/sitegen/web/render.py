@@ -296,7 +296,7 @@ def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
             out.append(kept[page.path])
             record.keep(page.path)
             continue
-        page_fp, data, seen, values = made[page.path]
+        page_fp, data, seen, values = made.pop(page.path)  # let go as it goes
         record.learn(values)
         record.add(page.path, page_fp, seen)
         out.append(Artifact(page.path, data, sources=page.sources))
