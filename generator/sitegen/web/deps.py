@@ -126,8 +126,6 @@ class Reads:
         object.__setattr__(self, "_site", site)
 
     def __getattr__(self, name: str) -> Any:
-        if name == "memo":
-            return self._memo
         value = getattr(self._site, name)
         if inspect.ismethod(value):
             return _Method(name, value)
@@ -138,18 +136,6 @@ class Reads:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the site cannot be changed by a template")
-
-    def _memo(self, key: tuple, make: Callable[[], Any]) -> Any:
-        """`site.memo` seen through the reads: `make()` (which reads through this object) is worked out once per
-        site, and every use of it, the first or a later one, notes what it read."""
-        def recorded() -> tuple[Any, frozenset[str]]:
-            with recording() as seen:
-                value = make()
-            return value, frozenset(seen)
-
-        value, seen = self._site.memo(("read", *key), recorded)
-        note(seen)
-        return value
 
 
 class _Method:

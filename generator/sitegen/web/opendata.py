@@ -56,12 +56,7 @@ DATASETS: dict[str, tuple[str, dict[str, dict], list[str]]] = {
 
 
 def records(site: Site) -> dict[str, list[dict[str, Any]]]:
-    """Every dataset's rows, as plain JSON values (worked out once per site: the files and the data page's
-    listing both need them)."""
-    return site.memo(("opendata",), lambda: _records(site))
-
-
-def _records(site: Site) -> dict[str, list[dict[str, Any]]]:
+    """Every dataset's rows, as plain JSON values (the data page counts them without making them: `listing`)."""
     base = site.settings.base_url
 
     def url(kind: str, slug: str | None = None) -> str:

@@ -170,8 +170,7 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
         shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
         record = deps.Record(whole, shared, previous.record if previous is not None else None,
                              partial(deps.template_source, env))
-    # the whole-site files first: what they work out (the open data) is then shared with the processes that
-    # render pages (the data page lists it) rather than worked out again in one of them
+    # the files made from the whole site, in this process, before the pages are shared out among processes
     whole_site = _whole_site(env, whole, record, previous)
     out.extend(_pages(env, site, all_pages, record, previous))
     out.extend(whole_site)
