@@ -1010,21 +1010,18 @@ def hints(text: str, model, rules: tuple[Rule, ...] | None = None, spared: Seque
     by_id = {r.id: r for r in rules}
     view = normalise(text, fold=True)
     out = []
-    explained: bool | None = None  # worked out on the first before/after hint
-    disclosed: bool | None = None  # worked out on the first 自由診療 hint
-    for h in model.hints(text, spared):
+    explained: bool | None = None  # the page carries every disclosure 限定解除 asks for: worked out on the first
+    for h in model.hints(text, spared):  # before/after or 自由診療 hint, for both
         r = by_id.get(h.category)
         if r is None:
             continue
-        if h.category == "before-after":
-            explained = _explained(view[0], rules) if explained is None else explained
-            if explained:
-                continue
-        if h.category == "jiyu":
-            disclosed = (not r.needs or not _missing(r, view[0])) if disclosed is None else disclosed
-            if disclosed or not _offered(r, view[0], *_span(view, h.start, h.end)):
-                continue
+        if h.category in ("before-after", "jiyu") and explained is None:
+            explained = _explained(view[0], rules)
+        if h.category == "before-after" and explained:
+            continue
         a, b = _span(view, h.start, h.end)
+        if h.category == "jiyu" and (not r.needs or explained or not _offered(r, view[0], a, b)):
+            continue
         if r.unless is not None and r.unless.search(view[0], *_sentence(view[0], a, b)) or _cautioned(view[0], a, b):
             continue
         out.append(h)
