@@ -21,10 +21,13 @@ import pytest
 
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
+from sitegen.web import opendata
 
 REPO = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"
 TODAY = dt.date(2026, 11, 25)  # the example content is written for this date
+# the files of build/site/ made from the whole site: kept, like pages, while nothing they read changes
+SITE_FILES = frozenset({"sitemap.xml", "feed.xml", "robots.txt", "assets/search-index.js", *opendata.paths()})
 
 # --- the missing-tool policy ------------------------------------------------------------------------
 

@@ -14,17 +14,15 @@ from typing import Any
 import pydantic
 import pytest
 
+from conftest import SITE_FILES
 from sitegen import seal
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project
-from sitegen.web import opendata
 from sitegen.web.deps import Reads, fingerprint, recording
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "tests" / "sites"
 TODAY = dt.date(2026, 11, 25)
-# the files made from the whole site, recorded like pages
-SITE_FILES = {"sitemap.xml", "feed.xml", "robots.txt", "assets/search-index.js", *opendata.paths()}
 
 
 def build(site: Path, today: dt.date = TODAY, clean: bool = False):

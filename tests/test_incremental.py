@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import SITE_FILES
 from sitegen.cli import main
-from sitegen.web import opendata
 
 SITES = Path(__file__).resolve().parent / "sites"
 DATE = "2026-11-25"
-# files made from the whole site: kept, like pages, when nothing they read changed
-SITE_FILES = {"sitemap.xml", "feed.xml", "robots.txt", "assets/search-index.js", *opendata.paths()}
 
 
 def _made(tree: dict) -> list[str]:
