@@ -4,9 +4,11 @@ a field's value changed, a digit of a date or number changed, a true turned fals
 swapped, a line removed, a paragraph added, a file deleted, copied under a new name or saved unchanged, a CSV row
 removed or changed, an image replaced or deleted, a theme template or static file overridden and the override
 removed. An edit that makes the content invalid must fail the build and leave build/ as it was; it is then undone.
-A failing seed prints the edits that led to it."""
+`sitegen serve` is put through the same edits: its rebuild after each, told which files changed as its watcher
+would, must serve what a clean build writes. A failing seed prints the edits that led to it."""
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 import shutil
@@ -16,6 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import main
+from sitegen.project import Project
+from sitegen.serve.preview import Preview
 
 ROOT = Path(__file__).resolve().parent.parent
 THEME = ROOT / "themes" / "default"
@@ -166,14 +170,37 @@ def _copy(site: Path, to: Path) -> None:
     shutil.copytree(site, to, ignore=shutil.ignore_patterns("build", ".sitegen"))
 
 
+def _undo(site: Path, before: Path) -> None:
+    """Put the site's content, themes and site.yaml back as they are in `before` (a `_copy`)."""
+    for name in ("content", "themes", "site.yaml"):
+        path = site / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        if (before / name).is_dir():
+            shutil.copytree(before / name, path)
+        elif (before / name).exists():
+            shutil.copyfile(before / name, path)
+
+
+def _site_copy(source: str, to: Path) -> Path:
+    shutil.copytree(ROOT / source, to, ignore=shutil.ignore_patterns(
+        "build", ".sitegen", ".venv", ".git", "generator", "tests", "bench", "tools", "*.egg-info", ".ci"))
+    return to
+
+
+def _clean_site_files(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    """build/site/ of a clean build of a copy of `site`."""
+    _copy(site, tmp_path / "clean")
+    code, output = _build(tmp_path / "clean")
+    assert code == 0, output
+    return _tree(tmp_path / "clean" / "build")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("source,seed", [("tests/sites/minimal", 1), ("tests/sites/minimal", 2),
                                          (".", 3)], ids=["minimal-1", "minimal-2", "example-3"])
 def test_random_edits_rebuild_to_what_a_clean_build_makes(tmp_path, source, seed):
     rng = random.Random(seed)
-    site = tmp_path / "site"
-    shutil.copytree(ROOT / source, site, ignore=shutil.ignore_patterns(
-        "build", ".sitegen", ".venv", ".git", "generator", "tests", "bench", "tools", "*.egg-info", ".ci"))
+    site = _site_copy(source, tmp_path / "site")
     code, output = _build(site)
     assert code == 0, output
     done: list[str] = []
@@ -188,21 +215,51 @@ def test_random_edits_rebuild_to_what_a_clean_build_makes(tmp_path, source, seed
         if code != 0:
             assert "Traceback" not in output, output
             assert _tree(site / "build") == published, f"a failed build changed build/ after {edit}"
-            for name in ("content", "themes", "site.yaml"):  # undo the edit
-                path = site / name
-                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-                if (tmp_path / "before" / name).is_dir():
-                    shutil.copytree(tmp_path / "before" / name, path)
-                elif (tmp_path / "before" / name).exists():
-                    shutil.copyfile(tmp_path / "before" / name, path)
+            _undo(site, tmp_path / "before")
             invalid += 1
             assert invalid < 40, "nearly every edit made the content invalid: the edits test nothing"
             continue
         done.append(edit)
-        _copy(site, tmp_path / "clean")
-        code, output = _build(tmp_path / "clean")
-        assert code == 0, output
-        rebuilt, clean = _tree(site / "build"), _tree(tmp_path / "clean" / "build")
+        rebuilt, clean = _tree(site / "build"), _clean_site_files(site, tmp_path)
         differ = sorted(k for k in rebuilt.keys() | clean.keys() if rebuilt.get(k) != clean.get(k))
         assert not differ, f"after the edits {done}: {differ[:10]} differ from a clean build"
+        compared += 1
+
+
+def _stamps(site: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(site).as_posix(): (p.stat().st_mtime_ns, p.stat().st_size)
+            for name in ("content", "themes", "site.yaml") for p in [site / name, *(site / name).rglob("*")]
+            if p.is_file()}
+
+
+@pytest.mark.slow
+def test_random_edits_in_serve_serve_what_a_clean_build_makes(tmp_path):
+    rng = random.Random(4)
+    site = _site_copy("tests/sites/minimal", tmp_path / "site")
+    preview = Preview(Project.at(site), dt.date.fromisoformat(DATE))
+    assert not preview.rebuild(None).errors
+    done: list[str] = []
+    compared = invalid = 0
+    while compared < 12:
+        _copy(site, tmp_path / "before")
+        before = _stamps(site)
+        edit = _edit(rng, site)
+        if edit is None:
+            continue
+        after = _stamps(site)
+        report = preview.rebuild({k for k in before.keys() | after.keys() if before.get(k) != after.get(k)})
+        if report.errors:
+            _undo(site, tmp_path / "before")
+            undone = _stamps(site)
+            assert not preview.rebuild({k for k in undone.keys() | after.keys()
+                                        if undone.get(k) != after.get(k)}).errors
+            invalid += 1
+            assert invalid < 40, "nearly every edit made the content invalid: the edits test nothing"
+            continue
+        done.append(edit)
+        clean = {k[len("site/"):]: v for k, v in _clean_site_files(site, tmp_path).items() if k.startswith("site/")}
+        served = {path: artifact.data if artifact.data is not None else Path(artifact.copy_from).read_bytes()
+                  for path, artifact in preview.site_files.items()}
+        differ = sorted(k for k in served.keys() | clean.keys() if served.get(k) != clean.get(k))
+        assert not differ, f"after the edits {done}: {differ[:10]} are not served as a clean build writes them"
         compared += 1
