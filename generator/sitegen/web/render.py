@@ -170,10 +170,12 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
         shared = deps.shared_fingerprint(project, site.settings.theme, site.today)
         record = deps.Record(whole, shared, previous.record if previous is not None else None,
                              partial(deps.template_source, env))
-    # the files made from the whole site, in this process, before the pages are shared out among processes
-    whole_site = _whole_site(env, whole, record, previous)
-    out.extend(_pages(env, site, all_pages, record, previous))
-    out.extend(whole_site)
+    units = site_files(env, whole)
+    if record is None:  # nothing is recorded: the files made from the whole site read it untraced
+        out.extend(render_pages(env, site, all_pages))
+        out.extend(a for unit in units for a in _with_sources(unit, unit.make(whole)))
+    else:
+        out.extend(_recorded(env, site, whole, all_pages, units, record, previous))
     out.extend(_static(project, site))
     rendered = Rendered(out, counts={"pages": len(all_pages)})
     if record is not None:
@@ -229,28 +231,11 @@ def site_files(env, site: Published) -> list[SiteFile]:
     ]
 
 
-def _whole_site(env, site: Published, record: deps.Record | None, previous: deps.Previous | None) -> list[Artifact]:
-    """The files of `site_files`: each kept from the last build where the record allows, the others made (what
-    they read noted in the record)."""
-    out: list[Artifact] = []
-    for unit in site_files(env, site):
-        if record is None:
-            made = unit.make(site)  # nothing is recorded: read untraced
-        else:
-            unit_fp = record.page(unit.name)
-            kept = _kept(unit, unit_fp, record, previous)
-            if kept is not None:
-                made = kept
-            else:
-                with deps.recording() as seen:
-                    made = unit.make(deps.Reads(site))
-                reads = tuple(sorted(seen))
-                for artifact in made:
-                    record.add(artifact.path, unit_fp, reads)
-        if tuple(a.path for a in made) != unit.paths:
-            raise AssertionError(f"{unit.name} made {[a.path for a in made]}, not {list(unit.paths)}")
-        out.extend(dataclasses.replace(a, sources=unit.sources) for a in made)
-    return out
+def _with_sources(unit: SiteFile, made: list[Artifact]) -> list[Artifact]:
+    """`unit`'s files as made, checked against the paths it names, each naming the content files it shows."""
+    if tuple(a.path for a in made) != unit.paths:
+        raise AssertionError(f"{unit.name} made {[a.path for a in made]}, not {list(unit.paths)}")
+    return [dataclasses.replace(a, sources=unit.sources) for a in made]
 
 
 def _kept(unit: SiteFile, unit_fp: str | None, record: deps.Record, previous: deps.Previous | None) -> list[Artifact] | None:
@@ -267,39 +252,69 @@ def _kept(unit: SiteFile, unit_fp: str | None, record: deps.Record, previous: de
     return kept
 
 
-def _pages(env, site: Site, all_pages: list[Page], record: deps.Record | None,
-           previous: deps.Previous | None) -> list[Artifact]:
-    """The pages' files, in order: kept from the last render where the record allows, the others rendered (shared
-    out among processes on a large site). The check is made here, once for all pages: each read the record lists
-    is worked out once (`Record.changed_keys`), and a page is kept when none of its reads changed."""
-    if record is None:
-        return render_pages(env, site, all_pages)
-    kept: dict[str, Artifact] = {}
+def _recorded(env, site: Site, whole: Published, all_pages: list[Page], units: list[SiteFile],
+              record: deps.Record, previous: deps.Previous | None) -> list[Artifact]:
+    """The pages' files, then the files made from the whole site, in order: each kept from the last render where
+    the record allows, the others made — pages and whole-site files alike shared out among processes on a large
+    site (the search index and the open data are a tenth of the work at 10,000 pages: made first, in one process
+    while the others render pages, they held every page back). The check is made here, once for all: each read
+    the record lists is worked out once (`Record.changed_keys`), and a file is kept when none of its reads
+    changed."""
+    kept: dict[str, list[Artifact]] = {}  # by page path or unit name
     fingerprints: dict[str, str | None] = {}
     if previous is not None and record.previous_pages:
+        for unit in units:
+            unit_fp = fingerprints[unit.name] = record.page(unit.name)
+            files = _kept(unit, unit_fp, record, previous)
+            if files is not None:
+                kept[unit.name] = files
         for page in all_pages:
             page_fp = fingerprints[page.path] = record.page(page)
             if record.unchanged(page.path, page_fp):
                 old = previous.file(page.path, record.stamp(page.path))
                 if old is not None:
-                    kept[page.path] = dataclasses.replace(old, sources=page.sources)
-    todo = [page for page in all_pages if page.path not in kept]
-    rendered = fork_map(partial(_fingerprinted, env, site, record, fingerprints), todo, web_workers(),
-                        PARALLEL_MIN_PAGES)
-    if rendered is None:
-        rendered = [_fingerprinted(env, site, record, fingerprints, page) for page in todo]
-    made = {page.path: result for page, result in zip(todo, rendered)}
+                    kept[page.path] = [dataclasses.replace(old, sources=page.sources)]
+    todo: list[SiteFile | Page] = [unit for unit in units if unit.name not in kept]
+    todo += [page for page in all_pages if page.path not in kept]
+    make = partial(_made, env, site, whole, record, fingerprints)
+    results = fork_map(make, todo, web_workers(), PARALLEL_MIN_PAGES)
+    if results is None:
+        results = [make(job) for job in todo]
+    made = {job.name if isinstance(job, SiteFile) else job.path: result for job, result in zip(todo, results)}
     out = []
     for page in all_pages:
         if page.path in kept:
-            out.append(kept[page.path])
+            out.extend(kept.pop(page.path))
             record.keep(page.path)
             continue
         page_fp, data, seen, values = made.pop(page.path)  # let go as it goes
         record.learn(values)
         record.add(page.path, page_fp, seen)
         out.append(Artifact(page.path, data, sources=page.sources))
+    for unit in units:
+        if unit.name in kept:
+            files = kept.pop(unit.name)
+        else:
+            unit_fp, files, seen, values = made.pop(unit.name)
+            record.learn(values)
+            for artifact in files:
+                record.add(artifact.path, unit_fp, seen)
+        out.extend(_with_sources(unit, files))
     return out
+
+
+def _made(env, site: Site, whole: Published, record: deps.Record, fingerprints: dict[str, str | None],
+          job: SiteFile | Page) -> tuple:
+    """A page (`_fingerprinted`) or the files of a `SiteFile`, made: (the fingerprint the record keeps for it,
+    its bytes or files, what it read, the fingerprints of the values it read that this process had not worked
+    out yet)."""
+    if isinstance(job, Page):
+        return _fingerprinted(env, site, record, fingerprints, job)
+    unit_fp = fingerprints[job.name] if job.name in fingerprints else record.page(job.name)
+    with deps.recording() as seen:
+        files = job.make(deps.Reads(whole))
+    reads = tuple(sorted(seen))
+    return unit_fp, files, reads, record.new_values(reads)
 
 
 def _fingerprinted(env, site: Site, record: deps.Record, fingerprints: dict[str, str | None], page: Page) -> tuple:
