@@ -117,11 +117,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             fmt = self.wrap_str_format(value)
             if fmt is not None:
                 return fmt
-        key = (type(obj), attribute)
-        safe = self._safe.get(key)
-        if safe is None:
-            safe = self._safe[key] = super().is_safe_attribute(obj, attribute, value)
-        return value if safe else self.unsafe_undefined(obj, attribute)
+        return value if self.is_safe_attribute(obj, attribute, value) else self.unsafe_undefined(obj, attribute)
 
 
 def make_environment(project: Project, theme: str, output: str, *, autoescape=True) -> jinja2.Environment:
