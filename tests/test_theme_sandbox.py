@@ -20,6 +20,8 @@ PAYLOADS = [
     "{{ site.config.__class__.__init__.__globals__ }}",
     "{{ url.__globals__ }}",
     "{% set x = site.departments | list %}{{ x.append(1) }}",
+    "{{ '{0.__class__.__mro__}'.format(page) }}",  # str.format reads attributes too: the sandbox wraps it
+    "{{ page.title.format_map({'t': url}) }}{{ '{t.__globals__}'.format_map({'t': url}) }}",
 ]
 
 
