@@ -9,9 +9,12 @@ would, must serve what a clean build writes. A failing seed prints the edits tha
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,9 +32,16 @@ ITEM = re.compile(r"^[ \t]*- [^\n]+$", re.M)
 MEDIA = (".png", ".jpg", ".jpeg", ".svg", ".pdf", ".webp", ".gif")
 
 
-def _build(site: Path, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", DATE, "--only", "site",
-                                       "--only", "mail", *extra])
+def _build(site: Path, *extra: str, forked: bool = False) -> tuple[int, str]:
+    """Build `site`'s web pages and newsletters: in this process, or (`forked`) as `sitegen build` run on its own,
+    where two processes render the pages of a large site (a test worker's threads keep this process from
+    forking)."""
+    args = ["build", "--source", str(site), "--date", DATE, "--only", "site", "--only", "mail", *extra]
+    if forked:
+        env = {**os.environ, "SITEGEN_WEB_WORKERS": "2", "SITEGEN_LOAD_WORKERS": "2"}
+        done = subprocess.run([sys.executable, "-m", "sitegen", *args], capture_output=True, text=True, env=env)
+        return done.returncode, done.stdout + done.stderr
+    result = CliRunner().invoke(main, args)
     return result.exit_code, result.output
 
 
@@ -182,26 +192,32 @@ def _undo(site: Path, before: Path) -> None:
 
 
 def _site_copy(source: str, to: Path) -> Path:
+    if source == "synthetic":  # a hospital of 450 pages, enough to be rendered by two processes
+        sys.path.insert(0, str(ROOT / "bench"))
+        from synthetic import make_site
+        return make_site(to, 12, 330, 100)
     shutil.copytree(ROOT / source, to, ignore=shutil.ignore_patterns(
         "build", ".sitegen", ".venv", ".git", "generator", "tests", "bench", "tools", "*.egg-info", ".ci"))
     return to
 
 
-def _clean_site_files(site: Path, tmp_path: Path) -> dict[str, bytes]:
+def _clean_site_files(site: Path, tmp_path: Path, forked: bool = False) -> dict[str, bytes]:
     """build/site/ of a clean build of a copy of `site`."""
     _copy(site, tmp_path / "clean")
-    code, output = _build(tmp_path / "clean")
+    code, output = _build(tmp_path / "clean", forked=forked)
     assert code == 0, output
     return _tree(tmp_path / "clean" / "build")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source,seed", [("tests/sites/minimal", 1), ("tests/sites/minimal", 2),
-                                         (".", 3)], ids=["minimal-1", "minimal-2", "example-3"])
+@pytest.mark.parametrize("source,seed", [("tests/sites/minimal", 1), ("tests/sites/minimal", 2), (".", 3),
+                                         ("synthetic", 5)],
+                         ids=["minimal-1", "minimal-2", "example-3", "synthetic-forked-5"])
 def test_random_edits_rebuild_to_what_a_clean_build_makes(tmp_path, source, seed):
     rng = random.Random(seed)
+    forked = source == "synthetic"
     site = _site_copy(source, tmp_path / "site")
-    code, output = _build(site)
+    code, output = _build(site, forked=forked)
     assert code == 0, output
     done: list[str] = []
     compared = invalid = 0
@@ -211,7 +227,7 @@ def test_random_edits_rebuild_to_what_a_clean_build_makes(tmp_path, source, seed
         if edit is None:
             continue
         published = _tree(site / "build")
-        code, output = _build(site)
+        code, output = _build(site, forked=forked)
         if code != 0:
             assert "Traceback" not in output, output
             assert _tree(site / "build") == published, f"a failed build changed build/ after {edit}"
@@ -220,7 +236,7 @@ def test_random_edits_rebuild_to_what_a_clean_build_makes(tmp_path, source, seed
             assert invalid < 40, "nearly every edit made the content invalid: the edits test nothing"
             continue
         done.append(edit)
-        rebuilt, clean = _tree(site / "build"), _clean_site_files(site, tmp_path)
+        rebuilt, clean = _tree(site / "build"), _clean_site_files(site, tmp_path, forked)
         differ = sorted(k for k in rebuilt.keys() | clean.keys() if rebuilt.get(k) != clean.get(k))
         assert not differ, f"after the edits {done}: {differ[:10]} differ from a clean build"
         compared += 1
