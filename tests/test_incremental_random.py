@@ -32,11 +32,11 @@ ITEM = re.compile(r"^[ \t]*- [^\n]+$", re.M)
 MEDIA = (".png", ".jpg", ".jpeg", ".svg", ".pdf", ".webp", ".gif")
 
 
-def _build(site: Path, *extra: str, forked: bool = False) -> tuple[int, str]:
+def _build(site: Path, forked: bool = False) -> tuple[int, str]:
     """Build `site`'s web pages and newsletters: in this process, or (`forked`) as `sitegen build` run on its own,
     where two processes render the pages of a large site (a test worker's threads keep this process from
     forking)."""
-    args = ["build", "--source", str(site), "--date", DATE, "--only", "site", "--only", "mail", *extra]
+    args = ["build", "--source", str(site), "--date", DATE, "--only", "site", "--only", "mail"]
     if forked:
         env = {**os.environ, "SITEGEN_WEB_WORKERS": "2", "SITEGEN_LOAD_WORKERS": "2"}
         done = subprocess.run([sys.executable, "-m", "sitegen", *args], capture_output=True, text=True, env=env)
