@@ -155,15 +155,18 @@ class _Method:
         if not kwargs and all(type(a) is str for a in args):
             key = _text_call_key(self._name, args)
         else:
-            key = "c:" + json.dumps([self._name, list(args), sorted(kwargs.items())], ensure_ascii=False)
+            key = _call_key(self._name, args, tuple(sorted(kwargs.items())))
         return _traced(self._method(*args, **kwargs), key)
 
 
-@functools.lru_cache(maxsize=65536)
-def _text_call_key(name: str, args: tuple[str, ...]) -> str:
-    """The key of a call whose arguments are texts (`site.doctor("yamada")`, made on hundreds of pages and by the
-    search index for every doctor), worked out once (only texts: a cache would not tell 1 from True)."""
-    return "c:" + json.dumps([name, list(args), []], ensure_ascii=False)
+def _call_key(name: str, args: tuple, kwargs: tuple[tuple[str, Any], ...] = ()) -> str:
+    """The key of a call, as `value_of` reads it back: "c:" and [name, args, keyword arguments sorted]."""
+    return "c:" + json.dumps([name, list(args), list(kwargs)], ensure_ascii=False)
+
+
+# the key of a call whose arguments are texts (`site.doctor("yamada")`, made on hundreds of pages and by the search
+# index for every doctor), worked out once (only texts: a cache would not tell 1 from True)
+_text_call_key = functools.lru_cache(maxsize=65536)(_call_key)
 
 
 def _traced(value: Any, key: str) -> Any:

@@ -353,10 +353,6 @@ def _render_all(env, site: Site, todo: list[Page], workers: int | None = None) -
     return shared
 
 
-def _abs(site: Any, kind: str, slug: str | None = None) -> str:
-    return _absolute(site.settings.base_url, kind, slug)
-
-
 def _absolute(base: str, kind: str, slug: str | None = None) -> str:
     return urls.absolute(base, urls.page_path(kind, slug))
 
@@ -380,7 +376,7 @@ def _context(site: Any, page: Page) -> dict:
         "url": lambda kind, slug=None: link(urls.page_path(kind, slug)),
         "asset": lambda name: link(urls.asset_path(name)),
         "file": lambda name: link(urls.content_file_path(name)),
-        "abs_url": partial(_abs, site),
+        "abs_url": partial(_absolute, base),
         "abs_file": lambda name: urls.absolute(base, urls.content_file_path(name)),
         "jsonld": _jsonld(site, page),
         # Markdown bodies name images and forms from the content folder (images/…): made relative to this page
