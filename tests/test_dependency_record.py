@@ -391,6 +391,38 @@ def test_body_html_is_kept_for_the_next_build_and_a_planted_entry_is_not_trusted
         assert files(minimal / "build" / "site") == clean_build(minimal, tmp_path)
 
 
+def test_bodies_converted_ahead_are_kept_whether_used_or_not(tmp_path, monkeypatch):
+    """A large site's bodies are converted ahead in forked processes (the first share in this one). A body no
+    page uses (a news item dated next month) is converted ahead too: it is kept with the others, so that the
+    next builds convert nothing, and the kept file is not written again while the content stays the same."""
+    from sitegen.content import markdown_html
+    from sitegen.content.markdown_html import MarkdownRenderer
+
+    # a test worker cannot fork: the shares are worked out here, as the first share is in a build
+    monkeypatch.setattr(markdown_html, "fork_map", lambda function, items, processes: [function(x) for x in items])
+    published = [f"お知らせ{n}の本文です。\n\n- 一\n- 二\n" for n in range(5)]
+    coming = [f"来月のお知らせ{n}です。**予約**は不要です。\n" for n in range(4)]
+    kept_file, key = tmp_path / "markdown-html.json", b"k" * 32
+    expected = [str(MarkdownRenderer()(text)) for text in published]
+    converted: list[str] = []
+    real_convert = MarkdownRenderer._convert
+    monkeypatch.setattr(MarkdownRenderer, "_convert", lambda self, text: converted.append(text) or real_convert(self, text))
+    written = []
+    for n in range(4):
+        converted.clear()
+        renderer = MarkdownRenderer(kept=kept_file, key=key)
+        renderer.prepare([*published, *coming], 2)
+        pages = [str(renderer(text)) for text in published]  # the coming items have no page yet
+        renderer.keep()
+        written.append(kept_file.stat().st_mtime_ns)
+        assert pages == expected
+        if n == 0:
+            assert sorted(converted) == sorted(published + coming)
+        else:
+            assert converted == [], f"build {n + 1} converted again: {converted}"
+    assert len(set(written)) == 1, "the kept file was written again though no body changed"
+
+
 def test_check_and_dry_run_keep_nothing(minimal):
     from click.testing import CliRunner
 

@@ -73,7 +73,8 @@ class MarkdownRenderer:
 
     With `kept` (a build's <site>/.sitegen/markdown-html.json), the HTML of every body is kept for the next build,
     by a digest of the body's text: the conversion is a function of the text and sitegen's code alone, so an
-    unchanged body is not converted again. Only bodies this build used are kept."""
+    unchanged body is not converted again. Only the bodies of this build's content are kept: those it used and
+    those converted ahead (a news item dated next month is converted ahead on every build, and used on none)."""
 
     def __init__(self, budget: float = BUDGET_SECONDS, kept: Path | None = None, key: bytes | None = None) -> None:
         self._md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
@@ -90,15 +91,24 @@ class MarkdownRenderer:
     def prepare(self, texts, processes: int) -> None:
         """Convert many bodies ahead, shared out among forked processes (a large site's Markdown is a third of its
         load); calling the renderer then finds them done. Bodies over a limit are left to the call, which says so."""
-        todo = sorted({t for t in texts if t and not _risky(t) and t not in self._done and not self._remembered(t)
-                       and _digest(t) not in self._kept})
+        todo = []
+        for text in sorted(set(texts)):
+            if not text or _risky(text) or text in self._done or self._remembered(text):
+                continue
+            html = self._kept.get(_digest(text))
+            if html is None:
+                todo.append(text)
+            else:
+                self._done[text] = html  # kept again by `keep`, used or not
         done = fork_map(self._ahead, todo, processes)
         if done is not None:
             self._done.update((t, html) for t, html in zip(todo, done) if html is not None)
 
     def _ahead(self, text: str) -> str | None:
+        """The HTML of a body (not noted as used: a body converted ahead may belong to a news item not published
+        yet); None when it is over a limit."""
         try:
-            return str(self(text))
+            return self._convert(text)
         except BodyError:
             return None
 
@@ -169,7 +179,7 @@ class MarkdownRenderer:
         it changed). A file that cannot be written only costs the next build time."""
         if self._file is None or self._key is None:
             return
-        used = {_digest(text): html for text, html in self._used.items()}
+        used = {_digest(text): html for text, html in (*self._done.items(), *self._used.items())}
         if used.keys() != self._kept.keys():
             seal.write_json(self._key, self._file, {"code": fingerprint.code(), "html": dict(sorted(used.items()))})
 
