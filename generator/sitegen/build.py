@@ -137,6 +137,9 @@ def forget_build_state(project: Project) -> None:
         (state / name).unlink(missing_ok=True)
 
 
+FULL_COLLECTIONS_RARER = 10
+
+
 class _Collector:
     """Python's cycle collector during a build. While the content loads it is off: loading makes hundreds of
     thousands of objects that all stay, and each full collection walked every one of them again (at 10,000 pages a
@@ -147,7 +150,7 @@ class _Collector:
     Afterwards everything is as it was; a caller that froze objects itself (`sitegen serve`) keeps its own."""
 
     def __enter__(self) -> _Collector:
-        self.enabled, self.froze = gc.isenabled(), False
+        self.enabled, self.froze, self.thresholds = gc.isenabled(), False, gc.get_threshold()
         gc.disable()
         return self
 
@@ -157,10 +160,13 @@ class _Collector:
         if gc.get_freeze_count() == 0:
             gc.freeze()
             self.froze = True
+        young, middle, old = self.thresholds
+        gc.set_threshold(young, middle, old * FULL_COLLECTIONS_RARER)
         if self.enabled:
             gc.enable()
 
     def __exit__(self, *exc: object) -> None:
+        gc.set_threshold(*self.thresholds)
         if self.froze:
             gc.unfreeze()
         if self.enabled:
