@@ -137,6 +137,8 @@ def forget_build_state(project: Project) -> None:
         (state / name).unlink(missing_ok=True)
 
 
+# after loading, a full collection waits for ten times as many younger ones: the previous build's dependency record
+# (read after the freeze) was walked twice in every 10,000-page rebuild, and none of it is ever garbage
 FULL_COLLECTIONS_RARER = 10
 
 
@@ -146,8 +148,8 @@ class _Collector:
     rebuild spent about a third of its time there). Once the site is loaded, one collection frees what loading
     left in cycles (without it the peak of a first build at 10,000 pages was 5 MB higher; a build that kept the
     files it did not read again leaves little, and skips it: 0.15 s), the rest is frozen (`gc.freeze`: it lives to
-    the end of the build and is not walked again) and the collector runs again for what rendering makes and drops.
-    Afterwards everything is as it was; a caller that froze objects itself (`sitegen serve`) keeps its own."""
+    the end of the build and is not walked again) and the collector runs again for what rendering makes and drops,
+    its full collections rarer (FULL_COLLECTIONS_RARER). Afterwards everything is as it was; a caller that froze objects itself (`sitegen serve`) keeps its own."""
 
     def __enter__(self) -> _Collector:
         self.enabled, self.froze, self.thresholds = gc.isenabled(), False, gc.get_threshold()

@@ -175,13 +175,13 @@ class MarkdownRenderer:
             self._pool = None
 
     def keep(self) -> None:
-        """Write the HTML of the bodies this build used for the next one (when there is a file to keep it in and
-        it changed). A file that cannot be written only costs the next build time."""
+        """Write the HTML of the bodies this build used or converted ahead, for the next one (when there is a file to
+        keep it in and it changed). A file that cannot be written only costs the next build time."""
         if self._file is None or self._key is None:
             return
-        used = {_digest(text): html for text, html in (*self._done.items(), *self._used.items())}
-        if used.keys() != self._kept.keys():
-            seal.write_json(self._key, self._file, {"code": fingerprint.code(), "html": dict(sorted(used.items()))})
+        bodies = {_digest(text): html for text, html in (*self._done.items(), *self._used.items())}
+        if bodies.keys() != self._kept.keys():
+            seal.write_json(self._key, self._file, {"code": fingerprint.code(), "html": dict(sorted(bodies.items()))})
 
 
 def _digest(text: str) -> str:
