@@ -125,14 +125,16 @@ def render_output(name: str, project: Project, site: Site, options: RenderOption
 
 
 def forget_build_state(project: Project) -> None:
-    """`build --clean`: the compiled templates, the guidebook's kept page numbers, the record of what each web
-    page read, the kept HTML of Markdown bodies and the kept content go (never check's or send's files)."""
+    """`build --clean`: the compiled templates, the kept prints of the brochures, the guidebook's kept page numbers,
+    the record of what each web page read, the kept HTML of Markdown bodies and the kept content go (never check's
+    or send's files)."""
     state = project.state_path()
     if state is None:  # a symbolic link: nothing was kept there, and nothing outside the site is removed
         return
-    templates = project.state_path("templates")
-    if templates is not None:
-        shutil.rmtree(templates, ignore_errors=True)
+    for folder in ("templates", "pdf-prints"):
+        kept = project.state_path(folder)
+        if kept is not None:
+            shutil.rmtree(kept, ignore_errors=True)
     for name in ("guidebook-pages.json", "web-pages.json", "markdown-html.json", CONTENT_FILE):
         (state / name).unlink(missing_ok=True)
 

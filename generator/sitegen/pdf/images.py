@@ -9,9 +9,11 @@ out: the loader has reported them, and the templates show a placeholder.
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 
 from sitegen.content.site import Site
+from sitegen.pdf.memo import PrintMemo, digest
 
 DPI = 350
 MM_PER_INCH = 25.4
@@ -23,8 +25,9 @@ def pixels(mm: float) -> int:
     return round(mm / MM_PER_INCH * DPI)
 
 
-def prepare(content: Path, site: Site, work: Path, page_width_mm: float) -> set[str]:
-    """Copy every content image into `work`, scaled for print. Returns the names copied."""
+def prepare(content: Path, site: Site, work: Path, page_width_mm: float, memo: PrintMemo | None = None) -> set[str]:
+    """Copy every content image into `work`, scaled for print. Returns the names copied. With a `memo`, an image
+    scaled by the last build from the same bytes to the same box is taken from it."""
     photos = {d.photo.src for d in site.doctors if d.photo}
     copied = set()
     for name in site.assets:
@@ -41,9 +44,18 @@ def prepare(content: Path, site: Site, work: Path, page_width_mm: float) -> set[
         else:
             side = pixels(page_width_mm)
             box, cover = (side, side), False
-        _scaled_copy(source, dest, box, cover)
+        if memo is None:
+            _scaled_copy(source, dest, box, cover)
+        else:
+            dest.write_bytes(memo.made(["print image", digest(source.read_bytes()), repr(box), repr(cover)],
+                                       partial(_scaled_bytes, source, dest, box, cover)))
         copied.add(name)
     return copied
+
+
+def _scaled_bytes(source: Path, dest: Path, box: tuple[int, int], cover: bool) -> bytes:
+    _scaled_copy(source, dest, box, cover)
+    return dest.read_bytes()
 
 
 def _scaled_copy(source: Path, dest: Path, box: tuple[int, int], cover: bool) -> None:

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen.chromium import launch
 from sitegen.cores import workers
+from sitegen.pdf.memo import PrintMemo
 
 if TYPE_CHECKING:
     from pypdf import PdfWriter
@@ -49,13 +50,13 @@ def _head_key(html: str) -> str | None:
 
 
 def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = frozenset(), workers: int = 1,
-              prepare: Callable[[], None] | None = None) -> None:
+              prepare: Callable[[], None] | None = None, memo: PrintMemo | None = None) -> None:
     """Run `job(printer)` for each job, in order, on `workers` browsers, each driven by its own thread.
 
     `prepare` runs in the caller's thread while the browsers start; no job starts before it has finished.
     Each thread keeps Playwright's sync API away from any asyncio loop (or other Playwright session) of the
     caller. A job must only write results under its own keys; after the first failure no new job starts and
-    that failure is raised here.
+    that failure is raised here. With a `memo`, pages printed by an earlier build are taken from it (`Printer`).
     """
     queue = list(reversed(jobs))
     lock = threading.Lock()
@@ -69,7 +70,7 @@ def print_all(executable: str, jobs: list[Callable], allowed: frozenset[str] = f
 
     def work() -> None:
         try:
-            with Printer(executable, allowed) as printer:
+            with Printer(executable, allowed, memo) as printer:
                 job = next_job()
                 while job is not None:
                     job(printer)
@@ -102,16 +103,27 @@ def print_workers() -> int:
 
 
 class Printer:
-    def __init__(self, executable: str, allowed: frozenset[str] = frozenset()):
+    """One browser printing pages, one after another. With a `memo` (pdf/memo.py) a page printed before is taken
+    from it, and the browser starts at the first page that is not (a build whose pages are all kept starts none);
+    without one, or with an empty one, it starts at once, while the caller prepares the first pages."""
+
+    def __init__(self, executable: str, allowed: frozenset[str] = frozenset(), memo: PrintMemo | None = None):
         self.executable = executable
         self.allowed = allowed  # file: URLs a page may load besides its own folder (the print fonts)
+        self.memo = memo
+        self._pw: Any = None
 
     def __enter__(self) -> "Printer":
+        if self.memo is None or self.memo.empty:
+            self._start()
+        return self
+
+    def _start(self) -> None:
         from playwright.sync_api import sync_playwright
 
-        self._pw = sync_playwright().start()
+        pw = sync_playwright().start()
         try:
-            self._browser = launch(self._pw, self.executable)
+            self._browser = launch(pw, self.executable)
             # the print templates need no script; a page may read only its own folder (no file of the machine,
             # nothing from the network: print CSS url(), iframes and images from elsewhere are refused)
             self._page = self._browser.new_page(java_script_enabled=False)
@@ -119,9 +131,9 @@ class Printer:
             self._loaded: tuple[Path, str] | None = None  # the folder and head of the document in the page
             self._page.route("**/*", self._confine)
         except Exception:
-            self._pw.stop()
+            pw.stop()
             raise
-        return self
+        self._pw = pw
 
     def _confine(self, route) -> None:
         url = urlsplit(route.request.url)
@@ -133,6 +145,8 @@ class Printer:
             route.abort()
 
     def __exit__(self, *exc) -> None:
+        if self._pw is None:
+            return
         try:
             self._browser.close()
         finally:
@@ -141,9 +155,23 @@ class Printer:
     def pdf(self, html_file: Path, tagged: bool = True) -> bytes:
         """The page printed. `tagged=False` only to find where things fall (the page breaks are the same): a
         tagged PDF takes Chromium about twice as long."""
+        html = html_file.read_text(encoding="utf-8")
+        memo = self.memo
+        if memo is not None:
+            kept = memo.key(html_file.resolve(), html, tagged)
+            data = memo.get(kept)
+            if data is not None:
+                return data
+        if self._pw is None:
+            self._start()
+        data = self._print(html_file, html, tagged)
+        if memo is not None:
+            memo.put(kept, data)
+        return data
+
+    def _print(self, html_file: Path, html: str, tagged: bool) -> bytes:
         page = self._page
         root = html_file.resolve().parent
-        html = html_file.read_text(encoding="utf-8")
         key = _head_key(html)
         if key is not None and self._loaded == (root, key):
             page.evaluate(SWAP_JS, html)  # same folder, stylesheet and fonts: only the body changes

@@ -20,20 +20,23 @@ from typing import Callable
 import jinja2
 from markupsafe import Markup
 
-from sitegen import urls
+from sitegen import seal, urls
 from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.chromium import INSTALL_HINT, BrowserNotFound, find_browser
 from sitegen.content.brochure_settings import PAPER_MM
 from sitegen.content.site import Site
 from sitegen.errors import Location, OutputSkipped, Problem, SitegenError
-from sitegen.pdf import fonts, images, press, printer
+from sitegen.pdf import fonts, images, printer
+from sitegen.pdf import press as press_kit
 from sitegen.pdf.book import Guidebook, contents
 from sitegen.pdf.markup import absolute_links, css_string, local_images, paragraphs, qr_svg
+from sitegen.pdf.memo import PrintMemo, digest, machine
 from sitegen.project import Project, read_state, write_state
 from sitegen.templates import make_environment
 from sitegen.write import remove_orphans
 
 MAX_TOC_PASSES = 4
+PRINTS = "pdf-prints"  # what printing made, kept for the next build in .sitegen/ (pdf/memo.py)
 SHEET_SIZES = (9.0, 8.5, 8.0)  # pt of the one-page schedule, tried until it fits; 8 pt is the floor (a fax keeps it)
 
 
@@ -63,6 +66,9 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         faces = fonts.font_faces()
     except fonts.FontsMissing as exc:
         raise OutputSkipped(f"pdf: {exc}") from exc
+    fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
+    state = project.state_file(PRINTS)  # what the last build printed, scaled and finished (pdf/memo.py)
+    kept = PrintMemo(state, seal.key(project) if state is not None else None, machine(executable, fonts_used))
 
     env = make_environment(project, site.settings.theme, "print")
     today = options.today
@@ -94,11 +100,27 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     fallback = set().union(*(fonts.coverage((f,)) or set() for f in fonts.FALLBACKS))
     printed: set[str] = set()  # every character of the print HTML
 
-    def finish(data: bytes | printer.PdfWriter, info: dict, name: str, press: bool = False) -> bytes:
+    def finish(data: bytes, info: dict, name: str, press: bool = False,
+               forms: tuple[int, list[Path]] | None = None) -> bytes:
+        """The printed PDF ready to publish (`_finish`), with the pages of the `forms` inserted after page
+        `forms[0]`; kept between builds: the same print, forms and settings make the same bytes."""
         with lock:
             text = "".join(printed)
         _, unprintable = fonts.missing_glyphs(text, primary, fallback)
-        return _finish(data, info, name, press, tolerate_type3=bool(unprintable))
+        tolerate = bool(unprintable)
+
+        def make() -> bytes:
+            doc: bytes | printer.PdfWriter = data
+            if forms is not None:
+                doc = printer.document(data)  # changed and written once, by _finish
+                printer.insert_pages(doc, forms[0], forms[1], (width, height),
+                                     bleed_mm=press_kit.BLEED_MM if press else 0.0)
+            return _finish(doc, info, name, press, tolerate_type3=tolerate)
+
+        parts = ["finished", digest(data), repr(sorted(info.items())), repr((press, tolerate, width, height))]
+        if forms is not None:
+            parts += [str(forms[0]), *(digest(f.read_bytes()) for f in forms[1])]
+        return kept.made(parts, make)
 
     remove_orphans(Path(tempfile.gettempdir()), "sitegen-pdf-")  # left by a build that was killed
     with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-") as tmp:
@@ -194,25 +216,19 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             _keep_pages(pages_file, book, memo_pages, with_press)
             # the forms' pages go after the appendix's own pages, i.e. before the メモ pages and the back cover
             appendix = printer.page_count(data) - memo_pages - 1 if book.forms else None
-            doc: bytes | printer.PdfWriter = data
-            if form_files and appendix:
-                doc = printer.document(data)  # changed and written once, by finish
-                printer.insert_pages(doc, appendix, form_files, (width, height))
-                if settings.guidebook.saddle_stitch and printer.page_count(doc) % 4:
-                    warn("guidebook", Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
-                        f"the guidebook has {printer.page_count(doc)} pages, not a multiple of 4, although "
-                        f"{memo_pages} メモ page(s) were added; check the print before ordering 中綴じ"), "warning"))
+            forms = (appendix, form_files) if form_files and appendix else None
             info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
-            results["guidebook.pdf"] = finish(doc, info, "guidebook.pdf")
+            results["guidebook.pdf"] = finish(data, info, "guidebook.pdf", forms=forms)
+            if forms is not None and settings.guidebook.saddle_stitch and printer.page_count(results["guidebook.pdf"]) % 4:
+                warn("guidebook", Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
+                    f"the guidebook has {printer.page_count(results['guidebook.pdf'])} pages, not a multiple of 4, "
+                    f"although {memo_pages} メモ page(s) were added; check the print before ordering 中綴じ"), "warning"))
             if with_press:
-                press_print = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press.BLEED_MM,
+                press_print = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press_kit.BLEED_MM,
                                                 book=book, sheet_pt=sheet_pt, memo_pages=memo_pages))
                 _check_same_pages(book, press_print)
-                pressed: bytes | printer.PdfWriter = press_print
-                if form_files and appendix:
-                    pressed = printer.document(press_print)
-                    printer.insert_pages(pressed, appendix, form_files, (width, height), bleed_mm=press.BLEED_MM)
-                results["press/guidebook.pdf"] = finish(pressed, info, "press/guidebook.pdf", press=True)
+                results["press/guidebook.pdf"] = finish(press_print, info, "press/guidebook.pdf", press=True,
+                                                        forms=forms)
             tick("guidebook.pdf")
 
         def equipment_form(browser: printer.Printer) -> None:
@@ -244,7 +260,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
                 pressed = None
                 if with_press:
                     pressed = finish(browser.pdf(write(f"leaflet-{d.slug}-press.html", "leaflet.html",
-                                                       bleed=press.BLEED_MM, department=d, dense=dense)),
+                                                       bleed=press_kit.BLEED_MM, department=d, dense=dense)),
                                      info, f"press/leaflets/{d.slug}.pdf", press=True)
                 with lock:
                     results[f"leaflets/{d.slug}.pdf"] = done_pdf
@@ -269,17 +285,17 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         if "leaflets" in parts:
             jobs.extend(leaflet(d) for d in site.departments)
         try:
-            fonts_used = frozenset(re.findall(r'url\("(file:[^"]+)"\)', str(faces)))  # the print browser may read these
 
             def prepare() -> None:
                 """While the browsers start: the images scaled for print, and the guidebook rendered once (its QR
                 codes are the slow part of rendering, and are kept for the job's own renders)."""
-                print_images.update(images.prepare(project.content, site, work, width))
+                print_images.update(images.prepare(project.content, site, work, width, kept))
                 if "guidebook" in parts:
                     write("guidebook-warm.html", "guidebook.html", book=book, memo_pages=0,
                           sheet_pt=SHEET_SIZES[-1] if book_sheet else SHEET_SIZES[0])
 
-            printer.print_all(executable, jobs, fonts_used, workers=workers, prepare=prepare)
+            printer.print_all(executable, jobs, fonts_used, workers=workers, prepare=prepare, memo=kept)
+            kept.save()
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
