@@ -100,6 +100,11 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
     fallback = set().union(*(fonts.coverage((f,)) or set() for f in fonts.FALLBACKS))
     printed: set[str] = set()  # every character of the print HTML
 
+    def qr(url: str) -> Markup:
+        """The URL's QR code (`markup.qr_svg`), kept between builds: choosing its mask is most of rendering the
+        guidebook."""
+        return Markup(kept.made(["qr", url], lambda: qr_svg(url).encode("utf-8")).decode("utf-8"))
+
     def finish(data: bytes, info: dict, name: str, press: bool = False,
                forms: tuple[int, list[Path]] | None = None) -> bytes:
         """The printed PDF ready to publish (`_finish`), with the pages of the `forms` inserted after page
@@ -132,7 +137,7 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
 
         def write(name: str, template: str, bleed: float = 0.0, sheet_paper: tuple[float, float] = (width, height),
                   sheet_pt: float = SHEET_SIZES[0], **ctx) -> Path:
-            context = _context(site, today, print_images, **ctx)
+            context = _context(site, today, print_images, qr, **ctx)
             css_name = f"print-{bleed:g}-{sheet_paper[0]:g}.css"  # the sheet's size is set in the page (--sheet-pt)
             with lock:  # written once, before any browser reads it
                 if not (work / css_name).exists():
@@ -434,7 +439,7 @@ def _glyph_warnings(project: Project, printed: set[str], primary, fallback) -> l
     return out
 
 
-def _context(site: Site, today, images: set[str], **extra) -> dict:
+def _context(site: Site, today, images: set[str], qr: Callable[[str], Markup], **extra) -> dict:
     base = site.settings.base_url
 
     def abs_url(kind: str, slug: str | None = None) -> str:
@@ -445,7 +450,7 @@ def _context(site: Site, today, images: set[str], **extra) -> dict:
         "edition": today,
         "abs_url": abs_url,
         "page_path": urls.page_path,
-        "qr": qr_svg,
+        "qr": qr,
         "file": lambda name: name,  # content images are copied next to the HTML
         "has_file": lambda name: name in images,
         "css_string": css_string,
