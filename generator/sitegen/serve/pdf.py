@@ -3,7 +3,8 @@
 Printing takes seconds (a Chromium per run), so it happens only while someone has
 the PDF preview open (or asked for it): after an edit the brochures are marked
 stale and rebuilt once the page is looked at; edits made during a run start one more
-run afterwards. Page images come from `pdftoppm` (poppler) when it is installed.
+run afterwards. What a run (or a build) printed is kept in .sitegen/ (pdf/memo.py): a run after an edit prints
+only the pages the edit changed. Page images come from `pdftoppm` (poppler) when it is installed.
 """
 from __future__ import annotations
 
@@ -71,7 +72,9 @@ class PdfPreview:
             self.preview.bump([PDF_KEY])
             started = time.perf_counter()
             try:
-                files = render_output("pdf", self.preview.project, site, RenderOptions(today=self.preview.today)).artifacts
+                # as a build does: what printing made is kept in .sitegen/, so an edit prints only what it changed
+                project = self.preview.project.with_template_cache()
+                files = render_output("pdf", project, site, RenderOptions(today=self.preview.today)).artifacts
                 self._digests = {a.path: hashlib.sha256(a.read()).hexdigest()[:16] for a in files}
                 self.files = {a.path: a for a in files}
                 self.state, self.message = "ready", ""
