@@ -157,3 +157,34 @@ def test_the_key_of_a_print_names_what_the_page_can_load(tmp_path):
     assert not changed("print-3-210.css", "body { margin: 1mm }")  # another page's stylesheet
     assert not changed("other.html", "<p>changed</p>")
     assert key_now() == key
+
+
+def test_what_is_kept_is_read_back_sealed_and_never_through_a_link(tmp_path):
+    folder, key = tmp_path / "site" / ".sitegen" / "pdf-prints", b"k" * 32
+    first = memo.PrintMemo(folder, key, "machine")
+    made: list[str] = []
+    assert first.made(["leaflet"], lambda: made.append("leaflet") or b"%PDF leaflet") == b"%PDF leaflet"
+    assert first.made(["old"], lambda: made.append("old") or b"%PDF old") == b"%PDF old"
+    first.save()
+
+    second = memo.PrintMemo(folder, key, "machine")
+    assert second.made(["leaflet"], lambda: made.append("again") or b"%PDF again") == b"%PDF leaflet"
+    assert made == ["leaflet", "old"]  # taken from the first build, not made again
+    assert memo.PrintMemo(folder, key, "another machine").made(["leaflet"], lambda: b"%PDF new") == b"%PDF new"
+    second.save()  # keeps only what the second build used
+    assert len([p for p in folder.iterdir() if p.name != memo.INDEX]) == 1
+
+    # the kept file replaced by a link to a file outside the site with the very same bytes: not read
+    entry = next(p for p in folder.iterdir() if p.name != memo.INDEX)
+    outside = tmp_path / "outside.pdf"
+    outside.write_bytes(entry.read_bytes())
+    entry.unlink()
+    entry.symlink_to(outside)
+    third = memo.PrintMemo(folder, key, "machine")
+    assert third.made(["leaflet"], lambda: b"%PDF made anew") == b"%PDF made anew"
+    assert outside.read_bytes() == b"%PDF leaflet", "the file outside the site is never written"
+    assert not entry.is_symlink()
+
+    # without a sealing key (no .sitegen/ to keep it in), nothing is kept or read
+    none = memo.PrintMemo(folder, None, "machine")
+    assert none.empty and none.made(["leaflet"], lambda: b"%PDF") == b"%PDF"

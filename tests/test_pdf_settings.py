@@ -221,9 +221,7 @@ def test_a_sideways_phone_photo_is_printed_upright(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise to display: stored landscape, shown portrait
     Image.new("RGB", (4000, 3000), (90, 120, 150)).save(src, "JPEG", exif=exif)
-    dest = tmp_path / "print.jpg"
-    print_assets._scaled_copy(src, dest, (276, 344), cover=True)
-    with Image.open(dest) as im:
+    with Image.open(io.BytesIO(print_assets._scaled(src, (276, 344), cover=True))) as im:
         assert im.width < im.height  # portrait, as the phone showed it
         assert im.width >= 276 and im.height >= 344
 

@@ -8,7 +8,7 @@ out: the loader has reported them, and the templates show a placeholder.
 """
 from __future__ import annotations
 
-import shutil
+import io
 from functools import partial
 from pathlib import Path
 
@@ -44,26 +44,21 @@ def prepare(content: Path, site: Site, work: Path, page_width_mm: float, memo: P
         else:
             side = pixels(page_width_mm)
             box, cover = (side, side), False
+        scale = partial(_scaled, source, box, cover)
         if memo is None:
-            _scaled_copy(source, dest, box, cover)
+            dest.write_bytes(scale())
         else:
-            dest.write_bytes(memo.made(["print image", digest(source.read_bytes()), repr(box), repr(cover)],
-                                       partial(_scaled_bytes, source, dest, box, cover)))
+            dest.write_bytes(memo.made(["print image", digest(source.read_bytes()), repr(box), repr(cover)], scale))
         copied.add(name)
     return copied
 
 
-def _scaled_bytes(source: Path, dest: Path, box: tuple[int, int], cover: bool) -> bytes:
-    _scaled_copy(source, dest, box, cover)
-    return dest.read_bytes()
-
-
-def _scaled_copy(source: Path, dest: Path, box: tuple[int, int], cover: bool) -> None:
+def _scaled(source: Path, box: tuple[int, int], cover: bool) -> bytes:
+    """The image's bytes for print: scaled down to `box` (to cover it, or fit in it), or as they are."""
     try:
         from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError:  # pragma: no cover - Pillow is a dependency; copy as a fallback
-        shutil.copyfile(source, dest)
-        return
+        return source.read_bytes()
     try:
         with Image.open(source) as original:
             img = ImageOps.exif_transpose(original)  # a phone photo stored sideways prints upright
@@ -71,16 +66,17 @@ def _scaled_copy(source: Path, dest: Path, box: tuple[int, int], cover: bool) ->
             w, h = img.size
             ratio = max(box[0] / w, box[1] / h) if cover else min(box[0] / w, box[1] / h)
             if ratio >= 0.9 or img.format not in ("PNG", "JPEG", "WEBP"):
-                shutil.copyfile(source, dest)  # already about the right size
-                return
+                return source.read_bytes()  # already about the right size
             size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
             small = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") and img.format == "PNG" else "RGB")
             small = small.resize(size, Image.Resampling.LANCZOS)
+            out = io.BytesIO()
             if img.format == "JPEG":
-                small.save(dest, "JPEG", quality=90, optimize=True)
+                small.save(out, "JPEG", quality=90, optimize=True)
             elif img.format == "WEBP":
-                small.save(dest, "WEBP", quality=90)
+                small.save(out, "WEBP", quality=90)
             else:
-                small.save(dest, "PNG", optimize=True)
+                small.save(out, "PNG", optimize=True)
+            return out.getvalue()
     except (UnidentifiedImageError, OSError):
-        shutil.copyfile(source, dest)  # Chromium may still read it (SVG); otherwise the alt text shows
+        return source.read_bytes()  # Chromium may still read it (SVG); otherwise the alt text shows

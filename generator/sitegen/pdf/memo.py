@@ -126,7 +126,9 @@ class PrintMemo:
         if self._folder is None or expected is None:
             return None
         try:
-            data = (self._folder / key).read_bytes()
+            fd = os.open(self._folder / key, os.O_RDONLY | os.O_NOFOLLOW)  # never through a link out of the site
+            with os.fdopen(fd, "rb") as f:
+                data = f.read()
         except OSError:
             return None
         if digest(data) != expected:
@@ -143,7 +145,9 @@ class PrintMemo:
         temporary = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(data)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
             os.replace(temporary, path)
         except OSError:  # a disk that refuses only costs the next build a print
             temporary.unlink(missing_ok=True)
@@ -162,8 +166,7 @@ class PrintMemo:
         except OSError:
             return
         for entry in listing:
-            if entry.name != INDEX and entry.name not in self._used and entry.is_file(
-                    follow_symlinks=False):
+            if entry.name != INDEX and entry.name not in self._used and not entry.is_dir(follow_symlinks=False):
                 try:
                     os.unlink(entry.path)
                 except OSError:
