@@ -32,11 +32,13 @@ ITEM = re.compile(r"^[ \t]*- [^\n]+$", re.M)
 MEDIA = (".png", ".jpg", ".jpeg", ".svg", ".pdf", ".webp", ".gif")
 
 
-def _build(site: Path, forked: bool = False) -> tuple[int, str]:
-    """Build `site`'s web pages and newsletters: in this process, or (`forked`) as `sitegen build` run on its own,
-    where two processes render the pages of a large site (a test worker's threads keep this process from
-    forking)."""
+def _build(site: Path, forked: bool = False, browser: str | None = None) -> tuple[int, str]:
+    """Build `site`'s web pages and newsletters (and with a `browser`, its brochures): in this process, or
+    (`forked`) as `sitegen build` run on its own, where two processes render the pages of a large site (a test
+    worker's threads keep this process from forking)."""
     args = ["build", "--source", str(site), "--date", DATE, "--only", "site", "--only", "mail"]
+    if browser is not None:
+        args += ["--only", "pdf", "--browser", browser]
     if forked:
         env = {**os.environ, "SITEGEN_WEB_WORKERS": "2", "SITEGEN_LOAD_WORKERS": "2"}
         done = subprocess.run([sys.executable, "-m", "sitegen", *args], capture_output=True, text=True, env=env)
@@ -201,10 +203,10 @@ def _site_copy(source: str, to: Path) -> Path:
     return to
 
 
-def _clean_site_files(site: Path, tmp_path: Path, forked: bool = False) -> dict[str, bytes]:
-    """build/site/ of a clean build of a copy of `site`."""
+def _clean_site_files(site: Path, tmp_path: Path, forked: bool = False, browser: str | None = None) -> dict[str, bytes]:
+    """build/ of a clean build of a copy of `site`."""
     _copy(site, tmp_path / "clean")
-    code, output = _build(tmp_path / "clean", forked=forked)
+    code, output = _build(tmp_path / "clean", forked=forked, browser=browser)
     assert code == 0, output
     return _tree(tmp_path / "clean" / "build")
 
@@ -214,20 +216,30 @@ def _clean_site_files(site: Path, tmp_path: Path, forked: bool = False) -> dict[
                                          ("synthetic", 5)],
                          ids=["minimal-1", "minimal-2", "example-3", "synthetic-forked-5"])
 def test_random_edits_rebuild_to_what_a_clean_build_makes(tmp_path, source, seed):
+    _random_edits(tmp_path, source, seed, 12)
+
+
+@pytest.mark.slow
+def test_random_edits_rebuild_the_brochures_to_what_a_clean_build_prints(tmp_path, chromium_path):
+    """The same with the brochures: the pages whose print is kept (pdf/memo.py) and those printed again."""
+    _random_edits(tmp_path, "tests/sites/minimal", 6, 6, browser=chromium_path)
+
+
+def _random_edits(tmp_path: Path, source: str, seed: int, steps: int, browser: str | None = None) -> None:
     rng = random.Random(seed)
     forked = source == "synthetic"
     site = _site_copy(source, tmp_path / "site")
-    code, output = _build(site, forked=forked)
+    code, output = _build(site, forked=forked, browser=browser)
     assert code == 0, output
     done: list[str] = []
     compared = invalid = 0
-    while compared < 12:
+    while compared < steps:
         _copy(site, tmp_path / "before")
         edit = _edit(rng, site)
         if edit is None:
             continue
         published = _tree(site / "build")
-        code, output = _build(site, forked=forked)
+        code, output = _build(site, forked=forked, browser=browser)
         if code != 0:
             assert "Traceback" not in output, output
             assert _tree(site / "build") == published, f"a failed build changed build/ after {edit}"
@@ -236,7 +248,7 @@ def test_random_edits_rebuild_to_what_a_clean_build_makes(tmp_path, source, seed
             assert invalid < 40, "nearly every edit made the content invalid: the edits test nothing"
             continue
         done.append(edit)
-        rebuilt, clean = _tree(site / "build"), _clean_site_files(site, tmp_path, forked)
+        rebuilt, clean = _tree(site / "build"), _clean_site_files(site, tmp_path, forked, browser)
         differ = sorted(k for k in rebuilt.keys() | clean.keys() if rebuilt.get(k) != clean.get(k))
         assert not differ, f"after the edits {done}: {differ[:10]} differ from a clean build"
         compared += 1
