@@ -78,9 +78,9 @@ class PrintMemo:
         self._key = key
         self._machine = machine
         index = seal.read_json(key, self._folder / INDEX) if self._folder is not None and key is not None else None
-        prints = index.get("prints") if index is not None and index.get("version") == VERSION else None
-        self._kept: dict[str, str] = {k: v for k, v in prints.items() if isinstance(k, str) and isinstance(v, str)} \
-            if isinstance(prints, dict) else {}
+        files = index.get("files") if index is not None and index.get("version") == VERSION else None
+        self._kept: dict[str, str] = {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} \
+            if isinstance(files, dict) else {}
         self._used: dict[str, str] = {}  # key -> digest of the bytes kept under it, for this build
         self._files: dict[tuple, str] = {}  # (path, size, mtime, inode) -> digest of a file of the page's folder
         self._lock = threading.Lock()
@@ -160,7 +160,7 @@ class PrintMemo:
         if self._folder is None or self._key is None:
             return
         if self._used != self._kept:
-            seal.write_json(self._key, self._folder / INDEX, {"version": VERSION, "prints": dict(sorted(self._used.items()))})
+            seal.write_json(self._key, self._folder / INDEX, {"version": VERSION, "files": dict(sorted(self._used.items()))})
         try:
             listing = list(os.scandir(self._folder))
         except OSError:
@@ -181,7 +181,7 @@ def _loadable(root: Path, html: str) -> list[str]:
         names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     except OSError:
         return []
-    loadable = [n for n in names if not n.endswith((".html", ".css", ".tmp"))]
+    loadable = [n for n in names if not n.endswith((".html", ".css"))]
     sheets = [n for n in names if n.endswith(".css")]
     texts, chosen = [html], []
     while True:

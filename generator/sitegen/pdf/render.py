@@ -224,10 +224,11 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
             forms = (appendix, form_files) if form_files and appendix else None
             info = dict(meta, title=f"{site.hospital.name} {book.title}", subject="連携医療機関向けガイドブック")
             results["guidebook.pdf"] = finish(data, info, "guidebook.pdf", forms=forms)
-            if forms is not None and settings.guidebook.saddle_stitch and printer.page_count(results["guidebook.pdf"]) % 4:
+            pages = printer.page_count(results["guidebook.pdf"]) if forms is not None else 0
+            if settings.guidebook.saddle_stitch and pages % 4:
                 warn("guidebook", Problem(Location("site.yaml"), "brochures.guidebook.saddle_stitch", (
-                    f"the guidebook has {printer.page_count(results['guidebook.pdf'])} pages, not a multiple of 4, "
-                    f"although {memo_pages} メモ page(s) were added; check the print before ordering 中綴じ"), "warning"))
+                    f"the guidebook has {pages} pages, not a multiple of 4, although {memo_pages} メモ page(s) "
+                    "were added; check the print before ordering 中綴じ"), "warning"))
             if with_press:
                 press_print = browser.pdf(write("guidebook-press.html", "guidebook.html", bleed=press_kit.BLEED_MM,
                                                 book=book, sheet_pt=sheet_pt, memo_pages=memo_pages))
@@ -290,7 +291,6 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         if "leaflets" in parts:
             jobs.extend(leaflet(d) for d in site.departments)
         try:
-
             def prepare() -> None:
                 """While the browsers start: the images scaled for print, and the guidebook rendered once (its QR
                 codes are the slow part of rendering, and are kept for the job's own renders)."""
