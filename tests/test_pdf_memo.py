@@ -22,6 +22,13 @@ def _build(site: Path, chromium_path: str, clean: bool = False) -> dict[str, byt
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.pdf"))}
 
 
+def _first_build(tmp_path: Path, chromium_path: str) -> tuple[Path, dict[str, bytes]]:
+    """A copy of the minimal site, built once: (the site, its PDFs)."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", site)
+    return site, _build(site, chromium_path)
+
+
 def _clean(site: Path, tmp_path: Path, chromium_path: str) -> dict[str, bytes]:
     copy = tmp_path / "clean"
     shutil.rmtree(copy, ignore_errors=True)
@@ -51,9 +58,7 @@ def counted(monkeypatch):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_rebuild_prints_only_what_changed_and_writes_what_a_clean_build_writes(tmp_path, chromium_path, counted):
-    site = tmp_path / "site"
-    shutil.copytree(SITES / "minimal", site)
-    first = _build(site, chromium_path)
+    site, first = _first_build(tmp_path, chromium_path)
     assert counted["printed"] and counted["started"]
     assert {"guidebook.pdf", "leaflets/naika.pdf", "leaflets/geka.pdf"} <= first.keys()
 
@@ -91,9 +96,7 @@ def test_a_rebuild_prints_only_what_changed_and_writes_what_a_clean_build_writes
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_changed_or_planted_print_is_not_published(tmp_path, chromium_path, counted):
-    site = tmp_path / "site"
-    shutil.copytree(SITES / "minimal", site)
-    first = _build(site, chromium_path)
+    site, first = _first_build(tmp_path, chromium_path)
     pages = set(counted["printed"])
     assert _build(site, chromium_path) == first  # now the prints kept are those every build uses
     kept = site / ".sitegen" / "pdf-prints"
