@@ -155,10 +155,11 @@ class Printer:
     def pdf(self, html_file: Path, tagged: bool = True) -> bytes:
         """The page printed. `tagged=False` only to find where things fall (the page breaks are the same): a
         tagged PDF takes Chromium about twice as long."""
+        html_file = html_file.resolve()
         html = html_file.read_text(encoding="utf-8")
         memo = self.memo
         if memo is not None:
-            kept = memo.key(html_file.resolve(), html, tagged)
+            kept = memo.key(html_file, html, tagged)
             data = memo.get(kept)
             if data is not None:
                 return data
@@ -170,15 +171,16 @@ class Printer:
         return data
 
     def _print(self, html_file: Path, html: str, tagged: bool) -> bytes:
+        """`html` (written at `html_file`, a resolved path) printed by the browser."""
         page = self._page
-        root = html_file.resolve().parent
+        root = html_file.parent
         key = _head_key(html)
         if key is not None and self._loaded == (root, key):
             page.evaluate(SWAP_JS, html)  # same folder, stylesheet and fonts: only the body changes
         else:
             self._root = root
             self._loaded = None
-            page.goto(html_file.resolve().as_uri(), wait_until="load")
+            page.goto(html_file.as_uri(), wait_until="load")
             self._loaded = (root, key) if key is not None else None
         page.evaluate(WAIT_JS)
         return page.pdf(tagged=tagged, outline=True, prefer_css_page_size=True, print_background=True)
