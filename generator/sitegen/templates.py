@@ -117,7 +117,10 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             fmt = self.wrap_str_format(value)
             if fmt is not None:
                 return fmt
-        return value if self.is_safe_attribute(obj, attribute, value) else self.unsafe_undefined(obj, attribute)
+        safe = self._safe.get((type(obj), attribute))  # `is_safe_attribute`'s verdict, without a call
+        if safe is None:
+            safe = self.is_safe_attribute(obj, attribute, value)
+        return value if safe else self.unsafe_undefined(obj, attribute)
 
 
 def make_environment(project: Project, theme: str, output: str, *, autoescape=True) -> jinja2.Environment:
