@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 
 import pytest
 
@@ -28,17 +29,36 @@ def alone(scenario):
 
 
 def work(x: int) -> tuple[int, int, bytes]:
+    time.sleep(0.001)  # long enough for every process to take some
     return x, os.getpid(), bytes([x % 256]) * (x % 5000)  # results larger than a pipe's buffer
 
 
-@pytest.mark.parametrize("count", [0, 1, 7, cores.CHUNK, cores.CHUNK * 3 + 1, 1000])
+@pytest.mark.parametrize("count", [0, 1, 7, cores.STEP, cores.STEP * 3 + 1, 1000, cores.STEP * 3 * 16 + 5])
 def test_the_results_are_those_of_one_process_in_order(count):
     items = list(range(count))
     shared = alone(lambda: cores.fork_map(work, items, 3, least=0))
     assert shared is not None
     assert [(x, data) for x, _, data in shared] == [(x, bytes([x % 256]) * (x % 5000)) for x in items]
-    if count >= 3:  # really done by other processes, each item once
+    if count >= 100:  # really done by other processes
         assert len({pid for _, pid, _ in shared}) == 3
+
+
+def test_a_process_slowed_down_does_not_keep_the_others_waiting():
+    """The items are taken a few at a time: a child slowed down (here: every item takes it ten times as long)
+    takes fewer (dealt out in advance, it would have half of them, and the parent would wait for it)."""
+    def scenario():
+        parent = os.getpid()
+
+        def slow_child(x: int) -> int:
+            time.sleep(0.002 if os.getpid() == parent else 0.02)
+            return os.getpid()
+
+        return cores.fork_map(slow_child, list(range(300)), 2, least=0), parent
+
+    pids, parent = alone(scenario)
+    assert pids is not None
+    by_child = sum(pid != parent for pid in pids)
+    assert 0 < by_child < 100  # the parent did most: about ten items for each the slow child did
 
 
 def test_a_failing_child_leaves_the_work_to_the_caller():
@@ -46,7 +66,8 @@ def test_a_failing_child_leaves_the_work_to_the_caller():
         parent = os.getpid()
 
         def failing(x: int) -> int:
-            if os.getpid() != parent and x == 251:  # fails in a child only (odd items are its share)
+            time.sleep(0.001)
+            if os.getpid() != parent and x >= 150:  # fails in a child only, on an item it takes
                 raise ValueError("a template error")
             return x
 
@@ -60,7 +81,11 @@ def test_a_failing_child_leaves_the_work_to_the_caller():
 def test_a_result_that_cannot_be_sent_leaves_the_work_to_the_caller():
     def scenario():
         parent = os.getpid()
-        return cores.fork_map(lambda x: x if os.getpid() == parent else (lambda: x), list(range(300)), 2, least=0)
+        def unsendable_in_a_child(x: int):
+            time.sleep(0.001)
+            return x if os.getpid() == parent else (lambda: x)
+
+        return cores.fork_map(unsendable_in_a_child, list(range(300)), 2, least=0)
 
     assert alone(scenario) is None
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import threading
-from typing import Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_WORKERS = 4
-CHUNK = 100  # results sent back per message: one message of all of them (40 MB of pages at 10,000) was read whole
-# into memory before it was unpickled, and that copy set the build's peak
+STEP = 64  # the most items a process takes at a time: the processes end within one step of each other
 
 
 def workers(setting: str) -> int:
@@ -29,68 +29,116 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], processes: int, lea
     """`[function(x) for x in items]`, shared out among forked processes (they inherit everything loaded, so only
     the results travel back), in order; None when it is not worth it or not safe — fewer than `least` items, one
     process, other threads running (a lock one of them holds could stay locked in a child), no fork on this
-    system — or when a child fails: the caller then does the work itself, so an error is raised as in one process."""
+    system — or when a child fails: the caller then does the work itself, so an error is raised as in one process.
+
+    The items are not dealt out in advance: each process takes the next few (`_turns`) until none are left, so
+    that a process slowed by the machine or given the costly items does not keep the others waiting (dealt out in
+    advance, the child rendering half of a 10,000-page site ended 0.4 s after this process, every time). A child
+    sends its results as it goes, and this process takes them between its own turns: 40 MB of pages sent at the
+    end kept it waiting another 0.2 s."""
     if (processes < 2 or len(items) < least or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return None
     ctx = multiprocessing.get_context("fork")
-    shares = [list(items[k::processes]) for k in range(processes)]
+    step = max(1, min(STEP, len(items) // (processes * 16)))
+    taken = ctx.Value("q", 0)  # the first item no process has taken yet
     children = []
-    for share in shares[1:]:
+    for _ in range(processes - 1):
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_share, args=(send, function, share), daemon=True)
-        child.start()
+        process = ctx.Process(target=_share, args=(send, function, items, taken, step), daemon=True)
+        process.start()
         send.close()
-        children.append((child, receive))
+        children.append(_Child(process, receive))
+    out: list = [_NOT_DONE] * len(items)
     try:
-        done: list[list | None] = [[function(x) for x in shares[0]]]
-    except BaseException:
-        for child, receive in children:  # they would wait for this process to read their results
-            child.kill()
-            child.join()
-            receive.close()
-        raise
-    for (child, receive), share in zip(children, shares[1:]):
-        data = _receive(receive, len(share))
-        child.join()
-        receive.close()
-        done.append(data)
-    out: list = [None] * len(items)
-    for k, part in enumerate(done):
-        if part is None:
-            return None
-        out[k::processes] = part
+        for start, end in _turns(taken, step, len(items)):
+            out[start:end] = [function(x) for x in items[start:end]]
+            for child in children:
+                child.take(out, wait=False)
+        for child in children:
+            child.take(out, wait=True)
+    finally:
+        for child in children:
+            child.end()
+    if not all(child.sent for child in children) or any(result is _NOT_DONE for result in out):
+        return None
     return out
 
 
-def _receive(receive, count: int) -> list | None:
-    """A child's results, `CHUNK` at a time; None when it failed or sent something else."""
-    out: list = []
-    try:
-        while len(out) < count:
-            part = receive.recv()
-            if not isinstance(part, list) or not part:
-                return None
-            out.extend(part)
-    except (EOFError, OSError):
-        return None
-    return out if len(out) == count else None
+_NOT_DONE = object()
+DONE = "done"  # a child's last message
 
 
-def _share(send, function, share) -> None:
-    """In a forked child: the share's results in lists of `CHUNK`, or None when one fails (the parent then does
-    the work)."""
+def _turns(taken: Any, step: int, count: int) -> Iterator[tuple[int, int]]:
+    """The items this process takes, `step` at a time, as (start, end), until no item is left."""
+    while True:
+        with taken.get_lock():
+            start = taken.value
+            taken.value = start + step
+        if start >= count:
+            return
+        yield start, min(start + step, count)
+
+
+class _Child:
+    """A forked child as this process sees it: `sent` is None while it is still sending, then True when it sent
+    all its results, False when it failed or sent something else."""
+
+    def __init__(self, process: Any, receive: Any) -> None:
+        self.process = process
+        self.receive = receive
+        self.sent: bool | None = None
+
+    def take(self, out: list, wait: bool) -> None:
+        """Put the results it sent in their places in `out`: those already here, or (`wait`) all of them."""
+        try:
+            while self.sent is None and (wait or self.receive.poll()):
+                part = self.receive.recv()
+                if part == DONE:
+                    self.sent = True
+                elif (isinstance(part, tuple) and len(part) == 2 and type(part[0]) is int and type(part[1]) is list
+                        and 0 <= part[0] and part[0] + len(part[1]) <= len(out)):
+                    out[part[0]:part[0] + len(part[1])] = part[1]
+                else:
+                    self.sent = False
+        except (EOFError, OSError):
+            self.sent = False
+
+    def end(self) -> None:
+        if not self.sent:  # failed, or this process failed: its results are not read (it could wait to send them)
+            self.process.kill()
+        self.process.join()
+        self.receive.close()
+
+
+def _share(send: Any, function: Callable, items: Sequence, taken: Any, step: int) -> None:
+    """In a forked child: takes items until none are left; a thread sends the results of each turn as
+    (start, results) while the next is worked out, then DONE — or None when one fails or cannot be sent (the
+    parent then does the work)."""
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    failed = threading.Event()
+    sender = threading.Thread(target=_send, args=(send, outbox, failed))
+    sender.start()
     try:
-        result: list | None = [function(x) for x in share]
+        for start, end in _turns(taken, step, len(items)):
+            if failed.is_set():
+                break
+            outbox.put((start, [function(x) for x in items[start:end]]))
+        outbox.put(DONE)
     except BaseException:
-        result = None
-    try:
-        if result is None:
+        outbox.put(None)
+    sender.join()
+    send.close()
+
+
+def _send(send: Any, outbox: queue.SimpleQueue, failed: threading.Event) -> None:
+    while True:
+        part = outbox.get()
+        try:
+            send.send(part)
+        except Exception:  # a result that cannot be pickled
+            failed.set()
             send.send(None)
-        else:
-            for start in range(0, len(result), CHUNK):
-                send.send(result[start:start + CHUNK])
-    except Exception:  # a result that cannot be pickled: the parent does the work
-        send.send(None)
-    finally:
-        send.close()
+            return
+        if part is None or part == DONE:
+            return
