@@ -607,21 +607,19 @@ class Record:
         page lists the numbers of the keys it read, as "3,17,20" (the doctors' index reads tens of thousands)."""
         chosen = {path: entry if entry[1] is not None else [entry[0], self.previous_reads(path) or (UNTRACEABLE,)]
                   for path, entry in self.pages.items() if stamps is None or path in stamps}
-        keys = sorted({k for _, reads in chosen.values() for k in reads})
-        number = {k: i for i, k in enumerate(keys)}
+        keys = sorted(set().union(*[reads for _, reads in chosen.values()]))
+        number = {k: str(i) for i, k in enumerate(keys)}  # as written: 10,000 pages read 250,000 keys
         pages: dict[str, list] = {}
         for path, (page_fp, reads) in sorted(chosen.items()):
-            listed = ",".join([str(number[k]) for k in reads])  # a text, not a list: 10,000 pages read 250,000 keys
+            listed = ",".join(map(number.__getitem__, reads))  # a text, not a list
             pages[path] = [page_fp, listed, *([stamps[path]] if stamps is not None else [])]
-        wholes = sorted({WHOLE + parent for k in keys if (parent := _parent(k)) is not None})
+        parents = list(map(_parent, keys))
+        wholes = sorted({WHOLE + parent for parent in parents if parent is not None})
         whole_number = {k: len(keys) + i for i, k in enumerate(wholes)}  # after the reads: pages number them alone
-
-        def whole_of(key: str) -> int:
-            parent = _parent(key)
-            return -1 if parent is None else whole_number[WHOLE + parent]
-
-        table = [[k, None if k == UNTRACEABLE else self.value(k), whole_of(k)] for k in keys]
-        table += [[k, self.value(k), -1] for k in wholes]
+        value = self.value
+        table = [[k, None if k == UNTRACEABLE else value(k), -1 if parent is None else whole_number[WHOLE + parent]]
+                 for k, parent in zip(keys, parents)]
+        table += [[k, value(k), -1] for k in wholes]
         return {"version": VERSION, "shared": self.shared, "keys": table, "pages": pages}
 
     def worth_saving(self) -> bool:
