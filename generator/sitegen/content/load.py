@@ -219,16 +219,17 @@ def _entries(base: Path) -> list[tuple[tuple[str, ...], os.DirEntry]]:
     folders are entered, linked folders are listed but not entered. os.scandir, because pathlib's stat calls for
     10,000 files took half a second."""
     found: list[tuple[tuple[str, ...], os.DirEntry]] = []
-
-    def walk(folder: str, parts: tuple[str, ...]) -> None:
+    # the folders still to list: a recursive function is a cycle, and held every entry until a garbage
+    # collection (a rebuild, which skips the one after loading, kept 10,000 entries to its end)
+    folders: list[tuple[str, tuple[str, ...]]] = [(str(base), ())]
+    while folders:
+        folder, parts = folders.pop()
         with os.scandir(folder) as listing:
             entries = list(listing)
         for entry in entries:
             found.append(((*parts, entry.name), entry))
             if not entry.is_symlink() and entry.is_dir():
-                walk(entry.path, (*parts, entry.name))
-
-    walk(str(base), ())
+                folders.append((entry.path, (*parts, entry.name)))
     found.sort(key=lambda item: item[0])
     return found
 
