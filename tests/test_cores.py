@@ -93,3 +93,50 @@ def test_a_result_that_cannot_be_sent_leaves_the_work_to_the_caller():
 def test_small_or_serial_work_is_not_shared_out():
     assert alone(lambda: cores.fork_map(lambda x: x, list(range(10)), 2, least=20)) is None
     assert alone(lambda: cores.fork_map(lambda x: x, list(range(100)), 1, least=0)) is None
+
+
+def test_an_error_in_this_process_stops_the_children_and_is_raised():
+    def scenario():
+        parent = os.getpid()
+
+        def failing_here(x: int) -> int:
+            time.sleep(0.001)
+            if os.getpid() == parent and x >= 100:
+                raise ValueError("a template error")
+            return x
+
+        try:
+            cores.fork_map(failing_here, list(range(300)), 3, least=0)
+        except ValueError as exc:
+            return str(exc), len(multiprocessing.active_children())
+        return None
+
+    assert alone(scenario) == ("a template error", 0)
+
+
+def test_work_begun_in_a_child_is_ended_there_with_the_word_sent(tmp_path):
+    out = tmp_path / "ended.txt"
+
+    def scenario():
+        def end(prepared: tuple[int, int], word: str) -> None:
+            out.write_text(f"{prepared[0]} {prepared[1] != os.getpid()} {word}")
+
+        finish = cores.begun_in_child(lambda: (41 + 1, os.getpid()), end)
+        assert finish is not None
+        written_before = out.exists()  # the child waits for the word
+        return written_before, finish("published"), len(multiprocessing.active_children())
+
+    assert alone(scenario) == (False, True, 0)
+    assert out.read_text() == "42 False published"  # prepared in the child, ended there
+
+
+def test_work_that_fails_in_the_child_is_left_to_the_caller(capfd):
+    def scenario():
+        def prepare() -> None:
+            raise ValueError("cannot be prepared")
+
+        finish = cores.begun_in_child(prepare, lambda prepared, word: None)
+        return finish is not None and finish("word")
+
+    assert alone(scenario) is False
+    assert "Traceback" not in capfd.readouterr().err  # the caller does the work, and reports what fails

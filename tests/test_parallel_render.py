@@ -33,21 +33,24 @@ def start(self):
     started.append(self)
     return real_start(self)
 multiprocessing.context.ForkProcess.start = start
-error = ""
+error, kept = "", None
 try:
-    run(Project.at(sys.argv[1], sys.argv[2]), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",), clean=True))
+    report = run(Project.at(sys.argv[1], sys.argv[2]),
+                 BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",), clean=sys.argv[3] == "clean"))
+    kept = report.outputs["site"].kept
 except SitegenError as exc:
     error = "\\n".join([str(exc)] + (exc.lines() if hasattr(exc, "lines") else []))
-print(json.dumps({{"children": len(started), "error": error, "left": len(multiprocessing.active_children())}}))
+print(json.dumps({{"children": len(started), "error": error, "left": len(multiprocessing.active_children()),
+                  "kept": kept}}))
 """
 
 
-def build(site: Path, out: Path, workers: str, load_workers: str = "1") -> dict:
+def build(site: Path, out: Path, workers: str, load_workers: str = "1", clean: bool = True) -> dict:
     """A build in a fresh process (the only thread there: the test process may have others, left by earlier
     tests, and then sitegen rightly works in one process); `workers` render, `load_workers` read the content."""
     env = dict(os.environ, SITEGEN_WEB_WORKERS=workers, SITEGEN_LOAD_WORKERS=load_workers)
-    done = subprocess.run([sys.executable, "-c", SCRIPT.format(generator=str(REPO / "generator")), str(site), str(out)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run([sys.executable, "-c", SCRIPT.format(generator=str(REPO / "generator")), str(site), str(out),
+                           "clean" if clean else "keep"], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -71,24 +74,25 @@ def test_enough_pages_to_share_out(big_site):
 
 def test_three_processes_write_the_same_files_as_one(big_site, tmp_path):
     assert build(big_site, tmp_path / "one", "1")["children"] == 0
-    assert build(big_site, tmp_path / "three", "3")["children"] == 2  # and this process renders the first share
+    # two render with this process, and one saves the record while the files are written
+    assert build(big_site, tmp_path / "three", "3")["children"] == 3
     one, three = files(tmp_path / "one"), files(tmp_path / "three")
     assert one.keys() == three.keys() and len(one) > web.PARALLEL_MIN_PAGES
     assert [name for name in one if one[name] != three[name]] == []
 
 
-@pytest.mark.parametrize("where", ["child", "parent"])
+@pytest.mark.parametrize("where", ["first", "last"])
 def test_a_template_error_is_reported_as_in_a_serial_build(big_site, tmp_path, where):
-    """A template that fails on one doctor's page only: rendered by a child (whose failure makes this process render
-    everything itself) or by this process (whose children are stopped). Either way the error names the template."""
+    """A template that fails on one doctor's page only, the first or the last. Whichever process renders it — a
+    child (whose failure makes this process render everything itself) or this one (whose children are stopped;
+    tests/test_cores.py makes each happen) — the error names the template, and no child is left."""
     import shutil
 
     from sitegen.build import load_site
 
     loaded, _ = load_site(Project.at(big_site), TODAY)
-    order = list(web.pages(loaded))
-    wanted = 1 if where == "child" else 0  # every 3rd page from the first is this process's, from the second a child's
-    slug = next(p.slug for i, p in enumerate(order) if p.kind == "doctor" and i % 3 == wanted)
+    doctors = [p.slug for p in web.pages(loaded) if p.kind == "doctor"]
+    slug = doctors[0] if where == "first" else doctors[-1]
     site = tmp_path / "site"
     shutil.copytree(big_site, site)
     theme = site / "themes" / "broken" / "web"
@@ -100,7 +104,7 @@ def test_a_template_error_is_reported_as_in_a_serial_build(big_site, tmp_path, w
     text = (site / "site.yaml").read_text(encoding="utf-8")
     (site / "site.yaml").write_text(text.replace("site:\n", "site:\n  theme: broken\n", 1), encoding="utf-8")
     result = build(site, tmp_path / "out", "3")
-    assert result["children"] == 2
+    assert result["children"] == 2  # no record is saved: nothing was built
     assert "doctor.html" in result["error"] and "no_such_name" in result["error"]
     assert result["left"] == 0  # no child left waiting
 
@@ -144,10 +148,29 @@ def test_the_record_is_the_same_whichever_process_rendered_the_pages(big_site, t
     for workers in ("1", "3"):
         site = tmp_path / f"site-{workers}"
         shutil.copytree(big_site, site, ignore=shutil.ignore_patterns(".sitegen", "build"))
-        assert build(site, site / "build", workers)["children"] == int(workers) - 1
+        assert build(site, site / "build", workers)["children"] == (0 if workers == "1" else 3)  # 3: with the saver
         records[workers] = json.loads((site / ".sitegen" / "web-pages.json").read_text(encoding="utf-8"))
     one, three = records["1"], records["3"]
     assert one["keys"] == three["keys"] and len(one["keys"]) > 1000
     assert None not in [value for key, value, _ in one["keys"] if key != "!"]
     assert {path: entry[:2] for path, entry in one["pages"].items()} == \
         {path: entry[:2] for path, entry in three["pages"].items()}
+    assert all(len(entry) == 3 for entry in three["pages"].values())  # each with its file's stat
+
+
+def test_the_record_saved_while_the_files_are_written_keeps_every_page(big_site, tmp_path):
+    """The record is saved by a child while this process writes the build: the next build, in three processes
+    again, keeps every page (each file's stat is as recorded) and writes the same files as a clean build."""
+    import shutil
+
+    kept = {}
+    for workers in ("1", "3"):
+        site = tmp_path / f"site-{workers}"
+        shutil.copytree(big_site, site, ignore=shutil.ignore_patterns(".sitegen", "build"))
+        first = build(site, site / "build", workers)
+        assert first["left"] == 0
+        clean = files(site / "build")
+        again = build(site, site / "build", workers, clean=False)
+        assert again["left"] == 0 and files(site / "build") == clean
+        kept[workers] = again["kept"]
+    assert kept["3"] == kept["1"] > web.PARALLEL_MIN_PAGES  # every page and whole-site file, as when saved here

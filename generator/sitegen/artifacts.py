@@ -52,6 +52,7 @@ class Rendered:
     warnings: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # e.g. {"pages": 77}
     kept: int = 0  # files taken from the previous build without rendering them again
-    # called with the output's folder once the build is published (the web output records what each page read)
-    on_written: Callable[[Path], None] | None = None
+    # called with the output's folder once the build is published, or with None when it is not (the web output
+    # records what each page read); always called once the output is rendered
+    on_written: Callable[[Path | None], None] | None = None
     record: Any = None  # what the web output read for each page (web.deps.Record): `sitegen serve` keeps it

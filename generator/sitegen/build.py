@@ -199,7 +199,27 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
     collector.loaded(collect=not kept)
     report.load_seconds = time.perf_counter() - started
 
-    written: list[tuple[str, Callable[[Path], None]]] = []
+    written: list[tuple[str, Callable[[Path | None], None]]] = []  # told where each output was published, or None
+    published = False
+    try:
+        _render_outputs(project, options, site, report, written)
+        if not options.dry_run and report.artifacts:
+            unchanged: dict[str, int] = {}
+            sizes = write_outputs(project.out, project.root, report.artifacts, reuse=not options.clean,
+                                  unchanged=unchanged)
+            published = True
+            for name, size in sizes.items():
+                report.outputs[name].bytes = size
+                report.outputs[name].unchanged = unchanged.get(name, 0)
+    finally:
+        for name, after in written:
+            after(project.out / name if published else None)
+    return report
+
+
+def _render_outputs(project: Project, options: BuildOptions, site: Site, report: BuildReport,
+                    written: list[tuple[str, Callable[[Path | None], None]]]) -> None:
+    """Every output rendered in memory, into `report`; `written` gets what each wants done once it is published."""
     for name in options.outputs:
         t0 = time.perf_counter()
         entry = report.outputs[name] = OutputReport(name)
@@ -225,14 +245,3 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
             written.append((name, rendered.on_written))
         report.warnings.extend(rendered.warnings)  # e.g. a newsletter over Gmail's size limit
         report.artifacts[name] = rendered.artifacts
-
-    if not options.dry_run and report.artifacts:
-        unchanged: dict[str, int] = {}
-        sizes = write_outputs(project.out, project.root, report.artifacts, reuse=not options.clean,
-                              unchanged=unchanged)
-        for name, size in sizes.items():
-            report.outputs[name].bytes = size
-            report.outputs[name].unchanged = unchanged.get(name, 0)
-        for name, after in written:
-            after(project.out / name)
-    return report

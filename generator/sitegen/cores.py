@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -142,3 +143,39 @@ def _send(send: Any, outbox: queue.SimpleQueue, failed: threading.Event) -> None
             return
         if part is None or part == DONE:
             return
+
+
+def begun_in_child(prepare: Callable[[], T], end: Callable[[T, Any], None]) -> Callable[[Any], bool] | None:
+    """`prepare()` begun now in a forked child, which ends the work with `end(prepared, word)` once this process
+    sends it a word: the function returned sends the word, waits for the child and says whether it ended well.
+    None when no child can be forked safely (other threads running, no fork on this system): the caller then does
+    the work itself. A child whose parent goes away without a word ends doing nothing."""
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_begun, args=(receive, prepare, end), daemon=True)
+    process.start()
+    receive.close()
+
+    def finish(word: Any) -> bool:
+        try:
+            send.send(word)
+        except OSError:  # the child is gone
+            pass
+        send.close()
+        process.join()
+        return process.exitcode == 0
+
+    return finish
+
+
+def _begun(receive: Any, prepare: Callable, end: Callable) -> None:
+    try:
+        prepared = prepare()
+        word = receive.recv()
+        end(prepared, word)
+    except EOFError:  # the parent went away without a word
+        return
+    except BaseException:  # noqa: BLE001 - the parent does the work (no traceback printed from here)
+        sys.exit(1)

@@ -182,7 +182,7 @@ def render(project: Project, site: Site, options: RenderOptions | None = None, e
         rendered.kept = record.reused
         rendered.record = record
         if record_file is not None and record.worth_saving():
-            rendered.on_written = partial(record.save, record_file)
+            rendered.on_written = record.saving(record_file, in_child=web_workers() > 1)
     return rendered
 
 
