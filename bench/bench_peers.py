@@ -14,6 +14,7 @@ output folder removed first (sitegen with --clean: nothing kept in .sitegen/ fro
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
@@ -139,6 +140,9 @@ def main() -> None:
     from synthetic import make_site
 
     tools = install()
+    # sitegen's modules compiled, as pip compiles an installed package's (the peers' were, when installed): an
+    # editable install run where PYTHONDONTWRITEBYTECODE is set compiles every module again on every run (0.15 s)
+    compileall.compile_dir(str(HERE.parent / "generator" / "sitegen"), quiet=1)
     print(f"{'pages':>7} {'tool':<10} {'median s':>9} {'pages/s':>8} {'tool/sitegen':>13}   (median of {args.runs} interleaved runs)")
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
         for size in args.sizes:
