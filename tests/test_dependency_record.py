@@ -510,6 +510,9 @@ def test_calls_with_values_that_compare_equal_are_noted_apart():
     """A call's key is kept for calls with texts (made on many pages); 1, True and "1" stay three calls."""
     seen = _reads(SITE, "{{ site.doctor(1) }}{{ site.doctor(True) }}{{ site.doctor('1') }}{{ site.doctor('1') }}")[1]
     assert {'c:["doctor", [1], []]', 'c:["doctor", [true], []]', 'c:["doctor", ["1"], []]'} <= seen
+    named = "{{ site.doctor(slug=1) }}{{ site.doctor(slug=True) }}{{ site.doctor(slug='1') }}{{ site.doctor(slug='1') }}"
+    assert {'c:["doctor", [], [["slug", 1]]]', 'c:["doctor", [], [["slug", true]]]',
+            'c:["doctor", [], [["slug", "1"]]]'} <= _reads(SITE, named)[1]
 
 
 def test_a_page_that_reads_nothing_from_the_site_is_kept():

@@ -7,6 +7,7 @@ codes, emails) are the base URL plus the same path.
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from urllib.parse import urljoin
@@ -60,14 +61,19 @@ def content_file_path(name: str) -> str:
 
 
 def relative(from_path: str, to_path: str) -> str:
-    """Link from one output file to another, e.g. doctors/a.html -> ../index.html.
+    """Link from one output file to another, e.g. doctors/a.html -> ../index.html."""
+    if from_path.startswith("/") or "//" in from_path:  # unusual: its folder as posixpath sees it
+        return _relative(posixpath.dirname(from_path), to_path)
+    return _relative(from_path.rpartition("/")[0], to_path)
 
-    Output paths are relative POSIX paths, so this is string work (posixpath.relpath would make both absolute
-    with the process's working folder, twice per link, hundreds of thousands of times per build); anything
-    unusual ('..', an absolute or empty path) goes through posixpath.relpath.
-    """
-    start = posixpath.dirname(from_path)
-    if not to_path or to_path.startswith("/") or from_path.startswith("/") or ".." in to_path or ".." in start:
+
+@functools.lru_cache(maxsize=65536)
+def _relative(start: str, to_path: str) -> str:
+    """Link from a file in the folder `start` to `to_path`: the same for every page of a folder, so worked out once
+    for each (a page makes about ten links, 100,000 at 10,000 pages, to a few hundred places). Output paths are
+    relative POSIX paths, so this is string work (posixpath.relpath would make both absolute with the process's
+    working folder); anything unusual ('..', an absolute or empty path) goes through posixpath.relpath."""
+    if not to_path or to_path.startswith("/") or start.startswith("/") or ".." in to_path or ".." in start:
         return posixpath.relpath(to_path, start or ".")
     here = [p for p in start.split("/") if p and p != "."]
     there = [p for p in to_path.split("/") if p and p != "."]

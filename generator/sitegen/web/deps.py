@@ -153,10 +153,11 @@ class _Method:
         if not all(a is None or isinstance(a, PLAIN) for a in (*args, *kwargs.values())):
             _note(UNTRACEABLE)
             return self._method(*args, **kwargs)
-        if not kwargs and all(type(a) is str for a in args):
-            key = _text_call_key(self._name, args)
+        named = tuple(sorted(kwargs.items())) if kwargs else ()
+        if all(type(a) is str for a in args) and all(type(value) is str for _, value in named):
+            key = _text_call_key(self._name, args, named)
         else:
-            key = _call_key(self._name, args, tuple(sorted(kwargs.items())))
+            key = _call_key(self._name, args, named)
         return _traced(self._method(*args, **kwargs), key)
 
 
@@ -165,8 +166,9 @@ def _call_key(name: str, args: tuple, kwargs: tuple[tuple[str, Any], ...] = ()) 
     return "c:" + json.dumps([name, list(args), list(kwargs)], ensure_ascii=False)
 
 
-# the key of a call whose arguments are texts (`site.doctor("yamada")`, made on hundreds of pages and by the search
-# index for every doctor), worked out once (only texts: a cache would not tell 1 from True)
+# the key of a call whose arguments are texts (`site.doctor("yamada")`, `site.absences(doctor="yamada")`, made on
+# hundreds of pages and by the search index for every doctor), worked out once (only texts: a cache would not tell
+# 1 from True)
 _text_call_key = functools.lru_cache(maxsize=65536)(_call_key)
 
 
