@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import importlib
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -19,22 +20,29 @@ from sitegen.content.kept import Kept
 from sitegen.content.load import KEPT_FILES, load_content
 from sitegen.content.site import Site
 from sitegen.errors import OutputSkipped, Problem, ProblemList, SitegenError
-from sitegen.mail import render as mail
-from sitegen.pdf import render as pdf
 from sitegen.project import Project
 from sitegen.templates import template_error
-from sitegen.web import render as web
 from sitegen.write import write_outputs
 
 Renderer = Callable[[Project, Site, RenderOptions], Rendered]
 # outputs whose failure does not stop the others: printing depends on a browser and fonts, and a clinic
 # must still get the current website and newsletter when a brochure cannot be printed
 ISOLATED = ("pdf",)
+
+
+def _imported(module: str) -> Renderer:
+    """The `render` of `module`, imported when the output is first made: `build --only site` does not import the
+    printing and mail code."""
+    def render(project: Project, site: Site, options: RenderOptions) -> Rendered:
+        return importlib.import_module(module).render(project, site, options)
+    return render
+
+
 # output name -> its renderer. Each is written to build/<name>/.
 OUTPUTS: dict[str, Renderer] = {
-    "site": web.render,
-    "mail": mail.render,
-    "pdf": pdf.render,
+    "site": _imported("sitegen.web.render"),
+    "mail": _imported("sitegen.mail.render"),
+    "pdf": _imported("sitegen.pdf.render"),
 }
 
 
