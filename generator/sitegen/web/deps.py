@@ -534,7 +534,12 @@ class Record:
             self._values[key] = self.templates(key[len(TEMPLATE):]) if self.templates is not None else None
         if key not in self._values:
             try:
-                self._values[key] = fingerprint(value_of(self.site, key, self._parents), self._kept)
+                value = value_of(self.site, key, self._parents)
+                # a list of records is not fingerprinted whole: any edit of any of them changes it (every page of
+                # the site, for the sitemap), so its entries' attributes are compared one by one anyway, and the
+                # process that made the sitemap fingerprinted all 10,000 pages for it
+                whole_list = key.startswith(WHOLE) and type(value) in (list, tuple)
+                self._values[key] = None if whole_list else fingerprint(value, self._kept)
             except Exception:  # noqa: BLE001 - a read that fails now (a doctor removed …) means "changed"
                 self._values[key] = None
         return self._values[key]
