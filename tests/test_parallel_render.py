@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,21 @@ def test_the_record_saved_while_the_files_are_written_keeps_every_page(big_site,
         assert again["left"] == 0 and files(site / "build") == clean
         kept[workers] = again["kept"]
     assert kept["3"] == kept["1"] > web.PARALLEL_MIN_PAGES  # every page and whole-site file, as when saved here
+
+
+def test_the_content_kept_for_the_next_build_is_written_by_a_child(big_site, tmp_path):
+    """With several processes reading the content, a child writes what the next build keeps (.sitegen/content.pickle)
+    while this process renders: once the build has returned it is there, sealed, with what one process keeps."""
+    import shutil
+
+    from sitegen.content import kept
+
+    entries = {}
+    for load_workers in ("1", "3"):
+        site = tmp_path / f"site-{load_workers}"
+        shutil.copytree(big_site, site, ignore=shutil.ignore_patterns(".sitegen", "build"))
+        time.sleep(kept.RECENT_NS / 1e9 + 0.1)  # a file changed just before it was read is not kept
+        done = build(site, site / "build", "1", load_workers)
+        assert done["left"] == 0 and (done["children"] == 0) == (load_workers == "1"), done
+        entries[load_workers] = {key[1] for key in kept._read(Project.at(site).with_template_cache())}
+    assert len(entries["1"]) > 400 and entries["3"] == entries["1"]

@@ -19,6 +19,7 @@ from sitegen.content.kept import FILE as CONTENT_FILE
 from sitegen.content.kept import Kept
 from sitegen.content.load import KEPT_FILES, load_content
 from sitegen.content.site import Site
+from sitegen.cores import workers
 from sitegen.errors import OutputSkipped, Problem, ProblemList, SitegenError
 from sitegen.project import Project
 from sitegen.templates import template_error
@@ -111,17 +112,17 @@ def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
     return site, problems.warnings
 
 
-def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem], bool]:
-    """`load_site`, reading again only the files changed since the last build (content/kept.py), and whether any
-    file was kept; what is kept is let go before rendering (the sources of 10,000 files are tens of megabytes)."""
+def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem], bool, Callable[[], None]]:
+    """`load_site`, reading again only the files changed since the last build (content/kept.py); whether any file
+    was kept, and what waits until the content is kept for the next build (by another process: what is kept is
+    let go here before rendering, the sources of 10,000 files are tens of megabytes)."""
     kept = Kept(project)
     token = KEPT_FILES.set(kept.memo)
     try:
         site, warnings = load_site(project, today)
     finally:
         KEPT_FILES.reset(token)
-    kept.save()
-    return site, warnings, kept.found
+    return site, warnings, kept.found, kept.saving(in_child=workers("SITEGEN_LOAD_WORKERS") > 1)
 
 
 def render_output(name: str, project: Project, site: Site, options: RenderOptions) -> Rendered:
@@ -200,8 +201,9 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
         if options.clean:
             forget_build_state(project)
         project = project.with_template_cache()
+    saved: Callable[[], None] = _at_once
     if project.keeps_state:
-        site, report.warnings, kept = _load_keeping(project, options.today)
+        site, report.warnings, kept, saved = _load_keeping(project, options.today)
     else:
         (site, report.warnings), kept = load_site(project, options.today), False
     collector.loaded(collect=not kept)
@@ -222,7 +224,12 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
     finally:
         for name, after in written:
             after(project.out / name if published else None)
+        saved()
     return report
+
+
+def _at_once() -> None:
+    """Nothing to wait for."""
 
 
 def _render_outputs(project: Project, options: BuildOptions, site: Site, report: BuildReport,

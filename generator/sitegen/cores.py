@@ -154,7 +154,7 @@ def begun_in_child(prepare: Callable[[], T], end: Callable[[T, Any], None]) -> C
         return None
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_begun, args=(receive, prepare, end), daemon=True)
+    process = ctx.Process(target=_begun, args=(receive, send, prepare, end), daemon=True)
     process.start()
     receive.close()
 
@@ -170,7 +170,8 @@ def begun_in_child(prepare: Callable[[], T], end: Callable[[T, Any], None]) -> C
     return finish
 
 
-def _begun(receive: Any, prepare: Callable, end: Callable) -> None:
+def _begun(receive: Any, send: Any, prepare: Callable, end: Callable) -> None:
+    send.close()  # this process's copy: the parent's is then the only one, and its end is this one's EOFError
     try:
         prepared = prepare()
         word = receive.recv()
