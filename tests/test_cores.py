@@ -140,3 +140,20 @@ def test_work_that_fails_in_the_child_is_left_to_the_caller(capfd):
 
     assert alone(scenario) is False
     assert "Traceback" not in capfd.readouterr().err  # the caller does the work, and reports what fails
+
+
+def test_work_done_in_a_child_ends_it_at_once(tmp_path):
+    out = tmp_path / "done.txt"
+
+    def scenario():
+        wait = cores.in_child(lambda: out.write_text(str(os.getpid())))
+        assert wait is not None
+        deadline = time.monotonic() + 30
+        while multiprocessing.active_children() and time.monotonic() < deadline:  # ended before it was waited for
+            time.sleep(0.01)
+        ended = not multiprocessing.active_children()
+        failing = cores.in_child(lambda: 1 / 0)
+        return ended, wait(), failing is not None and failing()
+
+    assert alone(scenario) == (True, True, False)
+    assert out.read_text() != str(os.getpid())  # written by the child

@@ -122,7 +122,7 @@ def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem]
         site, warnings = load_site(project, today)
     finally:
         KEPT_FILES.reset(token)
-    return site, warnings, kept.found, kept.saving(in_child=workers("SITEGEN_LOAD_WORKERS") > 1)
+    return site, warnings, kept.found, kept.saving(child=workers("SITEGEN_LOAD_WORKERS") > 1)
 
 
 def render_output(name: str, project: Project, site: Site, options: RenderOptions) -> Rendered:

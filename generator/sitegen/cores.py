@@ -180,3 +180,27 @@ def _begun(receive: Any, send: Any, prepare: Callable, end: Callable) -> None:
         return
     except BaseException:  # noqa: BLE001 - the parent does the work (no traceback printed from here)
         sys.exit(1)
+
+
+def in_child(work: Callable[[], None]) -> Callable[[], bool] | None:
+    """`work()` done by a forked child, which ends as soon as it is done (it lets go of its copy of this process's
+    memory); the function returned waits for it and says whether it ended well. None when no child can be forked
+    safely: the caller then does the work itself."""
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    process = multiprocessing.get_context("fork").Process(target=_done_in_child, args=(work,), daemon=True)
+    process.start()
+
+    def wait() -> bool:
+        process.join()
+        return process.exitcode == 0
+
+    return wait
+
+
+def _done_in_child(work: Callable[[], None]) -> None:
+    try:
+        work()
+    except BaseException:  # noqa: BLE001 - the caller is told it did not end well (no traceback from here)
+        sys.exit(1)
+

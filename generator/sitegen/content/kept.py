@@ -21,7 +21,7 @@ from typing import Callable
 
 from sitegen import seal
 from sitegen.content.load import READ, Memo
-from sitegen.cores import begun_in_child
+from sitegen.cores import in_child
 from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, worth_rewriting
 
@@ -49,20 +49,20 @@ class Kept:
         if entries is not None:
             _write(self.project, entries)
 
-    def saving(self, in_child: bool = True) -> Callable[[], None]:
-        """`save`, written by a forked child (`in_child`) while the build goes on (pickling 10,000 files' content
+    def saving(self, child: bool = True) -> Callable[[], None]:
+        """`save`, written by a forked child (`child`) while the build goes on (pickling 10,000 files' content
         held the pages back 0.15 s); the function returned waits for the child. Where no child can be forked, it
         is written here and now."""
         entries = self._to_write()
         if entries is None:
             return _nothing
-        finish = begun_in_child(partial(_write, self.project, entries), _nothing_more) if in_child else None
-        if finish is None:
+        done = in_child(partial(_write, self.project, entries)) if child else None
+        if done is None:
             _write(self.project, entries)
             return _nothing
 
         def wait() -> None:
-            finish(None)  # a child that failed only costs the next build time: it reads every file again
+            done()  # a child that failed only costs the next build time: it reads every file again
 
         return wait
 
@@ -81,10 +81,6 @@ class Kept:
 
 
 def _nothing() -> None:
-    return None
-
-
-def _nothing_more(written: None, word: None) -> None:
     return None
 
 
