@@ -112,7 +112,7 @@ def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
     return site, problems.warnings
 
 
-def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem], bool, Callable[[], None]]:
+def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem], bool, Callable[[], bool] | None]:
     """`load_site`, reading again only the files changed since the last build (content/kept.py); whether any file
     was kept, and what waits until the content is kept for the next build (by another process: what is kept is
     let go here before rendering, the sources of 10,000 files are tens of megabytes)."""
@@ -122,7 +122,7 @@ def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem]
         site, warnings = load_site(project, today)
     finally:
         KEPT_FILES.reset(token)
-    return site, warnings, kept.found, kept.saving(child=workers("SITEGEN_LOAD_WORKERS") > 1)
+    return site, warnings, kept.found, kept.saving(in_child=workers("SITEGEN_LOAD_WORKERS") > 1)
 
 
 def render_output(name: str, project: Project, site: Site, options: RenderOptions) -> Rendered:
@@ -201,7 +201,7 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
         if options.clean:
             forget_build_state(project)
         project = project.with_template_cache()
-    saved: Callable[[], None] = _at_once
+    saved: Callable[[], bool] | None = None  # waits until the content is kept for the next build
     if project.keeps_state:
         site, report.warnings, kept, saved = _load_keeping(project, options.today)
     else:
@@ -224,12 +224,9 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
     finally:
         for name, after in written:
             after(project.out / name if published else None)
-        saved()
+        if saved is not None:
+            saved()
     return report
-
-
-def _at_once() -> None:
-    """Nothing to wait for."""
 
 
 def _render_outputs(project: Project, options: BuildOptions, site: Site, report: BuildReport,

@@ -19,9 +19,8 @@ import time
 from functools import partial
 from typing import Callable
 
-from sitegen import seal
+from sitegen import cores, seal
 from sitegen.content.load import READ, Memo
-from sitegen.cores import in_child
 from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, worth_rewriting
 
@@ -41,33 +40,24 @@ class Kept:
         self._before = {k: v[0] for k, v in self.memo.items()}
         self.found = bool(self._before)  # the last build's results were there to keep
 
-    def save(self) -> None:
-        """Keep the entries this load used (files deleted since are dropped). The file is written again only when
-        more than a few files differ from it: a build after editing one file reads that file again rather than
-        rewrite the whole record (0.2 s for 10,000 files); the edits are kept once enough of them add up."""
-        entries = self._to_write()
-        if entries is not None:
-            _write(self.project, entries)
-
-    def saving(self, child: bool = True) -> Callable[[], None]:
-        """`save`, written by a forked child (`child`) while the build goes on (pickling 10,000 files' content
-        held the pages back 0.15 s); the function returned waits for the child. Where no child can be forked, it
-        is written here and now."""
+    def saving(self, in_child: bool = True) -> Callable[[], bool] | None:
+        """Keep the entries this load used (files deleted since are dropped), written by a forked child
+        (`in_child`) while the build goes on (pickling 10,000 files' content held the pages back 0.15 s): returns
+        what waits for the child (False when it failed, which only costs the next build time: it reads every file
+        again), or None when the file was written here and now (no child could be forked) or stays as it is.
+        The file is written again only when more than a few files differ from it: a build after editing one file
+        reads that file again rather than rewrite the whole record (0.2 s for 10,000 files); the edits are kept
+        once enough of them add up."""
         entries = self._to_write()
         if entries is None:
-            return _nothing
-        done = in_child(partial(_write, self.project, entries)) if child else None
+            return None
+        done = cores.in_child(partial(_write, self.project, entries)) if in_child else None
         if done is None:
             _write(self.project, entries)
-            return _nothing
-
-        def wait() -> None:
-            done()  # a child that failed only costs the next build time: it reads every file again
-
-        return wait
+        return done
 
     def _to_write(self) -> dict | None:
-        """The entries to write, or None when the file is to stay as it is."""
+        """The entries to write (`saving`), or None when the file is to stay as it is."""
         self.memo.prune()
         recent = self.started_ns - RECENT_NS
         entries = {k: v for k, v in self.memo.items()
@@ -78,10 +68,6 @@ class Kept:
         if differ == 0 or (self._before and not worth_rewriting(len(entries), differ)):
             return None
         return entries
-
-
-def _nothing() -> None:
-    return None
 
 
 def _header(project: Project) -> tuple:
