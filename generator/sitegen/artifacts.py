@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from sitegen.errors import Problem
 
@@ -44,6 +44,16 @@ class RenderOptions:
     previous: Path | None = None
 
 
+class Publishing(Protocol):
+    """What an output has done around the writing of the build: `begin` just before the build is written, then a
+    call with the output's folder once it is published, or with None when it is not (always made once the output
+    is rendered, `begin` or not)."""
+
+    def begin(self) -> None: ...
+
+    def __call__(self, published: Path | None) -> None: ...
+
+
 @dataclass
 class Rendered:
     """What an output made: its files, warnings for the build report, and counts the CLI prints."""
@@ -52,7 +62,5 @@ class Rendered:
     warnings: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # e.g. {"pages": 77}
     kept: int = 0  # files taken from the previous build without rendering them again
-    # called with the output's folder once the build is published, or with None when it is not (the web output
-    # records what each page read); always called once the output is rendered
-    on_written: Callable[[Path | None], None] | None = None
+    on_written: Publishing | None = None  # the web output's record of what each page read
     record: Any = None  # what the web output read for each page (web.deps.Record): `sitegen serve` keeps it

@@ -8,12 +8,11 @@ import importlib
 import shutil
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import jinja2
 
-from sitegen.artifacts import Artifact, Progress, Rendered, RenderOptions
+from sitegen.artifacts import Artifact, Progress, Publishing, Rendered, RenderOptions
 from sitegen.content.assemble import assemble
 from sitegen.content.kept import FILE as CONTENT_FILE
 from sitegen.content.kept import Kept
@@ -209,11 +208,13 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
     collector.loaded(collect=not kept)
     report.load_seconds = time.perf_counter() - started
 
-    written: list[tuple[str, Callable[[Path | None], None]]] = []  # told where each output was published, or None
+    written: list[tuple[str, Publishing]] = []  # told where each output was published, or None
     published = False
     try:
         _render_outputs(project, options, site, report, written)
         if not options.dry_run and report.artifacts:
+            for _, publishing in written:
+                publishing.begin()
             unchanged: dict[str, int] = {}
             sizes = write_outputs(project.out, project.root, report.artifacts, reuse=not options.clean,
                                   unchanged=unchanged)
@@ -230,7 +231,7 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
 
 
 def _render_outputs(project: Project, options: BuildOptions, site: Site, report: BuildReport,
-                    written: list[tuple[str, Callable[[Path | None], None]]]) -> None:
+                    written: list[tuple[str, Publishing]]) -> None:
     """Every output rendered in memory, into `report`; `written` gets what each wants done once it is published."""
     for name in options.outputs:
         t0 = time.perf_counter()

@@ -642,19 +642,10 @@ class Record:
         stamps = {path: stamp for path in self.pages if (stamp := _stamp(published, path)) is not None}
         write_state(file, self.state(stamps))
 
-    def saving(self, file: Path, in_child: bool = True) -> Callable[[Path | None], None]:
-        """`save`, begun now (`in_child`) in a forked child while the build is written: writing 10,000 files
-        keeps one core busy in the system, and the record took 0.3 s after it. The function returned ends it with
-        the folder the build was published in (None: nothing was published, nothing is saved); where no child can
-        be forked or the child fails, it saves in this process."""
-        finish = begun_in_child(self.state, functools.partial(self._save_state, file)) if in_child else None
-
-        def written(published: Path | None) -> None:
-            done = finish(published) if finish is not None else False
-            if published is not None and not done:
-                self.save(file, published)
-
-        return written
+    def saving(self, file: Path, in_child: bool = True) -> _Saving:
+        """`save`, begun (`in_child`) in a forked child while the build is written: writing 10,000 files keeps
+        one core busy in the system, and the record took 0.3 s after it (`artifacts.Publishing`)."""
+        return _Saving(self, file, in_child)
 
     def _save_state(self, file: Path, state: dict, published: Path | None) -> None:
         """`save` with the record's data made beforehand (`state()`, every page): each page gets its file's stat;
@@ -667,6 +658,29 @@ class Record:
         for path, entry in state["pages"].items():
             entry.append(stamps[path])
         write_state(file, state)
+
+
+class _Saving:
+    """`Record.saving`: `begin` forks the child that makes the record's data (`state`, every page) while this
+    process writes the build (not earlier: the child holds a copy of this process's memory while it lives, and
+    the brochures are printed after the pages are rendered); the call ends it with the folder the build was
+    published in (None: nothing was published, nothing is saved). Where no child can be forked, or the child
+    fails, the record is saved in this process."""
+
+    def __init__(self, record: Record, file: Path, in_child: bool) -> None:
+        self.record = record
+        self.file = file
+        self.in_child = in_child
+        self.finish: Callable[[Path | None], bool] | None = None
+
+    def begin(self) -> None:
+        if self.in_child and self.finish is None:
+            self.finish = begun_in_child(self.record.state, functools.partial(self.record._save_state, self.file))
+
+    def __call__(self, published: Path | None) -> None:
+        done = self.finish(published) if self.finish is not None else False
+        if published is not None and not done:
+            self.record.save(self.file, published)
 
 
 @dataclasses.dataclass(frozen=True)
