@@ -37,8 +37,7 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], processes: int, lea
     advance, the child rendering half of a 10,000-page site ended 0.4 s after this process, every time). A child
     sends its results as it goes, and this process takes them between its own turns: 40 MB of pages sent at the
     end kept it waiting another 0.2 s."""
-    if (processes < 2 or len(items) < least or threading.active_count() > 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    if processes < 2 or len(items) < least or not _can_fork():
         return None
     ctx = multiprocessing.get_context("fork")
     step = max(1, min(STEP, len(items) // (processes * 16)))
@@ -64,6 +63,12 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], processes: int, lea
     if not all(child.sent for child in children) or any(result is _NOT_DONE for result in out):
         return None
     return out
+
+
+def _can_fork() -> bool:
+    """Whether a child can be forked safely: no other thread runs (a lock one of them holds could stay locked in
+    the child), and the system forks."""
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 _NOT_DONE = object()
@@ -150,7 +155,7 @@ def begun_in_child(prepare: Callable[[], T], end: Callable[[T, Any], None]) -> C
     sends it a word: the function returned sends the word, waits for the child and says whether it ended well.
     None when no child can be forked safely (other threads running, no fork on this system): the caller then does
     the work itself. A child whose parent goes away without a word ends doing nothing."""
-    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if not _can_fork():
         return None
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
@@ -186,7 +191,7 @@ def in_child(work: Callable[[], None]) -> Callable[[], bool] | None:
     """`work()` done by a forked child, which ends as soon as it is done (it lets go of its copy of this process's
     memory); the function returned waits for it and says whether it ended well. None when no child can be forked
     safely: the caller then does the work itself."""
-    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if not _can_fork():
         return None
     process = multiprocessing.get_context("fork").Process(target=_done_in_child, args=(work,), daemon=True)
     process.start()
