@@ -68,6 +68,68 @@ def test_the_kept_verdicts_refuse_what_the_sandbox_refuses_every_time():
     assert env.is_safe_attribute((), "count", None) and not env.is_safe_attribute([], "append", None)
 
 
+def test_calls_made_straight_still_refuse_unsafe_callables_and_pass_the_context():
+    """The sandbox calls a macro, a built-in, sitegen's own functions and a function or partial with no attributes
+    straight (templates._Sandbox.call). A callable marked unsafe or as altering data is still refused, and one that
+    asks for the context, the environment or the evaluation context still gets it — also inside a loop, where Jinja
+    adds its loop variables to every call — whether it is a function, a partial or an object whose method asks."""
+    import functools
+
+    import jinja2
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import unsafe
+
+    from sitegen.templates import TemplateFunction, _Sandbox
+
+    env = _Sandbox(undefined=jinja2.StrictUndefined)
+
+    def plain(x=1):
+        return f"p{x}"
+
+    def alters():
+        return "altered"
+
+    alters.alters_data = True  # type: ignore[attr-defined]
+
+    def stops():
+        raise StopIteration
+
+    class Own(TemplateFunction):
+        def __call__(self, x):
+            return f"o{x}"
+
+    class AsksContext:
+        @jinja2.pass_context
+        def __call__(self, context, x):
+            return f"{context['who']}{x}"
+
+    with_context = jinja2.pass_context(lambda context, x: f"{context['who']}{x}")
+    given_partial = functools.partial(lambda context, x: f"{context['who']}!{x}")
+    given_partial.jinja_pass_arg = jinja2.utils._PassArg.context  # type: ignore[attr-defined]
+    data = {"who": "w", "plain": plain, "ctx": with_context, "part": given_partial, "own": Own(),
+            "asks": AsksContext(), "env_name": jinja2.pass_environment(lambda e: type(e).__name__),
+            "eval": jinja2.pass_eval_context(lambda e: str(e.autoescape)),
+            "bare": functools.partial(plain, 2), "iso": __import__("datetime").date(2026, 1, 2).isoformat,
+            "stops": stops}
+    template = env.from_string(
+        "{% macro m(x) %}m{{ x }}{% endmacro %}"
+        "{% for i in [1, 2] %}{{ m(i) }}{{ plain(i) }}{{ ctx(i) }}{{ part(i) }}{{ own(i) }}{{ asks(i) }}|{% endfor %}"
+        "{{ env_name() }} {{ eval() }} {{ bare() }} {{ iso() }} {{ stops() is defined }}")
+    for _ in range(2):
+        assert template.render(data) == "m1p1w1w!1o1w1|m2p2w2w!2o2w2|_Sandbox False p2 2026-01-02 False"
+    for name, value in (("u", unsafe(lambda: "x")), ("a", alters), ("flagged", _flagged_partial())):
+        with pytest.raises(SecurityError):
+            env.from_string("{% for i in [1] %}{{ " + name + "() }}{% endfor %}").render({name: value})
+
+
+def _flagged_partial():
+    import functools
+
+    part = functools.partial(print)
+    part.unsafe_callable = True  # type: ignore[attr-defined]
+    return part
+
+
 def test_the_partials_rendered_once_per_folder_are_those_each_page_would_render(tmp_path):
     """base.html renders the footer and the call bar with once(…): once per folder and build; and the header, which
     marks the menu entry of the page's kind, once per folder and kind. A theme that includes them on every page

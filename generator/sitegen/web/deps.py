@@ -44,7 +44,7 @@ from sitegen.artifacts import Artifact
 from sitegen.cores import begun_in_child
 from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, worth_rewriting, write_state
-from sitegen.templates import template_folders, theme_dirs
+from sitegen.templates import TemplateFunction, template_folders, theme_dirs
 
 VERSION = 5
 UNTRACEABLE = "!"
@@ -139,7 +139,7 @@ class Reads:
         raise AttributeError("the site cannot be changed by a template")
 
 
-class _Method:
+class _Method(TemplateFunction):
     """A site method handed to a template (`site.doctor`, also passed on to macros): notes each call with its
     arguments (plain values only; a call with anything else cannot be repeated and marks the page untraceable)."""
 
