@@ -196,3 +196,33 @@ def test_the_content_kept_for_the_next_build_is_written_by_a_child(big_site, tmp
         assert done["left"] == 0 and (done["children"] == 0) == (load_workers == "1"), done
         entries[load_workers] = {key[1] for key in kept._read(Project.at(site).with_template_cache())}
     assert len(entries["1"]) > 400 and entries["3"] == entries["1"]
+
+
+def test_a_rebuild_checks_the_record_in_forked_processes_as_in_one(big_site, tmp_path):
+    """After an edit, the pages' fingerprints and the recorded values are worked out by forked processes
+    (`Record.check`): the rebuild keeps the same pages as one process does, and writes the files of a clean
+    build — a doctor's text changed (their page), another's name (every page that lists it)."""
+    import shutil
+
+    kept = {}
+    for workers in ("1", "3"):
+        site = tmp_path / f"site-{workers}"
+        shutil.copytree(big_site, site, ignore=shutil.ignore_patterns(".sitegen", "build"))
+        build(site, site / "build", workers)
+        first, second = sorted((site / "content" / "doctors").glob("*.md"))[:2]
+        first.write_text(first.read_text(encoding="utf-8").replace("\n---\n", "\n---\n\n追記しました。\n", 1),
+                         encoding="utf-8")
+        text = second.read_text(encoding="utf-8")
+        second.write_text(text.replace("name: ", "name: 改名 ", 1), encoding="utf-8")
+        again = build(site, site / "build", workers, clean=False)
+        # the check's two, and the child saving the record (too few pages are rendered to share them out)
+        assert again["children"] == (0 if workers == "1" else 3), again
+        assert files(site / "build") == files(build_clean(site, tmp_path / f"clean-{workers}"))
+        kept[workers] = again["kept"]
+    pages = sum(1 for path in files(tmp_path / "clean-1") if path.endswith(".html"))
+    assert kept["3"] == kept["1"] and pages - 60 < kept["1"] < pages - 1, (kept, pages)
+
+
+def build_clean(site: Path, out: Path) -> Path:
+    build(site, out, "1")
+    return out

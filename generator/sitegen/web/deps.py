@@ -41,7 +41,7 @@ import jinja2
 import pydantic
 
 from sitegen.artifacts import Artifact
-from sitegen.cores import begun_in_child
+from sitegen.cores import begun_in_child, fork_map
 from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, worth_rewriting, write_state
 from sitegen.templates import TemplateFunction, template_folders, theme_dirs
@@ -556,6 +556,31 @@ class Record:
         """Fingerprints worked out in another process (`new_values`), for the same site."""
         for key, value in values.items():
             self._values.setdefault(sys.intern(key), value)
+
+    def check(self, pages: list[Any], processes: int) -> list[str | None]:
+        """The fingerprints of `pages` (`page`), with the values `changed_keys` compares first — each recorded
+        record whole, each read of no record, and each read of a list of records — worked out beforehand, shared out among `processes` forked
+        processes (`cores.fork_map`) on a large site: one process took half a second for them in a rebuild of
+        10,000 pages after one doctor's file was edited. The values are then known here (`learn`); where no
+        process can be forked, this process works them out."""
+        keys = self.previous_keys
+        wholes = {number for number in set(self.previous_parents) if number >= 0}
+        first = {keys[number] for number in wholes}
+        # and the reads of no record, and those of a list of records (never the same whole: not fingerprinted)
+        never_same = {number for number in wholes if self.previous_values.get(keys[number]) is None}
+        first.update(key for key, parent in zip(keys, self.previous_parents)
+                     if (parent < 0 or parent in never_same) and not key.startswith(WHOLE) and key != UNTRACEABLE)
+        to_check = sorted(first)
+        jobs: list[tuple[bool, Any]] = [(True, page) for page in pages] + [(False, key) for key in to_check]
+        results = fork_map(self._checked, jobs, processes)
+        if results is None:
+            return [self.page(page) for page in pages]  # the values are worked out as changed_keys asks
+        self.learn(dict(zip(to_check, results[len(pages):])))
+        return results[:len(pages)]
+
+    def _checked(self, job: tuple[bool, Any]) -> str | None:
+        is_page, what = job
+        return self.page(what) if is_page else self.value(what)
 
     def changed_keys(self) -> frozenset[str]:
         """The numbers (as the record writes them) of the recorded reads whose values are not those recorded, or

@@ -263,13 +263,14 @@ def _recorded(env, site: Site, whole: Published, all_pages: list[Page], units: l
     kept: dict[str, list[Artifact]] = {}  # by page path or unit name
     fingerprints: dict[str, str | None] = {}
     if previous is not None and record.previous_pages:
+        checked = iter(record.check([unit.name for unit in units] + all_pages, web_workers()))
         for unit in units:
-            unit_fp = fingerprints[unit.name] = record.page(unit.name)
+            unit_fp = fingerprints[unit.name] = next(checked)
             files = _kept(unit, unit_fp, record, previous)
             if files is not None:
                 kept[unit.name] = files
         for page in all_pages:
-            page_fp = fingerprints[page.path] = record.page(page)
+            page_fp = fingerprints[page.path] = next(checked)
             if record.unchanged(page.path, page_fp):
                 old = previous.file(page.path, record.stamp(page.path))
                 if old is not None:
