@@ -458,11 +458,29 @@ class _Site:
 
 
 def _reads(site: _Site, source: str) -> tuple[str, set[str]]:
+    """What `source` shows and reads, rendered by sitegen's sandbox (which reads through Reads and Traced without
+    Python's failed lookup: `_Sandbox.readers`) and by Jinja's own, which must agree."""
     from jinja2.sandbox import SandboxedEnvironment
 
-    with recording() as seen:
-        html = SandboxedEnvironment().from_string(source).render(site=Reads(site))
-    return html, seen
+    from sitegen.templates import _Sandbox
+    from sitegen.web.deps import noting_templates
+
+    results = []
+    for env in (noting_templates(_Sandbox()), SandboxedEnvironment()):
+        with recording() as seen:
+            html = env.from_string(source).render(site=Reads(site))
+        results.append((html, seen))
+    assert results[0] == results[1]
+    return results[0]
+
+
+def test_the_sandbox_may_read_every_attribute_of_reads_and_traced_through_their_getattr():
+    """`_Sandbox.readers` calls Reads.__getattr__ and Traced.__getattr__ straight for any name not starting with
+    "_": right only while they have no such attribute of their own."""
+    from sitegen.web.deps import Traced
+
+    for kind in (Reads, Traced):
+        assert [name for name in dir(kind) if not name.startswith("_")] == [], kind
 
 
 def _kept(before: _Site, after: _Site, source: str) -> bool:

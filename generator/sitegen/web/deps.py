@@ -80,7 +80,13 @@ def note(keys: set[str] | frozenset[str]) -> None:
 def _note(key: str) -> None:
     seen = _reads.get()
     if seen is not None:
-        seen.add(sys.intern(key))  # one string per key, not one per page that reads it (and once per pickle)
+        seen.add(key)
+
+
+def listed(seen: set[str]) -> tuple[str, ...]:
+    """What a page read (`recording`), sorted, each key one string however many pages read it (and so written
+    once per pickle): interned here, once per key and page, not once per read."""
+    return tuple(sorted(map(sys.intern, seen)))
 
 
 def noting_templates(env: jinja2.Environment) -> jinja2.Environment:
@@ -99,6 +105,10 @@ def noting_templates(env: jinja2.Environment) -> jinja2.Environment:
 
     env.get_template = get_template  # type: ignore[method-assign]
     env.select_template = select_template  # type: ignore[method-assign]
+    readers = getattr(env, "readers", None)
+    if readers is not None:  # the sandbox reads the site and its records through these without a failed lookup
+        readers[Reads] = Reads.__getattr__
+        readers[Traced] = Traced.__getattr__
     return env
 
 
@@ -150,6 +160,8 @@ class _Method(TemplateFunction):
         self._method = method
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and len(args) == 1 and type(args[0]) is str:  # most calls: site.doctor("yamada")
+            return _traced(self._method(*args), _text_call_key(self._name, args, ()))
         if not all(a is None or isinstance(a, PLAIN) for a in (*args, *kwargs.values())):
             _note(UNTRACEABLE)
             return self._method(*args, **kwargs)
@@ -187,8 +199,15 @@ def _traced(value: Any, key: str) -> Any:
 
 def _is_record(value: Any) -> bool:
     """An entry, model or dataclass instance (not a text, number, collection or None): what `Traced` can stand in
-    for."""
-    return isinstance(value, pydantic.BaseModel) or hasattr(type(value), "__dataclass_fields__")
+    for. Worked out once per type (a template reads hundreds of values per page)."""
+    t = type(value)
+    known = _RECORD_TYPES.get(t)
+    if known is None:
+        known = _RECORD_TYPES[t] = issubclass(t, pydantic.BaseModel) or hasattr(t, "__dataclass_fields__")
+    return known
+
+
+_RECORD_TYPES: dict[type, bool] = {}
 
 
 class Traced:

@@ -129,7 +129,7 @@ def _render(env, site: Site, page: Page) -> tuple[bytes, tuple[str, ...]]:
         context = _context(deps.Reads(site), page)
         context["once"] = partial(_once, env, site, page, context)
         html = env.get_template(page.template).render(context)
-    return html.encode("utf-8"), tuple(sorted(seen))  # sorted here (in the render processes); a tuple is small
+    return html.encode("utf-8"), deps.listed(seen)  # sorted here (in the render processes); a tuple is small
 
 
 def _once(env, site: Site, page: Page, context: dict, name: str, *by: Any) -> Markup:
@@ -314,7 +314,7 @@ def _made(env, site: Site, whole: Published, record: deps.Record, fingerprints: 
     unit_fp = fingerprints[job.name] if job.name in fingerprints else record.page(job.name)
     with deps.recording() as seen:
         files = job.make(deps.Reads(whole))
-    reads = tuple(sorted(seen))
+    reads = deps.listed(seen)
     return unit_fp, files, reads, record.new_values(reads)
 
 
