@@ -5,6 +5,7 @@ This is the only module that prints or exits.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 from typing import Any, NoReturn
@@ -868,3 +869,14 @@ def serve(source, port, host, allow_hosts, open_browser, date):
         _echo("stopped")
     finally:
         running.stop()
+
+
+def program() -> None:
+    """The `sitegen` program (its console script, `python -m sitegen`): `main`, and then what is still alive is
+    frozen for the interpreter's end (`gc.freeze`) — its last collections walked every object a large build left
+    (0.4 s at 10,000 pages, on top of a 6 s build). Everything else about the end is as usual: files were written and
+    closed by the command, and exit handlers run. Not done by `main`: tests run commands in their own process."""
+    try:
+        main()
+    finally:
+        gc.freeze()
