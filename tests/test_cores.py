@@ -130,6 +130,28 @@ def test_work_begun_in_a_child_is_ended_there_with_the_word_sent(tmp_path):
     assert out.read_text() == "42 False published"  # prepared in the child, ended there
 
 
+def test_a_child_told_its_word_ends_the_work_while_this_process_goes_on(tmp_path):
+    """`Begun.tell` sends the word and returns at once: the child ends its work while this process does something
+    else (the build removes the previous one); the call then only waits, and a second word is not sent."""
+    out = tmp_path / "ended.txt"
+
+    def scenario():
+        def end(prepared: int, word: str) -> None:
+            out.write_text(f"{prepared} {word}")
+
+        begun = cores.begun_in_child(lambda: 7, end)
+        assert begun is not None
+        begun.tell("first")
+        deadline = time.monotonic() + 30
+        while not out.exists() and time.monotonic() < deadline:  # written by the child before the call
+            time.sleep(0.01)
+        ended_before_the_call = out.exists()
+        return ended_before_the_call, begun("second"), len(multiprocessing.active_children())
+
+    assert alone(scenario) == (True, True, 0)
+    assert out.read_text() == "7 first"
+
+
 def test_work_that_fails_in_the_child_is_left_to_the_caller(capfd):
     def scenario():
         def prepare() -> None:

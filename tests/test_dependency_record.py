@@ -474,6 +474,29 @@ def _reads(site: _Site, source: str) -> tuple[str, set[str]]:
     return results[0]
 
 
+def test_the_record_text_made_ahead_is_the_record_saved_at_once(tmp_path):
+    """The child saving the record makes its text while the build is written, the stamps left out
+    (`Record._text`), and adds them once the build is published: the file is the one `save` writes, byte for
+    byte — also when a page's file is missing (then the record is made of the pages that are there)."""
+    from sitegen.web.deps import Record
+
+    record = Record(SITE, "shared", None)
+    sources = ("{{ site.doctor('a').name }}", "{{ site.featured | length }}", "静的な文", "{{ site.doctor('c') }}")
+    for n, source in enumerate(sources):
+        record.add(f"d/p{n}.html", f"fp{n}", tuple(sorted(_reads(SITE, source)[1])))
+    published = tmp_path / "site"
+    (published / "d").mkdir(parents=True)
+    for n in range(len(sources)):
+        (published / "d" / f"p{n}.html").write_text("x" * n)
+    for case in ("every file", "one missing"):
+        record.save(tmp_path / "at-once.json", published)
+        record._save_text(tmp_path / "ahead.json", record._text(), published)
+        at_once = (tmp_path / "at-once.json").read_text(encoding="utf-8")
+        assert (tmp_path / "ahead.json").read_text(encoding="utf-8") == at_once, case
+        assert len(json.loads(at_once)["pages"]) == (4 if case == "every file" else 3)
+        (published / "d" / "p2.html").unlink(missing_ok=True)
+
+
 def test_the_sandbox_may_read_every_attribute_of_reads_and_traced_through_their_getattr():
     """`_Sandbox.readers` calls Reads.__getattr__ and Traced.__getattr__ straight for any name not starting with
     "_": right only while they have no such attribute of their own."""

@@ -103,3 +103,23 @@ def test_orphaned_temp_folders_of_killed_builds_are_removed(tmp_path):
     (tmp_path / "sitegen-pdf-notapid").mkdir()  # not ours to judge (recent)
     remove_orphans(tmp_path, "sitegen-pdf-")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"sitegen-pdf-{os.getpid()}-x2", "sitegen-pdf-notapid"])
+
+
+def test_what_waits_for_the_published_build_is_told_before_the_previous_one_is_removed(tmp_path):
+    """`on_published` is called once the new build is in place and the previous one not yet removed (the
+    dependency record is saved by a child meanwhile); afterwards nothing of the previous build is left."""
+    from sitegen.artifacts import Artifact
+    from sitegen.write import write_outputs
+
+    out, root = tmp_path / "build", tmp_path / "site"
+    root.mkdir()
+    write_outputs(out, root, {"site": [Artifact(f"p{n}.html", b"old") for n in range(50)]})
+    seen = {}
+
+    def on_published() -> None:
+        seen["published"] = (out / "site" / "p0.html").read_bytes()
+        seen["previous"] = [(p / "site" / "p0.html").read_bytes() for p in tmp_path.glob(".build.staging-*")]
+
+    write_outputs(out, root, {"site": [Artifact(f"p{n}.html", b"new") for n in range(50)]}, on_published=on_published)
+    assert seen == {"published": b"new", "previous": [b"old"]}
+    assert not list(tmp_path.glob(".build.*")) and (out / "site" / "p49.html").read_bytes() == b"new"

@@ -45,11 +45,14 @@ class RenderOptions:
 
 
 class Publishing(Protocol):
-    """What an output has done around the writing of the build: `begin` just before the build is written, then a
-    call with the output's folder once it is published, or with None when it is not (always made once the output
-    is rendered, `begin` or not)."""
+    """What an output has done around the writing of the build: `begin` just before the build is written, `tell`
+    the moment it is published (before the previous build is removed: what can go on meanwhile starts), then a
+    call with the output's folder once the build is written, or with None when it was not published (always made
+    once the output is rendered, `begin` and `tell` or not)."""
 
     def begin(self) -> None: ...
+
+    def tell(self, published: Path) -> None: ...
 
     def __call__(self, published: Path | None) -> None: ...
 

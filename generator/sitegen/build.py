@@ -216,8 +216,13 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
             for _, publishing in written:
                 publishing.begin()
             unchanged: dict[str, int] = {}
+
+            def tell() -> None:
+                for name, publishing in written:
+                    publishing.tell(project.out / name)
+
             sizes = write_outputs(project.out, project.root, report.artifacts, reuse=not options.clean,
-                                  unchanged=unchanged)
+                                  unchanged=unchanged, on_published=tell)
             published = True
             for name, size in sizes.items():
                 report.outputs[name].bytes = size

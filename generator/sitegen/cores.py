@@ -150,11 +150,11 @@ def _send(send: Any, outbox: queue.SimpleQueue, failed: threading.Event) -> None
             return
 
 
-def begun_in_child(prepare: Callable[[], T], end: Callable[[T, Any], None]) -> Callable[[Any], bool] | None:
+def begun_in_child(prepare: Callable[[], T], end: Callable[[T, Any], None]) -> Begun | None:
     """`prepare()` begun now in a forked child, which ends the work with `end(prepared, word)` once this process
-    sends it a word: the function returned sends the word, waits for the child and says whether it ended well.
-    None when no child can be forked safely (other threads running, no fork on this system): the caller then does
-    the work itself. A child whose parent goes away without a word ends doing nothing."""
+    sends it a word (`Begun`). None when no child can be forked safely (other threads running, no fork on this
+    system): the caller then does the work itself. A child whose parent goes away without a word ends doing
+    nothing."""
     if not _can_fork():
         return None
     ctx = multiprocessing.get_context("fork")
@@ -162,17 +162,32 @@ def begun_in_child(prepare: Callable[[], T], end: Callable[[T, Any], None]) -> C
     process = ctx.Process(target=_begun, args=(receive, send, prepare, end), daemon=True)
     process.start()
     receive.close()
+    return Begun(process, send)
 
-    def finish(word: Any) -> bool:
+
+class Begun:
+    """Work begun in a child (`begun_in_child`): `tell` sends the word it waits for, and lets this process go on;
+    the call sends the word (unless told before: the first word is the one), waits for the child and says whether
+    it ended well."""
+
+    def __init__(self, process: Any, send: Any) -> None:
+        self.process = process
+        self.send: Any = send
+
+    def tell(self, word: Any) -> None:
+        if self.send is None:
+            return
         try:
-            send.send(word)
+            self.send.send(word)
         except OSError:  # the child is gone
             pass
-        send.close()
-        process.join()
-        return process.exitcode == 0
+        self.send.close()
+        self.send = None
 
-    return finish
+    def __call__(self, word: Any) -> bool:
+        self.tell(word)
+        self.process.join()
+        return self.process.exitcode == 0
 
 
 def _begun(receive: Any, send: Any, prepare: Callable, end: Callable) -> None:

@@ -5,7 +5,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
 
@@ -100,13 +100,19 @@ def read_state(path: Path | None) -> dict | None:
 
 
 def write_state(path: Path, data: dict) -> None:
+    """Replace a file in .sitegen/ with `data` as JSON (`write_state_text`)."""
+    write_state_text(path, json_pieces(data))
+
+
+def write_state_text(path: Path, pieces: Iterable[str]) -> None:
     """Replace a file in .sitegen/ in one step (a temporary file beside it, then a rename, so a reader never sees
-    half of it). A file that cannot be written (a read-only checkout) only costs the next build time."""
+    half of it) with the text in `pieces`. A file that cannot be written (a read-only checkout) only costs the next
+    build time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with temporary.open("w", encoding="utf-8") as out:
-            out.writelines(json_pieces(data))
+            out.writelines(pieces)
         os.replace(temporary, path)
     except OSError:
         pass

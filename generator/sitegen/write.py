@@ -19,6 +19,7 @@ import stat
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from sitegen.artifacts import Artifact
 from sitegen.errors import OutputError
@@ -59,11 +60,14 @@ def check_out_dir(out: Path, site_root: Path) -> None:
 
 
 def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]], reuse: bool = True,
-                  unchanged: dict[str, int] | None = None) -> dict[str, int]:
+                  unchanged: dict[str, int] | None = None,
+                  on_published: Callable[[], None] | None = None) -> dict[str, int]:
     """Write every output and publish the whole build folder at once. Returns bytes written per output.
 
     `reuse`: a file whose bytes equal the previous build's is that file (a hard link: same inode and modification
     time, so a deploy by rsync or a file watcher sees only what changed); `unchanged` gets their count per output.
+    `on_published` is called the moment the build is published, before the previous one is removed (10,000 files:
+    0.2 s), so that what waits for the published build goes on meanwhile.
     """
     check_paths(outputs)
     out = out.resolve()
@@ -86,6 +90,8 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
                     _carry_over(entry, staging / entry.name)
         _checkpoint("carried")
         _publish(staging, out)
+        if on_published is not None:
+            on_published()
         _checkpoint("published")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # after the exchange: the previous build

@@ -41,9 +41,9 @@ import jinja2
 import pydantic
 
 from sitegen.artifacts import Artifact
-from sitegen.cores import begun_in_child, fork_map
+from sitegen.cores import Begun, begun_in_child, fork_map
 from sitegen.fingerprint import code as fingerprint_code
-from sitegen.project import Project, worth_rewriting, write_state
+from sitegen.project import Project, json_pieces, worth_rewriting, write_state, write_state_text
 from sitegen.templates import TemplateFunction, template_folders, theme_dirs
 
 VERSION = 5
@@ -691,35 +691,66 @@ class Record:
         one core busy in the system, and the record took 0.3 s after it (`artifacts.Publishing`)."""
         return _Saving(self, file, in_child)
 
-    def _save_state(self, file: Path, state: dict, published: Path | None) -> None:
-        """`save` with the record's data made beforehand (`state()`, every page): each page gets its file's stat;
-        when a file is missing, the record is made again of those that are there."""
+    def _text(self) -> _Text:
+        """The record's data (`state()`, every page) as JSON text, but for each page's stamp, which is known once
+        the build is published (`_save_text`): made by the saving child while the build is written, so that only
+        the stats and the writing are left after it."""
+        return _Text.of(self.state())
+
+    def _save_text(self, file: Path, text: _Text, published: Path | None) -> None:
+        """`save`, with the record's text made beforehand (`_text`): each page gets its file's stat; when a file is
+        missing, the record is made again of those that are there."""
         if published is None:
             return
-        stamps = {path: _stamp(published, path) for path in state["pages"]}
-        if any(stamp is None for stamp in stamps.values()):
+        stamps = [_stamp(published, path) for path, _ in text.pages]
+        if any(stamp is None for stamp in stamps):
             return self.save(file, published)
-        for path, entry in state["pages"].items():
-            entry.append(stamps[path])
-        write_state(file, state)
+        write_state_text(file, text.pieces(stamps))  # type: ignore[arg-type]  # none is None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Text:
+    """A record's JSON text (as `write_state` writes it) but for each page's stamp: the text before the pages, and
+    each page's path with the text of its entry up to its stamp."""
+
+    head: list[str]
+    pages: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, state: dict) -> _Text:
+        head = list(json_pieces({key: value for key, value in state.items() if key != "pages"}))
+        head[-1] = ("," if len(head) > 2 else "") + '"pages":{'  # in place of the closing brace
+        dump = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+        return cls(head, [(path, dump(path) + ":" + dump(entry)[:-1] + ",") for path, entry in state["pages"].items()])
+
+    def pieces(self, stamps: list[list[int]]) -> Iterator[str]:
+        yield from self.head
+        for n, ((_, entry), stamp) in enumerate(zip(self.pages, stamps)):
+            yield ("," if n else "") + entry + f"[{stamp[0]},{stamp[1]},{stamp[2]}]]"
+        yield "}}"
 
 
 class _Saving:
-    """`Record.saving`: `begin` forks the child that makes the record's data (`state`, every page) while this
+    """`Record.saving`: `begin` forks the child that makes the record's text (`_text`, every page) while this
     process writes the build (not earlier: the child holds a copy of this process's memory while it lives, and
-    the brochures are printed after the pages are rendered); the call ends it with the folder the build was
-    published in (None: nothing was published, nothing is saved). Where no child can be forked, or the child
-    fails, the record is saved in this process."""
+    the brochures are printed after the pages are rendered); `tell` gives it the folder the build was published
+    in, so that it saves the record while this process removes the previous build; the call waits for it (None:
+    nothing was published, nothing is saved). Where no child can be forked, or the child fails, the record is
+    saved in this process."""
 
     def __init__(self, record: Record, file: Path, in_child: bool) -> None:
         self.record = record
         self.file = file
         self.in_child = in_child
-        self.finish: Callable[[Path | None], bool] | None = None
+        self.finish: Begun | None = None
 
     def begin(self) -> None:
         if self.in_child and self.finish is None:
-            self.finish = begun_in_child(self.record.state, functools.partial(self.record._save_state, self.file))
+            self.finish = begun_in_child(self.record._text, functools.partial(self.record._save_text, self.file))
+
+    def tell(self, published: Path) -> None:
+        if self.finish is not None:
+            self.finish.tell(published)
 
     def __call__(self, published: Path | None) -> None:
         done = self.finish(published) if self.finish is not None else False
