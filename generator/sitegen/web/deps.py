@@ -578,10 +578,10 @@ class Record:
 
     def check(self, pages: list[Any], processes: int) -> list[str | None]:
         """The fingerprints of `pages` (`page`), with the values `changed_keys` compares first — each recorded
-        record whole, each read of no record, and each read of a list of records — worked out beforehand, shared out among `processes` forked
-        processes (`cores.fork_map`) on a large site: one process took half a second for them in a rebuild of
-        10,000 pages after one doctor's file was edited. The values are then known here (`learn`); where no
-        process can be forked, this process works them out."""
+        record whole, each read of no record, and each read of a list of records — worked out beforehand, shared
+        out among `processes` forked processes (`cores.fork_map`) on a large site: one process took half a second
+        for them in a rebuild of 10,000 pages after one doctor's file was edited. The values are then known here
+        (`learn`); where no process can be forked, this process works them out."""
         keys = self.previous_keys
         wholes = {number for number in set(self.previous_parents) if number >= 0}
         first = {keys[number] for number in wholes}
