@@ -118,3 +118,22 @@ def test_a_linked_key_or_templates_folder_keeps_nothing(tmp_path):
     (elsewhere / "key").write_bytes(b"k" * 32)
     run(Project.at(site, tmp_path / "out"), BuildOptions(today=TODAY, outputs=("site",)))
     assert not (site / ".sitegen" / "templates").exists() or not list((site / ".sitegen" / "templates").rglob("*.cache"))
+
+
+def test_templates_compiled_by_another_version_of_sitegen_are_compiled_again(tmp_path, monkeypatch):
+    """sitegen compiles templates with its own code generator (templates._CodeGenerator): a compiled template kept
+    by another version (another `fingerprint.code()`, as after an upgrade or a downgrade) is not used."""
+    import sitegen.templates
+
+    site = tmp_path / "hospital"
+    shutil.copytree(SITES / "minimal", site)
+    run(Project.at(site, tmp_path / "first"), BuildOptions(today=TODAY, outputs=("site",)))
+    cache = site / ".sitegen" / "templates" / "web"
+    kept = _stamps(cache)
+    monkeypatch.setattr(sitegen.templates.fingerprint, "code", lambda: "another version of sitegen")
+    run(Project.at(site, tmp_path / "second"), BuildOptions(today=TODAY, outputs=("site",)))
+    again = _stamps(cache)
+    assert again.keys() == kept.keys() and all(again[k] != kept[k] for k in kept)  # every one compiled again
+    assert files(tmp_path / "second" / "site") == files(tmp_path / "first" / "site")
+    run(Project.at(site, tmp_path / "third"), BuildOptions(today=TODAY, outputs=("site",)))
+    assert _stamps(cache) == again  # and kept for this version

@@ -172,3 +172,70 @@ def test_once_given_anything_but_texts_and_numbers_is_a_template_error(tmp_path)
     with pytest.raises(SitegenError) as exc:
         run(Project.at(root, tmp_path / "out"), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",)))
     assert "home.html:3" in str(exc.value) and "give texts or numbers" in str(exc.value), str(exc.value)
+
+
+class _Html:
+    def __init__(self, html):
+        self.html = html
+
+    def __html__(self):
+        return self.html
+
+
+class _Shouting(str):
+    def __str__(self):
+        return self.upper() + "<!>"
+
+
+ESCAPED_VALUES = [
+    "医師 00000", "", "<script>alert('x')</script>", 'a "b" & c', "&amp; 既に", "\u3000全角\ufffd", "\ud800",
+    0, 42, -7, 3.5, float("nan"), True, False, None, [1, "<b>"], ("t", "<"), {"k": "<v>"},
+    dt.date(2026, 11, 25), _Shouting("mixed <Case>"),
+]
+
+
+def _safe_values():
+    from markupsafe import Markup
+    return [Markup("<p>安全</p>"), Markup(""), _Html("<em>html</em>"), _Html(Markup("<i>m</i>"))]
+
+
+ESCAPING_TEMPLATES = [
+    "{{ v }}|{{ v ~ '<' }}|{{ v | e }}|{{ v | string }}|{{ [v] | join(',') }}",
+    "{% macro m(x) %}<{{ x }}>{% endmacro %}{% macro c(x) %}[{{ caller(x) }}]{% endmacro %}{{ m(v) }}"
+    "{% call(y) c(v) %}{{ y }}{{ v }}{% endcall %}",
+    "{% set s %}{{ v }}<{% endset %}{{ s }}{{ s | length }}{% filter upper %}{{ v }}{% endfilter %}",
+    "{% for x in [v, v] %}{{ loop.index }}{{ x }}{% endfor %}{% if v %}{{ v }}{% else %}{{ '<none>' }}{% endif %}",
+    "{% autoescape false %}{{ v }}{% endautoescape %}{{ v }}{% autoescape flag %}{{ v }}{% endautoescape %}",
+    "{% block b %}{{ v }}{% endblock %}{{ self.b() }}",
+    "{{ '%s<' | format(v) }}{{ v if v is string else '' }}{{ v | pprint }}{{ v | list if v is iterable else v }}",
+]
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("source", ESCAPING_TEMPLATES)
+def test_what_a_template_outputs_is_escaped_as_jinja_escapes_it(source, autoescape):
+    """sitegen's sandbox escapes `{{ ... }}` with its own function (`templates.escaped`, compiled in by its code
+    generator): every value, safe or not, in every kind of output, gives the text Jinja's own sandbox gives."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from sitegen.templates import _Sandbox
+
+    ours, jinjas = (cls(undefined=jinja2.StrictUndefined, autoescape=autoescape)
+                    for cls in (_Sandbox, ImmutableSandboxedEnvironment))
+    compiled = ours.compile(source, raw=True)
+    assert ("environment.escaped(" in compiled) == autoescape  # the code generator is in use
+    for value in ESCAPED_VALUES + _safe_values():
+        for flag in (True, False):
+            expected = jinjas.from_string(source).render(v=value, flag=flag)
+            assert ours.from_string(source).render(v=value, flag=flag) == expected, (source, value, flag)
+
+
+def test_escaped_gives_markupsafes_text_for_any_value():
+    from markupsafe import Markup, escape
+
+    from sitegen.templates import escaped
+
+    for value in ESCAPED_VALUES + _safe_values() + [Markup("<"), _Shouting("<x>"), object]:
+        assert escaped(value) == str(escape(value)), value
+        assert type(escaped(value)) in (str, Markup)
