@@ -70,6 +70,20 @@ def test_deep_nesting_is_refused(body):
         renderer.close()
 
 
+def test_the_depth_limit_holds_to_the_level(renderer):
+    """A body is parsed for its depth only when it has more start tags than MAX_DEPTH: at the limit and one over
+    it, with and without text and siblings around, the count decides nothing the parse would not."""
+    def nested(levels: int, around: str = "") -> str:
+        return around + "<div>" * levels + "x" + "</div>" * levels + around
+
+    for around in ("", "前<b>太字</b>後\n\n", "<br>" * 5):
+        assert "<div>" * MAX_DEPTH + "x" in str(renderer(nested(MAX_DEPTH, around)))
+        with pytest.raises(BodyError, match=f"nests elements {MAX_DEPTH + 1} levels deep"):
+            renderer(nested(MAX_DEPTH + 1, around))
+    many = "".join(f"<b>{n}</b> " for n in range(MAX_DEPTH * 3))  # many elements, none inside another
+    assert str(renderer(many)).count("<b>") == MAX_DEPTH * 3
+
+
 def test_ordinary_nesting_is_fine(renderer):
     assert "<blockquote>" in renderer("> > > 引用\n")
     assert renderer("- a\n    - b\n        - c\n").count("<ul>") == 3
