@@ -101,6 +101,7 @@ _PLAIN_WITHOUT_ATTRIBUTES = (types.FunctionType, functools.partial)
 # and these always: a macro (Jinja's own, never given such attributes), a built-in (`date.isoformat`: it has none)
 _PLAIN_ALWAYS = (jinja2.runtime.Macro, types.BuiltinFunctionType)
 
+_METHODS = (types.MethodType, types.BuiltinMethodType)  # bound methods: `str.format` is one
 # values that are data, not methods: what a template reads most (a doctor's name, a date, a list of slots)
 _DATA = frozenset({str, Markup, int, float, bool, type(None), tuple, list, dict, dt.date, dt.datetime})
 
@@ -183,7 +184,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 return obj[attribute]
             except (TypeError, LookupError):
                 return self.undefined(obj=obj, name=attribute)
-        if type(value) not in _DATA:
+        if type(value) not in _DATA and isinstance(value, _METHODS):  # what `wrap_str_format` looks at first
             fmt = self.wrap_str_format(value)
             if fmt is not None:
                 return fmt

@@ -229,10 +229,13 @@ class Traced:
             return getattr(self._whole(), name)
         key = f"{self._mode}:{name}:{self._key}"
         value = getattr(self._value, name, _MISSING)
+        seen = _reads.get()  # `_note`, without a call: templates read 300,000 attributes at 10,000 pages
         if value is _MISSING:
-            _note(key)  # missing now: the page depends on it staying missing
+            if seen is not None:
+                seen.add(key)  # missing now: the page depends on it staying missing
             raise AttributeError(name)
-        _note(self._key if callable(value) else key)
+        if seen is not None:
+            seen.add(self._key if callable(value) else key)
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
