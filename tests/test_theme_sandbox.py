@@ -221,14 +221,18 @@ def test_what_a_template_outputs_is_escaped_as_jinja_escapes_it(source, autoesca
 
     from sitegen.templates import _Sandbox
 
-    ours, jinjas = (cls(undefined=jinja2.StrictUndefined, autoescape=autoescape)
-                    for cls in (_Sandbox, ImmutableSandboxedEnvironment))
-    compiled = ours.compile(source, raw=True)
-    assert ("environment.escaped(" in compiled) == autoescape  # the code generator is in use
-    for value in ESCAPED_VALUES + _safe_values():
-        for flag in (True, False):
-            expected = jinjas.from_string(source).render(v=value, flag=flag)
-            assert ours.from_string(source).render(v=value, flag=flag) == expected, (source, value, flag)
+    def blank_none(value):
+        return "" if value is None else value
+
+    for options in ({}, {"finalize": blank_none}):
+        ours, jinjas = (cls(undefined=jinja2.StrictUndefined, autoescape=autoescape, **options)
+                        for cls in (_Sandbox, ImmutableSandboxedEnvironment))
+        compiled = ours.compile(source, raw=True)
+        assert ("environment.escaped(" in compiled) == autoescape  # the code generator is in use
+        for value in ESCAPED_VALUES + _safe_values():
+            for flag in (True, False):
+                expected = jinjas.from_string(source).render(v=value, flag=flag)
+                assert ours.from_string(source).render(v=value, flag=flag) == expected, (source, value, flag, options)
 
 
 def test_escaped_gives_markupsafes_text_for_any_value():
