@@ -19,13 +19,21 @@ PLACEHOLDER = re.compile(
 )
 
 
+# what every placeholder holds: a parenthesis (full-width or not) or the zeros of 000-000-0001. The data's repr
+# writes these characters as they are, so a file's texts are searched one by one only when its repr has one
+# (walking every text of 10,000 files took a tenth of loading them)
+_HINT = re.compile(r"[（(]|00")
+
+
 def check(sources: list[Source], problems: ProblemList) -> None:
     for source in sources:
-        for loc, text in strings(source.data):
-            m = PLACEHOLDER.search(text)
-            if m:
-                problems.warning(source.location(loc), dotted(loc), _message(m.group()))
-        for i, line in enumerate((source.body or "").splitlines()):
+        if _HINT.search(repr(source.data)):
+            for loc, text in strings(source.data):
+                m = PLACEHOLDER.search(text)
+                if m:
+                    problems.warning(source.location(loc), dotted(loc), _message(m.group()))
+        body = source.body or ""
+        for i, line in enumerate(body.splitlines() if _HINT.search(body) else ()):
             m = PLACEHOLDER.search(line)
             if m:
                 problems.warning(Location(source.path, source.body_line + i), "body", _message(m.group()))

@@ -125,10 +125,13 @@ if CParser is not None:
             _Resolver.__init__(self)
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _brackets_too_deep(text: str) -> bool:
     """A cheap upper bound of the nesting: libyaml must never see what the Python loader refuses as too deep."""
     depth = deepest = 0
-    for ch in text:
+    for ch in _BRACKETS.findall(text):  # the brackets alone: most files have none
         if ch in "[{":
             depth += 1
             deepest = max(deepest, depth)
