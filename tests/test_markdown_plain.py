@@ -1,0 +1,125 @@
+"""Plain paragraphs skip Python-Markdown (markdown_html.plain_paragraphs): for every text it takes, the HTML is
+the one Python-Markdown makes, on the bodies of the example sites, on each of their lines and paragraphs, and on
+generated text that mixes plain prose with every character Markdown reads as syntax."""
+from __future__ import annotations
+
+import random
+import string
+from pathlib import Path
+
+import markdown
+import pytest
+
+from sitegen.content.markdown_html import EXTENSIONS, MarkdownRenderer, plain_paragraphs
+from sitegen.content.sources import load_markdown_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def markdowns() -> markdown.Markdown:
+    return markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+
+
+def _bodies() -> list[str]:
+    found = []
+    for path in sorted([*ROOT.glob("content/**/*.md"), *(ROOT / "tests" / "sites").glob("**/*.md")]):
+        source, _ = load_markdown_file(path, path.as_posix())
+        if source is not None and source.body:
+            found.append(source.body)
+    return found
+
+
+def _pieces(body: str) -> list[str]:
+    """The body, each of its paragraphs and each of its lines: prose pulled out of structured bodies."""
+    return [body, *body.split("\n\n"), *body.splitlines()]
+
+
+def test_the_example_bodies_and_their_lines_give_python_markdowns_html():
+    md = markdowns()
+    taken = 0
+    for body in _bodies():
+        for text in _pieces(body):
+            fast = plain_paragraphs(text)
+            if fast is None:
+                continue
+            taken += 1
+            md.reset()
+            assert fast == md.convert(text), text
+    assert taken > 200  # the example's prose is mostly plain
+
+
+PROSE_START = ["", "本", "A", "z", "2026年", "1", "10", "（", "「", "𠮷"]
+LINE_START = PROSE_START * 4 + ["(", " ", "  ", "    ", "\u3000", "\xa0",
+              "#", "##", ">", "-", "- ", "+ ", "* ", "1. ", "2) ", "---", "===", "***", "___", "```", "~~~", "|", ":",
+              "[a]: x", "<div>", "&amp;", "\\", "!", "\t", "\ufeff"]
+SAFE = list("本文診療科のご紹介をお待ちしています。、「」（）・ー") + list("aZx09 ") + ["2026", "10:00", "-", "=", "#", "(", ")",
+                                                                      "'", '"', ".", ",", ":", ";", "/", "@", "%", "$", "^", "{", "}",
+                                                                      "\u3000", "\xa0", "\u2028", "\ufeff", "𠮷"]
+SYNTAX = list(string.punctuation) + ["\t", "\r", "\x0c", "\x00", "\x02", "\x03", "\x7f", "\x85", "\ud800", "  ", "**",
+                                     "`x`", "[a](b)", "<b>", "&lt;", "\\*", "_x_", "~~x~~", "http://x.jp", "<http://x.jp>"]
+
+
+def _generated(rng: random.Random) -> str:
+    lines = []
+    for _ in range(rng.randint(1, 6)):
+        if rng.random() < 0.2:
+            lines.append(rng.choice(["", "", " ", "\u3000"]))  # blank, or white space only
+            continue
+        line = rng.choice(LINE_START) + "".join(rng.choice(SAFE) for _ in range(rng.randint(0, 12)))
+        if rng.random() < 0.2:
+            at = rng.randint(0, len(line))
+            line = line[:at] + rng.choice(SYNTAX) + line[at:]
+        if rng.random() < 0.1:
+            line += rng.choice([" ", "  ", "\t", "\u3000"])
+        lines.append(line)
+    text = "\n".join(lines)
+    return rng.choice(["", "\n", "\n\n"]) + text + rng.choice(["", "\n", "\n\n\n"])
+
+
+def test_generated_text_gives_python_markdowns_html_whenever_it_is_taken():
+    rng = random.Random(18)
+    md = markdowns()
+    taken = refused = 0
+    for _ in range(20000):
+        text = _generated(rng)
+        fast = plain_paragraphs(text)
+        md.reset()
+        slow = md.convert(text)
+        if fast is None:
+            refused += 1
+            continue
+        taken += 1
+        assert fast == slow, repr(text)
+    assert taken > 2000 and refused > 5000, (taken, refused)
+
+
+@pytest.mark.parametrize("text", ["# 見出し", "本文\n===", "- 項目", "1. 項目", "3) 項目", "    code", "\u3000字下げ",
+                                  "改行  \n次", "**太字**", "a_b_c", "[リンク](https://x.jp)", "<b>x</b>", "a &amp; b",
+                                  "| a | b |\n|---|---|\n| 1 | 2 |", "```\ncode\n```", "> 引用", "a\\*b", "本文\t", "~~~\nx\n~~~"])
+def test_markdown_syntax_is_left_to_python_markdown(text):
+    assert plain_paragraphs(text) is None
+
+
+def test_the_renderer_gives_the_same_html_for_plain_text_either_way():
+    """Through the whole renderer (sanitizing, Japanese line joining, no-break spans): plain prose converts to the
+    HTML Python-Markdown's way gives."""
+    rng = random.Random(7)
+    texts = [_generated(rng) for _ in range(5000)]
+    # a lone surrogate cannot come from a file (read as UTF-8), and nh3 refuses it either way
+    plain = [t for t in texts if plain_paragraphs(t) is not None and "\ud800" not in t]
+    assert len(plain) > 500
+    fast, slow = MarkdownRenderer(), MarkdownRenderer()
+    try:
+        import sitegen.content.markdown_html as module
+
+        got = [str(fast(t)) for t in plain]
+        original = module.plain_paragraphs
+        module.plain_paragraphs = lambda text: None  # type: ignore[assignment]
+        try:
+            expected = [str(slow(t)) for t in plain]
+        finally:
+            module.plain_paragraphs = original
+        assert got == expected
+    finally:
+        fast.close()
+        slow.close()
