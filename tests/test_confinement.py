@@ -91,3 +91,39 @@ def test_print_templates_cannot_embed_files_from_outside_their_folder(site, chro
     logo_size = (SITES / "minimal" / "content" / "images" / "logo.png").stat().st_size
     assert images.count("\n") >= 2 and logo_size  # header lines; the secret image is not among the page's images
     assert "secret" not in text
+
+
+def _photo(root: Path, src: str) -> None:
+    doctor = root / "content" / "doctors" / "suzuki-ichiro.md"
+    text = doctor.read_text(encoding="utf-8")
+    doctor.write_text(text.replace("departments:", f'photo:\n  src: "{src}"\n  alt: 写真\ndepartments:', 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("src", "message"), [
+    ("images/none.png", "file not found: content/images/none.png"),
+    ("images/./none.png", "file not found: content/images/./none.png"),
+    ("../private/partners.csv", "is outside content/"),
+    ("images/../../private/partners.csv", "is outside content/"),
+    ("images/linked.png", "is outside content/"),
+    ("images/folder", "file not found: content/images/folder"),
+    ("images/a\\0b.png", "control character"),
+    ("images/a\\nb.png", "control character"),
+])
+def test_a_named_file_that_is_missing_or_outside_content_is_an_error_at_its_line(site, src, message):
+    os.symlink(site / "private" / "partners.csv", site / "content" / "images" / "linked.png")
+    (site / "content" / "images" / "folder").mkdir()
+    _photo(site, src)
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    lines = exc.value.lines()
+    assert any(line.startswith("content/doctors/suzuki-ichiro.md:") and "photo.src" in line and message in line
+               for line in lines), lines
+    assert not (site / "build").exists()
+
+
+def test_a_named_file_inside_content_is_published(site):
+    shutil.copy(site / "content" / "images" / "logo.png", site / "content" / "images" / "suzuki.png")
+    os.symlink(site / "content" / "images" / "suzuki.png", site / "content" / "images" / "linked-inside.png")
+    _photo(site, "images/linked-inside.png")
+    build(site)
+    assert (site / "build" / "site" / "images" / "linked-inside.png").is_file()

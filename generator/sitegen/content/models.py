@@ -56,6 +56,9 @@ def _check_web_url(value: str) -> str:
 def _check_site_path(value: str) -> str:
     if not value or value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or "\\" in value:
         raise ValueError("expected a path inside content/, like images/doctors/yamada.jpg")
+    if any(ord(c) < 32 or c == "\x7f" for c in value):  # "\0" or "\n" in a quoted value: no file has such a name
+        raise ValueError("the path holds a control character (written as \\0, \\t or \\n in quotes?); "
+                         "write the file's path as it is, like images/doctors/yamada.jpg")
     return value
 
 
