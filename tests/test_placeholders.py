@@ -25,18 +25,6 @@ PLACEHOLDERS = ["（病院名）", "（氏名を入力）", "（ここに\u200b�
 AROUND = ["", "前", "\\", "'\"", "\n", "\x00\u2028", "（", "0", "\ud800", "𠮷野家 "]
 
 
-def _every_text(data, found):
-    if isinstance(data, str):
-        found.append(data)
-    elif isinstance(data, dict):
-        for value in data.values():
-            _every_text(value, found)
-    elif isinstance(data, list):
-        for value in data:
-            _every_text(value, found)
-    return found
-
-
 def test_a_placeholder_is_found_wherever_it_is_in_a_files_data_and_body():
     """The check reads a file's texts one by one only when the data's repr has a parenthesis or two zeros: every
     placeholder, with any characters around it (escaped by repr or not), at any depth, is still found — and
@@ -45,7 +33,7 @@ def test_a_placeholder_is_found_wherever_it_is_in_a_files_data_and_body():
     import random
 
     from sitegen.content.placeholders import check
-    from sitegen.content.sources import Source
+    from sitegen.content.sources import Source, strings
     from sitegen.errors import ProblemList
 
     rng = random.Random(18)
@@ -63,4 +51,4 @@ def test_a_placeholder_is_found_wherever_it_is_in_a_files_data_and_body():
     for data in [{"(key)": "値", "n": 1000, "x": [0.001, "（任意）"]}, {"a": ["0", "（", "）"]}, {}]:
         problems = ProblemList()
         check([Source("content/x.yaml", data, {}, "本文（任意） 03-0000-1200")], problems)
-        assert problems.items == [] and not any(PLACEHOLDER.search(t) for t in _every_text(data, []))
+        assert problems.items == [] and not any(PLACEHOLDER.search(t) for _, t in strings(data))
