@@ -100,9 +100,11 @@ def test_markdown_syntax_is_left_to_python_markdown(text):
     assert plain_paragraphs(text) is None
 
 
-def test_the_renderer_gives_the_same_html_for_plain_text_either_way():
+def test_the_renderer_gives_the_same_html_for_plain_text_either_way(monkeypatch):
     """Through the whole renderer (sanitizing, Japanese line joining, no-break spans): plain prose converts to the
     HTML Python-Markdown's way gives."""
+    import sitegen.content.markdown_html as module
+
     rng = random.Random(7)
     texts = [_generated(rng) for _ in range(5000)]
     # a lone surrogate cannot come from a file (read as UTF-8), and nh3 refuses it either way
@@ -110,16 +112,9 @@ def test_the_renderer_gives_the_same_html_for_plain_text_either_way():
     assert len(plain) > 500
     fast, slow = MarkdownRenderer(), MarkdownRenderer()
     try:
-        import sitegen.content.markdown_html as module
-
         got = [str(fast(t)) for t in plain]
-        original = module.plain_paragraphs
-        module.plain_paragraphs = lambda text: None  # type: ignore[assignment]
-        try:
-            expected = [str(slow(t)) for t in plain]
-        finally:
-            module.plain_paragraphs = original
-        assert got == expected
+        monkeypatch.setattr(module, "plain_paragraphs", lambda text: None)
+        assert [str(slow(t)) for t in plain] == got
     finally:
         fast.close()
         slow.close()
