@@ -123,3 +123,48 @@ def test_what_waits_for_the_published_build_is_told_before_the_previous_one_is_r
     write_outputs(out, root, {"site": [Artifact(f"p{n}.html", b"new") for n in range(50)]}, on_published=on_published)
     assert seen == {"published": b"new", "previous": [b"old"]}
     assert not list(tmp_path.glob(".build.*")) and (out / "site" / "p49.html").read_bytes() == b"new"
+
+
+def _tree(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Each file under `folder`: its bytes and its inode (a file kept from the last build is the same inode)."""
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_ino)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("files", [499, 500, 1203])
+def test_a_large_output_written_by_several_threads_is_what_one_thread_writes(tmp_path, monkeypatch, files):
+    """Above write.PARALLEL_FROM files an output is written by one thread per core: new files, files kept from the
+    previous build (hard links), copies and folders made by both threads — the same files, bytes, counts and
+    links as one thread makes."""
+    from sitegen.artifacts import Artifact
+    from sitegen.write import write_outputs
+
+    copied = tmp_path / "photo.jpg"
+    copied.write_bytes(b"\xff\xd8 photo")
+
+    def artifacts(round_: int) -> list[Artifact]:
+        out = []
+        for n in range(files):
+            path = f"d{n % 7}/s{n % 3}/p{n}.html"
+            if n % 11 == 0:
+                out.append(Artifact(path, copy_from=copied))
+            else:  # a third of the pages change between the two builds
+                out.append(Artifact(path, f"page {n} {'v2' if round_ and n % 3 == 0 else 'v1'}".encode()))
+        return out
+
+    results = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("SITEGEN_WRITE_WORKERS", threads)
+        out, root = tmp_path / f"build{threads}", tmp_path / f"site{threads}"
+        root.mkdir()
+        write_outputs(out, root, {"site": artifacts(0)})
+        before = _tree(out / "site")
+        unchanged: dict[str, int] = {}
+        sizes = write_outputs(out, root, {"site": artifacts(1)}, unchanged=unchanged)
+        after = _tree(out / "site")
+        kept = sorted(path for path, (_, inode) in after.items() if before[path][1] == inode)
+        results[threads] = ({path: data for path, (data, _) in after.items()}, sizes, unchanged, kept)
+    assert results["2"] == results["1"] and results["3"] == results["1"]
+    files_now, sizes, unchanged, kept = results["1"]
+    assert len(files_now) == files and unchanged == {"site": files - len(range(0, files, 3)) + len(range(0, files, 33))}
+    assert len(kept) == unchanged["site"] and sizes["site"] == sum(map(len, files_now.values()))
