@@ -51,12 +51,14 @@ def test_the_example_bodies_and_their_lines_give_python_markdowns_html():
 PROSE_START = ["", "本", "A", "z", "2026年", "1", "10", "（", "「", "𠮷"]
 LINE_START = PROSE_START * 4 + ["(", " ", "  ", "    ", "\u3000", "\xa0",
               "#", "##", ">", "-", "- ", "+ ", "* ", "1. ", "2) ", "---", "===", "***", "___", "```", "~~~", "|", ":",
-              "[a]: x", "<div>", "&amp;", "\\", "!", "\t", "\ufeff"]
+              "[a]: x", "<div>", "&amp;", "\\", "!", "\t", "\ufeff",
+              "**太字**", "*強調*", "**", "*", "****", "** ", "*a", "**a"]
 SAFE = list("本文診療科のご紹介をお待ちしています。、「」（）・ー") + list("aZx09 ") + ["2026", "10:00", "-", "=", "#", "(", ")",
                                                                       "'", '"', ".", ",", ":", ";", "/", "@", "%", "$", "^", "{", "}",
                                                                       "\u3000", "\xa0", "\u2028", "\ufeff", "𠮷"]
 SYNTAX = list(string.punctuation) + ["\t", "\r", "\x0c", "\x00", "\x02", "\x03", "\x7f", "\x85", "\ud800", "  ", "**",
-                                     "`x`", "[a](b)", "<b>", "&lt;", "\\*", "_x_", "~~x~~", "http://x.jp", "<http://x.jp>"]
+                                     "`x`", "[a](b)", "<b>", "&lt;", "\\*", "_x_", "~~x~~", "http://x.jp", "<http://x.jp>",
+                                     "*", "***", "**太字**", "*強調*", "***両方***", "** a **", "**a*", "*a**"]
 
 
 def _generated(rng: random.Random) -> str:
@@ -93,8 +95,50 @@ def test_generated_text_gives_python_markdowns_html_whenever_it_is_taken():
     assert taken > 2000 and refused > 5000, (taken, refused)
 
 
+ASTERISKS = ["*", "**", "***", "****", "* ", " *", "** ", " **", "*\n", "\n*", "\n**", "\n* "]
+WORDS = ["本文", "診療科", "a", "Z9", "（外来）", "「紹介」", "、", "。", " ", "  ", "\u3000", "2026年", "𠮷", "-", "=", "#"]
+
+
+def _emphasis_text(rng: random.Random) -> str:
+    """Prose with asterisks: pairs around words (strong, emphasis, both, across a line), lone ones, runs of them,
+    at a line's start and end."""
+    pieces = []
+    for _ in range(rng.randint(1, 8)):
+        roll = rng.random()
+        inner = "".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
+        if roll < 0.3:
+            pieces.append(f"**{inner}**")
+        elif roll < 0.5:
+            pieces.append(f"*{inner}*")
+        elif roll < 0.6:
+            mark = rng.choice(ASTERISKS)
+            pieces.append(f"{mark}{inner}{rng.choice(ASTERISKS)}")
+        elif roll < 0.7:
+            pieces.append(rng.choice(["\n", "\n\n"]))
+        else:
+            pieces.append(inner)
+    return "".join(pieces).strip(" \u3000")
+
+
+def test_strong_and_emphasis_give_python_markdowns_html_whenever_they_are_taken():
+    rng = random.Random(2026)
+    md = markdowns()
+    taken = refused = 0
+    for _ in range(20000):
+        text = _emphasis_text(rng)
+        fast = plain_paragraphs(text)
+        md.reset()
+        slow = md.convert(text)
+        if fast is None:
+            refused += 1
+            continue
+        taken += "*" in text
+        assert fast == slow, repr(text)
+    assert taken > 2000 and refused > 5000, (taken, refused)
+
+
 @pytest.mark.parametrize("text", ["# 見出し", "本文\n===", "- 項目", "1. 項目", "3) 項目", "    code", "\u3000字下げ",
-                                  "改行  \n次", "**太字**", "a_b_c", "[リンク](https://x.jp)", "<b>x</b>", "a &amp; b",
+                                  "改行  \n次", "**太字\n続き**", "* 項目", "***", "* * *", "** 太字 **", "***太字***", "**a*b**", "a_b_c", "[リンク](https://x.jp)", "<b>x</b>", "a &amp; b",
                                   "| a | b |\n|---|---|\n| 1 | 2 |", "```\ncode\n```", "> 引用", "a\\*b", "本文\t", "~~~\nx\n~~~"])
 def test_markdown_syntax_is_left_to_python_markdown(text):
     assert plain_paragraphs(text) is None
