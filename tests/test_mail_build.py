@@ -185,6 +185,30 @@ def test_content_mistakes_are_reported_with_file_and_line(tmp_path):
     ], lines
 
 
+def test_a_section_type_of_any_kind_is_a_content_error_at_its_line(tmp_path):
+    """A type written as a list or a set of fields (which cannot be looked up among the kinds of section), a
+    number, true, or nothing: each is an error at its line, with the others, never an internal error."""
+    site = make_mail_site(tmp_path / "h")
+    (site / "content" / "newsletters" / "2026-12-no3.md").write_text(
+        "---\nnumber: 3\ndate: 2026-12-01\nsubject: 第3号\nsections:\n"
+        "  - type: [text]\n    title: 一\n"
+        "  - type: {text: 1}\n    title: 二\n"
+        "  - type: 3\n    title: 三\n"
+        "  - type: true\n    title: 四\n"
+        "  - type:\n    title: 五\n"
+        "  - type: text\n    title: 六\n    body: 本文\n---\n", encoding="utf-8")
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    kinds = "one of text, doctor, department, new_doctors, schedule_changes, news, event"
+    assert exc.value.lines() == [
+        f"content/newsletters/2026-12-no3.md:6: sections[0].type: a section's type is a word, found a list; {kinds}",
+        f"content/newsletters/2026-12-no3.md:8: sections[1].type: a section's type is a word, found a set of fields; {kinds}",
+        f"content/newsletters/2026-12-no3.md:10: sections[2].type: a section's type is a word, found the number 3; {kinds}",
+        f"content/newsletters/2026-12-no3.md:12: sections[3].type: a section's type is a word, found true/false; {kinds}",
+        f"content/newsletters/2026-12-no3.md:14: sections[4].type: a section needs a type; {kinds}",
+    ]
+
+
 def test_size_over_gmail_clip_is_a_warning(tmp_path):
     site = make_mail_site(tmp_path / "h")
     f = site / "content" / "newsletters" / "2026-11-no2.md"

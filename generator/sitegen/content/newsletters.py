@@ -27,7 +27,7 @@ from sitegen.content.newsletter_models import (
 )
 from sitegen.content.site import DepartmentEntry, DoctorEntry, Entry, Issue, ResolvedSection, Site, is_published
 from sitegen.content.sources import dotted
-from sitegen.content.validate import validate
+from sitegen.content.validate import described, validate
 from sitegen.errors import Location, ProblemList, did_you_mean
 
 FIRST_ISSUE_WINDOW = dt.timedelta(days=92)
@@ -70,8 +70,11 @@ def _section(content, site, item, index, raw, since, render, problems) -> Resolv
     loc = ("sections", index)
     where = src.location(loc)
     kind = raw.get("type") if isinstance(raw, dict) else None
-    if kind not in SECTION_MODELS:
-        what = f"unknown section type '{kind}'{did_you_mean(str(kind), SECTION_MODELS)}" if kind else "a section needs a type"
+    if not isinstance(kind, str) or kind not in SECTION_MODELS:
+        if kind is not None and not isinstance(kind, str):  # a list or a set of fields cannot even be looked up
+            what = f"a section's type is a word, found {described(kind)}"
+        else:
+            what = f"unknown section type '{kind}'{did_you_mean(str(kind), SECTION_MODELS)}" if kind else "a section needs a type"
         problems.error(src.location(loc + ("type",)) if kind else where, dotted(loc + ("type",)),
                        f"{what}; one of {', '.join(SECTION_MODELS)}")
         return None

@@ -24,7 +24,7 @@ def validate(source: Source, model: type[M], data: Any = None, loc: tuple = ()) 
     data = source.data if data is None else data
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
-        return None, [Problem(source.location(loc), dotted(loc), f"expected a set of fields (key: value), found {_kind(data) or kind}")]
+        return None, [Problem(source.location(loc), dotted(loc), f"expected a set of fields (key: value), found {described(data) or kind}")]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
@@ -49,7 +49,8 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
-def _kind(value: Any) -> str:
+def described(value: Any) -> str:
+    """A YAML value as an error message names it: "a list", "the text '…'", "the number 3"."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
@@ -80,33 +81,33 @@ def _problem(source: Source, model: type[BaseModel], base: tuple, loc: tuple, er
         return Problem(source.location(loc[:-1]), field, "required field is missing")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return Problem(where, field, f"{_kind(value)} is not allowed; expected one of {expected}")
+        return Problem(where, field, f"{described(value)} is not allowed; expected one of {expected}")
     if kind.startswith("string_pattern"):
         if loc and loc[-1] == "postal_code":
-            return Problem(where, field, f"expected a postal code like 100-0001, found {_kind(value)}")
-        return Problem(where, field, f"expected an id of lowercase letters, digits and hyphens (like 'yamada-taro'), found {_kind(value)}")
+            return Problem(where, field, f"expected a postal code like 100-0001, found {described(value)}")
+        return Problem(where, field, f"expected an id of lowercase letters, digits and hyphens (like 'yamada-taro'), found {described(value)}")
     if kind in ("string_too_short",):
         return Problem(where, field, "must not be empty")
     if kind == "too_short":
         return Problem(where, field, "must list at least one entry")
     if kind in ("string_type",):
-        return Problem(where, field, f"expected text, found {_kind(value)}")
+        return Problem(where, field, f"expected text, found {described(value)}")
     if kind in ("list_type",):
-        return Problem(where, field, f"expected a list (lines starting with '- '), found {_kind(value)}")
+        return Problem(where, field, f"expected a list (lines starting with '- '), found {described(value)}")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return Problem(where, field, f"expected a set of fields (key: value), found {_kind(value)}")
+        return Problem(where, field, f"expected a set of fields (key: value), found {described(value)}")
     if kind.startswith("int_") or kind.startswith("float_"):
-        return Problem(where, field, f"expected a whole number, found {_kind(value)}")
+        return Problem(where, field, f"expected a whole number, found {described(value)}")
     if kind.startswith("bool_"):
-        return Problem(where, field, f"expected true or false, found {_kind(value)}")
+        return Problem(where, field, f"expected true or false, found {described(value)}")
     if kind.startswith("date_"):
-        return Problem(where, field, f"expected a date like 2026-04-01, found {_kind(value)}")
+        return Problem(where, field, f"expected a date like 2026-04-01, found {described(value)}")
     if kind in ("greater_than_equal", "less_than_equal"):
-        return Problem(where, field, f"{_kind(value)} is out of range ({err['msg'].lower()})")
+        return Problem(where, field, f"{described(value)} is out of range ({err['msg'].lower()})")
     if kind == "value_error":
         message = err["msg"].removeprefix("Value error, ")
         if not isinstance(value, (list, dict)):  # "found a list" says nothing the message does not
-            message += f", found {_kind(value)}"
+            message += f", found {described(value)}"
         return Problem(where, field, message)
     return Problem(where, field, err["msg"])
 
