@@ -124,6 +124,19 @@ def test_new_outside_a_site_says_where_to_look(tmp_path):
     assert result.exit_code == 1 and "no site.yaml" in result.output and "sitegen init" in result.output
 
 
+def test_a_new_schedule_beside_a_schedule_with_mistakes_is_still_made(copy_site):
+    """The other schedules are read without validation to find a free slot: a slot that is not a set of fields,
+    or whose doctor, day or time is a list or a set of fields (mistakes the build reports), is passed over."""
+    root = copy_site("minimal")
+    naika = root / "content" / "schedules" / "naika.yaml"
+    naika.write_text(naika.read_text(encoding="utf-8") + "  - {day: 火, time: 午前, doctor: [suzuki-ichiro, tanaka-hanako]}\n"
+                     "  - {day: [火], time: 午後, doctor: suzuki-ichiro}\n  - {day: 木, time: {a: 1}, doctor: x}\n"
+                     "  - 月曜午前\n", encoding="utf-8")
+    result = sitegen("new", "schedule", "geka", "--source", str(root), "--date", DATE)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert "doctor: " in (root / "content" / "schedules" / "geka.yaml").read_text(encoding="utf-8")
+
+
 def test_a_new_schedule_lists_a_free_slot_of_the_departments_doctor_and_builds(copy_site):
     root = copy_site("minimal")
     result = sitegen("new", "schedule", "geka", "--source", str(root), "--date", DATE)

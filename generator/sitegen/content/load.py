@@ -138,8 +138,9 @@ def read_schedule_slots(project: Project) -> set[tuple]:
         source, _ = load_yaml_file(path, project.rel(path))
         slots = source.data.get("slots") if source is not None and isinstance(source.data, dict) else None
         for slot in slots if isinstance(slots, list) else []:
-            if isinstance(slot, dict):
-                busy.add((slot.get("doctor"), slot.get("day"), slot.get("time")))
+            taken = (slot.get("doctor"), slot.get("day"), slot.get("time")) if isinstance(slot, dict) else ()
+            if taken and all(isinstance(part, str) for part in taken):  # not a list a mistake put there
+                busy.add(taken)
     return busy
 
 
