@@ -151,3 +151,21 @@ def test_brand_colours_with_poor_contrast_are_a_warning(tmp_path):
     assert [str(w) for w in warnings] == [
         "site.yaml:7: warning: site.colours.primary: #7CC242 on #FFFFFF has a contrast of 2.18:1; text needs at least 4.5:1 (JIS X 8341-3 AA); choose a darker colour"
     ]
+
+
+def test_unknown_fields_named_like_pydantics_types_are_reported_at_their_lines(tmp_path):
+    """Pydantic names the members of a union ("str", "date", "function-after[…]") in its paths to errors; a key of
+    the file with such a name is still an unknown field at its line (a doctor's `date:` was an internal error)."""
+    site = make_site(tmp_path)
+    doctor = site / "content" / "doctors" / "yamada-taro.md"
+    text = doctor.read_text(encoding="utf-8")
+    head, _, body = text.partition("\n---\n")
+    doctor.write_text(head + "\ndate: 2026-04-01\nstr: [a, b]\nint: 1\nliteral[x]: 2\nfunction-after: 3\n---\n" + body,
+                      encoding="utf-8")
+    start = head.count("\n") + 2
+    result = build(site)
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("build failed")]
+    assert result.exit_code == 1 and "internal error" not in result.output, result.output
+    names = ["date", "str", "int", "literal[x]", "function-after"]
+    assert [line.split(" (")[0] for line in lines] == [
+        f"content/doctors/yamada-taro.md:{start + n}: {name}: unknown field '{name}'" for n, name in enumerate(names)]

@@ -30,9 +30,27 @@ def validate(source: Source, model: type[M], data: Any = None, loc: tuple = ()) 
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
-            full = loc + tuple(p for p in err["loc"] if not isinstance(p, str) or not _is_union_tag(p))
-            problems.append(_problem(source, model, loc, full, err))
+            problems.append(_problem(source, model, loc, loc + _in_file(data, err["loc"]), err))
         return None, _dedupe(problems)
+
+
+def _in_file(data: Any, loc: tuple) -> tuple:
+    """Pydantic's path to an error (`loc`) as keys and positions in the file's data: without the names pydantic
+    gives the members of a union ("str", "function-after[...]"), but keeping a key of the file that has such a name
+    (a doctor's `date:` or `str:` is an unknown field, reported as such)."""
+    path: list = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        elif isinstance(part, str) and _is_union_tag(part):
+            continue
+        else:
+            current = None  # a field that is missing, or a value pydantic looked into: nothing more to walk
+        path.append(part)
+    return tuple(path)
 
 
 def _is_union_tag(part: str) -> bool:
