@@ -251,3 +251,29 @@ def test_the_verp_address_names_the_clinic_when_the_bounce_names_where_it_forwar
     assert result.exit_code == 0, result.output
     got = recorded(site)
     assert list(got) == [email(4)] and "forwarded to dr.sato@old-provider.example.net" in got[email(4)][1]
+
+
+def test_broken_messages_in_the_mailbox_are_read_without_a_traceback(site, tmp_path, caplog):
+    """What arrives at the bounce address is written by anyone: encoded words that do not decode (bad base64, an
+    unknown charset, raw bytes), a From with no address (one of flufl.bounce's detectors fails on it and logs its
+    traceback), a Date that is no date. `sitegen bounces` reads them all, records the real bounce among them and
+    prints no traceback."""
+    with SMTPServer() as server:
+        send(site, FIRST, server)
+    bounce = dsn_bounce(email(3), to=verp(email(3)))
+    broken_subject = bounce.replace(b"Subject: Undelivered Mail Returned to Sender",
+                                    b"Subject: =?utf-8?b?44GC44GE44GG44GI4?= =?x-unknown?q?=FF?=")
+    messages = [
+        broken_subject,
+        crlf("From: \nTo: renkei@example.jp\nSubject: =?utf-8?b?!!!?=\nDate: 99 Foo 99999 99:99:99 +9999\n\nbody\n"),
+        crlf("From: =?iso-2022-jp?B?GyRC?= <x@example.jp>\nSubject: =?utf-8?q?=E3=81?=\nAuto-Submitted: =?utf-8?b?x?=\n\n.\n"),
+        b"From: \xff\xfe\r\nSubject: \xe3\x81\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822;\r\nStatus: 5.1.1\r\n--b--\r\n",
+    ]
+    result = bounces_cli(site, "--maildir", str(maildir_with(tmp_path / "Maildir", messages)))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "Exception in detector" not in result.output, result.output
+    # outside pytest, a logged traceback goes to the terminal; pytest's own handler takes it here
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("flufl")]
+    assert "read 4 message(s)" in result.output and "recorded 1 hard bounce(s)" in result.output, result.output
+    assert list(recorded(site)) == [email(3)]

@@ -13,10 +13,12 @@ No printing here: the results are returned for the CLI.
 """
 from __future__ import annotations
 
+import contextlib
 import email.message
+import logging
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from flufl.bounce import all_failures
 
@@ -85,7 +87,8 @@ def analyse(msg: email.message.Message, envelope_from: str | None = None, raw: b
     if is_auto_reply(msg):
         return Analysis("auto-reply")
     try:
-        temporary, permanent = all_failures(msg)
+        with _quiet_detectors():
+            temporary, permanent = all_failures(msg)
     except Exception:  # noqa: BLE001 - a malformed message must not stop the run; it is counted as other
         temporary, permanent = frozenset(), frozenset()
     perm = tuple(sorted({_address(a) for a in permanent} - {""}))
@@ -99,6 +102,19 @@ def analyse(msg: email.message.Message, envelope_from: str | None = None, raw: b
     if temp:
         return Analysis("temporary", (), temp, verp)
     return Analysis("other", verp=verp)
+
+
+@contextlib.contextmanager
+def _quiet_detectors() -> Iterator[None]:
+    """flufl.bounce logs the traceback of each of its detectors that fails on a message (a broken header in a
+    bounce, or any mail someone sent to the address), and goes on with the others: none of it is for the office."""
+    log = logging.getLogger("flufl.bounce")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def scan(project: Project, context: Context, mails: Iterable[Mail]) -> BounceScan:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.errors
 import email.message
 import email.utils
 import re
@@ -76,7 +77,7 @@ def header_text(msg: email.message.Message, name: str) -> str:
         pass
     try:
         text = str(make_header(decode_header(value)))
-    except (ValueError, LookupError, UnicodeError):
+    except (ValueError, LookupError, UnicodeError, email.errors.MessageError):  # a broken encoded word: as written
         text = value
     return " ".join(text.split())
 
