@@ -297,6 +297,26 @@ def test_a_rebuild_renders_again_only_the_pages_whose_inputs_changed(copy_site, 
     assert served == expected
 
 
+def test_an_error_raised_by_the_sites_own_template_shows_as_a_template_error(copy_site):
+    """An error a theme override makes sitegen's code raise (a date filter given text) is shown at the template's
+    line, as Jinja's own errors are, and not logged as an internal error of the server."""
+    from sitegen.project import Project
+    from sitegen.serve.preview import Preview
+
+    site = copy_site("minimal")
+    preview = Preview(Project.at(site), TODAY)
+    logged: list[str] = []
+    preview.log = logged.append
+    assert preview.rebuild(None).errors == []
+    override = site / "themes" / "default" / "web" / "doctor.html"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% extends "!theme/doctor.html" %}\n{% block head %}\n{{ doctor.name | date_ja }}{% endblock %}\n',
+                        encoding="utf-8")
+    report = preview.rebuild({"themes/default/web/doctor.html"})
+    assert len(report.errors) == 1 and report.errors[0].startswith("template error: "), report.errors
+    assert "doctor.html:3: AttributeError" in report.errors[0] and not logged
+
+
 def test_serve_lists_each_warning_in_the_terminal(copy_site):
     site = copy_site("minimal")
     doctor = site / "content" / "doctors" / "yamada-taro.md"

@@ -40,6 +40,52 @@ def test_a_theme_override_cannot_reach_python(tmp_path, payload):
     assert not (tmp_path / "out").exists()
 
 
+MISTAKES = [  # what a theme's author may write, and the error it raises inside sitegen's code
+    ("web/home.html", '{% extends "!theme/home.html" %}\n{% block content %}\n{{ site.doctor(site) }}\n{% endblock %}\n',
+     "home.html:3: KeyError"),
+    ("web/home.html", '{% extends "!theme/home.html" %}\n{% block content %}\n{{ "2026-04-01" | date_ja }}\n{% endblock %}\n',
+     "home.html:3: AttributeError"),
+    ("web/home.html", '{% extends "!theme/home.html" %}\n{% block content %}\n{% for x in site.doctors[0] %}{% endfor %}\n'
+     '{% endblock %}\n', "home.html:3: TypeError"),
+    ("partials/_footer.html", '<footer>\n{{ url("no-such-page") }}\n</footer>\n', "_footer.html:2: KeyError"),
+    ("mail/newsletter.txt", '{{ issue.data.subject }}\n{{ issue.data.date.year | date_ja }}\n', "newsletter.txt:2: AttributeError"),
+]
+
+
+@pytest.mark.parametrize("template,text,where", MISTAKES)
+def test_an_error_raised_while_the_sites_own_template_runs_is_a_template_error(tmp_path, template, text, where):
+    """Not only Jinja's own errors: an error raised in sitegen's code by what a template of the site's own theme gave
+    it (a site function called with the site, a date filter given text, a loop over a doctor) is reported at the
+    template's line, with the build left as it was; never as sitegen's internal error."""
+    from click.testing import CliRunner
+
+    from mail_fixtures import make_mail_site
+    from sitegen.cli import main
+
+    root = make_mail_site(tmp_path / "site")
+    target = root / "themes" / "default" / template
+    target.parent.mkdir(parents=True)
+    target.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", "--source", str(root), "--out", str(out), "--only", template.split("/")[0]
+                                       .replace("partials", "site").replace("web", "site"), "--date", "2026-11-25"])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output, result.output
+    assert "template error: " in result.output and where in result.output, result.output
+    assert not out.exists()
+
+
+def test_an_error_outside_the_sites_templates_is_not_called_a_template_error(tmp_path):
+    from sitegen.templates import theme_mistake
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    try:
+        {}["x"]
+    except KeyError as exc:
+        assert theme_mistake(exc, Project.at(root)) is None
+
+
 def test_the_kept_verdicts_refuse_what_the_sandbox_refuses_every_time():
     """sitegen keeps the sandbox's verdict per type and attribute name: a safe attribute of one type does not make
     an unsafe one (or the same name on another type) pass, and a refusal holds on every later render."""

@@ -21,7 +21,7 @@ from sitegen.content.site import Site
 from sitegen.cores import workers
 from sitegen.errors import OutputSkipped, Problem, ProblemList, SitegenError
 from sitegen.project import Project
-from sitegen.templates import template_error
+from sitegen.templates import template_error, theme_mistake
 from sitegen.write import write_outputs
 
 Renderer = Callable[[Project, Site, RenderOptions], Rendered]
@@ -125,11 +125,19 @@ def _load_keeping(project: Project, today: dt.date) -> tuple[Site, list[Problem]
 
 
 def render_output(name: str, project: Project, site: Site, options: RenderOptions) -> Rendered:
-    """One output in memory; a theme mistake becomes a `template:line: message` error."""
+    """One output in memory; a theme mistake becomes a `template:line: message` error (also an error raised while
+    a template of the site's own theme ran: `templates.theme_mistake`)."""
     try:
         return OUTPUTS[name](project, site, options)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from exc
+    except SitegenError:
+        raise
+    except Exception as exc:
+        mistake = theme_mistake(exc, project)
+        if mistake is None:
+            raise
+        raise mistake from exc
 
 
 def forget_build_state(project: Project) -> None:

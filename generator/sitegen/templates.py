@@ -44,10 +44,32 @@ def template_error(exc: jinja2.TemplateError) -> ThemeError:
         tb = exc.__traceback__
         while tb is not None:
             name = tb.tb_frame.f_code.co_filename
-            if name.endswith((".html", ".xml", ".txt", ".mjml", ".css")):
+            if name.endswith(TEMPLATE_SUFFIXES):
                 where = f"{name}:{tb.tb_lineno}: "
             tb = tb.tb_next
     return ThemeError(f"template error: {where}{exc.message or exc}")
+
+
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".mjml", ".css")
+
+
+def theme_mistake(exc: BaseException, project: Project) -> ThemeError | None:
+    """An error raised while a template of the site's own theme ran (themes/ in the site folder: a call given
+    arguments of the wrong kind, a filter given text where it needs a date, a loop over a doctor), as
+    `template error: template:line: message` at the innermost line of the site's templates; None when none of the
+    site's templates was running (the packaged theme's or sitegen's own mistake, which stays an internal error)."""
+    themes = project.themes.resolve()
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(TEMPLATE_SUFFIXES) and Path(name).resolve().is_relative_to(themes):
+            where = f"{name}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    if not where:
+        return None
+    message = str(exc) if not isinstance(exc, KeyError) else f"no {exc.args[0]!r}" if exc.args else "a missing key"
+    return ThemeError(f"template error: {where}{type(exc).__name__}: {message}")
 
 
 def theme_dirs(project: Project, theme: str) -> tuple[list[Path], list[Path]]:

@@ -32,7 +32,7 @@ from sitegen.pdf.book import Guidebook, contents
 from sitegen.pdf.markup import absolute_links, css_string, local_images, paragraphs, qr_svg
 from sitegen.pdf.memo import PrintMemo, digest, machine
 from sitegen.project import Project, read_state, write_state
-from sitegen.templates import make_environment
+from sitegen.templates import make_environment, theme_mistake
 from sitegen.write import remove_orphans
 
 MAX_TOC_PASSES = 4
@@ -304,6 +304,9 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
+            mistake = theme_mistake(exc, project)  # unless the site's own print templates did
+            if mistake is not None:
+                raise mistake from exc
             raise SitegenError(f"pdf: printing with {executable} failed: {exc}") from exc
 
     for job in ["schedule", "guidebook", "form"] + [f"leaflet-{d.slug}" for d in site.departments]:

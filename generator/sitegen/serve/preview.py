@@ -34,7 +34,7 @@ from sitegen.content.sources import PARSE_CACHE
 from sitegen.errors import ContentError, SitegenError
 from sitegen.mail import render as mail
 from sitegen.project import Project
-from sitegen.templates import template_error
+from sitegen.templates import template_error, theme_mistake
 from sitegen.web import deps
 from sitegen.web import render as web
 
@@ -163,8 +163,12 @@ class Preview:
         except SitegenError as exc:
             report.errors = [str(exc)]
         except Exception as exc:  # noqa: BLE001 - the server keeps running; the overlay shows it
-            report.errors = [f"internal error while rebuilding: {type(exc).__name__}: {exc}"]
-            self.log(traceback.format_exc())
+            mistake = theme_mistake(exc, self.project)
+            if mistake is not None:
+                report.errors = [str(mistake)]
+            else:
+                report.errors = [f"internal error while rebuilding: {type(exc).__name__}: {exc}"]
+                self.log(traceback.format_exc())
         finally:
             PARSE_CACHE.reset(token)
         if report.errors:
