@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from mail_fixtures import make_mail_site
 from sitegen.build import BuildOptions, run
 from sitegen.errors import ContentError, SitegenError
@@ -227,6 +228,25 @@ def test_template_mistake_reaches_the_author_with_file_and_line(tmp_path):
     with pytest.raises(SitegenError) as exc:
         build(site, ("mail",))
     assert "themes/default/mail/sections/news.mjml:3" in str(exc.value)
+
+
+@pytest.mark.parametrize("style", ['style="%;"', 'style="color: red; ;;: {"', 'style=":"'])
+def test_a_style_the_css_inliner_cannot_read_names_the_sites_own_mail_templates(tmp_path, style):
+    """A style attribute of a site's section template that css-inline cannot parse: an error saying so, naming the
+    site's own mail templates, with exit status 1 — not an internal error."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    site = make_mail_site(tmp_path / "h")
+    packaged = (REPO / "themes" / "default" / "mail" / "sections" / "event.mjml").read_text(encoding="utf-8")
+    override = site / "themes" / "default" / "mail" / "sections" / "event.mjml"
+    override.parent.mkdir(parents=True)
+    override.write_text(packaged.replace('style="width: 22%;"', style, 1), encoding="utf-8")
+    assert override.read_text(encoding="utf-8") != packaged
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--only", "mail", "--date", "2026-11-25"])
+    assert result.exit_code == 1 and "internal error" not in result.output, result.output
+    assert "cannot be read" in result.output and "themes/default/mail/sections/event.mjml" in result.output
 
 
 def test_mjml_errors_become_line_and_column():

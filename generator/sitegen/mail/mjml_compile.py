@@ -99,7 +99,10 @@ def compile_mjml(text: str) -> Compiled:
             raise MjmlError(_POSITION.sub("", message).replace(" in root template", "").strip(),
                             line, col, _excerpt(text, line)) from None
         raise MjmlError(message.replace(" in root template", "")) from None
-    return Compiled(inline_css(html), text)
+    try:
+        return Compiled(inline_css(html), text)
+    except css_inline.InlineError as exc:  # the theme's CSS: a style attribute or an <mj-style> it cannot read
+        raise MjmlError(f"the CSS of a style attribute or <mj-style> cannot be read: {exc}") from None
 
 
 def inline_css(html: str) -> str:

@@ -83,7 +83,9 @@ def render_issue(project: Project, site: Site, issue: Issue, env: jinja2.Environ
         compiled = compile_mjml(mjml_text)
     except MjmlError as exc:
         where = f"{_template_path(project, site)} rendered for {issue.source}"
-        raise SitegenError(f"{where}: {exc}") from None
+        own = _own_templates(project, site)
+        raise SitegenError(f"{where}: {exc}" + (f" (the site's own mail templates: {', '.join(own)})" if own else "")) \
+            from None
     text = env.get_template(TEMPLATE_TEXT).render(ctx)
     preview_html, preview_text = personalise(compiled.html, text, manifest, None)
     sample = build_message(manifest, compiled.html, text, None, to_address=f"sample@{manifest.domain}")
@@ -98,6 +100,14 @@ def render_issue(project: Project, site: Site, issue: Issue, env: jinja2.Environ
         Artifact(d + "template.txt", text.encode("utf-8"), sources),
         Artifact(d + "manifest.json", (json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n").encode("utf-8"), sources),
     ]
+
+
+def _own_templates(project: Project, site: Site) -> list[str]:
+    """The mail templates the site's own theme folder overrides, where a mistake the MJML compiler finds most
+    likely is."""
+    site_dirs, _ = theme_dirs(project, site.settings.theme)
+    return sorted(project.rel(path) for d in site_dirs for sub in ("mail",) if (d / sub).is_dir()
+                  for path in (d / sub).rglob("*") if path.is_file())
 
 
 def _template_path(project: Project, site: Site) -> str:
