@@ -127,3 +127,73 @@ def test_a_named_file_inside_content_is_published(site):
     _photo(site, "images/linked-inside.png")
     build(site)
     assert (site / "build" / "site" / "images" / "linked-inside.png").is_file()
+
+
+def _picture(kind: str) -> bytes:
+    """A small file of each kind a picture field may name (Pillow writes the raster ones for real)."""
+    import io
+
+    from PIL import Image
+
+    if kind in ("PNG", "JPEG", "GIF", "WEBP", "BMP"):
+        out = io.BytesIO()
+        Image.new("RGB", (8, 6), "#0B5C8C").save(out, kind)
+        return out.getvalue()
+    return {
+        "AVIF": b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf",
+        "SVG": b'\xef\xbb\xbf<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="6"/>\n',
+        "empty": b"",
+        "HEIC": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+        "HEIF": b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic",
+        "PDF": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+        "TIFF": b"II*\x00\x08\x00\x00\x00",
+        "PSD": b"8BPS\x00\x01",
+        "text": "写真をここに貼ってください".encode(),
+        "HTML": b"<!DOCTYPE html><html><body>x</body></html>",
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF", "WEBP", "BMP", "AVIF", "SVG"])
+def test_a_picture_in_a_format_browsers_show_is_published_whatever_its_name(site, kind):
+    (site / "content" / "images" / "yamada-taro.png").write_bytes(_picture(kind))  # the name need not match
+    build(site)
+    assert (site / "build" / "site" / "images" / "yamada-taro.png").read_bytes() == _picture(kind)
+
+
+@pytest.mark.parametrize("kind,why", [
+    ("empty", "is an empty file (0 bytes): save the picture again"),
+    ("HEIC", "is a HEIC/HEIF photo (as phones save them), which browsers other than Safari do not show"),
+    ("HEIF", "is a HEIC/HEIF photo"),
+    ("PDF", "is a PDF, not a picture"),
+    ("TIFF", "is a TIFF picture, which browsers do not show"),
+    ("PSD", "is a Photoshop file"),
+    ("text", "is not a picture browsers show (expected PNG, JPEG, GIF, WebP, AVIF or SVG)"),
+    ("HTML", "is not a picture browsers show"),
+])
+def test_a_picture_browsers_cannot_show_is_an_error_at_each_field_that_names_it(site, kind, why):
+    """A doctor's photo and the logo saved as the wrong kind of file (a phone's HEIC renamed .jpg, a PDF, an empty
+    file after a failed copy) would be broken pictures on the website and in the brochures: each field that names
+    one is an error at its line, and nothing is written."""
+    (site / "content" / "images" / "yamada-taro.png").write_bytes(_picture(kind))
+    (site / "content" / "images" / "logo.png").write_bytes(_picture(kind))
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    lines = exc.value.lines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("content/doctors/yamada-taro.md:10: photo.src: content/images/yamada-taro.png " + why), lines
+    assert lines[1].startswith("site.yaml:20: hospital.logo.src: content/images/logo.png " + why), lines
+    assert not (site / "build").exists()
+
+
+def test_a_picture_in_a_body_browsers_cannot_show_is_a_warning_at_its_line(site):
+    """An image in a Markdown body is a warning, as a missing one is: the page builds, the author is told."""
+    (site / "content" / "images" / "scan.png").write_bytes(_picture("PDF"))
+    (site / "content" / "images" / "map.png").write_bytes(_picture("PNG"))
+    guide = site / "content" / "guides" / "referral.md"
+    guide.write_text(guide.read_text(encoding="utf-8") + "\n![紹介状の見本](images/scan.png)\n\n![地図](images/map.png)\n",
+                     encoding="utf-8")
+    line = guide.read_text(encoding="utf-8").splitlines().index("![紹介状の見本](images/scan.png)") + 1
+    report = build(site)
+    found = [str(w) for w in report.warnings if "scan.png" in str(w) or "map.png" in str(w)]
+    assert found == [f"content/guides/referral.md:{line}: warning: body: content/images/scan.png is a PDF, not a "
+                     "picture: save the page as PNG or JPEG (PNG, JPEG, GIF, WebP, AVIF or SVG)"], found

@@ -11,14 +11,16 @@ import datetime as dt
 import os
 import re
 import stat
+import warnings
 from collections import defaultdict
 from functools import partial
 from html import unescape
 from pathlib import Path
+from typing import Callable
 
 from sitegen import seal, urls
 from sitegen.colour import AA_TEXT, contrast
-from sitegen.content import calendar, clinics, newsletters, placeholders
+from sitegen.content import calendar, clinics, newsletters, pictures, placeholders
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Pathway, Schedule, minutes
@@ -56,12 +58,20 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
               render: MarkdownRenderer) -> Site:
     assets = frozenset(content.assets)
 
+    verdicts: dict[str, str | None] = {}  # a picture's path -> why browsers cannot show it (None: they can)
+
+    def picture(rel: str) -> str | None:
+        name = os.path.join(project.content, rel)
+        if name not in verdicts:
+            verdicts[name] = pictures.problem(name)
+        return verdicts[name]
+
     def body(source: Source):
         html = render.at(source.body, Location(source.path, source.body_line), "body", problems)
-        _check_body_images(source, html, assets, problems)
+        _check_body_images(source, html, assets, problems, picture)
         return html
 
-    check_file = partial(_check_file, project, {})
+    check_file = partial(_check_file, project, {}, picture)
     cfg = content.site
     placeholders.check([content.site_source], problems)  # content files' placeholders are found as they load
     contacts = _check_contacts(content, problems)
@@ -208,11 +218,12 @@ def _check_colours(content: Content, problems: ProblemList) -> None:
                              f"{fg} on {bg} has a contrast of {ratio:.2f}:1; text needs at least {AA_TEXT}:1 (JIS X 8341-3 AA); choose a darker colour")
 
 
-def _check_file(project: Project, folders: dict[str, bool], source: Source | None, loc: tuple, ref,
-                problems: ProblemList, attr: str = "src") -> None:
-    """A file named in content must exist under content/ and stay inside the site. `folders`: whether each folder
-    met so far is inside content/ (resolved once per folder: resolving every doctor's photo took 0.2 s at 7,000).
-    Paths are plain strings: a Path for each of 7,000 photos took longer than the checks."""
+def _check_file(project: Project, folders: dict[str, bool], picture: Callable[[str], str | None],
+                source: Source | None, loc: tuple, ref, problems: ProblemList, attr: str = "src") -> None:
+    """A file named in content must exist under content/ and stay inside the site, and a picture (`src`) must be
+    one browsers show (`picture`: why not, for its path under content/). `folders`: whether each folder met so far
+    is inside content/ (resolved once per folder: resolving every doctor's photo took 0.2 s at 7,000). Paths are
+    plain strings: a Path for each of 7,000 photos took longer than the checks."""
     if ref is None or source is None:
         return
     rel = getattr(ref, attr)
@@ -231,6 +242,8 @@ def _check_file(project: Project, folders: dict[str, bool], source: Source | Non
                        f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
     elif not (stat.S_ISREG(mode) if plain else os.path.isfile(name)):
         problems.error(source.location(loc), dotted(loc), f"file not found: content/{rel}")
+    elif attr == "src" and (why := picture(rel)) is not None:
+        problems.error(source.location(loc), dotted(loc), f"content/{rel} {why}")
 
 
 def _check_absence(item, docs, content: Content, problems: ProblemList) -> None:
@@ -261,8 +274,10 @@ def _image_size(project: Project, image) -> tuple[int, int] | None:
         return None
     from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path) as img:
-            return img.size
+        with warnings.catch_warnings():  # Pillow's warnings on a damaged file (the picture check reports it)
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                return img.size
     except (UnidentifiedImageError, OSError, ValueError):
         return None
 
@@ -270,18 +285,27 @@ def _image_size(project: Project, image) -> tuple[int, int] | None:
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"')
 
 
-def _check_body_images(source: Source, html: str, assets: frozenset[str], problems: ProblemList) -> None:
-    """An image in a Markdown body that is not a file under content/ is a warning at its line
-    (the page still builds; the image would be broken on the web and missing on paper)."""
+def _check_body_images(source: Source, html: str, assets: frozenset[str], problems: ProblemList,
+                       picture: Callable[[str], str | None] = lambda rel: None) -> None:
+    """An image in a Markdown body that is not a file under content/, or not a picture browsers show (`picture`:
+    why not, for a file's path under content/), is a warning at its line (the page still builds; the image would
+    be broken on the web and missing on paper)."""
     for m in _IMG_SRC.finditer(str(html)):
         src = unescape(m.group(1))
-        if urls.has_scheme(src) or urls.content_ref(src, assets) is not None:
+        if urls.has_scheme(src):
+            continue
+        rel = urls.content_ref(src, assets)
+        why = picture(rel) if rel is not None else None
+        if rel is not None and why is None:
             continue
         at = source.body.find(src)
         line = source.body_line + source.body[:at].count("\n") if at >= 0 else source.body_line
-        problems.warning(Location(source.path, line), "body",
-                         f"image '{src}' not found: images are files under content/images/, written from the "
-                         "content folder as images/<name> (for example images/map.png)")
+        if why is not None:
+            problems.warning(Location(source.path, line), "body", f"content/{rel} {why}")
+        else:
+            problems.warning(Location(source.path, line), "body",
+                             f"image '{src}' not found: images are files under content/images/, written from the "
+                             "content folder as images/<name> (for example images/map.png)")
 
 
 def _department_members(content, depts, docs, problems) -> dict[str, tuple[str, ...]]:
