@@ -75,6 +75,53 @@ def test_an_error_raised_while_the_sites_own_template_runs_is_a_template_error(t
     assert not out.exists()
 
 
+def test_a_packaged_template_failing_on_an_overridden_partials_data_names_the_sites_theme_files(tmp_path):
+    """The site's _nav.html gives the packaged header a menu entry of no kind of page: the error is raised in the
+    packaged template, whose line it gives, and names the site's own theme files — not an internal error."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    nav = root / "themes" / "default" / "partials" / "_nav.html"
+    nav.parent.mkdir(parents=True)
+    packaged = (Path(__file__).resolve().parent.parent / "themes" / "default" / "partials" / "_nav.html").read_text(
+        encoding="utf-8")
+    nav.write_text(packaged.replace('("news", "お知らせ"', '("oshirase", "お知らせ"', 1), encoding="utf-8")
+    assert nav.read_text(encoding="utf-8") != packaged
+    result = CliRunner().invoke(main, ["build", "--source", str(root), "--only", "site", "--date", "2026-11-25"])
+    assert result.exit_code == 1 and "internal error" not in result.output, result.output
+    assert "template error: " in result.output and "_header.html:" in result.output and "KeyError: no 'oshirase'" \
+        in result.output and "(with the site's own theme files: themes/default/partials/_nav.html)" in result.output
+
+
+def test_a_packaged_template_failing_without_theme_files_of_the_site_is_not_a_template_error(tmp_path):
+    """With no theme file of the site's own, an error raised in a template outside the site (as the packaged ones
+    are) is sitegen's: it stays internal. Once the site has a theme file, the same error names it."""
+    import jinja2
+
+    from sitegen.templates import theme_mistake
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", root)
+    packaged = tmp_path / "packaged"
+    packaged.mkdir()
+    (packaged / "menu.html").write_text("<ul>\n{{ url('no-such-kind') }}\n</ul>\n", encoding="utf-8")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(packaged)))
+    try:
+        env.get_template("menu.html").render(url=lambda kind: {}[kind])
+    except KeyError as exc:
+        failure = exc
+    assert theme_mistake(failure, Project.at(root)) is None
+    (root / "themes" / "default" / "web").mkdir(parents=True)
+    (root / "themes" / "default" / "web" / "home.html").write_text("{% extends '!theme/home.html' %}\n", encoding="utf-8")
+    mistake = theme_mistake(failure, Project.at(root))
+    assert mistake is not None and str(mistake) == (
+        f"template error: {packaged / 'menu.html'}:2: KeyError: no 'no-such-kind' "
+        "(with the site's own theme files: themes/default/web/home.html)")
+
+
 def test_an_error_outside_the_sites_templates_is_not_called_a_template_error(tmp_path):
     from sitegen.templates import theme_mistake
 

@@ -54,22 +54,30 @@ TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".mjml", ".css")
 
 
 def theme_mistake(exc: BaseException, project: Project) -> ThemeError | None:
-    """An error raised while a template of the site's own theme ran (themes/ in the site folder: a call given
-    arguments of the wrong kind, a filter given text where it needs a date, a loop over a doctor), as
-    `template error: template:line: message` at the innermost line of the site's templates; None when none of the
-    site's templates was running (the packaged theme's or sitegen's own mistake, which stays an internal error)."""
+    """An error raised while templates ran, where the site's own theme (themes/ in the site folder) is involved, as
+    `template error: template:line: message`: at the innermost line of the site's templates when one was running
+    (a call given arguments of the wrong kind, a filter given text where it needs a date, a loop over a doctor);
+    else, when the site overrides any theme file, at the innermost template line, naming the site's files (a
+    packaged template that imports the data of an overridden partial). None when no template was running or the
+    site has no theme files of its own: the packaged theme's or sitegen's own mistake stays an internal error."""
     themes = project.themes.resolve()
-    where = ""
+    own = innermost = ""
     tb = exc.__traceback__
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
-        if name.endswith(TEMPLATE_SUFFIXES) and Path(name).resolve().is_relative_to(themes):
-            where = f"{name}:{tb.tb_lineno}: "
+        if name.endswith(TEMPLATE_SUFFIXES):
+            innermost = f"{name}:{tb.tb_lineno}: "
+            if Path(name).resolve().is_relative_to(themes):
+                own = innermost
         tb = tb.tb_next
-    if not where:
-        return None
     message = str(exc) if not isinstance(exc, KeyError) else f"no {exc.args[0]!r}" if exc.args else "a missing key"
-    return ThemeError(f"template error: {where}{type(exc).__name__}: {message}")
+    if own:
+        return ThemeError(f"template error: {own}{type(exc).__name__}: {message}")
+    files = sorted(project.rel(path) for path in themes.rglob("*") if path.is_file()) if innermost and themes.is_dir() else []
+    if not files:
+        return None
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    return ThemeError(f"template error: {innermost}{type(exc).__name__}: {message} (with the site's own theme files: {shown})")
 
 
 def theme_dirs(project: Project, theme: str) -> tuple[list[Path], list[Path]]:
