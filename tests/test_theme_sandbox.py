@@ -43,6 +43,8 @@ def test_a_theme_override_cannot_reach_python(tmp_path, payload):
 MISTAKES = [  # what a theme's author may write, and the error it raises inside sitegen's code
     ("web/home.html", '{% extends "!theme/home.html" %}\n{% block content %}\n{{ site.doctor(site) }}\n{% endblock %}\n',
      "home.html:3: KeyError"),
+    ("web/home.html", '{% extends "!theme/home.html" %}\n{% block content %}\n{{ site.doctor("nope").name }}\n'
+     '{% endblock %}\n', "home.html:3: KeyError: no doctor 'nope'"),
     ("web/home.html", '{% extends "!theme/home.html" %}\n{% block content %}\n{{ "2026-04-01" | date_ja }}\n{% endblock %}\n',
      "home.html:3: AttributeError"),
     ("web/home.html", '{% extends "!theme/home.html" %}\n{% block content %}\n{% for x in site.doctors[0] %}{% endfor %}\n'

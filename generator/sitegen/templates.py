@@ -70,7 +70,7 @@ def theme_mistake(exc: BaseException, project: Project) -> ThemeError | None:
             if Path(name).resolve().is_relative_to(themes):
                 own = innermost
         tb = tb.tb_next
-    message = str(exc) if not isinstance(exc, KeyError) else f"no {exc.args[0]!r}" if exc.args else "a missing key"
+    message = _missing(exc.args[0] if exc.args else None) if isinstance(exc, KeyError) else str(exc)
     if own:
         return ThemeError(f"template error: {own}{type(exc).__name__}: {message}")
     files = sorted(project.rel(path) for path in themes.rglob("*") if path.is_file()) if innermost and themes.is_dir() else []
@@ -78,6 +78,13 @@ def theme_mistake(exc: BaseException, project: Project) -> ThemeError | None:
         return None
     shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
     return ThemeError(f"template error: {innermost}{type(exc).__name__}: {message} (with the site's own theme files: {shown})")
+
+
+def _missing(key: Any) -> str:
+    """A KeyError's key as said to a theme's author: `site.doctor("nope")` looks up ("doctor", "nope")."""
+    if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
+        return f"no {key[0]} {key[1]!r}"
+    return f"no {key!r}"
 
 
 def theme_dirs(project: Project, theme: str) -> tuple[list[Path], list[Path]]:
