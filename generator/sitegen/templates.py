@@ -35,22 +35,36 @@ class ThemeError(SitegenError):
     pass
 
 
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".mjml", ".css")
+
+
 def template_error(exc: jinja2.TemplateError) -> ThemeError:
     """A template mistake as `template:line: message` (the innermost template frame)."""
-    where = ""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         where = f"{exc.filename or exc.name}:{exc.lineno}: "
     else:
-        tb = exc.__traceback__
-        while tb is not None:
-            name = tb.tb_frame.f_code.co_filename
-            if name.endswith(TEMPLATE_SUFFIXES):
-                where = f"{name}:{tb.tb_lineno}: "
-            tb = tb.tb_next
+        lines = _template_lines(exc)
+        where = f"{lines[-1][0]}:{lines[-1][1]}: " if lines else ""
     return ThemeError(f"template error: {where}{exc.message or exc}")
 
 
-TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".mjml", ".css")
+def _template_lines(exc: BaseException) -> list[tuple[str, int]]:
+    """The template lines running when `exc` was raised, outermost first (Jinja gives its frames the template's
+    file and line)."""
+    lines = []
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(TEMPLATE_SUFFIXES):
+            lines.append((name, tb.tb_lineno))
+        tb = tb.tb_next
+    return lines
+
+
+def theme_files(project: Project, folders: list[Path]) -> list[str]:
+    """The files in `folders` (of the site's own theme), as the site names them."""
+    return sorted(project.rel(path) for folder in folders if folder.is_dir() for path in folder.rglob("*")
+                  if path.is_file())
 
 
 def theme_mistake(exc: BaseException, project: Project) -> ThemeError | None:
@@ -60,24 +74,20 @@ def theme_mistake(exc: BaseException, project: Project) -> ThemeError | None:
     else, when the site overrides any theme file, at the innermost template line, naming the site's files (a
     packaged template that imports the data of an overridden partial). None when no template was running or the
     site has no theme files of its own: the packaged theme's or sitegen's own mistake stays an internal error."""
+    lines = _template_lines(exc)
+    if not lines:
+        return None
     themes = project.themes.resolve()
-    own = innermost = ""
-    tb = exc.__traceback__
-    while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if name.endswith(TEMPLATE_SUFFIXES):
-            innermost = f"{name}:{tb.tb_lineno}: "
-            if Path(name).resolve().is_relative_to(themes):
-                own = innermost
-        tb = tb.tb_next
+    own = [(name, line) for name, line in lines if Path(name).resolve().is_relative_to(themes)]
     message = _missing(exc.args[0] if exc.args else None) if isinstance(exc, KeyError) else str(exc)
     if own:
-        return ThemeError(f"template error: {own}{type(exc).__name__}: {message}")
-    files = sorted(project.rel(path) for path in themes.rglob("*") if path.is_file()) if innermost and themes.is_dir() else []
+        return ThemeError(f"template error: {own[-1][0]}:{own[-1][1]}: {type(exc).__name__}: {message}")
+    files = theme_files(project, [themes])
     if not files:
         return None
     shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-    return ThemeError(f"template error: {innermost}{type(exc).__name__}: {message} (with the site's own theme files: {shown})")
+    return ThemeError(f"template error: {lines[-1][0]}:{lines[-1][1]}: {type(exc).__name__}: {message} "
+                      f"(with the site's own theme files: {shown})")
 
 
 def _missing(key: Any) -> str:

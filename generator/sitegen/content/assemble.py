@@ -286,7 +286,7 @@ _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"')
 
 
 def _check_body_images(source: Source, html: str, assets: frozenset[str], problems: ProblemList,
-                       picture: Callable[[str], str | None] = lambda rel: None) -> None:
+                       picture: Callable[[str], str | None]) -> None:
     """An image in a Markdown body that is not a file under content/, or not a picture browsers show (`picture`:
     why not, for a file's path under content/), is a warning at its line (the page still builds; the image would
     be broken on the web and missing on paper)."""

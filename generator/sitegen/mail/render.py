@@ -29,7 +29,7 @@ from sitegen.mail.message import SALUTATION, UNSUBSCRIBE, Manifest, build_messag
 from sitegen.mail.mjml_compile import MjmlError, compile_mjml
 from sitegen.mail.plaintext import html_to_text
 from sitegen.project import Project
-from sitegen.templates import make_environment, theme_dirs
+from sitegen.templates import make_environment, theme_dirs, theme_files
 
 GMAIL_CLIP_BYTES = 102 * 1024
 TEMPLATE_MJML = "newsletter.mjml"
@@ -83,7 +83,7 @@ def render_issue(project: Project, site: Site, issue: Issue, env: jinja2.Environ
         compiled = compile_mjml(mjml_text)
     except MjmlError as exc:
         where = f"{_template_path(project, site)} rendered for {issue.source}"
-        own = _own_templates(project, site)
+        own = theme_files(project, [d / "mail" for d in theme_dirs(project, site.settings.theme)[0]])
         raise SitegenError(f"{where}: {exc}" + (f" (the site's own mail templates: {', '.join(own)})" if own else "")) \
             from None
     text = env.get_template(TEMPLATE_TEXT).render(ctx)
@@ -100,14 +100,6 @@ def render_issue(project: Project, site: Site, issue: Issue, env: jinja2.Environ
         Artifact(d + "template.txt", text.encode("utf-8"), sources),
         Artifact(d + "manifest.json", (json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n").encode("utf-8"), sources),
     ]
-
-
-def _own_templates(project: Project, site: Site) -> list[str]:
-    """The mail templates the site's own theme folder overrides, where a mistake the MJML compiler finds most
-    likely is."""
-    site_dirs, _ = theme_dirs(project, site.settings.theme)
-    return sorted(project.rel(path) for d in site_dirs for sub in ("mail",) if (d / sub).is_dir()
-                  for path in (d / sub).rglob("*") if path.is_file())
 
 
 def _template_path(project: Project, site: Site) -> str:
