@@ -166,17 +166,22 @@ def test_values_are_escaped_in_mjml(tmp_path):
     assert "<h1" in html and "&lt;script&gt;alert(1)&lt;/script&gt;&amp;第2号" in html
 
 
-def test_content_mistakes_are_reported_with_file_and_line(tmp_path):
+def _issue_errors(tmp_path: Path, number: int, sections: str) -> list[str]:
+    """The content errors of a third issue with these sections (YAML) added to the mail site."""
     site = make_mail_site(tmp_path / "h")
     (site / "content" / "newsletters" / "2026-12-no3.md").write_text(
-        "---\nnumber: 2\ndate: 2026-12-01\nsubject: 第3号\nsections:\n"
-        "  - type: doctor\n    doctor: yamada-tarou\n"
-        "  - type: departmnt\n    department: naika\n"
-        "  - type: news\n    itmes: [x]\n"
-        "  - type: event\n    title: 会\n    date: 2026-12-11\n    place: 講堂\n    rsvp: javascript:alert(1)\n---\n", encoding="utf-8")
+        f"---\nnumber: {number}\ndate: 2026-12-01\nsubject: 第3号\nsections:\n{sections}---\n", encoding="utf-8")
     with pytest.raises(ContentError) as exc:
         build(site)
-    lines = exc.value.lines()
+    return exc.value.lines()
+
+
+def test_content_mistakes_are_reported_with_file_and_line(tmp_path):
+    lines = _issue_errors(tmp_path, 2, "  - type: doctor\n    doctor: yamada-tarou\n"
+                                       "  - type: departmnt\n    department: naika\n"
+                                       "  - type: news\n    itmes: [x]\n"
+                                       "  - type: event\n    title: 会\n    date: 2026-12-11\n    place: 講堂\n"
+                                       "    rsvp: javascript:alert(1)\n")
     assert lines == [
         "content/newsletters/2026-12-no3.md:2: number: みなと連携だより No.2 is also content/newsletters/2026-11-no2.md",
         "content/newsletters/2026-12-no3.md:7: sections[0].doctor: unknown doctor 'yamada-tarou' (did you mean 'yamada-taro'?); doctors are files in content/doctors/",
@@ -189,19 +194,14 @@ def test_content_mistakes_are_reported_with_file_and_line(tmp_path):
 def test_a_section_type_of_any_kind_is_a_content_error_at_its_line(tmp_path):
     """A type written as a list or a set of fields (which cannot be looked up among the kinds of section), a
     number, true, or nothing: each is an error at its line, with the others, never an internal error."""
-    site = make_mail_site(tmp_path / "h")
-    (site / "content" / "newsletters" / "2026-12-no3.md").write_text(
-        "---\nnumber: 3\ndate: 2026-12-01\nsubject: 第3号\nsections:\n"
-        "  - type: [text]\n    title: 一\n"
-        "  - type: {text: 1}\n    title: 二\n"
-        "  - type: 3\n    title: 三\n"
-        "  - type: true\n    title: 四\n"
-        "  - type:\n    title: 五\n"
-        "  - type: text\n    title: 六\n    body: 本文\n---\n", encoding="utf-8")
-    with pytest.raises(ContentError) as exc:
-        build(site)
+    lines = _issue_errors(tmp_path, 3, "  - type: [text]\n    title: 一\n"
+                                       "  - type: {text: 1}\n    title: 二\n"
+                                       "  - type: 3\n    title: 三\n"
+                                       "  - type: true\n    title: 四\n"
+                                       "  - type:\n    title: 五\n"
+                                       "  - type: text\n    title: 六\n    body: 本文\n")
     kinds = "one of text, doctor, department, new_doctors, schedule_changes, news, event"
-    assert exc.value.lines() == [
+    assert lines == [
         f"content/newsletters/2026-12-no3.md:6: sections[0].type: a section's type is a word, found a list; {kinds}",
         f"content/newsletters/2026-12-no3.md:8: sections[1].type: a section's type is a word, found a set of fields; {kinds}",
         f"content/newsletters/2026-12-no3.md:10: sections[2].type: a section's type is a word, found the number 3; {kinds}",

@@ -7,10 +7,10 @@ dates from the build date, /ID from the content.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import io
+import logging
 import re
 import threading
 from pathlib import Path
@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen.chromium import launch
 from sitegen.cores import workers
+from sitegen.logs import quieted
 from sitegen.pdf.memo import PrintMemo
 
 if TYPE_CHECKING:
@@ -189,18 +190,9 @@ class Printer:
 # ------------------------------------------------------------- reading back --
 
 
-@contextlib.contextmanager
 def _quiet_pypdf():
     """Silence pypdf's warning about Chromium's trailer /Size (harmless, but printed to stderr)."""
-    import logging
-
-    log = logging.getLogger("pypdf")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
+    return quieted("pypdf", logging.ERROR)
 
 
 def _reader(data: bytes):

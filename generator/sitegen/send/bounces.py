@@ -13,16 +13,16 @@ No printing here: the results are returned for the CLI.
 """
 from __future__ import annotations
 
-import contextlib
 import email.message
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from flufl.bounce import all_failures
 
 from sitegen.content.fields import is_valid_address
+from sitegen.logs import quieted
 from sitegen.project import Project
 from sitegen.send.inbox import Context, header_text, is_auto_reply, is_delivery_report, parse, records, sent_at
 from sitegen.send.journal import Bounce
@@ -87,7 +87,9 @@ def analyse(msg: email.message.Message, envelope_from: str | None = None, raw: b
     if is_auto_reply(msg):
         return Analysis("auto-reply")
     try:
-        with _quiet_detectors():
+        # flufl.bounce logs the traceback of each of its detectors that fails on a message (a broken header in a
+        # bounce, any mail someone sent to the address) and goes on with the others: none of it is for the office
+        with quieted("flufl.bounce", logging.CRITICAL):
             temporary, permanent = all_failures(msg)
     except Exception:  # noqa: BLE001 - a malformed message must not stop the run; it is counted as other
         temporary, permanent = frozenset(), frozenset()
@@ -102,19 +104,6 @@ def analyse(msg: email.message.Message, envelope_from: str | None = None, raw: b
     if temp:
         return Analysis("temporary", (), temp, verp)
     return Analysis("other", verp=verp)
-
-
-@contextlib.contextmanager
-def _quiet_detectors() -> Iterator[None]:
-    """flufl.bounce logs the traceback of each of its detectors that fails on a message (a broken header in a
-    bounce, or any mail someone sent to the address), and goes on with the others: none of it is for the office."""
-    log = logging.getLogger("flufl.bounce")
-    level = log.level
-    log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
 
 
 def scan(project: Project, context: Context, mails: Iterable[Mail]) -> BounceScan:
