@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_crash.py
 	$(BIN)/python bench/bench_ad.py
 	$(BIN)/python bench/bench_fuzz.py --examples 200
+	$(BIN)/python bench/bench_mutate.py --sites 200
 
 clean:
 	rm -rf $(VENV) build
