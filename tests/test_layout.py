@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator" / "sitegen"
 OUTPUTS = {"web", "pdf", "mail"}
 COMMANDS = {"build", "check", "send", "serve", "scaffold", "cli", "__main__"}
 SHARED = {"artifacts", "errors", "project", "urls", "templates", "write", "chromium", "colour", "cores", "fingerprint",
-          "seal", "__init__"}
+          "seal", "logs", "__init__"}
 
 
 def module_name(path: Path) -> str:
