@@ -143,6 +143,8 @@ def main() -> None:
     # sitegen's modules compiled, as pip compiles an installed package's (the peers' were, when installed): an
     # editable install run where PYTHONDONTWRITEBYTECODE is set compiles every module again on every run (0.15 s)
     compileall.compile_dir(str(HERE.parent / "generator" / "sitegen"), quiet=1)
+    # and the packaged themes' templates, as `make compile` compiles them at installation (sitegen/precompile.py)
+    subprocess.run([sys.executable, "-m", "sitegen.precompile"], check=True)
     print(f"{'pages':>7} {'tool':<10} {'median s':>9} {'pages/s':>8} {'tool/sitegen':>13}   (median of {args.runs} interleaved runs)")
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
         for size in args.sizes:

@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "generator" / "sitegen"
 OUTPUTS = {"web", "pdf", "mail"}
-COMMANDS = {"build", "check", "send", "serve", "scaffold", "cli", "__main__"}
+COMMANDS = {"build", "check", "send", "serve", "scaffold", "precompile", "cli", "__main__"}
 SHARED = {"artifacts", "errors", "project", "urls", "templates", "write", "chromium", "colour", "cores", "fingerprint",
           "seal", "logs", "__init__"}
 

@@ -280,45 +280,71 @@ def make_environment(project: Project, theme: str, output: str, *, autoescape=Tr
     return env
 
 
+# sitegen's own themes' templates, compiled when sitegen is installed (`make compile`: sitegen/precompile.py), one
+# folder per output: read as Python reads the compiled modules beside them, they are part of the installation
+INSTALLED = Path(__file__).resolve().parent / "_compiled"
+
+
 def _bytecode_cache(project: Project, output: str) -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between builds in .sitegen/templates/<output> (Jinja checks each against its
-    source), sealed to this checkout (sitegen.seal); none when the folder cannot be made (a read-only checkout
-    builds as before, only slower)."""
+    """Compiled templates: those of sitegen's own themes as compiled at installation (INSTALLED), the others kept
+    between builds in .sitegen/templates/<output> (Jinja checks each against its source), sealed to this checkout
+    (sitegen.seal); nothing is kept when the folder cannot be made (a read-only checkout builds as before, only
+    slower)."""
+    installed = INSTALLED / output
     folder = project.template_cache
     key = seal.key(project) if folder is not None else None
     if folder is None or key is None or project.state_path("templates", output) is None:
+        folder = None
+    else:
+        try:
+            (folder / output).mkdir(parents=True, exist_ok=True)
+            folder = folder / output
+        except OSError:
+            folder = None
+    if folder is None and not installed.is_dir():
         return None
-    try:
-        (folder / output).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return _SealedBytecodeCache(folder / output, key)
+    return _SealedBytecodeCache(folder, key, installed if installed.is_dir() else None)
+
+
+def source_checksum(source: str) -> str:
+    """A template's checksum for Jinja's compiled-template caches: its source's, and sitegen's code's
+    (`fingerprint.code`), so that a template compiled by another version of sitegen (its code generator,
+    `_CodeGenerator`) or of Jinja is compiled again."""
+    return hashlib.sha1(f"{fingerprint.code()}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _SealedBytecodeCache(jinja2.BytecodeCache):
-    """Jinja's compiled templates in files sealed with this checkout's key: a file that does not open (made
-    elsewhere, or changed) is never handed to Jinja, which would unpickle and run it; the template is compiled
-    again instead."""
+    """Jinja's compiled templates: first those compiled at installation (`installed`), then files in `folder`
+    sealed with this checkout's key: a file there that does not open (made elsewhere, or changed) is never handed
+    to Jinja, which would unpickle and run it; the template is compiled again instead. Only `folder` is written."""
 
-    def __init__(self, folder: Path, key: bytes):
+    def __init__(self, folder: Path | None, key: bytes | None, installed: Path | None = None):
         self.folder = folder
         self.key = key
+        self.installed = installed
 
     def get_source_checksum(self, source: str) -> str:
-        """The source's checksum, and sitegen's code's (`fingerprint.code`): a template compiled by another version
-        of sitegen (its code generator, `_CodeGenerator`) is compiled again."""
-        return hashlib.sha1(f"{fingerprint.code()}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
-
-    def _file(self, bucket: jinja2.bccache.Bucket) -> Path:
-        return self.folder / f"{bucket.key}.cache"
+        return source_checksum(source)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = seal.read(self.key, self._file(bucket))
-        if data is not None:
-            bucket.bytecode_from_string(bytes(data))
+        if self.installed is not None:
+            try:
+                bucket.bytecode_from_string((self.installed / f"{bucket.key}.cache").read_bytes())
+            except Exception:  # noqa: BLE001 - missing or broken (a pickle can fail in many ways): compiled again
+                bucket.reset()
+            if bucket.code is not None:  # Jinja checked it against this source
+                return
+        if self.folder is not None and self.key is not None:
+            data = seal.read(self.key, self._file(bucket))
+            if data is not None:
+                bucket.bytecode_from_string(bytes(data))
+
+    def _file(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / f"{bucket.key}.cache"  # type: ignore[operator]
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        seal.write(self.key, self._file(bucket), bucket.write_bytecode)
+        if self.folder is not None and self.key is not None:
+            seal.write(self.key, self._file(bucket), bucket.write_bytecode)
 
 
 def static_dirs(project: Project, theme: str) -> list[Path]:

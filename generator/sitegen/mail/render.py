@@ -37,9 +37,14 @@ TEMPLATE_TEXT = "newsletter.txt"
 
 
 def environment(project: Project, site: Site) -> jinja2.Environment:
-    """The mail environment: autoescape for .mjml and .html, none for the plain text."""
-    env = make_environment(project, site.settings.theme, "mail", autoescape=lambda name: not (name or "").endswith(".txt"))
-    base = site.settings.base_url
+    """The mail environment of the site's theme (`theme_environment`)."""
+    return theme_environment(project, site.settings.theme, site.settings.base_url)
+
+
+def theme_environment(project: Project, theme: str, base: str) -> jinja2.Environment:
+    """The mail environment: autoescape for .mjml and .html, none for the plain text; links made absolute on
+    `base`."""
+    env = make_environment(project, theme, "mail", autoescape=lambda name: not (name or "").endswith(".txt"))
     env.filters["mail_html"] = lambda html: Markup(urls.absolute_links(html, base))
     env.filters["as_text"] = lambda html: html_to_text(html, base)
     return env
