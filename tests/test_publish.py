@@ -168,3 +168,124 @@ def test_a_large_output_written_by_several_threads_is_what_one_thread_writes(tmp
     files_now, sizes, unchanged, kept = results["1"]
     assert len(files_now) == files and unchanged == {"site": files - len(range(0, files, 3)) + len(range(0, files, 33))}
     assert len(kept) == unchanged["site"] and sizes["site"] == sum(map(len, files_now.values()))
+
+
+def _publish(out: Path, files: dict[str, dict[str, bytes]], **options) -> tuple[dict[str, int], dict[str, int]]:
+    """`write_outputs` of {output: {path: bytes}} into `out`: (bytes per output, files kept per output)."""
+    from sitegen.artifacts import Artifact
+    from sitegen.write import write_outputs
+
+    unchanged: dict[str, int] = {}
+    sizes = write_outputs(out, out.parent / "site", {name: [Artifact(path, data) for path, data in paths.items()]
+                                                     for name, paths in files.items()}, unchanged=unchanged, **options)
+    return sizes, unchanged
+
+
+def _whole(tmp_path: Path, files: dict[str, dict[str, bytes]]) -> dict[str, bytes]:
+    """What a build written whole, into a new folder, holds."""
+    fresh = tmp_path / "fresh" / "build"
+    shutil.rmtree(fresh.parent, ignore_errors=True)
+    (fresh.parent / "site").mkdir(parents=True)
+    sizes = _publish(fresh, files)
+    tree = {path: data for path, (data, _) in _tree(fresh).items() if path != MARKER}
+    return tree, sizes
+
+
+FIRST = {"site": {"index.html": b"top", "doctors/a.html": b"A", "doctors/b.html": b"B", "news/n.html": b"N"},
+         "mail": {"2026-11/index.html": b"mail"}}
+
+
+def _edited(**changes: bytes | None) -> dict[str, dict[str, bytes]]:
+    """FIRST with site files changed, added or (None) removed."""
+    files = {name: dict(paths) for name, paths in FIRST.items()}
+    for path, data in changes.items():
+        path = path.replace("__", "/").replace("_html", ".html")
+        if data is None:
+            del files["site"][path]
+        else:
+            files["site"][path] = data
+    return files
+
+
+@pytest.mark.parametrize("changes, patched", [
+    ({}, True),  # the same build: nothing written
+    ({"doctors__a_html": b"A2"}, True),  # one page edited
+    ({"doctors__c_html": b"C"}, True),  # one page more, in a folder the last build has
+    ({"doctors__a_html": b"A2", "news__n_html": b"N2"}, False),  # two pages: not in one step
+    ({"doctors__a_html": None}, False),  # a page less
+    ({"clinics__c_html": b"C"}, False),  # a page in a new folder
+    ({"doctors__a_html": b"A2", "doctors__b_html": None}, False),
+])
+def test_a_build_that_differs_in_one_file_at_most_replaces_only_that_file(tmp_path, changes, patched):
+    out = tmp_path / "build"
+    (tmp_path / "site").mkdir()
+    _publish(out, FIRST)
+    before_folder, before = os.stat(out).st_ino, _tree(out)
+    del before[MARKER]
+    seen = []
+    files = _edited(**changes)
+    sizes, kept = _publish(out, files, on_published=lambda: seen.append(_tree(out)))
+    after = _tree(out)
+    assert after.pop(MARKER)[0] == seen[0].pop(MARKER)[0]
+    whole, (whole_sizes, _) = _whole(tmp_path, files)
+    assert {path: data for path, (data, _) in after.items()} == whole and sizes == whole_sizes
+    assert seen == [after]  # told once, with the build in place
+    assert (os.stat(out).st_ino == before_folder) is patched  # the folder itself was kept, not exchanged
+    same = [path for path in after if path in before and after[path] == before[path]]  # bytes and inode
+    assert len(same) == sum(kept.values())
+    if patched:
+        assert len(same) == len(after) - len(changes)  # every other file stayed as it was
+    assert not list(tmp_path.glob(".build.*"))  # nothing left beside it
+
+
+@pytest.mark.parametrize("mistake", ["stray file", "empty folder", "link"])
+def test_anything_a_whole_build_would_not_have_makes_it_write_the_build_whole(tmp_path, mistake):
+    out = tmp_path / "build"
+    (tmp_path / "site").mkdir()
+    _publish(out, FIRST)
+    if mistake == "stray file":
+        (out / "site" / "doctors" / "notes.txt").write_text("メモ", encoding="utf-8")
+    elif mistake == "empty folder":
+        (out / "site" / "old").mkdir()
+    else:
+        (out / "site" / "secret.html").symlink_to(tmp_path / "site")
+    files = _edited(doctors__a_html=b"A2")
+    _publish(out, files)
+    assert {path: data for path, (data, _) in _tree(out).items() if path != MARKER} == _whole(tmp_path, files)[0]
+    assert sorted(p.relative_to(out / "site").as_posix() for p in (out / "site").rglob("*")) == [
+        "doctors", "doctors/a.html", "doctors/b.html", "index.html", "news", "news/n.html"]
+
+
+def test_files_rendered_anew_beyond_the_patch_limit_write_the_build_whole(tmp_path):
+    """Comparing many rendered files with the last build's before writing it whole would cost twice."""
+    from sitegen.write import PATCH_MOST
+
+    out = tmp_path / "build"
+    (tmp_path / "site").mkdir()
+    for count, patched in ((PATCH_MOST, True), (PATCH_MOST + 1, False)):
+        files = {"site": {f"p{n}.html": b"same" for n in range(count)}}
+        _publish(out, files)
+        folder = os.stat(out).st_ino
+        _publish(out, files)
+        assert (os.stat(out).st_ino == folder) is patched
+
+
+@pytest.mark.parametrize("point", ["written", "carried", "published"])
+def test_a_kill_while_one_file_is_replaced_leaves_old_or_new(tmp_path, point):
+    out = tmp_path / "build"
+    (tmp_path / "site").mkdir()
+    _publish(out, FIRST)
+    script = ("import sys; from pathlib import Path; from sitegen.artifacts import Artifact; "
+              "from sitegen.write import write_outputs; out = Path(sys.argv[1]); "
+              "files = {'site': {'index.html': b'top', 'doctors/a.html': b'A2', 'doctors/b.html': b'B', "
+              "'news/n.html': b'N'}, 'mail': {'2026-11/index.html': b'mail'}}; "
+              "write_outputs(out, out.parent / 'site', {n: [Artifact(p, d) for p, d in f.items()] "
+              "for n, f in files.items()})")
+    killed = subprocess.run([sys.executable, "-c", script, str(out)], env={**os.environ, "SITEGEN_KILL_AT": point},
+                            capture_output=True, timeout=60)
+    assert killed.returncode == -9, killed.stderr
+    page = (out / "site" / "doctors" / "a.html").read_bytes()
+    assert page == (b"A2" if point == "published" else b"A")
+    _publish(out, _edited(doctors__a_html=b"A2"))
+    assert (out / "site" / "doctors" / "a.html").read_bytes() == b"A2"
+    assert not list(tmp_path.glob(".build.*"))  # the killed build's staging folder is gone

@@ -3,8 +3,9 @@
 A build is written into a new folder beside the build folder (`.build.staging-…`), the
 outputs that were not rebuilt are carried over (hard links), and the new folder takes the
 place of the old one in one step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere two renames,
-never a mix of old and new). A killed build leaves the previous build exactly as it was; its
-leftovers are removed by the next build. A build folder that sitegen did not create is never
+never a mix of old and new). A build that differs from the previous one in one file at most
+(an edited doctor's page) replaces only that file, also in one step (`_patch`). A killed build
+leaves the previous build exactly as it was; its leftovers are removed by the next build. A build folder that sitegen did not create is never
 cleaned or written into, and it may not be inside the site's content/ or themes/.
 """
 from __future__ import annotations
@@ -77,6 +78,12 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
     check_out_dir(out, site_root)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
+    if reuse:
+        patched = _patch(out, outputs, on_published)
+        if patched is not None:
+            if unchanged is not None:
+                unchanged.update(patched[1])
+            return patched[0]
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
     try:
         (staging / MARKER).write_text("This folder is written by sitegen build; its contents are replaced on every build.\n")
@@ -139,6 +146,102 @@ def _write_files(root: Path, artifacts: list[Artifact], previous: Path | None) -
             shutil.copyfile(a.copy_from, target)
             total += os.stat(target).st_size
     return total, kept
+
+
+PATCH_MOST = 64  # files rendered anew (not kept from the last build) from which a build is written whole
+
+
+def _patch(out: Path, outputs: dict[str, list[Artifact]],
+           on_published: Callable[[], None] | None) -> tuple[dict[str, int], dict[str, int]] | None:
+    """The build published in the previous one's folder, when they differ in one file at most: that file (changed,
+    or new in a folder the last build has) takes the place of the old one by one rename, which is as all-at-once
+    as the exchange of the folders; nothing else is written, linked or removed (a rebuild of 10,000 pages after one
+    doctor's edit linked every other page into a new folder and removed the old one: 0.2 s). Returns (bytes, files
+    kept) per output, or None when the build is to be written whole: more files rendered than PATCH_MOST, a second
+    difference, a file of the last build this one does not have, or anything in it but folders and files."""
+    if not (out / MARKER).is_file():
+        return None
+    roots = {name: os.path.join(out, name) for name in outputs}
+    if any(os.path.islink(root) or not os.path.isdir(root) for root in roots.values()):
+        return None
+    anew = sum(1 for name, artifacts in outputs.items() for a in artifacts
+               if a.copy_from is None or os.fspath(a.copy_from) != os.path.join(roots[name], a.path))
+    if anew > PATCH_MOST:
+        return None
+    sizes: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    changed: list[tuple[str, Artifact]] = []
+    for name, artifacts in outputs.items():
+        present = _files(roots[name])
+        if present is None:
+            return None
+        total = same = 0
+        for a in artifacts:
+            size = _same_file(os.path.join(roots[name], a.path), a)
+            if size is None:
+                changed.append((name, a))
+                if len(changed) > 1:
+                    return None
+                size = len(a.data) if a.data is not None else os.stat(a.copy_from).st_size  # type: ignore[arg-type]
+            else:
+                same += 1
+            total += size
+            present.discard(a.path)
+        if present:  # the last build's files that this one does not have
+            return None
+        sizes[name], kept[name] = total, same
+    if changed:
+        name, artifact = changed[0]
+        target = os.path.join(roots[name], artifact.path)
+        folder = os.path.dirname(target)
+        if os.path.islink(folder) or not os.path.isdir(folder) or os.path.isdir(target):
+            return None
+        _replace(out, target, artifact)
+    if on_published is not None:
+        on_published()
+    _checkpoint("published")
+    return sizes, kept
+
+
+def _files(root: str) -> set[str] | None:
+    """The files under `root`, as paths relative to it with forward slashes; None when it holds anything else (a
+    link, an empty folder): a build written whole would not have it."""
+    found: set[str] = set()
+    folders = [""]
+    while folders:
+        rel = folders.pop()
+        empty = True
+        with os.scandir(os.path.join(root, rel) if rel else root) as entries:
+            for entry in entries:
+                empty = False
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(path)
+                elif entry.is_file(follow_symlinks=False):
+                    found.add(path)
+                else:
+                    return None
+        if empty:
+            return None
+    return found
+
+
+def _replace(out: Path, target: str, artifact: Artifact) -> None:
+    """`target` in the published build replaced by the artifact's file in one step: written in a staging folder
+    beside the build folder (a killed build leaves it there, and the next one removes it), then renamed."""
+    staging = tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent)
+    try:
+        staged = os.path.join(staging, "file")
+        if artifact.data is not None:
+            _write_bytes(staged, artifact.data)
+        else:
+            assert artifact.copy_from is not None
+            shutil.copyfile(artifact.copy_from, staged)
+        _checkpoint("written")
+        _checkpoint("carried")
+        os.replace(staged, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _write_bytes(target: str, data: bytes) -> None:
