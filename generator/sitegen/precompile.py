@@ -10,7 +10,6 @@ compiled by the build and kept in its .sitegen/.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -25,24 +24,15 @@ from sitegen.project import PACKAGE_THEMES, Project
 from sitegen.templates import INSTALLED, make_environment, source_checksum
 
 
-class _Writing(jinja2.BytecodeCache):
-    """Jinja's compiled templates written to `folder`, each in one step (a temporary file, then a rename)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+class _Writing(jinja2.FileSystemBytecodeCache):
+    """Jinja's compiled templates written to a folder as the build reads them (`<key>.cache`, the checksum
+    `templates.source_checksum`), never read from it."""
 
     def get_source_checksum(self, source: str) -> str:
         return source_checksum(source)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         pass  # always compiled anew
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        path = self.folder / f"{bucket.key}.cache"
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with temporary.open("wb") as f:
-            bucket.write_bytecode(f)
-        os.replace(temporary, path)
 
 
 def environments(project: Project) -> Iterator[tuple[str, jinja2.Environment]]:
@@ -62,7 +52,7 @@ def precompile(folder: Path = INSTALLED) -> int:
         project = Project.at(empty)  # a site without a theme of its own: only the packaged templates are found
         for output, env in environments(project):
             (folder / output).mkdir(parents=True, exist_ok=True)
-            env.bytecode_cache = _Writing(folder / output)
+            env.bytecode_cache = _Writing(str(folder / output), "%s.cache")
             for name in env.list_templates():
                 env.get_template(name)
                 written += 1

@@ -287,23 +287,27 @@ INSTALLED = Path(__file__).resolve().parent / "_compiled"
 
 def _bytecode_cache(project: Project, output: str) -> jinja2.BytecodeCache | None:
     """Compiled templates: those of sitegen's own themes as compiled at installation (INSTALLED), the others kept
-    between builds in .sitegen/templates/<output> (Jinja checks each against its source), sealed to this checkout
-    (sitegen.seal); nothing is kept when the folder cannot be made (a read-only checkout builds as before, only
-    slower)."""
-    installed = INSTALLED / output
+    between builds in .sitegen/templates/<output> (`_kept_templates`); None when there are neither."""
+    installed = INSTALLED / output if (INSTALLED / output).is_dir() else None
+    folder, key = _kept_templates(project, output)
+    if folder is None and installed is None:
+        return None
+    return _SealedBytecodeCache(folder, key, installed)
+
+
+def _kept_templates(project: Project, output: str) -> tuple[Path | None, bytes | None]:
+    """(.sitegen/templates/<output>, this checkout's key): compiled templates kept between builds (Jinja checks each
+    against its source), sealed to this checkout (sitegen.seal); (None, None) when the folder cannot be made (a
+    read-only checkout builds as before, only slower)."""
     folder = project.template_cache
     key = seal.key(project) if folder is not None else None
     if folder is None or key is None or project.state_path("templates", output) is None:
-        folder = None
-    else:
-        try:
-            (folder / output).mkdir(parents=True, exist_ok=True)
-            folder = folder / output
-        except OSError:
-            folder = None
-    if folder is None and not installed.is_dir():
-        return None
-    return _SealedBytecodeCache(folder, key, installed if installed.is_dir() else None)
+        return None, None
+    try:
+        (folder / output).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None, None
+    return folder / output, key
 
 
 def source_checksum(source: str) -> str:
