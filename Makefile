@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ad.py
 	$(BIN)/python bench/bench_fuzz.py --examples 200
 	$(BIN)/python bench/bench_mutate.py --sites 200
+	$(BIN)/python bench/bench_mutate.py --sites 30 --kind themes --pdf
 
 clean:
 	rm -rf $(VENV) build

@@ -1,7 +1,9 @@
 """Longer run of tests/mutate_site.py on the example site: mistakes made at random (values of other kinds, YAML
 syntax typed in, broken theme overrides), each site built for real (website and newsletters, in memory).
 
-    .venv/bin/python bench/bench_mutate.py [--sites 300] [--kind values|characters|themes] [--first-seed 0]
+    .venv/bin/python bench/bench_mutate.py [--sites 300] [--kind values|characters|themes] [--first-seed 0] [--pdf]
+
+--pdf builds the brochures instead (printed by Chromium: seconds a site that gets past the content check).
 
 Prints, per kind, how many sites built, how many ended in a content error or another reported error, and every
 internal error with the seed that makes it again (tests/mutate_site.mutated_site) and the end of its traceback.
@@ -27,6 +29,7 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=300, help="sites per kind")
     parser.add_argument("--kind", choices=KINDS, action="append", help="only this kind (repeatable)")
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--pdf", action="store_true", help="build the brochures, not the website and newsletters")
     args = parser.parse_args()
     failed = 0
     for kind in args.kind or KINDS:
@@ -36,7 +39,7 @@ def main() -> None:
             for seed in range(args.first_seed, args.first_seed + args.sites):
                 site = mutated_site(Path(tmp) / "site", kind, seed, REPO)
                 try:
-                    counts[outcome(site)] += 1
+                    counts[outcome(site, ("pdf",) if args.pdf else ("site", "mail"))] += 1
                 except Exception:  # noqa: BLE001 - what this looks for: sitegen's internal error
                     counts["internal error"] += 1
                     failed += 1

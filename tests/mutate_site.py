@@ -75,15 +75,17 @@ def mutated_site(dest: Path, kind: str, seed: int, source: Path) -> Path:
     return dest
 
 
-def outcome(site: Path) -> str:
-    """"built", "content error" or "other error" (a template error, an output that cannot be made); anything
-    else raises, as it would out of `sitegen build` (sitegen's internal error)."""
+def outcome(site: Path, outputs: tuple[str, ...] = ("site", "mail")) -> str:
+    """"built", "content error", "printing failed" (the brochures' browser step failed: a browser's fault, or an
+    error of sitegen's own that the report hides, to be looked at) or "other error" (a template error, an output
+    that cannot be made) of building `outputs`; anything else raises, as it would out of `sitegen build` (sitegen's
+    internal error)."""
     try:
-        run(Project.at(site), BuildOptions(today=TODAY, outputs=("site", "mail"), dry_run=True))
+        run(Project.at(site), BuildOptions(today=TODAY, outputs=outputs, dry_run=True))
     except ContentError:
         return "content error"
-    except SitegenError:
-        return "other error"
+    except SitegenError as exc:
+        return "printing failed" if str(exc).startswith("pdf: printing with") else "other error"
     return "built"
 
 
