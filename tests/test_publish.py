@@ -256,6 +256,20 @@ def test_anything_a_whole_build_would_not_have_makes_it_write_the_build_whole(tm
         "doctors", "doctors/a.html", "doctors/b.html", "index.html", "news", "news/n.html"]
 
 
+def test_an_output_with_no_files_does_not_keep_a_one_file_change_from_replacing_only_that_file(tmp_path):
+    """A site without newsletters builds an empty mail/ folder; an empty folder below an output is not a build's."""
+    out = tmp_path / "build"
+    (tmp_path / "site").mkdir()
+    first = {"site": dict(FIRST["site"]), "mail": {}}
+    _publish(out, first)
+    assert (out / "mail").is_dir() and not list((out / "mail").iterdir())
+    folder = os.stat(out).st_ino
+    second = {"site": {**FIRST["site"], "doctors/a.html": b"A2"}, "mail": {}}
+    _publish(out, second)
+    assert os.stat(out).st_ino == folder and (out / "site" / "doctors" / "a.html").read_bytes() == b"A2"
+    assert (out / "mail").is_dir()
+
+
 def test_files_rendered_anew_beyond_the_patch_limit_write_the_build_whole(tmp_path):
     """Comparing many rendered files with the last build's before writing it whole would cost twice."""
     from sitegen.write import PATCH_MOST
