@@ -150,7 +150,7 @@ def _write_files(root: Path, artifacts: list[Artifact], previous: Path | None) -
 
 # files made anew (not kept from the last build) from which a build is written whole without comparing them first:
 # each is read back to be compared, and a second difference found late makes that reading wasted (1,000 pages of
-# 20 KB: about 30 ms). The newsletters and brochures are always made anew (92 files of the example hospital)
+# 20 KB: about 10 ms). The newsletters and brochures are always made anew (92 files of the example hospital)
 PATCH_MOST = 1000
 
 
