@@ -84,7 +84,7 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
             if unchanged is not None:
                 unchanged.update(patched[1])
             return patched[0]
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
+    staging = Path(_staging(out))
     try:
         (staging / MARKER).write_text("This folder is written by sitegen build; its contents are replaced on every build.\n")
         sizes = {}
@@ -138,14 +138,19 @@ def _write_files(root: Path, artifacts: list[Artifact], previous: Path | None) -
         if size is not None and old is not None and _linked(old, target):
             total += size
             kept += 1
-        elif a.data is not None:
-            _write_bytes(target, a.data)
-            total += len(a.data)
         else:
-            assert a.copy_from is not None, f"artifact {a.path} has neither data nor copy_from"
-            shutil.copyfile(a.copy_from, target)
-            total += os.stat(target).st_size
+            total += _make(target, a)
     return total, kept
+
+
+def _make(target: str, a: Artifact) -> int:
+    """The artifact's file made at `target` (its bytes written, or its source copied); returns its size."""
+    if a.data is not None:
+        _write_bytes(target, a.data)
+        return len(a.data)
+    assert a.copy_from is not None, f"artifact {a.path} has neither data nor copy_from"
+    shutil.copyfile(a.copy_from, target)
+    return os.stat(target).st_size
 
 
 # files made anew (not kept from the last build) from which a build is written whole without comparing them first:
@@ -233,19 +238,21 @@ def _files(root: str) -> set[str] | None:
 def _replace(out: Path, target: str, artifact: Artifact) -> None:
     """`target` in the published build replaced by the artifact's file in one step: written in a staging folder
     beside the build folder (a killed build leaves it there, and the next one removes it), then renamed."""
-    staging = tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent)
+    staging = _staging(out)
     try:
         staged = os.path.join(staging, "file")
-        if artifact.data is not None:
-            _write_bytes(staged, artifact.data)
-        else:
-            assert artifact.copy_from is not None
-            shutil.copyfile(artifact.copy_from, staged)
+        _make(staged, artifact)
         _checkpoint("written")
         _checkpoint("carried")
         os.replace(staged, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging(out: Path) -> str:
+    """A new staging folder beside the build folder, named for this process (`clean_leftovers` removes one that a
+    killed build left)."""
+    return tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent)
 
 
 def _write_bytes(target: str, data: bytes) -> None:
