@@ -26,14 +26,20 @@ slots:
 """
 
 
+# A line that is not for booking, listed between the referral TEL and FAX: printed bare beside them as
+# 「ご紹介・ご予約」 it would send clinics' bookings to the emergency doctors.
+EMERGENCY = {"id": "kyukyu", "type": "tel", "label": "救急外来（医師直通）", "value": "03-0000-1999", "hours": "24h"}
+
+
 def build(tmp_path: Path, chromium_path: str, **brochures) -> Path:
     site = tmp_path / "site"
     shutil.copytree(SITES / "minimal", site)
     (site / "content/schedules/geka.yaml").write_text(GEKA_SCHEDULE, encoding="utf-8")
+    data = yaml.safe_load((site / "site.yaml").read_text(encoding="utf-8"))
+    data["office"]["contacts"].insert(1, EMERGENCY)
     if brochures:
-        data = yaml.safe_load((site / "site.yaml").read_text(encoding="utf-8"))
         data["brochures"] = brochures
-        (site / "site.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (site / "site.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25",
                                        "--browser", chromium_path, "--only", "pdf"])
     assert result.exit_code == 0, result.output
@@ -62,6 +68,15 @@ def test_schedule_pdf_is_one_landscape_page_with_every_slot(default_pdfs):
     for word in ("山田", "鈴木", "田中", "禁煙外来", "ヘルニア外来", "［初・紹］", "第1・3週", "TEL03-0000-1001"):
         assert word in sheet, word
     assert "［初］初診のみ" in sheet  # the legend explains the marks
+
+
+def test_only_the_referral_numbers_are_printed_as_booking_lines(default_pdfs):
+    sheet = text(default_pdfs / "schedule.pdf")
+    cover = text(default_pdfs / "guidebook.pdf", page=1)
+    second = text(default_pdfs / "guidebook.pdf", page=2)  # its footer
+    for page in (sheet, cover, second):
+        assert "03-0000-1001" in page and "03-0000-1002" in page, page
+        assert EMERGENCY["value"] not in page, page
 
 
 def test_the_guidebook_has_the_sheet_as_a_landscape_page_in_its_contents(default_pdfs):

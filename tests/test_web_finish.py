@@ -194,3 +194,16 @@ def test_numbers_times_and_phone_numbers_never_break_on_a_phone(browser, width, 
     finally:
         page.close()
     assert checked > 20
+
+
+@pytest.mark.parametrize("director, label, name", [("院長 田中 一郎", "院長", "田中 一郎"),
+                                                   ("山田 太郎", "病院長", "山田 太郎"),
+                                                   ("理事長・病院長　𠮷田 花子", "理事長・病院長", "𠮷田 花子"),
+                                                   ("長 一郎", "病院長", "長 一郎")])  # 長 is a family name
+def test_the_directors_title_is_shown_once(site_dir, director, label, name):
+    yaml = site_dir / "site.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text.replace("hospital:\n", f"hospital:\n  director: {director}\n", 1), encoding="utf-8")
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
+    page = (site_dir / "build" / "site" / "index.html").read_text(encoding="utf-8")
+    assert f"<dt>{label}</dt>\n    <dd>{name}</dd>" in page

@@ -198,6 +198,11 @@ class Outpatient(Model):
     notes: list[Text] = []  # 紹介状をお持ちの方は…
 
 
+# a title written before the director's name: 院長, 病院長, 理事長・院長, 理事長兼病院長, 名誉院長 …
+_DIRECTOR_TITLE = r"(?:名誉|代表|統括)?(?:病院長|院長|理事長|学長|総長|センター長)"
+_DIRECTOR = re.compile(rf"^({_DIRECTOR_TITLE}(?:[・兼/／]{_DIRECTOR_TITLE})*)[\s\u3000]+(\S.*)$")
+
+
 class Hospital(Model):
     name: Text
     name_en: Text
@@ -211,6 +216,19 @@ class Hospital(Model):
     access: Access = Access()
     website: WebUrl = ""  # the hospital's main website, if any
     outpatient: Outpatient | None = None  # 外来受付時間
+
+    @property
+    def director_title(self) -> str:
+        """The title `director` starts with (「院長 田中 一郎」: 院長; 「理事長・病院長 …」), or "" when it is a name alone:
+        a page that labels the name 院長 shows the name without it, not 「院長 院長 田中 一郎」."""
+        found = _DIRECTOR.match(self.director)
+        return found.group(1) if found else ""
+
+    @property
+    def director_name(self) -> str:
+        """`director` without its title (`director_title`)."""
+        found = _DIRECTOR.match(self.director)
+        return found.group(2) if found else self.director
 
 
 class FlowStep(Model):
@@ -235,6 +253,17 @@ class Office(Model):
     contacts: list[Contact] = Field(min_length=1)
     referral_flow: list[FlowStep] = Field(default=[], max_length=8)  # ご紹介の流れ, in order
     services: list[Service] = []  # 相談窓口
+
+    @property
+    def booking_numbers(self) -> list[Contact]:
+        """The numbers printed bare as 「ご紹介・ご予約」 (the guidebook's cover, the one-page schedule): the first
+        `tel` and the first `fax` listed, in their order. The other lines (救急外来, MSW, a centre's own desk) are
+        not for booking a referral, and a number without its label would read as one."""
+        first: dict[str, Contact] = {}
+        for contact in self.contacts:
+            if contact.type in ("tel", "fax"):
+                first.setdefault(contact.type, contact)
+        return [c for c in self.contacts if first.get(c.type) is c]
 
 
 class Colours(Model):
