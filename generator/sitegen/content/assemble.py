@@ -20,7 +20,7 @@ from typing import Callable
 
 from sitegen import seal, urls
 from sitegen.colour import AA_TEXT, contrast
-from sitegen.content import calendar, clinics, newsletters, pictures, placeholders
+from sitegen.content import calendar, clinics, field_markup, newsletters, pictures, placeholders
 from sitegen.content.load import Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Pathway, Schedule, minutes
@@ -74,6 +74,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     check_file = partial(_check_file, project, {}, picture)
     cfg = content.site
     placeholders.check([content.site_source], problems)  # content files' placeholders are found as they load
+    field_markup.check([content.site_source], problems)
     contacts = _check_contacts(content, problems)
     _check_colours(content, problems)
     _check_calendar(content, problems)

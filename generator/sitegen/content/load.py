@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sitegen.content import placeholders
+from sitegen.content import field_markup, placeholders
 from sitegen.content.config import SiteFile
 from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Pathway, Qualification, Schedule
 from sitegen.content.newsletter_models import Newsletter
@@ -350,8 +350,9 @@ def _read_file(reader, model, job: tuple[str, str]):
     item = None
     if source is not None:
         item, more = validate(source, model)
-        left = ProblemList()  # placeholders left from `sitegen init` / `new`: warnings that belong to the file
+        left = ProblemList()  # placeholders left from `sitegen init` / `new`, markup in fields: the file's warnings
         placeholders.check([source], left)
+        field_markup.check([source], left)
         found = [*found, *more, *left.items]
     return source, item, found
 
