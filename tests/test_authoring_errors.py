@@ -87,3 +87,11 @@ def test_a_file_name_too_long_for_the_disk(site):
     src = site / "content" / "news" / "2026-10-01-open.md"
     (site / "content" / "news" / f"{name}.md").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
     assert_clean_failure(cli(site, "build", "--only", "site"), f"content/news/{name}.md", "251 characters")
+
+
+def test_a_field_indented_with_a_full_width_space_is_named_so(site):
+    """YAML reads 「　patients:」 at the start of a line as a field of its own, not an indented one."""
+    department = site / "content" / "departments" / "geka.md"
+    text = department.read_text(encoding="utf-8")
+    department.write_text(text.replace("---\n", "---\nreferral:\n\u3000patients: [胆石]\n", 1), encoding="utf-8")
+    assert_clean_failure(cli(site, "build", "--only", "site"), "content/departments/geka.md:3:", "full-width space")

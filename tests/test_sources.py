@@ -133,3 +133,35 @@ def test_yaml_syntax_errors_come_with_the_usual_cause_and_a_fix(text, hint):
     assert message.startswith("YAML syntax error: ") and hint in message, message
     assert "（" in message  # the same advice in Japanese for PR staff
     assert problems[0].location.line and problems[0].location.line >= 2
+
+
+# What a Japanese keyboard types where YAML needs ASCII: the error names that line and that character, not the
+# line after it with the parser's words.
+@pytest.mark.parametrize("text, line, words", [
+    ("name: 千葉 直樹\nkana： ちば なおき\ntitle: 医長\n", 2, ["「kana：」", "full-width colon"]),
+    ("name: 千葉 直樹\ntitle： 医長\n", 2, ["「title：」"]),
+    ("referral:\n  patients: [a]\n  notes：\n    - b\n", 3, ["「notes：」"]),
+    ("features:\n  - a\n  - photo：x\nsummary: s\n", None, []),  # a value may hold a full-width colon
+    ("referral:\n\u3000patients: [a]\n  first_visit: b\n", 2, ["full-width space"]),
+    ("name: a\nfeatures:\n  - b\n\u3000\u3000- c\nx: 1\n", 4, ["full-width space"]),
+    ("name: a\nfeatures:\n  - b\n  － c\nconditions: [x]\n  - d\n", 4, ["「－」"]),
+])
+def test_a_full_width_colon_space_or_dash_is_named_at_its_line(tmp_path, text, line, words):
+    f = tmp_path / "d.md"
+    f.write_text("---\n" + text + "---\n本文\n", encoding="utf-8")
+    source, problems = load_markdown_file(f, "content/d.md")
+    if line is None:
+        assert source is not None and not problems
+        return
+    assert len(problems) == 1, problems
+    assert problems[0].location.line == line + 1  # after the opening ---
+    for w in words:
+        assert w in problems[0].message
+
+
+def test_a_full_width_colon_far_above_the_error_is_not_blamed(tmp_path):
+    f = tmp_path / "d.md"
+    f.write_text("---\nsummary: |\n  TEL：000-000-0000\n  受付：平日\n  本文\n  続き\nname: a\n  bad: [\n---\n", encoding="utf-8")
+    source, problems = load_markdown_file(f, "content/d.md")
+    assert source is None and len(problems) == 1
+    assert "full-width" not in problems[0].message and "TEL" not in problems[0].message

@@ -297,6 +297,9 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
         return None, {}, [Problem(Location(path, exc.line + offset if exc.line else None), "", exc.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        typed = full_width_cause(text, mark.line if mark else None)
+        if typed is not None:  # the parser stops a line or more after it, with words about tokens
+            return None, {}, [Problem(Location(path, typed[0] + 1 + offset), "", f"YAML syntax error: {typed[1]}")]
         line = mark.line + 1 + offset if mark else None
         what = " ".join(part for part in (exc.context, exc.problem) if part)
         return None, {}, [Problem(Location(path, line), "", f"YAML syntax error: {what}{yaml_hint(exc, text, mark)}")]
@@ -304,6 +307,38 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
         return None, {}, [Problem(Location(path, None), "", f"YAML error: {exc}")]
     except RecursionError:
         return None, {}, [Problem(Location(path, None), "", "the file is nested too deeply")]
+
+
+# what a Japanese keyboard types where YAML needs ASCII: a full-width colon after a field's name, a full-width space
+# in the indentation, a full-width hyphen or a long vowel mark as a list's dash
+_FULL_WIDTH_COLON = re.compile(r"^[ \u3000]*(?:- )?([A-Za-z_][A-Za-z0-9_-]*)[ \u3000]*：")
+_FULL_WIDTH_INDENT = re.compile(r"^ *\u3000[ \u3000]*\S")
+_FULL_WIDTH_DASH = re.compile(r"^[ \u3000]*([－ー―‐−])[ \u3000]+\S")
+
+
+NEAR_STOP = 2  # the parser stops on the line of such a character or on one of the next two
+
+
+def full_width_cause(text: str, stopped: int | None) -> tuple[int, str] | None:
+    """The line (0-based) and the message of a full-width character typed where YAML needs a half-width one, on the
+    line where the parser stopped or before it (the nearest), or None."""
+    lines = text.splitlines()
+    last = min(stopped, len(lines) - 1) if stopped is not None else len(lines) - 1
+    for number in range(last, max(last - NEAR_STOP, 0) - 1, -1):  # not a TEL： in a text block far above
+        line = lines[number]
+        found = _FULL_WIDTH_COLON.match(line)
+        if found:
+            return number, (f"「{found.group(1)}：」 is written with a full-width colon (：); a field needs a half-width "
+                            f"colon and a space: '{found.group(1)}: …'（「：」は全角です。半角の「:」と半角スペースで"
+                            f"「{found.group(1)}: 値」と書いてください）")
+        if _FULL_WIDTH_INDENT.match(line):
+            return number, ("the line is indented with a full-width space (全角スペース); indent with half-width "
+                            "spaces only（字下げに全角スペースは使えません。半角スペースで字下げしてください）")
+        found = _FULL_WIDTH_DASH.match(line)
+        if found:
+            return number, (f"a list item starts with 「{found.group(1)}」, a full-width character; start it with a "
+                            "half-width hyphen and a space: '- …'（箇条書きの先頭は半角の「- 」にしてください）")
+    return None
 
 
 def yaml_hint(exc: yaml.MarkedYAMLError, text: str, mark) -> str:

@@ -91,6 +91,11 @@ def _problem(source: Source, model: type[BaseModel], base: tuple, loc: tuple, er
     value = err.get("input")
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[len(base):-1])
+        key = str(loc[-1])
+        if key[:1] == "\u3000":  # 「　patients:」: YAML reads a full-width space as part of the name, not as indentation
+            return Problem(where, field, f"unknown field '{key}': the line starts with a full-width space (全角スペース), "
+                           "so YAML reads it as a new field; indent with half-width spaces only"
+                           "（字下げに全角スペースは使えません。半角スペースで字下げしてください）")
         hint = did_you_mean(loc[-1], allowed)
         if not hint and allowed:
             hint = " (allowed: " + ", ".join(sorted(allowed)) + ")"
