@@ -433,3 +433,33 @@ def test_a_file_the_watcher_names_is_read_again_even_when_its_stamp_did_not_chan
     assert "一度目の追記。".encode() not in preview.get("site", "doctors/tanaka-hanako.html")[0].data
     assert preview.rebuild({rel}).errors == []
     assert "一度目の追記。".encode() in preview.get("site", "doctors/tanaka-hanako.html")[0].data
+
+
+def test_the_preview_shows_news_drafts_and_later_news_marked_and_the_build_does_not(copy_site):
+    from sitegen.build import BuildOptions, run
+    from sitegen.project import Project
+    from sitegen.serve.preview import Preview
+
+    site = copy_site("minimal")
+    (site / "content/news/2026-11-20-draft.md").write_text(
+        "---\ntitle: 下書きのお知らせ\ndate: 2026-11-20\ndraft: true\n---\n準備中です。\n", encoding="utf-8")
+    preview = Preview(Project.at(site), TODAY)
+    assert preview.rebuild(None).errors == []
+
+    def page(path: str) -> str:
+        found = preview.get("site", path)
+        assert found is not None and found[0] is not None, path
+        return found[0].data.decode("utf-8")
+
+    listing = page("news/index.html")
+    assert "下書きのお知らせ" in listing and "未来のお知らせ" in listing and "連携室の受付時間を延長しました" in listing
+    assert listing.count('class="preview-tag"') == 2
+    assert "下書きです" in page("news/2026-11-20-draft.html")
+    assert "2027年1月1日から公開" in page("news/2027-01-01-future.html")
+    assert "preview-note" not in page("news/2026-10-01-open.html")
+
+    run(Project.at(site), BuildOptions(today=TODAY, outputs=("site",)))
+    built = site / "build" / "site"
+    assert not (built / "news/2026-11-20-draft.html").exists() and not (built / "news/2027-01-01-future.html").exists()
+    published = "".join(p.read_text(encoding="utf-8") for p in built.rglob("*.html"))
+    assert "下書きのお知らせ" not in published and "preview-" not in published

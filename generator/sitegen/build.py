@@ -99,14 +99,15 @@ class BuildReport:
         return total
 
 
-def load_site(project: Project, today: dt.date) -> tuple[Site, list[Problem]]:
-    """Read and check everything. Raises ContentError listing every problem."""
+def load_site(project: Project, today: dt.date, preview: bool = False) -> tuple[Site, list[Problem]]:
+    """Read and check everything. Raises ContentError listing every problem. `preview`: the site as `sitegen serve`
+    shows it (news drafts and news dated later included, marked)."""
     problems = ProblemList()
     content = load_content(project, problems)
     if content is None:
         problems.raise_if_errors()
         raise AssertionError("load_content returned None without reporting an error")
-    site = assemble(project, content, today, problems)
+    site = assemble(project, content, today, problems, preview)
     problems.raise_if_errors()
     return site, problems.warnings
 

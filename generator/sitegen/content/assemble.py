@@ -41,13 +41,14 @@ from sitegen.errors import Location, ProblemList, did_you_mean
 from sitegen.project import Project
 
 
-def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList) -> Site:
+def assemble(project: Project, content: Content, today: dt.date, problems: ProblemList, preview: bool = False) -> Site:
+    """The site from the loaded content; `preview`: for `sitegen serve` (news drafts and later news shown)."""
     kept = project.state_file("markdown-html.json")  # sealed: pages publish the kept HTML as it is
     render = MarkdownRenderer(kept=kept, key=seal.key(project) if kept is not None else None)
     render.prepare([item.source.body for items in content.collections.values() for item in items],
                    workers("SITEGEN_LOAD_WORKERS"))
     try:
-        site = _assemble(project, content, today, problems, render)
+        site = _assemble(project, content, today, problems, render, preview)
     finally:
         render.close()
     render.keep()
@@ -55,7 +56,7 @@ def assemble(project: Project, content: Content, today: dt.date, problems: Probl
 
 
 def _assemble(project: Project, content: Content, today: dt.date, problems: ProblemList,
-              render: MarkdownRenderer) -> Site:
+              render: MarkdownRenderer, preview: bool = False) -> Site:
     assets = frozenset(content.assets)
 
     verdicts: dict[str, str | None] = {}  # a picture's path -> why browsers cannot show it (None: they can)
@@ -154,7 +155,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     for item in content.collections["news"]:
         _check_absence(item, docs, content, problems)
     news = [Entry(i.slug, i.model, i.source.path, body(i.source))
-            for i in content.collections["news"] if is_published(i.model, today)]
+            for i in content.collections["news"] if is_published(i.model, today, preview)]
     news.sort(key=lambda e: (e.date, e.slug), reverse=True)
 
     by_slug: dict = {("department", e.slug): e for e in departments}
@@ -164,7 +165,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
                 content.assets, logo_size=_image_size(project, cfg.hospital.logo),
                 closures=calendar.closures(cfg.calendar, today, today + dt.timedelta(days=cfg.calendar.show_days - 1)),
                 clinics=clinics.load(project, problems), equipment=tuple(equipment), pathways=tuple(pathways),
-                _by_slug=by_slug)
+                preview=preview, _by_slug=by_slug)
     return newsletters.resolve(content, site, problems, render)
 
 

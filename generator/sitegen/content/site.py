@@ -160,6 +160,7 @@ class Site:
     clinics: tuple = ()  # the public rows of content/clinics.csv (登録医・連携医療機関一覧)
     equipment: tuple[Entry, ...] = ()  # content/equipment: exams partner clinics book directly (共同利用), in order
     pathways: tuple[Entry, ...] = ()  # content/pathways: 地域連携クリニカルパス, in order
+    preview: bool = False  # built for `sitegen serve`: news drafts and news dated later are shown, marked
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -249,6 +250,13 @@ class Site:
         return tuple(sorted((i for i in self.newsletters if not i.draft and i.date <= self.today),
                             key=lambda i: (i.date, i.slug), reverse=True))
 
+    def unpublished(self, item: Entry) -> str:
+        """Why a news item shown in the preview is not on the published site: "draft", "scheduled" (dated after
+        today), or "" (published)."""
+        if getattr(item.data, "draft", False):
+            return "draft"
+        return "scheduled" if item.date > self.today else ""
+
     @property
     def featured(self) -> tuple[DoctorEntry, ...]:
         return tuple(d for d in self.doctors if d.featured)
@@ -271,7 +279,8 @@ def weeks_label(weeks) -> str:
     return "第" + "・".join(str(w) for w in sorted(weeks)) + "週" if weeks else ""
 
 
-def is_published(item: NewsItem, today: dt.date) -> bool:
-    """Not a draft, dated today or earlier, not expired; a 休診・代診 notice expires after its last day."""
+def is_published(item: NewsItem, today: dt.date, preview: bool = False) -> bool:
+    """Not a draft, dated today or earlier, not expired; a 休診・代診 notice expires after its last day. In the
+    preview (`preview`) drafts and items dated later are shown too, marked as such (`Site.unpublished`)."""
     expires = item.expires or (max(item.absence.dates) if item.absence else None)
-    return not item.draft and item.date <= today and (expires is None or expires >= today)
+    return (preview or (not item.draft and item.date <= today)) and (expires is None or expires >= today)

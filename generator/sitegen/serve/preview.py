@@ -182,7 +182,7 @@ class Preview:
 
     def _rebuild(self, changed: set[str] | None, report: Rebuild, started: float) -> None:
         load.forget(self._memo, changed)  # read again even when an edit kept the file's stamp
-        site, warnings = load_site(self.project, self.today)
+        site, warnings = load_site(self.project, self.today, preview=True)
         self._memo.prune()
         report.load_seconds = time.perf_counter() - started
         report.warnings = [str(w) for w in warnings]
