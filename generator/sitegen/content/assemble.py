@@ -70,6 +70,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     def body(source: Source):
         html = render.at(source.body, Location(source.path, source.body_line), "body", problems)
         _check_body_images(source, html, assets, problems, picture)
+        _check_body_file_links(source, html, assets, problems)
         return html
 
     check_file = partial(_check_file, project, {}, picture)
@@ -243,9 +244,26 @@ def _check_file(project: Project, folders: dict[str, bool], picture: Callable[[s
         problems.error(source.location(loc), dotted(loc),
                        f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
     elif not (stat.S_ISREG(mode) if plain else os.path.isfile(name)):
-        problems.error(source.location(loc), dotted(loc), f"file not found: content/{rel}")
+        problems.error(source.location(loc), dotted(loc), f"file not found: content/{rel}{_near_file(folder, name)}")
     elif attr == "src" and (why := picture(rel)) is not None:
         problems.error(source.location(loc), dotted(loc), f"content/{rel} {why}")
+
+
+def _near_file(folder: str, name: str) -> str:
+    """A hint for a file that is not there: the file whose name differs only in case (the web server and the
+    browser tell DOCTOR.JPG from doctor.jpg even where this computer does not), or the closest name."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return ""
+    return _name_hint(os.path.basename(name), names)
+
+
+def _name_hint(wanted: str, names: list[str]) -> str:
+    same = [n for n in names if n.lower() == wanted.lower()]
+    if same:
+        return f" (there is '{same[0]}': upper and lower case must match)"
+    return did_you_mean(wanted, names)
 
 
 def _check_absence(item, docs, content: Content, problems: ProblemList) -> None:
@@ -308,6 +326,28 @@ def _check_body_images(source: Source, html: str, assets: frozenset[str], proble
             problems.warning(Location(source.path, line), "body",
                              f"image '{src}' not found: images are files under content/images/, written from the "
                              "content folder as images/<name> (for example images/map.png)")
+
+
+_A_HREF = re.compile(r'<a\b[^>]*?\shref="([^"]*)"')
+_ASSET_LINK = re.compile(r"^(?:\.\./|\./)*(?:files|images)/")  # files/form.pdf, ../files/form.pdf
+
+
+def _check_body_file_links(source: Source, html: str, assets: frozenset[str], problems: ProblemList) -> None:
+    """A link in a Markdown body to a file under content/files or content/images that is not there (a typo in a
+    form's name) is a warning at its line: the page still builds, and the link would be broken on the web and in
+    the newsletter."""
+    for m in _A_HREF.finditer(str(html)):
+        href = unescape(m.group(1))
+        if not _ASSET_LINK.match(href) or urls.content_ref(href, assets) is not None:
+            continue
+        at = source.body.find(href)
+        line = source.body_line + source.body[:at].count("\n") if at >= 0 else source.body_line
+        path = _ASSET_LINK.sub("", href, count=1)
+        folder = "images" if _ASSET_LINK.match(href).group().endswith("images/") else "files"  # type: ignore[union-attr]
+        near = _name_hint(path, sorted(a[len(folder) + 1:] for a in assets if a.startswith(folder + "/")))
+        problems.warning(Location(source.path, line), "body",
+                         f"link to '{href}': no such file under content/{folder}/{near}; the link would be broken "
+                         f"(files are linked from the content folder as {folder}/<name>)")
 
 
 def _department_members(content, depts, docs, problems) -> dict[str, tuple[str, ...]]:
