@@ -207,3 +207,34 @@ def test_the_directors_title_is_shown_once(site_dir, director, label, name):
     run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
     page = (site_dir / "build" / "site" / "index.html").read_text(encoding="utf-8")
     assert f"<dt>{label}</dt>\n    <dd>{name}</dd>" in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["社会医療法人みなみ会 北上市立みなみ病院", "医療法人社団あおば会 あおば総合病院", "独立行政法人地域医療機能推進機構みなと中央病院"])
+def test_the_hospitals_name_in_the_header_leaves_no_lone_character_on_a_phone(site_dir, browser, name):
+    """At every phone width the name is wrapped into lines of more than one character (「北上市立みなみ病」「院」 was
+    seen at 390 px)."""
+    yaml = site_dir / "site.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("name: みなと中央病院", f"name: {name}", 1), encoding="utf-8")
+    run(Project.at(site_dir), BuildOptions(today=TODAY, outputs=("site",)))
+    page = browser.new_page(viewport={"width": 320, "height": 800})
+    wrapped = 0
+    try:
+        page.goto((site_dir / "build" / "site" / "index.html").as_uri())
+        for width in range(320, 481, 4):
+            page.set_viewport_size({"width": width, "height": 800})
+            lines = page.evaluate("""() => {
+                const e = document.querySelector('.brand-hospital'), text = e.firstChild, tops = new Map();
+                for (let i = 0; i < text.length; i++) {
+                    const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
+                    const top = Math.round(r.getBoundingClientRect().top);
+                    tops.set(top, (tops.get(top) || '') + text.data[i]);
+                }
+                return Array.from(tops.values());
+            }""")
+            assert "".join(lines) == name
+            assert all(len(line.strip()) > 1 for line in lines), (width, lines)
+            wrapped += len(lines) > 1
+    finally:
+        page.close()
+    assert wrapped  # the name did wrap at some width
