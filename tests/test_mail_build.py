@@ -109,7 +109,7 @@ def test_plain_text_part(built):
     text = (built / "mail" / "2026-11-no2" / "index.txt").read_text(encoding="utf-8")
     assert "<" not in text and "&amp;" not in text and "&lt;" not in text
     assert "■ 注目のドクター" in text and "■ 外来担当医表の変更" in text
-    assert "月曜 午前：山田 太郎［初診・紹介制］、鈴木 一郎［初診・再診・予約制］" in text
+    assert "月曜 午前：山田 太郎［初診・紹介制］、鈴木 一郎\n" in text
     assert "土曜 午前：山田 太郎（第1・3週）" in text
     assert "https://www.example.jp/renkei/doctors/yamada-taro.html" in text
     assert "当日のプログラム（https://www.example.jp/renkei/guides/referral.html）" in text

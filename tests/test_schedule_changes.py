@@ -45,9 +45,9 @@ def test_the_newsletter_lists_only_the_slots_that_changed(tmp_path):
     part = section(txt, "■ 外来担当医表の変更", "全診療科の外来担当医表")
     lines = [line.strip() for line in part.splitlines() if "曜 " in line]
     assert lines == [
-        "月曜 午前：2診 田中 花子（初診・再診・予約制） → 2診 鈴木 一郎（初診・再診・予約制）",
-        "火曜 午後：3診 木村 太郎（初診・再診・予約制） → （終了）",
-        "水曜 午後：（新設） → 禁煙外来（初診・再診・予約制）",
+        "月曜 午前：2診 田中 花子 → 2診 鈴木 一郎",
+        "火曜 午後：3診 木村 太郎 → （終了）",
+        "水曜 午後：（新設） → 禁煙外来",
     ]
     assert "山田" not in part  # his slots did not change: not repeated
     assert "2026年10月1日からの変更点" in part

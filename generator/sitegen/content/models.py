@@ -366,8 +366,9 @@ class Slot(Model):
     room: OptionalText = ""
     doctor: Slug | None = None
     clinic: OptionalText = ""  # 専門外来: ペースメーカー外来
-    visit: Literal["初診", "再診", "初診・再診"] = "初診・再診"
-    booking: Literal["紹介制", "予約制", "紹介・予約制", "予約不要"] = "予約制"
+    # not shown when not given: a slot the office wrote nothing about (予防接種, 健診) is not labelled 初診・再診 / 予約制
+    visit: Literal["初診", "再診", "初診・再診"] | None = None
+    booking: Literal["紹介制", "予約制", "紹介・予約制", "予約不要"] | None = None
     weeks: list[WeekOfMonth] = []  # [1, 3] = 第1・3週; empty = every week
     note: OptionalText = ""
 

@@ -271,8 +271,8 @@ class Site:
 def slot_label(slot: Slot, name: str) -> str:
     """「1診 佐藤 健一（第1・3週、初診・紹介・予約制）」: one slot in words, for lists of changes."""
     head = " ".join(part for part in (slot.room, slot.clinic, name) if part)
-    details = "、".join(part for part in (weeks_label(slot.weeks), f"{slot.visit}・{slot.booking}", slot.note) if part)
-    return f"{head}（{details}）"
+    details = "、".join(part for part in (weeks_label(slot.weeks), "・".join(p for p in (slot.visit, slot.booking) if p), slot.note) if part)
+    return f"{head}（{details}）" if details else head
 
 
 def weeks_label(weeks) -> str:

@@ -39,7 +39,8 @@ DATASETS: dict[str, tuple[str, dict[str, dict], list[str]]] = {
         "department": _STR, "period_start": _DATE, "period_end": {"type": ["string", "null"], "format": "date"},
         "day": {"enum": ["月", "火", "水", "木", "金", "土", "日"]}, "session": {"enum": ["午前", "午後"]},
         "room": _STR, "doctor": {"type": ["string", "null"]}, "doctor_name": _STR, "clinic": _STR,
-        "visit": {"enum": ["初診", "再診", "初診・再診"]}, "booking": {"enum": ["紹介制", "予約制", "紹介・予約制", "予約不要"]},
+        "visit": {"enum": ["初診", "再診", "初診・再診", ""]},
+        "booking": {"enum": ["紹介制", "予約制", "紹介・予約制", "予約不要", ""]},
         "weeks": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 5}}, "note": _STR,
     }, ["department", "period_start", "day", "session", "visit", "booking"]),
     "notices": ("休診・代診のお知らせ", {
@@ -77,7 +78,7 @@ def records(site: Site) -> dict[str, list[dict[str, Any]]]:
                     "period_end": d.schedule.period.end.isoformat() if d.schedule.period.end else None,
                     "day": s.day, "session": s.time, "room": s.slot.room, "doctor": doc,
                     "doctor_name": names[doc] if doc else "", "clinic": s.slot.clinic,
-                    "visit": s.slot.visit, "booking": s.slot.booking, "weeks": list(s.slot.weeks), "note": s.slot.note})
+                    "visit": s.slot.visit or "", "booking": s.slot.booking or "", "weeks": list(s.slot.weeks), "note": s.slot.note})
     for person in site.doctors:
         out["doctors"].append({
             "id": person.slug, "name": person.name, "kana": person.kana, "name_en": person.name_en,
