@@ -73,3 +73,26 @@ def test_a_notice_names_doctors_that_exist(site):
     line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "substitute" in t)
     assert f"content/news/2026-11-20-daishin.md:{line}: absence.substitute: unknown doctor 'tanaka-hanak'" in text
     assert "tanaka-hanako" in text  # did you mean
+
+
+@pytest.mark.parametrize("day, sessions, warned", [
+    ("2026-11-30", "[]", False),        # Monday: his 午前 slot
+    ("2026-11-30", "[午前]", False),
+    ("2026-11-30", "[午後]", True),     # he has no Monday afternoon
+    ("2026-12-01", "[午前]", True),     # Tuesday: no slot
+    ("2026-12-05", "[]", False),        # the 1st Saturday: 第1・3週 slot
+    ("2026-12-19", "[]", False),        # the 3rd Saturday
+    ("2026-12-26", "[]", True),         # the 4th Saturday
+    ("2027-06-07", "[]", False),        # a Monday after the schedule's period: not judged
+])
+def test_a_closed_day_on_which_the_doctor_has_no_slot_is_a_warning(site, day, sessions, warned):
+    path = site / "content" / "news" / "2026-11-20-kyushin.md"
+    path.write_text(f"---\ntitle: 休診のお知らせ\ndate: 2026-11-20\ncategory: 休診・代診\nabsence:\n  doctor: yamada-taro\n"
+                    f"  dates: [{day}]\n  sessions: {sessions}\n---\n休診します。\n", encoding="utf-8")
+    report = run(Project.at(site), BuildOptions(today=dt.date(2026, 11, 25), outputs=("site",)))
+    found = [str(w) for w in report.warnings if "no outpatient slot" in w.message]
+    if warned:
+        assert found and found[0].startswith("content/news/2026-11-20-kyushin.md:7: warning: absence.dates[0]: "), found
+        assert day in found[0]
+    else:
+        assert found == []

@@ -155,6 +155,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
 
     for item in content.collections["news"]:
         _check_absence(item, docs, content, problems)
+        _check_absence_days(item, outpatient, tables, problems)
     news = [Entry(i.slug, i.model, i.source.path, body(i.source))
             for i in content.collections["news"] if is_published(i.model, today, preview)]
     news.sort(key=lambda e: (e.date, e.slug), reverse=True)
@@ -283,6 +284,32 @@ def _check_absence(item, docs, content: Content, problems: ProblemList) -> None:
         if day < item.model.date:
             problems.warning(item.source.location(("absence", "dates", i)), f"absence.dates[{i}]",
                              f"{day} is before the notice's date ({item.model.date}); clinics learn of it too late")
+
+
+def _check_absence_days(item, outpatient: dict, tables: dict, problems: ProblemList) -> None:
+    """A 休診 day on which the doctor has no outpatient slot in the schedules (a 第1・3週 doctor given the 4th
+    Tuesday, a typo in the date) is a warning at that date: clinics would read of a closure that is not one. Days
+    outside every period of the doctor's schedules, and doctors with no slot at all, are not judged."""
+    a = item.model.absence
+    if a is None or not outpatient.get(a.doctor):
+        return
+    slots = outpatient[a.doctor]
+    for i, day in enumerate(a.dates):
+        covered = [s for s in slots if _in_period(tables[s.department].period, day)]
+        if not covered:
+            continue
+        weekday = WEEKDAYS[day.weekday()]
+        working = [s for s in covered if s.day == weekday and (not s.slot.weeks or calendar.week_of_month(day) in s.slot.weeks)
+                   and (not a.sessions or s.time in a.sessions)]
+        if not working:
+            when = "".join(f"{s}" for s in a.sessions) if a.sessions else ""
+            problems.warning(item.source.location(("absence", "dates", i)), f"absence.dates[{i}]",
+                             f"{day}（{weekday}、第{calendar.week_of_month(day)}週）{when}: '{a.doctor}' has no outpatient slot "
+                             "then in the schedules; check the date (the notice would announce a closure that is not one)")
+
+
+def _in_period(period, day: dt.date) -> bool:
+    return period.start <= day and (period.end is None or day <= period.end)
 
 
 def _image_size(project: Project, image) -> tuple[int, int] | None:
