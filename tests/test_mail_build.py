@@ -259,3 +259,13 @@ def test_mjml_errors_become_line_and_column():
     with pytest.raises(MjmlError) as exc:
         compile_mjml("<mjml><mj-body>\n<mj-section>\n<mj-column>\n<mj-text>あ</mj-text>\n</mj-section></mj-body></mjml>")
     assert exc.value.line == 5 and "does not match" in str(exc.value)
+
+
+def test_a_news_item_dated_after_the_issue_is_refused(tmp_path):
+    """Listed by name in a news section, a news item dated later than the issue would be mailed and put on the web
+    archive before its own date (the site does not show it yet)."""
+    lines = _issue_errors(tmp_path, 3, "  - type: news\n    items: [2027-01-01-future, 2026-10-01-open]\n")
+    assert lines == [
+        "content/newsletters/2026-12-no3.md:7: sections[0].items[0]: news item '2027-01-01-future' is dated 2027-01-01, "
+        "after this issue (2026-12-01): the issue and its web copy would publish it before its own date; send it in a "
+        "later issue"], lines

@@ -84,8 +84,9 @@ def _section(content, site, item, index, raw, since, render, problems) -> Resolv
         return None
     date = item.model.date
 
-    def err(field: str, message: str) -> None:
-        problems.error(src.location(loc + (field,)), dotted(loc + (field,)), message)
+    def err(field: str | tuple, message: str) -> None:
+        path = loc + (field if isinstance(field, tuple) else (field,))
+        problems.error(src.location(path), dotted(path), message)
 
     if isinstance(model, (TextSection, EventSection)):
         html = render.at(model.body, src.location(loc + ("body",)), dotted(loc + ("body",)), problems)
@@ -135,9 +136,12 @@ def _news_section(content, site, model, since, date, render, err, problems) -> R
             found = all_news.get(slug)
             if found is None:
                 if not content.exists("news", slug):
-                    err(f"items[{i}]", f"unknown news item '{slug}'{did_you_mean(slug, all_news)}; news are files in content/news/")
+                    err(("items", i), f"unknown news item '{slug}'{did_you_mean(slug, all_news)}; news are files in content/news/")
             elif found.model.draft:
-                err(f"items[{i}]", f"news item '{slug}' is a draft (draft: true)")
+                err(("items", i), f"news item '{slug}' is a draft (draft: true)")
+            elif found.model.date > date:
+                err(("items", i), f"news item '{slug}' is dated {found.model.date}, after this issue ({date}): the "
+                    "issue and its web copy would publish it before its own date; send it in a later issue")
             else:
                 chosen.append(found)
     on_site = {e.slug: e for e in site.news}
