@@ -35,12 +35,16 @@ def test_rare_kanji_and_code_spans_print_with_truetype_fonts(tmp_path, chromium_
     guide = site / "content" / "guides" / "referral.md"
     guide.write_text(guide.read_text(encoding="utf-8") + "\n\n予約番号は `A-0123` の形式です。\n\n```\nFAX 03-0000-1002\n```\n",
                      encoding="utf-8")
+    # the same kanji in a news item, which no brochure prints: the warning does not send the office there
+    (site / "content" / "news" / "2026-11-01-yoshida.md").write_text(
+        "---\ntitle: 𠮷川医師が着任しました\ndate: 2026-11-01\n---\n着任しました。\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25",
                                        "--browser", chromium_path])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     line = next(i for i, t in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1) if "𠮷" in t)
     assert f"content/doctors/yamada-taro.md:{line}: warning: 「𠮷」(U+20BB7)" in result.output
+    assert "content/news/2026-11-01-yoshida.md:2: warning: 「𠮷」" not in result.output
     pdfs = sorted((site / "build" / "pdf").rglob("*.pdf"))
     assert pdfs
     for pdf in pdfs:

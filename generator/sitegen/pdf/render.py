@@ -412,13 +412,19 @@ def _finish(data: bytes | printer.PdfWriter, info: dict, name: str, press: bool 
     return printer.finalise(data, **info, press=press)
 
 
+PRINTED_FOLDERS = ("departments", "doctors", "schedules", "guides", "equipment", "pathways")
+
+
 def _glyph_warnings(project: Project, printed: set[str], primary, fallback) -> list[Problem]:
     """A warning, at its file and line, for each printed character the print font BIZ UD does not have."""
     substituted, unprintable = fonts.missing_glyphs("".join(printed), primary, fallback)
     if not substituted and not unprintable:
         return []
-    files = [project.root / "site.yaml"] + sorted(p for p in project.content.rglob("*")
-                                                   if p.suffix in (".md", ".yaml", ".yml", ".csv") and p.is_file())
+    # only the files the brochures print from: not news, newsletters or content/clinics.csv, whose text a warning
+    # about printing would send the office to in vain
+    files = [project.root / "site.yaml", project.content / "qualifications.yaml"] + sorted(
+        p for folder in PRINTED_FOLDERS for p in (project.content / folder).rglob("*")
+        if p.suffix in (".md", ".yaml", ".yml") and p.is_file())
     texts = {}
     for path in files:
         if project.inside(path):
