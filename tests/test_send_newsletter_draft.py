@@ -118,3 +118,19 @@ def test_draft_lists_the_coming_holidays_and_closed_days(site):
     loaded, _ = load_site(project, DAY)
     _, again = draft_next_issue(project, loaded, DAY + dt.timedelta(days=1))
     assert "休診日のお知らせ" not in again
+
+
+def test_the_draft_leaves_out_a_holiday_on_a_day_nothing_opens_and_keeps_its_text_a_block(site):
+    """春分の日 on a Sunday closes nothing; the list is a `|` block that an apostrophe typed into it cannot end."""
+    path = site / "site.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["calendar"] = {"closed": [{"date": "2027-03-21", "name": "日曜の休診日"},
+                                   {"date": "2027-03-19", "name": "金曜の休診日"}], "show_days": 120,
+                        "public_holidays": False}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    project = Project.at(site)
+    loaded, _ = load_site(project, DAY)
+    _, text = draft_next_issue(project, loaded, DAY)
+    body = next(s for s in front_matter(text)["sections"] if s.get("title") == "休診日のお知らせ")["body"]
+    assert "金曜の休診日" in body and "日曜の休診日" not in body
+    assert "    body: |" in text

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from sitegen.content.models import WEEKDAYS
 from sitegen.content.newsletters import FIRST_ISSUE_WINDOW
 from sitegen.content.site import Site
 from sitegen.errors import SitegenError
@@ -140,7 +141,7 @@ CLOSURES_TITLE = "休診日のお知らせ"
 
 def _closures(site: Site) -> str:
     """A text section listing the coming holidays and closed days (site.yaml calendar), or nothing."""
-    spans = site.closure_spans
+    spans = [s for s in site.closure_spans if s.days > 1 or _opens_on(site, s.first.date)]
     if not spans:
         return ""
     lines = []
@@ -155,6 +156,19 @@ def _closures(site: Site) -> str:
         {"type": "text", "title": CLOSURES_TITLE, "body": body})
 
 
+def _opens_on(site: Site, day: dt.date) -> bool:
+    """Whether the outpatient clinics open on that day of the week: a holiday on a Sunday when nothing opens on
+    Sundays closes nothing. Open: a day of the hospital's reception hours (`hospital.outpatient`) or of any
+    department's slot; without reception hours, every day but Sunday (the schedules may list only some of them)."""
+    weekday = WEEKDAYS[day.weekday()]
+    if any(s.day == weekday for d in site.departments if d.schedule for s in d.schedule.slots):
+        return True
+    outpatient = site.hospital.outpatient
+    if outpatient is None:
+        return weekday != "日"
+    return any(weekday in h.days for h in outpatient.hours)
+
+
 def _preheader(changed: dict) -> str:
     parts = []
     if changed["new_doctors"]:
@@ -166,11 +180,23 @@ def _preheader(changed: dict) -> str:
     return "、".join(parts) or "（メールソフトで件名の後に表示される一文）"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Texts of several lines as YAML blocks (`body: |`): easy to edit, and an apostrophe typed into one cannot
+    end it, as it would a single-quoted text."""
+
+
+def _block_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_Dumper.add_representer(str, _block_text)
+
+
 def _dump(data: Any) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
 
 
 def _item(section: dict) -> str:
     """One `- type: …` list item, indented under `sections:`."""
     text = _dump([section])
-    return "".join("  " + line + "\n" for line in text.splitlines())
+    return "".join(("  " + line if line else "") + "\n" for line in text.splitlines())
