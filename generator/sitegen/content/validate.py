@@ -76,7 +76,7 @@ def described(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the text '{value[:40]}'"
+        return f"the text '{value[:40]}…'" if len(value) > 40 else f"the text '{value}'"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
