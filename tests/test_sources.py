@@ -165,3 +165,13 @@ def test_a_full_width_colon_far_above_the_error_is_not_blamed(tmp_path):
     source, problems = load_markdown_file(f, "content/d.md")
     assert source is None and len(problems) == 1
     assert "full-width" not in problems[0].message and "TEL" not in problems[0].message
+
+
+def test_a_tab_in_the_indentation_is_named_without_the_parsers_words(tmp_path):
+    f = tmp_path / "d.md"
+    f.write_text("---\nname: a\nfeatures:\n\t- b\n---\n", encoding="utf-8")
+    source, problems = load_markdown_file(f, "content/d.md")
+    assert source is None and len(problems) == 1
+    assert problems[0].location.line == 4
+    assert problems[0].message.startswith("YAML syntax error: a tab is used for indentation"), problems[0].message
+    assert "token" not in problems[0].message and "scanning" not in problems[0].message

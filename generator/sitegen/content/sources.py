@@ -302,7 +302,10 @@ def _parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict, l
             return None, {}, [Problem(Location(path, typed[0] + 1 + offset), "", f"YAML syntax error: {typed[1]}")]
         line = mark.line + 1 + offset if mark else None
         what = " ".join(part for part in (exc.context, exc.problem) if part)
-        return None, {}, [Problem(Location(path, line), "", f"YAML syntax error: {what}{yaml_hint(exc, text, mark)}")]
+        hint = yaml_hint(exc, text, mark)
+        if hint.startswith(TAB_HINT):  # the cause is certain: the parser's words about tokens would only confuse
+            return None, {}, [Problem(Location(path, line), "", f"YAML syntax error: {hint[2:]}")]
+        return None, {}, [Problem(Location(path, line), "", f"YAML syntax error: {what}{hint}")]
     except yaml.YAMLError as exc:
         return None, {}, [Problem(Location(path, None), "", f"YAML error: {exc}")]
     except RecursionError:
@@ -341,12 +344,15 @@ def full_width_cause(text: str, stopped: int | None) -> tuple[int, str] | None:
     return None
 
 
+TAB_HINT = "; a tab is used"
+
+
 def yaml_hint(exc: yaml.MarkedYAMLError, text: str, mark) -> str:
     """The usual cause of a YAML syntax error and its fix, in plain words (English, then Japanese for PR staff)."""
     what = f"{exc.context or ''} {exc.problem or ''}"
     line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
     if "\t" in what or line[: len(line) - len(line.lstrip())].count("\t"):
-        return ("; a tab is used for indentation: indent with spaces only"
+        return (TAB_HINT + " for indentation: indent with spaces only"
                 "（字下げにタブ文字は使えません。半角スペースで字下げしてください）")
     if "mapping values are not allowed" in what and ": " not in line.split(": ", 1)[-1] and line.startswith(" "):
         return ("; this line is indented more than the line above, which already has a value: align it with "
