@@ -88,7 +88,7 @@ class OutputError(SitegenError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint like " (did you mean 'cardiology'?)", or "" when nothing is close."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
