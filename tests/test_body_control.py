@@ -71,3 +71,20 @@ def test_tab_and_carriage_return_in_a_body_build(built, tmp_path):
     _append(news, "タブ\tと復帰\rの文\r\n")
     r = _build(site)
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("escape,code", [("\\e]0;pwn\\a", "U+001B (ESC)"), ("\\x07", "U+0007 (BEL)"),
+                                         ("\\N", "U+0085 (NEXT LINE)"), ("\\x9b", "U+009B"), ("\\uFFFE", "U+FFFE")])
+def test_a_control_character_written_as_a_yaml_escape_is_an_error_at_its_field(built, tmp_path, escape, code):
+    """The YAML reader refuses a raw control character; one written as an escape in double quotes was published
+    (in a contact's label, on every page)."""
+    import shutil
+    site = tmp_path / "hospital"
+    shutil.copytree(built, site)
+    text = (site / "site.yaml").read_text(encoding="utf-8")
+    line = text.splitlines().index("      label: 紹介予約専用ダイヤル") + 1
+    (site / "site.yaml").write_text(text.replace("      label: 紹介予約専用ダイヤル", f'      label: "紹介{escape}"'),
+                                    encoding="utf-8")
+    r = _build(site)
+    assert r.exit_code == 1, r.output
+    assert r.output.startswith(f"site.yaml:{line}: office.contacts[0].label: the value contains the ") and code in r.output, r.output

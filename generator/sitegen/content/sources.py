@@ -204,6 +204,13 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
         if node.tag == "tag:yaml.org,2002:float":
             return float(value)
         if node.tag in ("tag:yaml.org,2002:str", "!"):
+            bad = _BODY_CONTROL.search(value)
+            if bad is not None:  # raw ones the reader refuses; these were written as escapes ("\e", "\x07")
+                code = ord(bad.group())
+                problems.append(Problem(Location(path, node.start_mark.line + 1), _dotted(loc),
+                                        f"the value contains the {_control_kind(code)} U+{code:04X}"
+                                        f"{_control_name(code)} (an escape such as \\e or \\x07 in double quotes), "
+                                        "which would break the page, the news feed or the newsletter; delete it"))
             return value
         raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
     if isinstance(node, SequenceNode):
@@ -455,6 +462,14 @@ _CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BACKSPACE", 0x0B: "VERTICAL T
                   0x1B: "ESC", 0x7F: "DEL", 0x85: "NEXT LINE"}
 
 
+def _control_kind(code: int) -> str:
+    return "noncharacter" if code >= 0xFFFE else "control character"
+
+
+def _control_name(code: int) -> str:
+    return f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
+
+
 def body_control_characters(body: str, rel: str, body_line: int) -> list[Problem]:
     """An error at the line of each control character in a Markdown body (one per character and line)."""
     found: list[Problem] = []
@@ -467,9 +482,8 @@ def body_control_characters(body: str, rel: str, body_line: int) -> list[Problem
             continue
         seen.add((line, m.group()))
         code = ord(m.group())
-        name = f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
-        kind = "noncharacter" if code >= 0xFFFE else "control character"
-        found.append(Problem(Location(rel, line), "body", f"the text contains the {kind} U+{code:04X}{name}, "
+        found.append(Problem(Location(rel, line), "body", f"the text contains the {_control_kind(code)} "
+                             f"U+{code:04X}{_control_name(code)}, "
                              "which would break the page, the news feed or the newsletter; delete it (it is "
                              "invisible, often pasted from another program)"))
     return found
