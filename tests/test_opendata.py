@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -101,3 +102,34 @@ def test_the_data_page_gives_each_file_s_row_count(data, where):
     assert counts == made and any(made.values())
     if where == "minimal":
         assert counts["notices"] == 1 and counts["doctors"] == 3  # the expired notice and the draft are not data
+
+
+@pytest.mark.parametrize("value,cell", [
+    ("=HYPERLINK(\"https://evil.example\",\"山田\")", "'=HYPERLINK(\"https://evil.example\",\"山田\")"),
+    ("=1+1", "'=1+1"), ("+SUM(A1:A2)", "'+SUM(A1:A2)"), ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\tタブ", "'\tタブ"), ("\r=1", "'\r=1"), ("-", "'-"), ("+", "'+"),
+    ("+81-3-0000-0000", "+81-3-0000-0000"), ("-5", "-5"), ("+1.5", "+1.5"), ("-(03) 0000-0000", "-(03) 0000-0000"),
+    ("山田 太郎", "山田 太郎"), ("03-0000-0000", "03-0000-0000"), ("a=1", "a=1"), ("", ""), (None, ""), (-5, -5), (3, 3),
+])
+def test_a_csv_cell_that_excel_would_run_starts_with_a_quote(value, cell):
+    from sitegen.web.opendata import csv_cell
+    assert csv_cell(value) == cell
+
+
+def test_a_formula_typed_into_the_content_is_text_in_the_csv_and_as_typed_in_the_json(tmp_path):
+    site = tmp_path / "hospital"
+    shutil.copytree(SITES / "minimal", site)
+    doctor = site / "content" / "doctors" / "yamada-taro.md"
+    name = '=HYPERLINK("https://evil.example/","山田")'
+    text = doctor.read_text(encoding="utf-8")
+    doctor.write_text(re.sub(r"^name:.*$", lambda _: f"name: '{name}'", text, count=1, flags=re.M)
+                      .replace("title: 部長", 'title: "@SUM(A1)"', 1), encoding="utf-8")
+    run(Project.at(site), BuildOptions(today=TODAY, outputs=("site",)))
+    data = site / "build" / "site" / "data"
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO((data / "doctors.csv").read_bytes().decode("utf-8-sig")))}
+    assert rows["yamada-taro"]["name"] == "'" + name and rows["yamada-taro"]["title"] == "'@SUM(A1)"
+    items = {d["id"]: d for d in load(data, "doctors")["items"]}
+    assert items["yamada-taro"]["name"] == name  # the JSON keeps the value as typed
+    for path in data.glob("*.csv"):
+        for row in csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))):
+            assert not any(cell.startswith(("=", "@")) for cell in row), (path.name, row)

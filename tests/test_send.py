@@ -563,3 +563,22 @@ def test_a_linked_state_folder_keeps_no_journal_and_no_dry_run(site, tmp_path):
     with pytest.raises(SitegenError, match="symbolic link"):
         send.dry_run_dir(Project.at(site), ISSUE)
     assert list(elsewhere.iterdir()) == []
+
+
+def test_links_planted_in_the_send_folders_are_never_written_through(site, server, tmp_path):
+    """The send lock, the journal's files and a dry run's files are never opened through a symbolic link."""
+    outside = tmp_path / "outside"
+    outside.write_text("mine")
+    dry = site / ".sitegen" / "dry-run" / ISSUE
+    dry.mkdir(parents=True)
+    (dry / ".sitegen-dry-run").symlink_to(outside)
+    assert cli(site, server, "--dry-run").exit_code == 0
+    assert outside.read_text() == "mine" and not (dry / ".sitegen-dry-run").is_symlink()
+    send = site / ".sitegen" / "send"
+    send.mkdir(parents=True, exist_ok=True)
+    for name in (f"{ISSUE}.lock", "journal.sqlite"):
+        (send / name).symlink_to(outside)
+        r = cli(site, server, "--yes")
+        assert r.exit_code == 1 and "symbolic link" in r.output, r.output
+        assert outside.read_text() == "mine" and server.handler.count() == 0
+        (send / name).unlink()

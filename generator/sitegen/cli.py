@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -26,15 +27,29 @@ def _messages() -> Messages:
     return found if isinstance(found, Messages) else Messages()
 
 
+# what a terminal would act on instead of showing: the C0 controls but tab and line feed (ESC starts sequences that
+# retitle the window or rewrite the screen, CR and BS overwrite what was printed), DEL, the C1 controls (U+009B is
+# an ESC [) and the bidirectional overrides and isolates (they reorder what follows them on the line)
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every character a terminal would act on written as an escape (ESC as \\x1b, U+202E as \\u202e):
+    messages quote content (a contact's label, a file name), which must never retitle or rewrite the reader's
+    terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                            text)
+
+
 def _echo(message: str = "", **kw) -> None:
-    """click.echo with every line in the reader's language."""
+    """click.echo with every line in the reader's language, control characters made visible (`visible`)."""
     m = _messages()
-    click.echo("\n".join(m.line(line) for line in str(message).split("\n")), **kw)
+    click.echo(visible("\n".join(m.line(line) for line in str(message).split("\n"))), **kw)
 
 
 def _secho(message: str = "", **kw) -> None:
     m = _messages()
-    click.secho("\n".join(m.line(line) for line in str(message).split("\n")), **kw)
+    click.secho(visible("\n".join(m.line(line) for line in str(message).split("\n"))), **kw)
 
 
 def build_date(value: str | None) -> dt.date:
@@ -311,7 +326,9 @@ def check(source, strict, fmt, external, timeout, skip, date, verbose, quiet, ch
         report = run_check(project, options, bars.update)
     failed = report.failed(strict)
     if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        # json escapes the C0 controls itself; DEL, the C1 controls and the bidi overrides as \\u escapes too
+        click.echo(_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                                    json.dumps(report.as_dict(), ensure_ascii=False, indent=2)))
         sys.exit(1 if failed else 0)
     colours = {"error": "red", "warning": "yellow", "info": None}
     for f in report.findings:
@@ -853,7 +870,7 @@ def serve(source, port, host, allow_hosts, open_browser, date):
                 _secho(f"  {line}", fg="yellow", err=True)
 
     try:
-        running = preview_server.start(project, today, host, port, log=lambda text: click.echo(messages.line(text), err=True), report=report,
+        running = preview_server.start(project, today, host, port, log=lambda text: click.echo(visible(messages.line(text)), err=True), report=report,
                                        allow_hosts=tuple(allow_hosts))
     except OSError as exc:
         _fail([f"cannot listen on {host}:{port}: {exc.strerror or exc}"], "try another --port")

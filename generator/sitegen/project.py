@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
 
@@ -105,17 +107,49 @@ def write_state(path: Path, data: dict) -> None:
 
 
 def write_state_text(path: Path, pieces: Iterable[str]) -> None:
-    """Replace a file in .sitegen/ in one step (a temporary file beside it, then a rename, so a reader never sees
-    half of it) with the text in `pieces`. A file that cannot be written (a read-only checkout) only costs the next
-    build time."""
+    """Replace a file in .sitegen/ in one step (`replacing`: a reader never sees half of it) with the text in
+    `pieces`. A file that cannot be written (a read-only checkout) only costs the next build time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with temporary.open("w", encoding="utf-8") as out:
-            out.writelines(pieces)
-        os.replace(temporary, path)
+        with replacing(path) as out:
+            for piece in pieces:
+                out.write(piece.encode("utf-8"))
     except OSError:
         pass
+
+
+@contextmanager
+def replacing(path: Path, mode: int = 0o666) -> Iterator[IO[bytes]]:
+    """A binary stream whose bytes replace the file at `path` in one step when the block ends without an error.
+
+    They go to a new temporary file beside it with a random name, created exclusively and never through a symbolic
+    link (O_CREAT | O_EXCL | O_NOFOLLOW, in the folder opened with O_NOFOLLOW), which is then renamed over `path`:
+    a rename replaces a link at `path` itself, never the file it points at. A link planted under a name sitegen
+    would use (a name with the process id in it can be guessed) is so never followed out of the site. On an error
+    the temporary file is removed and the error raised (OSError when the disk refuses). The folder must exist."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    folder = os.open(path.parent, flags)
+    try:
+        while True:
+            temporary = f"{path.name}.{secrets.token_hex(8)}.tmp"
+            try:
+                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                             | getattr(os, "O_CLOEXEC", 0), mode, dir_fd=folder)
+                break
+            except FileExistsError:  # as likely as guessing 64 random bits: try another name
+                continue
+        try:
+            with os.fdopen(fd, "wb") as out:
+                yield out
+            os.replace(temporary, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            try:
+                os.unlink(temporary, dir_fd=folder)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(folder)
 
 
 def json_pieces(data: dict) -> Iterator[str]:

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import IO, Callable
 
-from sitegen.project import Project, json_pieces
+from sitegen.project import Project, json_pieces, replacing
 
 KEY_FILE = "key"
 SECRET_BYTES = 32
@@ -84,14 +84,13 @@ def _unseal(key: bytes, blob: bytes) -> memoryview | None:
 
 
 def write(key: bytes, path: Path, put: Callable[[IO[bytes]], object]) -> None:
-    """Write a sealed file in one step (a temporary file beside it, then a rename), `put` writing the data into the
-    stream it is given: a large file is never one string in memory. The folder is made if need be; nothing is
-    written when the disk refuses (as `project.write_state`)."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    """Write a sealed file in one step (`project.replacing`: a temporary file beside it, never through a link, then
+    a rename), `put` writing the data into the stream it is given: a large file is never one string in memory. The
+    folder is made if need be; nothing is written when the disk refuses (as `project.write_state`)."""
     mac = hmac.new(key, digestmod=_MAC)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("wb") as f:
+        with replacing(path) as f:
             f.write(bytes(_MAC_BYTES))
 
             class Sealing:
@@ -102,9 +101,8 @@ def write(key: bytes, path: Path, put: Callable[[IO[bytes]], object]) -> None:
             put(Sealing())  # type: ignore[arg-type]
             f.seek(0)
             f.write(mac.digest())
-        os.replace(temporary, path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        pass
 
 
 def read_json(key: bytes, path: Path) -> dict | None:

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sitegen.content import field_markup, placeholders
+from sitegen.content import active, field_markup, placeholders
 from sitegen.content.config import SiteFile
 from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Pathway, Qualification, Schedule
 from sitegen.content.newsletter_models import Newsletter
@@ -391,7 +391,21 @@ def _list_assets(project: Project, problems: ProblemList) -> tuple[str, ...]:
                 continue
             lowered[name.lower()] = name
             found.append(name)
+            _check_active(project, path, problems)
     return tuple(found)
+
+
+def _check_active(project: Project, path: Path, problems: ProblemList) -> None:
+    """A file that would run in a visitor's browser (HTML, JavaScript, an SVG with a script) is an error at the
+    file (at each line of an SVG that has something to remove): it is published as it is, on the hospital's site.
+    It stays listed, so a page naming it is not told that it is missing."""
+    rel = project.rel(path)
+    why = active.runnable_problem(path.name)
+    if why is not None:
+        problems.error(Location(rel), "", why)
+    elif path.suffix.lower() == active.SVG:
+        for line, what in active.svg_findings(str(path)):
+            problems.error(Location(rel, line), "", f"{what}: {active.ADVICE}")
 
 
 def _unportable(name: str, seen: dict[str, str]) -> str:

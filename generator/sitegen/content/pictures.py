@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+from sitegen.content import active
+
 HEAD = 64  # bytes read from each file
 SHOWN = "PNG, JPEG, GIF, WebP, AVIF or SVG"
 
@@ -14,8 +16,9 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 
 
 def problem(path: str) -> str | None:
-    """Why the file at `path` is not a picture browsers show, or None when it is one (or cannot be read here:
-    a file that cannot be opened is reported where it is looked for)."""
+    """Why the file at `path` is not a picture browsers show, or may not be published (an SVG with scripts:
+    `active`), or None when it is a picture (or cannot be read here: a file that cannot be opened is reported where
+    it is looked for)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -26,7 +29,14 @@ def problem(path: str) -> str | None:
         return None
     finally:
         os.close(fd)
-    return _problem(head)
+    why = _problem(head)
+    if why is None and _is_svg(head):
+        return active.svg_problem(path)
+    return why
+
+
+def _is_svg(head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<svg", b"<?xml", b"<!--", b"<!doctype svg"))
 
 
 def _problem(head: bytes) -> str | None:
@@ -42,8 +52,7 @@ def _problem(head: bytes) -> str | None:
             return None
         if brand in _HEIF_BRANDS:
             return f"is a HEIC/HEIF photo (as phones save them), which browsers other than Safari do not show: save it as JPEG ({SHOWN})"
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<svg", b"<?xml", b"<!--", b"<!doctype svg")):
+    if _is_svg(head):
         return None
     if head.startswith(b"%PDF"):
         return f"is a PDF, not a picture: save the page as PNG or JPEG ({SHOWN})"

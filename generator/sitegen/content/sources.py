@@ -204,6 +204,13 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
         if node.tag == "tag:yaml.org,2002:float":
             return float(value)
         if node.tag in ("tag:yaml.org,2002:str", "!"):
+            bad = _BODY_CONTROL.search(value)
+            if bad is not None:  # raw ones the reader refuses; these were written as escapes ("\e", "\x07")
+                code = ord(bad.group())
+                problems.append(Problem(Location(path, node.start_mark.line + 1), _dotted(loc),
+                                        f"the value contains the {_control_kind(code)} U+{code:04X}"
+                                        f"{_control_name(code)} (an escape such as \\e or \\x07 in double quotes), "
+                                        "which would break the page, the news feed or the newsletter; delete it"))
             return value
         raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
     if isinstance(node, SequenceNode):
@@ -449,4 +456,40 @@ def load_markdown_file(file: Path, rel: str) -> tuple[Source | None, list[Proble
     if data is None and problems:
         return None, problems
     body = text[body_start:] if body_start <= len(text) else ""
-    return Source(rel, data if data is not None else {}, marks, body, body_line), problems
+    return Source(rel, data if data is not None else {}, marks, body, body_line), [
+        *problems, *body_control_characters(body, rel, body_line)]
+
+
+# what a Markdown body may not hold: the C0 controls but tab, line feed and carriage return, DEL, the C1 controls
+# and the noncharacters U+FFFE and U+FFFF. They are invisible; XML (the feed) refuses them, the newsletter's MJML
+# fails on them, and a browser shows them as boxes or not at all
+_BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED",
+                  0x1B: "ESC", 0x7F: "DEL", 0x85: "NEXT LINE"}
+
+
+def _control_kind(code: int) -> str:
+    return "noncharacter" if code >= 0xFFFE else "control character"
+
+
+def _control_name(code: int) -> str:
+    return f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
+
+
+def body_control_characters(body: str, rel: str, body_line: int) -> list[Problem]:
+    """An error at the line of each control character in a Markdown body (one per character and line)."""
+    found: list[Problem] = []
+    seen: set[tuple[int, str]] = set()
+    line, counted = body_line, 0
+    for m in _BODY_CONTROL.finditer(body):
+        line += body.count("\n", counted, m.start())
+        counted = m.start()
+        if (line, m.group()) in seen:
+            continue
+        seen.add((line, m.group()))
+        code = ord(m.group())
+        found.append(Problem(Location(rel, line), "body", f"the text contains the {_control_kind(code)} "
+                             f"U+{code:04X}{_control_name(code)}, "
+                             "which would break the page, the news feed or the newsletter; delete it (it is "
+                             "invisible, often pasted from another program)"))
+    return found

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen import seal
 from sitegen.fingerprint import code as fingerprint_code
+from sitegen.project import replacing
 
 INDEX = "index.json"
 LIBRARIES = ("playwright", "pillow", "pypdf", "qrcode")
@@ -142,15 +143,11 @@ class PrintMemo:
         if self._folder is None:
             return
         path = self._folder / key
-        temporary = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(fd, "wb") as f:
+            with replacing(path, 0o644) as f:  # a random name, never through a link
                 f.write(data)
-            os.replace(temporary, path)
         except OSError:  # a disk that refuses only costs the next build a print
-            temporary.unlink(missing_ok=True)
             return
         with self._lock:
             self._used[key] = digest(data)

@@ -66,6 +66,15 @@ def journal_dir(project: Project) -> Path:
     return folder
 
 
+def _refuse_links(folder: Path, *more: str) -> None:
+    """Refuse a journal (or its SQLite side files, or `more` names) that is a symbolic link: SQLite would write
+    through it, outside the site."""
+    for name in ("journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm", "journal.sqlite-journal", *more):
+        if (folder / name).is_symlink():
+            raise SitegenError(f"{folder / name}: is a symbolic link; sitegen keeps the send journal only in real "
+                               "files inside the site (remove the link; move the file it points at there to keep it)")
+
+
 class JournalView:
     """Read-only look at the journal (no lock): what a dry run needs."""
 
@@ -108,7 +117,12 @@ class Journal(JournalView):
         self.folder = folder
         self.issue = issue
         folder.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(folder / f"{issue}.lock", "a+")
+        _refuse_links(folder, f"{issue}.lock")
+        try:  # never through a link: the pid written into it would go to the file the link points at
+            fd = os.open(folder / f"{issue}.lock", os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        except OSError as exc:
+            raise SitegenError(f"{folder / f'{issue}.lock'}: cannot open the send lock ({exc.strerror})") from None
+        self._lock_file = os.fdopen(fd, "a+")
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -211,6 +225,7 @@ class Records:
 
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
+        _refuse_links(folder)
         self._db = sqlite3.connect(folder / "journal.sqlite", isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

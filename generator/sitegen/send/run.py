@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from sitegen.mail.message import JST, build_message, message_id, to_bytes
-from sitegen.project import Project
+from sitegen.project import Project, replacing
 from sitegen.send.journal import Journal, JournalView, journal_dir
 from sitegen.send.plan import Plan, StaleBuild, prepare
 from sitegen.send.smtp import AMBIGUOUS, HINTS, PERMANENT, REFUSED, RELAY, SENT, UNREACHABLE, Link, SendError, SmtpConfig
@@ -222,15 +222,17 @@ def dry_run(plan: Plan, folder: Path, now: dt.datetime) -> list[Path]:
 
     Only .eml files an earlier dry run wrote (numbered names) are replaced; nothing else is touched."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / DRY_RUN_MARKER).write_text("Messages written by `sitegen send --dry-run`; replaced by the next one.\n")
+    with replacing(folder / DRY_RUN_MARKER) as marker:  # never through a link planted under one of these names
+        marker.write(b"Messages written by `sitegen send --dry-run`; replaced by the next one.\n")
     for old in folder.glob("*.eml"):
         if _DRY_NAME.fullmatch(old.name):
             old.unlink()
     written = []
     for i, p in enumerate(plan.to_send, 1):
         path = folder / f"{i:05d}-{re.sub(r'[^A-Za-z0-9._-]', '_', p.key)}.eml"
-        path.write_bytes(to_bytes(build_message(plan.manifest, plan.html, plan.text, p.recipient, date=now,
-                                                secret=plan.secret)))
+        with replacing(path) as out:
+            out.write(to_bytes(build_message(plan.manifest, plan.html, plan.text, p.recipient, date=now,
+                                             secret=plan.secret)))
         written.append(path)
     return written
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from sitegen import urls
@@ -120,9 +121,26 @@ def _csv(name: str, rows: list[dict]) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(fields)
     for row in rows:
-        writer.writerow(["、".join(str(v) for v in row[f]) if isinstance(row[f], list) else ("" if row[f] is None else row[f])
+        writer.writerow([csv_cell("、".join(str(v) for v in row[f]) if isinstance(row[f], list) else row[f])
                          for f in fields])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a number or a telephone number (-5, 1.5, +81-3-0000-0000, (03) 0000-0000): Excel may compute it, but it calls
+# nothing and refers to no cell, so it is written as it is
+_NUMBER_OR_PHONE = re.compile(r"[+-]?[\d(][\d .,()-]*")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell Excel opens without running it (OWASP's CSV injection advice): text that starts with
+    =, +, -, @, a tab or a carriage return (=HYPERLINK(…) as a doctor's name) gets a single quote before it, so
+    Excel shows it as text; numbers and telephone numbers stay as they are. The JSON files keep every value."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER_OR_PHONE.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _json(value: Any) -> bytes:
