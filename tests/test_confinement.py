@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,140 @@ def test_a_picture_in_a_body_browsers_cannot_show_is_a_warning_at_its_line(site)
     found = [str(w) for w in report.warnings if "scan.png" in str(w) or "map.png" in str(w)]
     assert found == [f"content/guides/referral.md:{line}: warning: body: content/images/scan.png is a PDF, not a "
                      "picture: save the page as PNG or JPEG (PNG, JPEG, GIF, WebP, AVIF or SVG)"], found
+
+
+# --- links on folders: site.yaml, content/, themes/, a theme and its folders ---------------------------------------
+# A check of each file against its folder's real path lets a linked FOLDER through (the file is inside the folder
+# the link points to): each folder of the layout must itself be inside the folder it belongs to.
+
+
+def _outside(site: Path) -> Path:
+    folder = site.parent / "outside"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _link_static_to_private(site: Path) -> tuple[str, Path]:
+    (site / "themes" / "default").mkdir(parents=True)
+    os.symlink("../../private", site / "themes" / "default" / "static")
+    return "themes/default/static", site / "private"
+
+
+def _link_partials_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site)
+    (outside / "hostname").write_text("SECRET-HOST\n", encoding="utf-8")
+    theme = site / "themes" / "default"
+    (theme / "web").mkdir(parents=True)
+    (theme / "web" / "home.html").write_text('{% include "hostname" %}', encoding="utf-8")
+    os.symlink(outside, theme / "partials")
+    return "themes/default/partials", outside
+
+
+def _link_content_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "content"
+    shutil.move(site / "content", outside)
+    (outside / "files" / "leak.pdf").write_bytes(b"%PDF-1.7\n")
+    os.symlink(outside, site / "content")
+    return "content", outside
+
+
+def _link_themes_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "themes"
+    (outside / "default" / "static").mkdir(parents=True)
+    (outside / "default" / "static" / "leak.css").write_text("/* outside */", encoding="utf-8")
+    os.symlink(outside, site / "themes")
+    return "themes", outside
+
+
+def _link_theme_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "theme"
+    (outside / "static").mkdir(parents=True)
+    (outside / "static" / "leak.css").write_text("/* outside */", encoding="utf-8")
+    (site / "themes").mkdir()
+    os.symlink(outside, site / "themes" / "default")
+    return "themes/default", outside
+
+
+def _link_site_yaml_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "site.yaml"
+    shutil.move(site / "site.yaml", outside)
+    os.symlink(outside, site / "site.yaml")
+    return "site.yaml", outside
+
+
+def _link_content_files_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "files"
+    shutil.move(site / "content" / "files", outside)
+    os.symlink(outside, site / "content" / "files")
+    return "content/files", outside
+
+
+LINKS = {"static": _link_static_to_private, "partials": _link_partials_out, "content": _link_content_out,
+         "themes": _link_themes_out, "theme": _link_theme_out, "site.yaml": _link_site_yaml_out,
+         "content/files": _link_content_files_out}
+
+
+def _area(rel: str) -> str:
+    return "the site folder" if "/" not in rel else rel.rsplit("/", 1)[0] + "/"
+
+
+@pytest.mark.parametrize("kind", sorted(LINKS))
+def test_a_folder_linked_out_of_where_it_belongs_is_a_content_error_naming_where_it_points(site, kind):
+    rel, target = LINKS[kind](site)
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    lines = exc.value.lines()
+    assert lines[0] == f"{rel}: is a symbolic link to {target}, outside {_area(rel)}; not read: keep it inside {_area(rel)}"
+    # and, for content/files, the guide's form in it is not found there (nothing else)
+    assert all("files/referral.pdf' is outside content/" in line for line in lines[1:]), lines
+    assert not (site / "build").exists()
+
+
+def test_every_folder_linked_out_is_reported_at_once_and_the_previous_build_stays(site):
+    build(site)
+    before = {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()}
+    _link_static_to_private(site)
+    (site / "themes" / "default" / "mail").symlink_to(_outside(site))
+    _link_content_files_out(site)
+    result = subprocess.run([sys.executable, "-m", "sitegen", "build", "--source", str(site), "--only", "site",
+                             "--date", TODAY.isoformat()], capture_output=True, text=True, env=_env())
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    reported = [line.split(":", 1)[0] for line in result.stderr.splitlines() if "is a symbolic link to" in line]
+    assert reported == ["content/files", "themes/default/mail", "themes/default/static"], result.stderr
+    assert {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()} == before
+    assert "secret-partner" not in published_text(site)
+
+
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "generator")}
+
+
+def test_check_reports_a_folder_linked_out(site):
+    from sitegen.check.run import CheckOptions, run_check
+
+    _link_static_to_private(site)
+    report = run_check(Project.at(site), CheckOptions(today=TODAY, skip=frozenset({"ad", "a11y", "links"})))
+    assert [(f.file, f.severity) for f in report.findings] == [("themes/default/static", "error")], report.findings
+
+
+def test_templates_are_not_loaded_through_a_linked_folder_even_without_loading_the_site(site):
+    from sitegen.templates import ThemeError, make_environment
+
+    _link_partials_out(site)
+    with pytest.raises(ThemeError, match="themes/default/partials: is a symbolic link to"):
+        make_environment(Project.at(site), "default", "web").get_template("hostname")
+
+
+def test_folders_linked_within_their_own_folder_still_build(site):
+    images = site / "content" / "images"
+    (images / "shared").mkdir()
+    os.symlink("shared", images / "dept")  # a linked folder inside content/ is not followed, as before
+    theme = site / "themes" / "default"
+    (theme / "assets" / "css").mkdir(parents=True)
+    (theme / "assets" / "css" / "extra.css").write_text("/* theme */", encoding="utf-8")
+    os.symlink("assets", theme / "static")
+    shutil.move(site / "content", site / "pages")
+    os.symlink("pages", site / "content")
+    build(site)
+    assert (site / "build" / "site" / "assets" / "css" / "extra.css").read_text(encoding="utf-8") == "/* theme */"
+    assert (site / "build" / "site" / "files" / "referral.pdf").is_file()
