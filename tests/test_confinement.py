@@ -335,3 +335,63 @@ def test_folders_linked_within_their_own_folder_still_build(site):
     build(site)
     assert (site / "build" / "site" / "assets" / "css" / "extra.css").read_text(encoding="utf-8") == "/* theme */"
     assert (site / "build" / "site" / "files" / "referral.pdf").is_file()
+
+
+# --- the partner list may not be named in a published folder -------------------------------------------------------
+
+NEWSLETTER = """
+newsletter:
+  series: 連携だより
+  from_name: みなと中央病院 地域医療連携室
+  from_address: renkei@example.jp
+  recipients: {where}
+  unsubscribe_url: https://www.example.jp/renkei/teishi
+  unsubscribe_mailto: teishi@example.jp
+"""
+
+
+@pytest.mark.parametrize("where, folder", [("content/files/partners.csv", "content"),
+                                           ("themes/default/static/partners.csv", "themes"),
+                                           ("build/partners.csv", "build"),
+                                           ("shared/partners.csv", "content")])
+def test_a_partner_list_named_in_a_published_folder_is_a_content_error_at_its_line(site, where, folder):
+    if folder == "build":
+        build(site)  # a build folder sitegen made
+    (site / "content" / "files" / "shared").mkdir()
+    os.symlink("content/files/shared", site / "shared")  # a folder outside content/ by name, inside it for real
+    target = site / where
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(site / "private" / "partners.csv", target)
+    text = (site / "site.yaml").read_text(encoding="utf-8") + NEWSLETTER.format(where=where)
+    (site / "site.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f"  recipients: {where}") + 1
+    real = target.resolve().relative_to(site).as_posix()
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    assert exc.value.lines() == [f"site.yaml:{line}: newsletter.recipients: {real} is under {folder}/, which is "
+                                 "published or built; keep the partner list outside content/ and themes/ "
+                                 "(e.g. private/partners.csv)"], exc.value.lines()
+    if folder != "build":
+        assert not (site / "build").exists()
+
+
+def test_check_reports_a_published_partner_list_once(site):
+    from sitegen.check.run import CheckOptions, run_check
+
+    shutil.copy(site / "private" / "partners.csv", site / "content" / "files" / "partners.csv")
+    with open(site / "site.yaml", "a", encoding="utf-8") as f:
+        f.write(NEWSLETTER.format(where="content/files/partners.csv"))
+    report = run_check(Project.at(site), CheckOptions(today=TODAY, skip=frozenset({"ad", "a11y", "links"})))
+    found = [f for f in report.findings if f.field == "newsletter.recipients"]
+    assert [(f.file, f.rule, f.severity) for f in found] == [("site.yaml", "content", "error")], report.findings
+
+
+def test_the_default_partner_list_in_a_private_folder_linked_into_content_is_refused(site):
+    shutil.move(site / "private", site / "content" / "files" / "private")
+    os.symlink("content/files/private", site / "private")
+    with open(site / "site.yaml", "a", encoding="utf-8") as f:
+        f.write(NEWSLETTER.format(where="private/partners.csv"))
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    assert any("newsletter.recipients: content/files/private/partners.csv is under content/" in line
+               for line in exc.value.lines()), exc.value.lines()

@@ -429,6 +429,9 @@ def _recipients(project: Project, report: CheckReport) -> None:
     if not isinstance(settings.get("recipients", ""), str):  # a wrong type is a content error, reported there
         report.skipped["recipients"] = "newsletter.recipients in site.yaml is not a file name"
         return
+    if partners.published_setting(project, settings.get("recipients")) is not None:  # a content error already
+        report.skipped["recipients"] = "newsletter.recipients names a folder that is published or built"
+        return
     try:
         path, shown = partners.locate(project, settings.get("recipients"), None)
     except SitegenError as exc:

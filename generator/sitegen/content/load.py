@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sitegen.content import field_markup, placeholders
+from sitegen.content import field_markup, partners, placeholders
 from sitegen.content.config import SiteFile
 from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Pathway, Qualification, Schedule
 from sitegen.content.newsletter_models import Newsletter
@@ -75,6 +75,8 @@ def load_content(project: Project, problems: ProblemList) -> Content | None:
     for rel, message in escapes:
         problems.error(Location(rel), "", message)
     site, site_source = _load_site(project, problems)
+    if site_source is not None:
+        _check_recipients_place(project, site_source, problems)
     if any(rel == "content" for rel, _ in escapes):
         return None
     qualifications, qual_source = _load_qualifications(project, problems)
@@ -167,6 +169,19 @@ def _load_site(project: Project, problems: ProblemList) -> tuple[SiteFile | None
     model, found = validate(source, SiteFile)
     problems.extend(found)
     return model, source
+
+
+def _check_recipients_place(project: Project, source: Source, problems: ProblemList) -> None:
+    """newsletter.recipients may not name a file in a folder that is published or built (content/, themes/, the
+    build folder, links followed): the build would publish the partner list. An error at its line, before anything
+    is written, also when site.yaml has other mistakes (where else the list may not be is `send`'s to say:
+    `partners.locate`)."""
+    settings = source.data.get("newsletter") if isinstance(source.data, dict) else None
+    if not isinstance(settings, dict):
+        return  # no newsletter, no partner list
+    problem = partners.published_setting(project, settings.get("recipients"))  # None: the default
+    if problem is not None:
+        problems.error(source.location(("newsletter", "recipients")), "newsletter.recipients", problem)
 
 
 def _load_qualifications(project: Project, problems: ProblemList) -> tuple[dict[str, Qualification], Source | None]:
