@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.build import BuildOptions, run
-from sitegen.errors import ContentError, SitegenError
+from sitegen.errors import ContentError, OutputError, SitegenError
 from sitegen.project import Project
 
 SITES = Path(__file__).resolve().parent / "sites"
@@ -395,3 +395,30 @@ def test_the_default_partner_list_in_a_private_folder_linked_into_content_is_ref
         build(site)
     assert any("newsletter.recipients: content/files/private/partners.csv is under content/" in line
                for line in exc.value.lines()), exc.value.lines()
+
+
+# --- the build folder may not be a symbolic link ------------------------------------------------------------------
+
+
+def test_a_build_folder_that_is_a_symbolic_link_is_refused(site):
+    outside = _outside(site) / "www"
+    outside.mkdir()
+    os.symlink(outside, site / "build")
+    with pytest.raises(OutputError, match=f"refusing to use {site / 'build'} as the build folder: it is a symbolic "
+                                          f"link to {outside}"):
+        build(site)
+    assert list(outside.iterdir()) == [] and list(outside.parent.iterdir()) == [outside]
+
+
+def test_a_build_folder_linked_to_an_earlier_build_is_refused_and_left_as_it_was(site, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    run(Project.at(site, elsewhere), BuildOptions(today=TODAY, outputs=("site",)))
+    before = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*"))
+    os.symlink(elsewhere, site / "build")
+    for project in (Project.at(site), Project.at(site, site / "build"), Project.at(site, tmp_path / "link")):
+        if not (tmp_path / "link").is_symlink():
+            os.symlink(elsewhere, tmp_path / "link")
+        with pytest.raises(OutputError, match="is a symbolic link to"):
+            run(project, BuildOptions(today=TODAY, outputs=("site",)))
+    assert sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*")) == before
+    assert not list(tmp_path.glob(".elsewhere.*"))

@@ -47,7 +47,7 @@ class Project:
     @classmethod
     def at(cls, source: str | Path = ".", out: str | Path | None = None) -> "Project":
         root = Path(source).resolve()
-        return cls(root=root, out=Path(out).resolve() if out else root / "build")
+        return cls(root=root, out=_resolved_but_last(Path(out)) if out else root / "build")
 
     @property
     def site_file(self) -> Path:
@@ -126,6 +126,13 @@ class Project:
         except (ValueError, OSError, RuntimeError):
             return False
         return True
+
+
+def _resolved_but_last(path: Path) -> Path:
+    """`path` made absolute, its folders' symbolic links followed but not a link on its last part, which
+    `write.check_out_dir` refuses: the build folder `--out` names is never written through a link."""
+    absolute = Path(os.path.abspath(path))
+    return absolute.parent.resolve() / absolute.name if absolute.name else absolute.resolve()
 
 
 FEW = 20  # entries (or 2 % of them) that may differ from a large record in .sitegen/ before it is written again
