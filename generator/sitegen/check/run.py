@@ -185,7 +185,7 @@ def _content(project: Project, options: CheckOptions, report: CheckReport, ad_re
 def _ad(project: Project, report: CheckReport):
     content = load_content(project, ProblemList())
     if content is None:
-        report.skipped["ad"] = "site.yaml cannot be read"
+        report.skipped["ad"] = "site.yaml or content/ cannot be read"
         return None
     ad = adcheck.lint(content, adcheck.Analyzer(), admodel.load_model())  # loaded once per check run
     report.stats["texts"] = ad.texts
