@@ -7,12 +7,13 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from sitegen.build import BuildOptions, run
-from sitegen.errors import ContentError, SitegenError
+from sitegen.errors import ContentError, OutputError, SitegenError
 from sitegen.project import Project
 
 SITES = Path(__file__).resolve().parent / "sites"
@@ -197,3 +198,227 @@ def test_a_picture_in_a_body_browsers_cannot_show_is_a_warning_at_its_line(site)
     found = [str(w) for w in report.warnings if "scan.png" in str(w) or "map.png" in str(w)]
     assert found == [f"content/guides/referral.md:{line}: warning: body: content/images/scan.png is a PDF, not a "
                      "picture: save the page as PNG or JPEG (PNG, JPEG, GIF, WebP, AVIF or SVG)"], found
+
+
+# --- links on folders: site.yaml, content/, themes/, a theme and its folders ---------------------------------------
+# A check of each file against its folder's real path lets a linked FOLDER through (the file is inside the folder
+# the link points to): each folder of the layout must itself be inside the folder it belongs to.
+
+
+def _outside(site: Path) -> Path:
+    folder = site.parent / "outside"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _link_static_to_private(site: Path) -> tuple[str, Path]:
+    (site / "themes" / "default").mkdir(parents=True)
+    os.symlink("../../private", site / "themes" / "default" / "static")
+    return "themes/default/static", site / "private"
+
+
+def _link_partials_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site)
+    (outside / "hostname").write_text("SECRET-HOST\n", encoding="utf-8")
+    theme = site / "themes" / "default"
+    (theme / "web").mkdir(parents=True)
+    (theme / "web" / "home.html").write_text('{% include "hostname" %}', encoding="utf-8")
+    os.symlink(outside, theme / "partials")
+    return "themes/default/partials", outside
+
+
+def _link_content_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "content"
+    shutil.move(site / "content", outside)
+    (outside / "files" / "leak.pdf").write_bytes(b"%PDF-1.7\n")
+    os.symlink(outside, site / "content")
+    return "content", outside
+
+
+def _link_themes_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "themes"
+    (outside / "default" / "static").mkdir(parents=True)
+    (outside / "default" / "static" / "leak.css").write_text("/* outside */", encoding="utf-8")
+    os.symlink(outside, site / "themes")
+    return "themes", outside
+
+
+def _link_theme_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "theme"
+    (outside / "static").mkdir(parents=True)
+    (outside / "static" / "leak.css").write_text("/* outside */", encoding="utf-8")
+    (site / "themes").mkdir()
+    os.symlink(outside, site / "themes" / "default")
+    return "themes/default", outside
+
+
+def _link_site_yaml_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "site.yaml"
+    shutil.move(site / "site.yaml", outside)
+    os.symlink(outside, site / "site.yaml")
+    return "site.yaml", outside
+
+
+def _link_content_files_out(site: Path) -> tuple[str, Path]:
+    outside = _outside(site) / "files"
+    shutil.move(site / "content" / "files", outside)
+    os.symlink(outside, site / "content" / "files")
+    return "content/files", outside
+
+
+LINKS = {"static": _link_static_to_private, "partials": _link_partials_out, "content": _link_content_out,
+         "themes": _link_themes_out, "theme": _link_theme_out, "site.yaml": _link_site_yaml_out,
+         "content/files": _link_content_files_out}
+
+
+def _area(rel: str) -> str:
+    return "the site folder" if "/" not in rel else rel.rsplit("/", 1)[0] + "/"
+
+
+@pytest.mark.parametrize("kind", sorted(LINKS))
+def test_a_folder_linked_out_of_where_it_belongs_is_a_content_error_naming_where_it_points(site, kind):
+    rel, target = LINKS[kind](site)
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    lines = exc.value.lines()
+    assert lines[0] == f"{rel}: is a symbolic link to {target}, outside {_area(rel)}; not read: keep it inside {_area(rel)}"
+    # and, for content/files, the guide's form in it is not found there (nothing else)
+    assert all("files/referral.pdf' is outside content/" in line for line in lines[1:]), lines
+    assert not (site / "build").exists()
+
+
+def test_every_folder_linked_out_is_reported_at_once_and_the_previous_build_stays(site):
+    build(site)
+    before = {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()}
+    _link_static_to_private(site)
+    (site / "themes" / "default" / "mail").symlink_to(_outside(site))
+    _link_content_files_out(site)
+    result = subprocess.run([sys.executable, "-m", "sitegen", "build", "--source", str(site), "--only", "site",
+                             "--date", TODAY.isoformat()], capture_output=True, text=True, env=_env())
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    reported = [line.split(":", 1)[0] for line in result.stderr.splitlines() if "is a symbolic link to" in line]
+    assert reported == ["content/files", "themes/default/mail", "themes/default/static"], result.stderr
+    assert {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()} == before
+    assert "secret-partner" not in published_text(site)
+
+
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "generator")}
+
+
+def test_check_reports_a_folder_linked_out(site):
+    from sitegen.check.run import CheckOptions, run_check
+
+    _link_static_to_private(site)
+    report = run_check(Project.at(site), CheckOptions(today=TODAY, skip=frozenset({"ad", "a11y", "links"})))
+    assert [(f.file, f.severity) for f in report.findings] == [("themes/default/static", "error")], report.findings
+
+
+def test_templates_are_not_loaded_through_a_linked_folder_even_without_loading_the_site(site):
+    from sitegen.templates import ThemeError, make_environment
+
+    _link_partials_out(site)
+    with pytest.raises(ThemeError, match="themes/default/partials: is a symbolic link to"):
+        make_environment(Project.at(site), "default", "web").get_template("hostname")
+
+
+def test_folders_linked_within_their_own_folder_still_build(site):
+    images = site / "content" / "images"
+    (images / "shared").mkdir()
+    os.symlink("shared", images / "dept")  # a linked folder inside content/ is not followed, as before
+    theme = site / "themes" / "default"
+    (theme / "assets" / "css").mkdir(parents=True)
+    (theme / "assets" / "css" / "extra.css").write_text("/* theme */", encoding="utf-8")
+    os.symlink("assets", theme / "static")
+    shutil.move(site / "content", site / "pages")
+    os.symlink("pages", site / "content")
+    build(site)
+    assert (site / "build" / "site" / "assets" / "css" / "extra.css").read_text(encoding="utf-8") == "/* theme */"
+    assert (site / "build" / "site" / "files" / "referral.pdf").is_file()
+
+
+# --- the partner list may not be named in a published folder -------------------------------------------------------
+
+NEWSLETTER = """
+newsletter:
+  series: 連携だより
+  from_name: みなと中央病院 地域医療連携室
+  from_address: renkei@example.jp
+  recipients: {where}
+  unsubscribe_url: https://www.example.jp/renkei/teishi
+  unsubscribe_mailto: teishi@example.jp
+"""
+
+
+@pytest.mark.parametrize("where, folder", [("content/files/partners.csv", "content"),
+                                           ("themes/default/static/partners.csv", "themes"),
+                                           ("build/partners.csv", "build"),
+                                           ("shared/partners.csv", "content")])
+def test_a_partner_list_named_in_a_published_folder_is_a_content_error_at_its_line(site, where, folder):
+    if folder == "build":
+        build(site)  # a build folder sitegen made
+    (site / "content" / "files" / "shared").mkdir()
+    os.symlink("content/files/shared", site / "shared")  # a folder outside content/ by name, inside it for real
+    target = site / where
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(site / "private" / "partners.csv", target)
+    text = (site / "site.yaml").read_text(encoding="utf-8") + NEWSLETTER.format(where=where)
+    (site / "site.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f"  recipients: {where}") + 1
+    real = target.resolve().relative_to(site).as_posix()
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    assert exc.value.lines() == [f"site.yaml:{line}: newsletter.recipients: {real} is under {folder}/, which is "
+                                 "published or built; keep the partner list outside content/ and themes/ "
+                                 "(e.g. private/partners.csv)"], exc.value.lines()
+    if folder != "build":
+        assert not (site / "build").exists()
+
+
+def test_check_reports_a_published_partner_list_once(site):
+    from sitegen.check.run import CheckOptions, run_check
+
+    shutil.copy(site / "private" / "partners.csv", site / "content" / "files" / "partners.csv")
+    with open(site / "site.yaml", "a", encoding="utf-8") as f:
+        f.write(NEWSLETTER.format(where="content/files/partners.csv"))
+    report = run_check(Project.at(site), CheckOptions(today=TODAY, skip=frozenset({"ad", "a11y", "links"})))
+    found = [f for f in report.findings if f.field == "newsletter.recipients"]
+    assert [(f.file, f.rule, f.severity) for f in found] == [("site.yaml", "content", "error")], report.findings
+
+
+def test_the_default_partner_list_in_a_private_folder_linked_into_content_is_refused(site):
+    shutil.move(site / "private", site / "content" / "files" / "private")
+    os.symlink("content/files/private", site / "private")
+    with open(site / "site.yaml", "a", encoding="utf-8") as f:
+        f.write(NEWSLETTER.format(where="private/partners.csv"))
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    assert any("newsletter.recipients: content/files/private/partners.csv is under content/" in line
+               for line in exc.value.lines()), exc.value.lines()
+
+
+# --- the build folder may not be a symbolic link ------------------------------------------------------------------
+
+
+def test_a_build_folder_that_is_a_symbolic_link_is_refused(site):
+    outside = _outside(site) / "www"
+    outside.mkdir()
+    os.symlink(outside, site / "build")
+    with pytest.raises(OutputError, match=f"refusing to use {site / 'build'} as the build folder: it is a symbolic "
+                                          f"link to {outside}"):
+        build(site)
+    assert list(outside.iterdir()) == [] and list(outside.parent.iterdir()) == [outside]
+
+
+def test_a_build_folder_linked_to_an_earlier_build_is_refused_and_left_as_it_was(site, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    run(Project.at(site, elsewhere), BuildOptions(today=TODAY, outputs=("site",)))
+    before = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*"))
+    os.symlink(elsewhere, site / "build")
+    for project in (Project.at(site), Project.at(site, site / "build"), Project.at(site, tmp_path / "link")):
+        if not (tmp_path / "link").is_symlink():
+            os.symlink(elsewhere, tmp_path / "link")
+        with pytest.raises(OutputError, match="is a symbolic link to"):
+            run(project, BuildOptions(today=TODAY, outputs=("site",)))
+    assert sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*")) == before
+    assert not list(tmp_path.glob(".elsewhere.*"))

@@ -119,8 +119,8 @@ def test_symlinks_out_of_the_site_are_refused(tmp_path):
     with pytest.raises(ContentError) as exc:
         load_site(Project.at(site_dir), TODAY)
     assert exc.value.lines() == [
-        "content/doctors/outsider.md: points outside content/ (symbolic link); not read",
-        "content/images/passwd.png: points outside content/ (symbolic link); not copied",
+        f"content/doctors/outsider.md: points outside content/ (symbolic link to {outside}); not read",
+        "content/images/passwd.png: points outside content/ (symbolic link to /etc/passwd); not copied",
     ]
 
 

@@ -22,7 +22,7 @@ from sitegen.cores import workers
 from sitegen.errors import OutputSkipped, Problem, ProblemList, SitegenError
 from sitegen.project import Project
 from sitegen.templates import template_error, theme_mistake
-from sitegen.write import write_outputs
+from sitegen.write import check_out_link, write_outputs
 
 Renderer = Callable[[Project, Site, RenderOptions], Rendered]
 # outputs whose failure does not stop the others: printing depends on a browser and fonts, and a clinic
@@ -206,6 +206,7 @@ def _run(project: Project, options: BuildOptions, collector: _Collector) -> Buil
     report = BuildReport()
     started = time.perf_counter()
     if not options.dry_run:
+        check_out_link(project.out)  # before anything is read from the previous build through the link
         if options.clean:
             forget_build_state(project)
         project = project.with_template_cache()

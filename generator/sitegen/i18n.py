@@ -80,7 +80,7 @@ class Messages:
         if not self.entries:
             return text
         m = _PROBLEM.match(text)
-        if m and (m.group("severity") or m.group("field") or m.group("rule") or "." in m.group("where")):
+        if m and (m.group("severity") or m.group("field") or m.group("rule") or _is_path(m.group("where"))):
             message = self(m.group("message"))
             severity = m.group("severity")
             parts = [m.group("where") + ":"]
@@ -113,6 +113,12 @@ class Messages:
                 values[name] = value
             return _fill(entry.template, values)
         return None
+
+
+def _is_path(where: str) -> bool:
+    """Whether a line's `where:` names a file or folder of the site (site.yaml, content/doctors, content), not a
+    word of a summary (`site: 179 files …`)."""
+    return "." in where or "/" in where or where in ("content", "themes")
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

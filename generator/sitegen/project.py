@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 PACKAGE_THEMES = Path(__file__).resolve().parent / "themes"
+# the folders of a theme that sitegen reads: templates of each output, partials, static files
+THEME_FOLDERS = ("web", "print", "mail", "partials", "static")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Project:
     @classmethod
     def at(cls, source: str | Path = ".", out: str | Path | None = None) -> "Project":
         root = Path(source).resolve()
-        return cls(root=root, out=Path(out).resolve() if out else root / "build")
+        return cls(root=root, out=_resolved_but_last(Path(out)) if out else root / "build")
 
     @property
     def site_file(self) -> Path:
@@ -68,6 +70,56 @@ class Project:
         except ValueError:
             return path.as_posix()
 
+    def escape(self, path: Path | str, area: Path | str) -> str | None:
+        """Where `path` really is (symbolic links followed) when that is not inside the real folder `area` (or is
+        `area` itself); None when it stays inside. Used once per folder: the files in a folder that passed are
+        then checked against the folder's real path, which no link on the way can move outside."""
+        real, folder = os.path.realpath(path), os.path.realpath(area)
+        return None if real != folder and Path(real).is_relative_to(folder) else real
+
+    def link_problem(self, path: Path, area: Path) -> str | None:
+        """Why `path` is not read when a symbolic link takes it out of `area` (naming where it points), else None."""
+        target = self.escape(path, area)
+        if target is None:
+            return None
+        if area == self.root:
+            return f"is a symbolic link to {target}, outside the site folder; not read: keep it inside the site folder"
+        folder = self.rel(area)
+        return f"is a symbolic link to {target}, outside {folder}/; not read: keep it inside {folder}/"
+
+    def link_escapes(self, theme: str | None = None) -> list[tuple[str, str]]:
+        """(path as the site names it, message) for each folder of the site's layout that a symbolic link takes out
+        of the folder it belongs to: content/ and themes/ must be inside the site folder, a theme folder inside
+        themes/, a theme's template and static folders (THEME_FOLDERS) inside the theme folder (site.yaml is
+        checked where it is read, with `link_problem`). `theme`: only that theme's folder (default: every folder in
+        themes/). A few system calls, whatever the size of the site; [] when nothing escapes."""
+        found: list[tuple[str, str]] = []
+
+        def check(path: Path, area: Path) -> bool:
+            if not os.path.lexists(path):
+                return False
+            problem = self.link_problem(path, area)
+            if problem is not None:
+                found.append((self.rel(path), problem))
+            return problem is None
+
+        check(self.content, self.root)
+        if check(self.themes, self.root) and self.themes.is_dir():
+            if theme is not None:
+                names = [theme]
+            else:
+                try:
+                    with os.scandir(self.themes) as listing:
+                        names = sorted(e.name for e in listing if e.is_dir() and not e.name.startswith("."))
+                except OSError:
+                    names = []
+            for name in names:
+                folder = self.themes / name
+                if check(folder, self.themes) and folder.is_dir():
+                    for sub in THEME_FOLDERS:
+                        check(folder / sub, folder)
+        return found
+
     def inside(self, path: Path, folder: Path | None = None) -> bool:
         """True when `path`, with every symlink followed, stays inside `folder` (default: the site directory).
         Content files must stay inside content/: a link from there to private/ would publish it."""
@@ -76,6 +128,13 @@ class Project:
         except (ValueError, OSError, RuntimeError):
             return False
         return True
+
+
+def _resolved_but_last(path: Path) -> Path:
+    """`path` made absolute, its folders' symbolic links followed but not a link on its last part, which
+    `write.check_out_dir` refuses: the build folder `--out` names is never written through a link."""
+    absolute = Path(os.path.abspath(path))
+    return absolute.parent.resolve() / absolute.name if absolute.name else absolute.resolve()
 
 
 FEW = 20  # entries (or 2 % of them) that may differ from a large record in .sitegen/ before it is written again

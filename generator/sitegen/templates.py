@@ -98,7 +98,13 @@ def _missing(key: Any) -> str:
 
 
 def theme_dirs(project: Project, theme: str) -> tuple[list[Path], list[Path]]:
-    """(site dirs, packaged dirs) holding the theme, most specific first."""
+    """(site dirs, packaged dirs) holding the theme, most specific first. Raises ThemeError when a symbolic link
+    takes themes/, the theme's folder or one of its template or static folders out of where it belongs (loading
+    the site reports it first; this keeps any other way to the theme from reading through such a link): the
+    files of those folders are then only checked against the folder's real path."""
+    escapes = [(rel, message) for rel, message in project.link_escapes(theme) if rel.startswith("themes")]
+    if escapes:
+        raise ThemeError("; ".join(f"{rel}: {message}" for rel, message in escapes))
     site = [project.themes / theme] if (project.themes / theme).is_dir() else []
     packaged = [PACKAGE_THEMES / name for name in dict.fromkeys([theme, "default"]) if (PACKAGE_THEMES / name).is_dir()]
     if not site and theme not in [p.name for p in packaged]:

@@ -6,7 +6,8 @@ place of the old one in one step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere 
 never a mix of old and new). A build that differs from the previous one in one file at most
 (an edited doctor's page) replaces only that file, also in one step (`_patch`). A killed build
 leaves the previous build exactly as it was; its leftovers are removed by the next build. A build folder that sitegen did not create is never
-cleaned or written into, and it may not be inside the site's content/ or themes/.
+cleaned or written into, it may not be inside the site's content/, themes/ or private/, and it may not be a
+symbolic link.
 """
 from __future__ import annotations
 
@@ -46,8 +47,18 @@ def check_paths(outputs: dict[str, list[Artifact]]) -> None:
             seen[a.path] = a
 
 
+def check_out_link(out: Path) -> None:
+    """Refuse a build folder (as named, before links are followed) that is a symbolic link."""
+    if out.is_symlink():
+        raise OutputError(f"refusing to use {out} as the build folder: it is a symbolic link to {os.path.realpath(out)}; "
+                          "remove the link (sitegen makes the folder itself) or name the real folder with --out")
+
+
 def check_out_dir(out: Path, site_root: Path) -> None:
-    """Refuse a build folder that holds the site, a repository or foreign files, or that is published itself."""
+    """Refuse a build folder that holds the site, a repository or foreign files, or that is published itself, or
+    that is a symbolic link (`out` as named, before links are followed): a build/ committed or made as a link could
+    point anywhere on the machine, and the build would be written (and the previous one removed) there."""
+    check_out_link(out)
     out = out.resolve()
     if out == site_root or out in site_root.parents or (out / ".git").exists() or (out / "site.yaml").exists():
         raise OutputError(f"refusing to use {out} as the build folder: it holds the site or a repository")
@@ -74,8 +85,8 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
     0.2 s), so that what waits for the published build goes on meanwhile.
     """
     check_paths(outputs)
-    out = out.resolve()
     check_out_dir(out, site_root)
+    out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
     if reuse:

@@ -185,7 +185,7 @@ def _content(project: Project, options: CheckOptions, report: CheckReport, ad_re
 def _ad(project: Project, report: CheckReport):
     content = load_content(project, ProblemList())
     if content is None:
-        report.skipped["ad"] = "site.yaml cannot be read"
+        report.skipped["ad"] = "site.yaml or content/ cannot be read"
         return None
     ad = adcheck.lint(content, adcheck.Analyzer(), admodel.load_model())  # loaded once per check run
     report.stats["texts"] = ad.texts
@@ -428,6 +428,9 @@ def _recipients(project: Project, report: CheckReport) -> None:
         return
     if not isinstance(settings.get("recipients", ""), str):  # a wrong type is a content error, reported there
         report.skipped["recipients"] = "newsletter.recipients in site.yaml is not a file name"
+        return
+    if partners.published_setting(project, settings.get("recipients")) is not None:  # a content error already
+        report.skipped["recipients"] = "newsletter.recipients names a folder that is published or built"
         return
     try:
         path, shown = partners.locate(project, settings.get("recipients"), None)

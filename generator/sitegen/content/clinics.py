@@ -13,6 +13,7 @@ content mistake.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -68,7 +69,7 @@ def load(project: Project, problems: ProblemList) -> tuple[Clinic, ...]:
     if not path.is_file():
         return ()
     if not project.inside(path, project.content):
-        problems.error(Location(shown), "", "points outside content/ (symbolic link); not read")
+        problems.error(Location(shown), "", f"points outside content/ (symbolic link to {os.path.realpath(path)}); not read")
         return ()
     text, found = read_text(path, shown, max_bytes=MAX_BYTES)
     problems.extend(found)

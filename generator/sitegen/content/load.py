@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sitegen.content import active, field_markup, placeholders
+from sitegen.content import active, field_markup, partners, placeholders
 from sitegen.content.config import SiteFile
 from sitegen.content.models import Department, Doctor, Equipment, Guide, NewsItem, Pathway, Qualification, Schedule
 from sitegen.content.newsletter_models import Newsletter
@@ -67,9 +67,18 @@ class Content:
 
 
 def load_content(project: Project, problems: ProblemList) -> Content | None:
-    """Load and validate every file; returns None when site.yaml itself is unusable."""
+    """Load and validate every file; returns None when site.yaml itself is unusable, or content/ is a symbolic link
+    out of the site (nothing under it is read). A folder of the site or of a theme that a link takes out of where
+    it belongs (`Project.link_escapes`) is an error, whatever sitegen would read from it."""
     collections_spec = COLLECTIONS
+    escapes = project.link_escapes()
+    for rel, message in escapes:
+        problems.error(Location(rel), "", message)
     site, site_source = _load_site(project, problems)
+    if site_source is not None:
+        _check_recipients_place(project, site_source, problems)
+    if any(rel == "content" for rel, _ in escapes):
+        return None
     qualifications, qual_source = _load_qualifications(project, problems)
     collections: dict[str, list[Loaded]] = {}
     invalid: dict[str, set[str]] = {}
@@ -83,8 +92,9 @@ def load_content(project: Project, problems: ProblemList) -> Content | None:
 
 
 def read_site_source(project: Project) -> Source | None:
-    """site.yaml parsed but not validated, with its line numbers (None when missing or unreadable)."""
-    if not project.site_file.is_file():
+    """site.yaml parsed but not validated, with its line numbers (None when missing, unreadable, or a symbolic link
+    out of the site)."""
+    if not project.site_file.is_file() or project.link_problem(project.site_file, project.root) is not None:
         return None
     source, _ = load_yaml_file(project.site_file, "site.yaml")
     return source
@@ -148,6 +158,10 @@ def _load_site(project: Project, problems: ProblemList) -> tuple[SiteFile | None
     if not project.site_file.is_file():
         problems.error(Location("site.yaml"), "", f"no site.yaml in {project.root}: is this a sitegen site folder?")
         return None, None
+    outside = project.link_problem(project.site_file, project.root)
+    if outside is not None:
+        problems.error(Location("site.yaml"), "", outside)
+        return None, None
     source, found = load_yaml_file(project.site_file, "site.yaml")
     problems.extend(found)
     if source is None:
@@ -157,13 +171,26 @@ def _load_site(project: Project, problems: ProblemList) -> tuple[SiteFile | None
     return model, source
 
 
+def _check_recipients_place(project: Project, source: Source, problems: ProblemList) -> None:
+    """newsletter.recipients may not name a file in a folder that is published or built (content/, themes/, the
+    build folder, links followed): the build would publish the partner list. An error at its line, before anything
+    is written, also when site.yaml has other mistakes (where else the list may not be is `send`'s to say:
+    `partners.locate`)."""
+    settings = source.data.get("newsletter") if isinstance(source.data, dict) else None
+    if not isinstance(settings, dict):
+        return  # no newsletter, no partner list
+    problem = partners.published_setting(project, settings.get("recipients"))  # None: the default
+    if problem is not None:
+        problems.error(source.location(("newsletter", "recipients")), "newsletter.recipients", problem)
+
+
 def _load_qualifications(project: Project, problems: ProblemList) -> tuple[dict[str, Qualification], Source | None]:
     path = project.content / "qualifications.yaml"
     rel = project.rel(path)
     if not path.is_file():
         return {}, None
     if not project.inside(path, project.content):
-        problems.error(Location(rel), "", "points outside content/ (symbolic link); not read")
+        problems.error(Location(rel), "", _outside(path))
         return {}, None
     source, found = load_yaml_file(path, rel)
     problems.extend(found)
@@ -190,6 +217,10 @@ def _content_files(project: Project, folder: str, suffix: str, problems: Problem
     base = project.content / folder
     if not base.is_dir():
         return
+    outside = project.link_problem(base, project.content)
+    if outside is not None:  # one error for the folder, not one per file (the files are not read)
+        problems.error(Location(project.rel(base)), "", outside)
+        return
     folder_inside: dict[str, bool] = {}  # resolved once per folder: resolving every file took a second at 10,000
     shown = project.rel(base)
     for parts, entry in _entries(base):
@@ -205,7 +236,7 @@ def _content_files(project: Project, folder: str, suffix: str, problems: Problem
             folder_inside[parent] = project.inside(Path(parent), project.content)
         plain = folder_inside[parent] and not linked  # inside, with no link to follow
         if not plain and not project.inside(Path(entry.path), project.content):
-            problems.error(Location(rel), "", "points outside content/ (symbolic link); not read")
+            problems.error(Location(rel), "", _outside(entry.path))
             continue
         if linked and os.path.isdir(entry.path):
             continue  # a linked folder inside content/ is not followed
@@ -376,11 +407,15 @@ def _list_assets(project: Project, problems: ProblemList) -> tuple[str, ...]:
         base = project.content / folder
         if not base.is_dir():
             continue
+        outside = project.link_problem(base, project.content)
+        if outside is not None:
+            problems.error(Location(project.rel(base)), "", outside)
+            continue
         for path in sorted(base.rglob("*")):
             if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
                 continue
             if not project.inside(path, project.content):
-                problems.error(Location(project.rel(path)), "", "points outside content/ (symbolic link); not copied")
+                problems.error(Location(project.rel(path)), "", _outside(path, copied=True))
                 continue
             if path.is_dir():
                 continue  # a linked folder inside content/ is not followed
@@ -406,6 +441,14 @@ def _check_active(project: Project, path: Path, problems: ProblemList) -> None:
     elif path.suffix.lower() == active.SVG:
         for line, what in active.svg_findings(str(path)):
             problems.error(Location(rel, line), "", f"{what}: {active.ADVICE}")
+
+
+def _outside(path: str | Path, copied: bool = False) -> str:
+    """The error of a file under content/ that a symbolic link takes out of it, naming where it points."""
+    target = os.path.realpath(path)
+    if copied:
+        return f"points outside content/ (symbolic link to {target}); not copied"
+    return f"points outside content/ (symbolic link to {target}); not read"
 
 
 def _unportable(name: str, seen: dict[str, str]) -> str:

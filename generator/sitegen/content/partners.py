@@ -24,6 +24,7 @@ from sitegen.content.validate import validate
 from sitegen.errors import Location, ProblemList, SitegenError
 from sitegen.project import Project
 
+DEFAULT = "private/partners.csv"  # newsletter.recipients when site.yaml does not say
 COLUMNS = ("institution", "contact", "email", "area", "specialties", "registered", "opted_in", "status")
 SEGMENT_KEYS = ("area", "specialty", "registered", "status")
 _TRUE = {"true", "1", "yes", "y", "はい", "○", "〇"}
@@ -89,17 +90,41 @@ def locate(project: Project, configured: str | None, override: str | Path | None
 
     It must stay inside the site folder (symlinks followed) and outside everything that is published
     or built (content/, themes/, the build folder)."""
-    given = str(override) if override else (configured or "private/partners.csv")
+    given = str(override) if override else (configured or DEFAULT)
     path = (Path(override) if override else project.root / given).resolve()
     what = "--recipients" if override else "newsletter.recipients"
     if not project.inside(path):
         raise RecipientListError(f"{what}: {given} is outside the site folder {project.root}; keep the partner list "
                                  "inside it (e.g. private/partners.csv)")
-    for folder in (project.content, project.out, project.themes):
-        if path == folder.resolve() or folder.resolve() in path.parents:
-            raise RecipientListError(f"{what}: {project.rel(path)} is under {project.rel(folder)}/, which is published "
-                                     "or built; move the partner list to a folder of its own (e.g. private/)")
+    published = published_place(project, path)
+    if published is not None:
+        raise RecipientListError(f"{what}: {published}")
     return path, project.rel(path)
+
+
+def published_setting(project: Project, configured: object) -> str | None:
+    """`published_place` of newsletter.recipients as site.yaml gives it (anything but text: None, a content error
+    of its own)."""
+    if configured is not None and not isinstance(configured, str):
+        return None
+    try:
+        path = (project.root / (configured or DEFAULT)).resolve()
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL: `locate` says so
+        return None
+    return published_place(project, path)
+
+
+def published_place(project: Project, path: Path) -> str | None:
+    """Why the partner list may not be at `path` (resolved) when that is in a folder that is published or built —
+    content/, themes/ (every theme's static folder is in it: a link out of there is refused) or the build folder,
+    each with its links followed; None when it is not. Every command that loads the site refuses such a
+    newsletter.recipients (content.load), `send` such a --recipients."""
+    for folder in (project.content, project.themes, project.out):
+        real = folder.resolve()
+        if path == real or real in path.parents:
+            return (f"{project.rel(path)} is under {project.rel(folder)}/, which is published or built; keep the "
+                    "partner list outside content/ and themes/ (e.g. private/partners.csv)")
+    return None
 
 
 def salutation(r: Recipient | None) -> str:

@@ -44,7 +44,7 @@ from sitegen.artifacts import Artifact
 from sitegen.cores import Begun, begun_in_child, fork_map
 from sitegen.fingerprint import code as fingerprint_code
 from sitegen.project import Project, json_pieces, worth_rewriting, write_state, write_state_text
-from sitegen.templates import TemplateFunction, template_folders, theme_dirs
+from sitegen.templates import TemplateFunction, inside_theme, template_folders, theme_dirs
 
 VERSION = 5
 UNTRACEABLE = "!"
@@ -496,6 +496,9 @@ def shared_fingerprint(project: Project, theme: str, today: dt.date) -> str:
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.relative_to(folder).parts[0] not in web_templates:
                 h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                if path.is_symlink() and not inside_theme(path, folder):  # not read (a link out of the theme)
+                    h.update(os.readlink(path).encode("utf-8", "surrogateescape"))
+                    continue
                 h.update(path.read_bytes())
     return h.hexdigest()
 
