@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from sitegen.content.fields import shown
 from sitegen.content.sources import Source, dotted
 from sitegen.errors import Problem, did_you_mean
 
@@ -76,7 +77,7 @@ def described(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the text '{value[:40]}'"
+        return f"the text '{shown(value[:40])}'"  # a line break in it would break the message's line
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
