@@ -169,3 +169,26 @@ def test_unknown_fields_named_like_pydantics_types_are_reported_at_their_lines(t
     names = ["date", "str", "int", "literal[x]", "function-after"]
     assert [line.split(" (")[0] for line in lines] == [
         f"content/doctors/yamada-taro.md:{start + n}: {name}: unknown field '{name}'" for n, name in enumerate(names)]
+
+
+def test_a_content_file_named_like_one_of_the_sites_own_pages_is_an_error_at_that_file(tmp_path):
+    site = make_site(tmp_path)
+    doctor = (site / "content/doctors/yamada-taro.md").read_text(encoding="utf-8")
+    (site / "content/doctors/featured.md").write_text(doctor, encoding="utf-8")
+    (site / "content/doctors/index.md").write_text(doctor, encoding="utf-8")
+    for folder, model in (("departments", "naika"), ("guides", "referral"), ("news", "2026-10-01-open")):
+        shutil.copy(site / "content" / folder / f"{model}.md", site / "content" / folder / "index.md")
+    (site / "content/newsletters").mkdir()
+    (site / "content/newsletters/index.md").write_text("---\nnumber: 1\n---\n", encoding="utf-8")
+    (site / "build").mkdir()
+    (site / "build" / MARKER).write_text("")
+    (site / "build/kept.txt").write_text("the previous build")
+    result = build(site, "--only", "site")
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    for path, page in (("doctors/featured.md", "doctors/featured.html"), ("doctors/index.md", "doctors/index.html"),
+                       ("departments/index.md", "departments/index.html"), ("guides/index.md", "guides/index.html"),
+                       ("news/index.md", "news/index.html"), ("newsletters/index.md", "newsletters/index.html")):
+        assert (f"content/{path}: the name '{path.split('/')[1][:-3]}' is used by the site's own page {page}; "
+                "rename the file") in result.output, result.output
+    assert (site / "build/kept.txt").read_text() == "the previous build"
