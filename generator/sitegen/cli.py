@@ -14,7 +14,7 @@ import click
 
 from sitegen import __version__
 from sitegen.build import OUTPUTS, BuildOptions, run
-from sitegen.errors import ContentError, SitegenError
+from sitegen.errors import ContentError, SitegenError, disk_error
 from sitegen.i18n import LANGUAGES, Messages, choose_language, help_texts
 from sitegen.project import Project
 
@@ -171,6 +171,9 @@ class _Group(_Translated, click.Group):
                 _fail(exc.lines(), f"{len(exc.errors)} problem(s)")
             if isinstance(exc, SitegenError):
                 _fail([str(exc)], "stopped")
+            refused = disk_error(exc, exc.filename if isinstance(exc, OSError) and exc.filename else "the disk")
+            if refused is not None:  # full, read-only, not ours: what was being written is named where it is known
+                _fail([str(refused)], "stopped")
             if isinstance(exc, OSError) and exc.filename:
                 _fail([f"{exc.filename}: {exc.strerror or exc}"], "stopped")
             _fail([f"internal error: {type(exc).__name__}: {exc}"],

@@ -108,14 +108,17 @@ def write_state_text(path: Path, pieces: Iterable[str]) -> None:
     """Replace a file in .sitegen/ in one step (a temporary file beside it, then a rename, so a reader never sees
     half of it) with the text in `pieces`. A file that cannot be written (a read-only checkout) only costs the next
     build time."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with temporary.open("w", encoding="utf-8") as out:
             out.writelines(pieces)
         os.replace(temporary, path)
     except OSError:
-        pass
+        try:
+            temporary.unlink(missing_ok=True)  # half written on a full disk: not left beside the record
+        except OSError:
+            pass
 
 
 def json_pieces(data: dict) -> Iterator[str]:

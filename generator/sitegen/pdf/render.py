@@ -25,7 +25,7 @@ from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.chromium import INSTALL_HINT, BrowserNotFound, find_browser
 from sitegen.content.brochure_settings import PAPER_MM
 from sitegen.content.site import Site
-from sitegen.errors import Location, OutputSkipped, Problem, SitegenError
+from sitegen.errors import Location, OutputSkipped, Problem, SitegenError, disk_error
 from sitegen.pdf import fonts, images, printer
 from sitegen.pdf import press as press_kit
 from sitegen.pdf.book import Guidebook, contents
@@ -304,6 +304,9 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
+            refused = disk_error(exc, work)  # the temporary folder's disk is full or read-only
+            if refused is not None:
+                raise SitegenError(f"pdf: {refused}") from exc
             mistake = theme_mistake(exc, project)  # unless the site's own print templates did
             if mistake is not None:
                 raise mistake from exc
