@@ -192,3 +192,33 @@ def test_a_content_file_named_like_one_of_the_sites_own_pages_is_an_error_at_tha
         assert (f"content/{path}: the name '{path.split('/')[1][:-3]}' is used by the site's own page {page}; "
                 "rename the file") in result.output, result.output
     assert (site / "build/kept.txt").read_text() == "the previous build"
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "3000-01-01"])
+def test_a_date_out_of_range_is_a_clear_error(tmp_path, date):
+    site = make_site(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", date, "--only", "site"])
+    assert result.exit_code == 1 and f"--date {date}: expected a date from 1970-01-01 to 2999-12-31" in result.output, \
+        result.output
+    assert not (site / "build").exists()
+
+
+@pytest.mark.parametrize("epoch, says", [
+    ("yesterday", "SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (like 1764028800), got 'yesterday'"),
+    ("1.5e9", "SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (like 1764028800), got '1.5e9'"),
+    ("99999999999999", "SOURCE_DATE_EPOCH: 99999999999999 seconds is no date a build can use"),
+    ("-1", "SOURCE_DATE_EPOCH -1 (1969-12-31): expected a date from 1970-01-01 to 2999-12-31"),
+])
+def test_a_bad_source_date_epoch_says_what_is_wrong_with_it(tmp_path, epoch, says):
+    site = make_site(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--only", "site"],
+                                env={"SOURCE_DATE_EPOCH": epoch})
+    assert result.exit_code == 1 and says in result.output, result.output
+    assert "--date" not in result.output.split("\n")[0].split(":")[0] and "got None" not in result.output
+
+
+def test_source_date_epoch_sets_the_build_date(tmp_path):
+    site = make_site(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--only", "site", "--dry-run"],
+                                env={"SOURCE_DATE_EPOCH": "1764028800"})  # 2025-11-25 00:00 UTC
+    assert result.exit_code == 0, result.output

@@ -37,14 +37,43 @@ def _secho(message: str = "", **kw) -> None:
     click.secho("\n".join(m.line(line) for line in str(message).split("\n")), **kw)
 
 
+# the dates a build can be "as of": the calendar, the schedules and the news look years ahead of "today", which the
+# last dates Python knows (9999-12-31) leave no room for
+FIRST_DATE, LAST_DATE = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
+
+
+class DateError(ValueError):
+    """--date or SOURCE_DATE_EPOCH is not a date a build can use: the message says which and why."""
+
+
 def build_date(value: str | None) -> dt.date:
-    """The build's "today": --date, else SOURCE_DATE_EPOCH, else the clock."""
+    """The build's "today": --date, else SOURCE_DATE_EPOCH, else the clock. Raises DateError."""
     if value:
-        return dt.date.fromisoformat(value)
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise DateError(f"--date: expected YYYY-MM-DD, got {value!r}") from None
+        return _in_range(day, f"--date {value}")
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+    if epoch is not None and epoch.strip():
+        try:
+            seconds = int(epoch.strip())
+        except ValueError:
+            raise DateError(f"SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (like 1764028800), got "
+                            f"{epoch!r}; unset it, or give --date YYYY-MM-DD") from None
+        try:
+            day = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise DateError(f"SOURCE_DATE_EPOCH: {epoch} seconds is no date a build can use (from {FIRST_DATE} to "
+                            f"{LAST_DATE}); unset it, or give --date YYYY-MM-DD") from None
+        return _in_range(day, f"SOURCE_DATE_EPOCH {epoch.strip()} ({day})")
     return dt.date.today()
+
+
+def _in_range(day: dt.date, given: str) -> dt.date:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise DateError(f"{given}: expected a date from {FIRST_DATE} to {LAST_DATE}")
+    return day
 
 
 class ProgressBars:
@@ -82,8 +111,8 @@ def _date_option(date: str | None, failed: str) -> dt.date:
     """--date as a date (default: SOURCE_DATE_EPOCH or today), or a one-line error."""
     try:
         return build_date(date)
-    except ValueError:
-        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], failed)
+    except DateError as exc:
+        _fail([str(exc)], failed)
 
 
 def _site_folder(source: str, failed: str) -> Project:
