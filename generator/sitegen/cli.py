@@ -196,6 +196,9 @@ class _Group(_Translated, click.Group):
         except Exception as exc:  # noqa: BLE001 - the one place that decides how an error looks
             if ctx.params.get("debug") or os.environ.get("SITEGEN_DEBUG"):
                 raise
+            if _after_interrupt(exc):  # cleaning up after Ctrl-C failed (a browser still writing its folder)
+                _secho("interrupted", fg="red", err=True)
+                sys.exit(130)
             if isinstance(exc, ContentError):
                 _fail(exc.lines(), f"{len(exc.errors)} problem(s)")
             if isinstance(exc, SitegenError):
@@ -207,6 +210,19 @@ class _Group(_Translated, click.Group):
                 _fail([f"{exc.filename}: {exc.strerror or exc}"], "stopped")
             _fail([f"internal error: {type(exc).__name__}: {exc}"],
                   "this is a bug in sitegen; run the command again with --debug and report what it prints")
+
+
+def _after_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` was raised while a Ctrl-C (KeyboardInterrupt) was being handled: what stops the command is the
+    interruption, whatever the clean-up then ran into."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__context__ or current.__cause__
+    return False
 
 
 @click.group(cls=_Group)

@@ -128,7 +128,9 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         return kept.made(parts, make)
 
     remove_orphans(Path(tempfile.gettempdir()), "sitegen-pdf-")  # left by a build that was killed
-    with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-") as tmp:
+    # a folder that cannot be removed at once (after Ctrl-C, a browser may still be writing into it) is left for the
+    # next build's remove_orphans: the error that stopped this one is the one reported
+    with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         print_images: set[str] = set()  # the content images scaled for print, prepared while the browsers start
 
