@@ -186,7 +186,9 @@ class Source:
         return Location(self.path, self.line(loc))
 
 
-def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
+def _construct(node, loc: Loc, marks: dict, problems: list, path: str, offset: int = 0) -> Any:
+    """`node` as plain data; `offset`: the lines before the parsed text in its file (a front matter's `---`), which
+    a message naming another line adds."""
     if len(loc) >= MAX_DEPTH:  # libyaml's composer does not count (the Python loader then says where)
         raise _YamlProblem(node.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
     marks.setdefault(loc, node.start_mark.line + 1)
@@ -209,7 +211,7 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
     if isinstance(node, SequenceNode):
         if node.tag not in ("tag:yaml.org,2002:seq",):
             raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
-        return [_construct(item, loc + (i,), marks, problems, path) for i, item in enumerate(node.value)]
+        return [_construct(item, loc + (i,), marks, problems, path, offset) for i, item in enumerate(node.value)]
     if isinstance(node, MappingNode):
         if node.tag not in ("tag:yaml.org,2002:map",):
             raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
@@ -225,12 +227,12 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
                     Problem(
                         Location(path, line),
                         _dotted(loc + (key,)),
-                        f"duplicate key '{key}' (first given on line {first})",
+                        f"duplicate key '{key}' (first given on line {first + offset if first else first})",
                     )
                 )
                 continue
             marks[loc + (key,)] = line
-            result[key] = _construct(value_node, loc + (key,), marks, problems, path)
+            result[key] = _construct(value_node, loc + (key,), marks, problems, path, offset)
         return result
     raise _YamlProblem(node.start_mark.line + 1, "unsupported YAML node")  # pragma: no cover
 
@@ -375,7 +377,7 @@ def _compose(loader, path: str, first_line: int) -> tuple[Any, dict, list[Proble
         if node is None:
             return None, {(): first_line}, problems
         marks: dict = {}
-        data = _construct(node, (), marks, problems, path)
+        data = _construct(node, (), marks, problems, path, offset)
     finally:
         loader.dispose()
     if offset:
