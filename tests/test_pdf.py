@@ -402,3 +402,16 @@ def test_a_guide_title_that_wraps_at_a_space_still_prints_the_guidebook(tmp_path
     book = site / "build" / "pdf" / "guidebook.pdf"
     text = subprocess.run(["pdftotext", "-layout", str(book), "-"], capture_output=True, text=True).stdout
     assert "Frequently asked" in text
+
+
+@pytest.mark.parametrize("text, line", [('---\nname: "山田\\uE000太郎"\n---\n', 2), ("---\nname: 山田\ue000太郎\n---\n", 2),
+                                        ("---\ntitle: x\n---\n本文 &#xe000; です\n", 4),
+                                        ("---\ntitle: x\n---\n\n本文 &#57344;\n", 5)])
+def test_a_character_no_print_font_has_is_found_in_the_file_that_writes_it(tmp_path, text, line):
+    """A private-use character written as an escape ("\\uE000" in quotes, &#xE000; in a body) is not in the file as
+    such: the warning still names the file and line, not `content`."""
+    site = shutil.copytree(SITES / "minimal", tmp_path / "minimal")
+    (site / "content" / "news" / "2026-11-01-x.md").write_text(text, encoding="utf-8")
+    warnings = pdf_output._glyph_warnings(Project.at(site), {"\ue000"}, set(), set())
+    assert [str(w.location) for w in warnings] == [f"content/news/2026-11-01-x.md:{line}"], warnings
+    assert "U+E000" in warnings[0].message

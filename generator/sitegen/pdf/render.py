@@ -433,7 +433,12 @@ def _glyph_warnings(project: Project, printed: set[str], primary, fallback) -> l
                 continue
     out = []
     for ch in substituted + unprintable:
-        where = [Location(rel, text[:text.index(ch)].count("\n") + 1) for rel, text in texts.items() if ch in text]
+        where = []
+        written = _written_as(ch)
+        for rel, text in texts.items():
+            found = written.search(text)
+            if found is not None:
+                where.append(Location(rel, text[:found.start()].count("\n") + 1))
         name = f"「{ch}」(U+{ord(ch):04X})"
         if ch in substituted:
             message = (f"{name} is not in the print font BIZ UD; the PDFs print it from HanaMin (明朝), "
@@ -445,6 +450,15 @@ def _glyph_warnings(project: Project, printed: set[str], primary, fallback) -> l
         for loc in where[:3] or [Location("content")]:
             out.append(Problem(loc, "", message, "warning"))
     return out
+
+
+def _written_as(ch: str) -> re.Pattern:
+    """How `ch` can be written in a content file: itself, an escape in a quoted YAML value ("\\ue000",
+    "\\U0000E000", "\\xe9"), or an HTML character reference in Markdown (&#xE000;, &#57344;)."""
+    code = ord(ch)
+    forms = [re.escape(ch), rf"\\u{code:04x}" if code <= 0xFFFF else "", rf"\\U{code:08x}",
+             rf"\\x{code:02x}" if code <= 0xFF else "", rf"&#x0*{code:x};", rf"&#0*{code};"]
+    return re.compile("|".join(f for f in forms if f), re.I)
 
 
 def _context(site: Site, today, images: set[str], qr: Callable[[str], Markup], **extra) -> dict:
