@@ -41,7 +41,7 @@ def site(tmp_path) -> Path:
 def test_a_message_quoting_an_escape_sequence_prints_it_visibly(site, command):
     r = CliRunner().invoke(main, [*command, "--source", str(site)])
     assert r.exit_code == 1, r.output
-    assert "found the text '\\x1b]0;pwn\\x07\\u202e\\x0d'" in r.output, r.output
+    assert "found the text '\\x1b]0;pwn\\x07\\u202e\\r'" in r.output, r.output  # escaped where the message quotes it
     assert not any(c in r.output for c in RAW), repr(r.output)
 
 
@@ -50,4 +50,4 @@ def test_the_json_report_escapes_them_too(site):
                                   "--date", "2026-11-25", "--source", str(site)])
     assert not any(c in r.output for c in RAW), repr(r.output)
     report = json.loads(r.output)
-    assert any(TITLE + "\u202e\r" in f["message"] for f in report["findings"])  # the same text, escaped as JSON
+    assert any("\\x1b]0;pwn\\x07" in f["message"] for f in report["findings"])  # quoted escaped, as in the text

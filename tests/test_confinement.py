@@ -422,3 +422,71 @@ def test_a_build_folder_linked_to_an_earlier_build_is_refused_and_left_as_it_was
             run(project, BuildOptions(today=TODAY, outputs=("site",)))
     assert sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*")) == before
     assert not list(tmp_path.glob(".elsewhere.*"))
+
+
+def _huge(kind: str, width: int = 30000, height: int = 30000) -> bytes:
+    """A few bytes whose header claims `width` × `height` pixels (a decompression bomb, as a picture's header says)."""
+    import struct
+    import zlib
+
+    if kind == "PNG":
+        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        idat = zlib.compress(b"")
+        return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+                + struct.pack(">I", len(idat)) + b"IDAT" + idat + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
+                + struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND")))
+    if kind == "GIF":
+        return b"GIF89a" + struct.pack("<HH", width, height) + b"\x00\x00\x00;"
+    if kind == "JPEG":
+        app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        exif = b"\xff\xe1" + struct.pack(">H", 2 + 3000) + b"Exif\x00\x00" + bytes(2994)  # the frame far past 64 bytes
+        sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+        return b"\xff\xd8" + app0 + exif + sof + b"\xff\xd9"
+    if kind == "WEBP":
+        chunk = b"VP8X" + struct.pack("<I", 10) + bytes(4) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+        return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
+    if kind == "BMP":
+        return b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0,
+                                                                          0, 0, 0, 0)
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("kind", ["PNG", "GIF", "JPEG", "WEBP", "BMP"])
+def test_a_picture_too_large_to_decode_is_an_error_at_each_field_that_names_it(site, kind):
+    """A 65-byte PNG whose header claims 30000 × 30000 pixels was published, and then printing failed (Pillow:
+    `Image size (900000000 pixels) exceeds limit`): each field that names such a picture is an error."""
+    (site / "content" / "images" / "yamada-taro.png").write_bytes(_huge(kind))
+    (site / "content" / "images" / "logo.png").write_bytes(_huge(kind, 8000, 7000))
+    with pytest.raises(ContentError) as exc:
+        build(site)
+    lines = exc.value.lines()
+    assert lines == [
+        "content/doctors/yamada-taro.md:10: photo.src: content/images/yamada-taro.png is 30,000 × 30,000 pixels "
+        "(900 megapixels; at most 50): too large to show or print; save it smaller (about 2,000 pixels on its long "
+        "side is plenty)",
+        "site.yaml:20: hospital.logo.src: content/images/logo.png is 8,000 × 7,000 pixels (56 megapixels; at most 50): "
+        "too large to show or print; save it smaller (about 2,000 pixels on its long side is plenty)"], lines
+    assert not (site / "build").exists()
+
+
+def test_the_pixel_limit_is_50_megapixels(tmp_path):
+    from sitegen.content import pictures
+
+    for (width, height), too_large in (((7071, 7071), False), ((7072, 7072), True), ((50_000_000, 1), False),
+                                       ((1, 50_000_001), True)):
+        path = tmp_path / "p.png"
+        path.write_bytes(_huge("PNG", width, height))
+        assert (pictures.size_problem(str(path)) is not None) == too_large, (width, height)
+
+
+def test_a_picture_too_large_to_decode_is_left_out_of_the_print(site, tmp_path):
+    """An image no page names is not checked, but the brochures' printing never decodes it (it stopped the print)."""
+    from sitegen.build import load_site
+    from sitegen.pdf import images
+
+    (site / "content" / "images" / "huge.png").write_bytes(_huge("PNG"))
+    loaded, _ = load_site(Project.at(site), TODAY)
+    work = tmp_path / "work"
+    work.mkdir()
+    copied = images.prepare(site / "content", loaded, work, 210.0)
+    assert "images/yamada-taro.png" in copied and "images/huge.png" not in copied

@@ -151,3 +151,10 @@ def test_a_new_schedule_lists_a_free_slot_of_the_departments_doctor_and_builds(c
     assert again.exit_code == 1 and "already exists" in again.output
     unknown = sitegen("new", "schedule", "gek", "--source", str(root), "--date", DATE)
     assert unknown.exit_code == 1 and "did you mean 'geka'" in unknown.output and "Traceback" not in unknown.output
+
+
+def test_new_refuses_the_name_of_one_of_the_sites_own_pages(copy_site):
+    root = copy_site("minimal")
+    for kind, name, page in (("doctor", "featured", "doctors/featured.html"), ("guide", "index", "guides/index.html")):
+        result = sitegen("new", kind, name, "--source", str(root))
+        assert result.exit_code == 1 and f"the site's own page {page}" in result.output, result.output

@@ -185,3 +185,82 @@ def test_to_names_keep_every_space_for_an_rfc2047_reader():
         if not shown.startswith(expected) and not shown.startswith(f'"{expected}"'):
             lost.append((expected, shown))
     assert not lost, lost[:5]
+
+
+# every character str.splitlines() breaks a line at, as a double-quoted YAML value can write it
+BREAKS = {"\\n": "\n", "\\r": "\r", "\\v": "\v", "\\f": "\f", "\\x1c": "\x1c", "\\x1d": "\x1d", "\\x1e": "\x1e",
+          "\\x85": "\x85", "\\u2028": "\u2028", "\\u2029": "\u2029"}
+
+
+def test_every_line_breaking_character_is_not_one_line():
+    for char in BREAKS.values():
+        assert ("x" + char + "y").splitlines() == ["x", "y"]  # the list is str.splitlines()'s own
+        assert not is_one_line("件名" + char + "Bcc: x@example.jp"), repr(char)
+
+
+@pytest.mark.parametrize("escape", ["\\u2028", "\\u2029", "\\x85"])
+def test_a_quoted_unicode_line_break_in_the_subject_is_an_error_at_its_line(site, escape):
+    path = site / "content" / "newsletters" / f"{ISSUE}.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^subject:.*$", lambda _: f'subject: "件名{escape}Bcc: x@example.jp"', text, count=1,
+                           flags=re.M), encoding="utf-8")
+    line = next(n for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if row.startswith("subject:"))
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25", "--only", "mail"])
+    assert result.exit_code == 1, result.output
+    where = f"content/newsletters/{ISSUE}.md:{line}: subject: "
+    # U+0085 is a control character as well: the reader names it (one message, not two)
+    said = "the value contains the control character U+0085" if escape == "\\x85" else "must be one line of text"
+    assert where + said in result.output, result.output
+    assert "internal error" not in result.output and (escape in result.output or "U+0085" in result.output)
+
+
+@pytest.mark.parametrize("field", ["name", "kana", "title"])
+def test_a_quoted_line_separator_in_a_doctors_name_is_an_error_at_the_field(tmp_path, field):
+    site = make_mail_site(tmp_path / "hospital")
+    path = site / "content" / "doctors" / "yamada-taro.md"
+    text = path.read_text(encoding="utf-8")
+    if re.search(rf"^{field}:", text, flags=re.M):
+        text = re.sub(rf"^{field}:.*$", lambda _: f'{field}: "山田\\u2028太郎"', text, count=1, flags=re.M)
+    else:
+        text = text.replace("---\n", f'---\n{field}: "山田\\u2028太郎"\n', 1)
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25", "--only", "site"])
+    assert result.exit_code == 1 and f": {field}: must be one line of text" in result.output, result.output
+    assert "content/doctors/yamada-taro.md:" in result.output
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\x85", "\u2029"])
+@pytest.mark.parametrize("column", ["institution", "contact"])
+def test_a_unicode_line_break_in_a_partner_name_is_an_error_at_its_row(tmp_path, column, char):
+    rows = numbered_partners(3)
+    rows[1][column] = f"医院{char}Bcc: x@example.jp"
+    path = write_partners(tmp_path / "partners.csv", rows)
+    problems = ProblemList()
+    loaded = partners.load(path, "partners.csv", problems)
+    assert loaded is not None and len(loaded.partners) == 2
+    assert [(p.location.line, p.field) for p in problems.errors] == [(3, column)], problems.errors
+    assert "must be one line of text" in problems.errors[0].message
+
+
+def test_a_partner_name_that_looks_like_an_encoded_word_is_encoded_in_to_not_decoded():
+    from sitegen.content.newsletter_models import Recipient
+    from sitegen.mail.message import Manifest, build_message, to_bytes
+
+    m = Manifest(issue="x", series="連携だより", number=1, date="2026-11-25", subject="件名", from_name="連携室",
+                 from_address="renkei@example.jp", reply_to=None, list_id="newsletter.example.jp",
+                 unsubscribe_url="https://example.jp/teishi", unsubscribe_mailto="teishi@example.jp",
+                 web_url="https://example.jp/n/x.html", build_date="2026-11-25", draft=False)
+    word = "=?utf-8?b?5YG954mp44Gu5Yy76Zmi?="  # 「偽物の医院」 encoded
+    r = Recipient(institution=word, contact="", email="a@example.jp", status="subscribed")
+    raw = to_bytes(build_message(m, "<p></p>", "", r))
+    assert rfc2047_to(raw).startswith(word)  # a mail program shows the name as the list has it
+    assert b"To: " + word.encode() not in raw
+
+
+def test_an_encoded_word_in_the_subject_is_an_error(site):
+    path = site / "content" / "newsletters" / f"{ISSUE}.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^subject:.*$", "subject: =?utf-8?b?5YG954mp?=", text, count=1, flags=re.M),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", "2026-11-25", "--only", "mail"])
+    assert result.exit_code == 1 and "subject: holds text like =?utf-8?b?...?=" in result.output, result.output

@@ -364,3 +364,54 @@ def test_print_carries_the_department_body_urgent_contact_and_no_empty_doctor_po
     assert "急ぎのご相談" in leaflet and "03-0000-1001" in leaflet  # referral.urgent_contact, number on one line
     for path in (minimal_pdf / "leaflets").glob("*.pdf"):
         assert "医師の情報はウェブサイトをご覧ください" not in text(path)
+
+
+def test_headings_are_found_in_the_outline_whatever_the_whitespace(tmp_path):
+    """Chromium's outline drops the space where a long heading wraps: the heading is found all the same."""
+    from pypdf import PdfWriter
+
+    from sitegen.pdf.printer import find_pages
+
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(595, 842)
+    writer.add_outline_item("ごあいさつ", 0)
+    writer.add_outline_item("よくあるご質問 Frequently asked questions about referrals,appointments and reports", 1)
+    writer.add_outline_item("交通\u3000アクセス", 2)
+    path = tmp_path / "book.pdf"
+    with open(path, "wb") as f:
+        writer.write(f)
+    titles = ["ごあいさつ", "よくあるご質問 Frequently asked questions about referrals, appointments and reports",
+              "交通アクセス"]
+    assert find_pages(path.read_bytes(), titles) == [1, 2, 3]
+
+
+LONG_TITLE = ("よくあるご質問 Frequently asked questions about referrals, appointments and reports for partner clinics "
+              "and their staff")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_guide_title_that_wraps_at_a_space_still_prints_the_guidebook(tmp_path, chromium_path, poppler):
+    site = shutil.copytree(SITES / "minimal", tmp_path / "minimal")
+    guide = site / "content" / "guides" / "referral.md"
+    guide.write_text(guide.read_text(encoding="utf-8").replace("title: 患者さんのご紹介方法", f"title: {LONG_TITLE}", 1),
+                     encoding="utf-8")
+    report = run(Project.at(site), BuildOptions(today=TODAY, outputs=("pdf",), browser=chromium_path))
+    assert not report.outputs["pdf"].skipped and not report.outputs["pdf"].failed
+    book = site / "build" / "pdf" / "guidebook.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(book), "-"], capture_output=True, text=True).stdout
+    assert "Frequently asked" in text
+
+
+@pytest.mark.parametrize("text, line", [('---\nname: "山田\\uE000太郎"\n---\n', 2), ("---\nname: 山田\ue000太郎\n---\n", 2),
+                                        ("---\ntitle: x\n---\n本文 &#xe000; です\n", 4),
+                                        ("---\ntitle: x\n---\n\n本文 &#57344;\n", 5)])
+def test_a_character_no_print_font_has_is_found_in_the_file_that_writes_it(tmp_path, text, line):
+    """A private-use character written as an escape ("\\uE000" in quotes, &#xE000; in a body) is not in the file as
+    such: the warning still names the file and line, not `content`."""
+    site = shutil.copytree(SITES / "minimal", tmp_path / "minimal")
+    (site / "content" / "news" / "2026-11-01-x.md").write_text(text, encoding="utf-8")
+    warnings = pdf_output._glyph_warnings(Project.at(site), {"\ue000"}, set(), set())
+    assert [str(w.location) for w in warnings] == [f"content/news/2026-11-01-x.md:{line}"], warnings
+    assert "U+E000" in warnings[0].message

@@ -50,3 +50,44 @@ def test_a_print_failure_still_publishes_the_website_and_keeps_the_old_pdfs(tmp_
     assert only_pdf.exit_code == 1 and "build failed" in only_pdf.output
     assert "yamada-taro.md:2: warning: name:" in only_pdf.output  # warnings found before the failure still shown
     shutil.rmtree(site / "build")
+
+
+def test_ctrl_c_while_printing_exits_130_even_if_the_print_folder_cannot_be_removed_at_once(tmp_path, chromium_path,
+                                                                                              monkeypatch):
+    """After Ctrl-C a browser may still write into the print folder, and removing it fails (Directory not empty):
+    the build still says `interrupted` and exits 130; the folder is left for the next build to remove."""
+    import errno
+    import os
+    import tempfile
+
+    from sitegen.pdf import printer
+
+    def interrupted(executable, jobs, *args, prepare=None, **kwargs):
+        if prepare is not None:
+            prepare()
+        raise KeyboardInterrupt
+
+    real = shutil.rmtree
+
+    def busy(path, *args, **kwargs):  # as when a browser adds a file while the folder is removed
+        handler = kwargs.get("onexc") or kwargs.get("onerror")
+        if "sitegen-pdf-" in str(path) and handler is not None:
+            error = OSError(errno.ENOTEMPTY, "Directory not empty", str(path))
+            real(path, ignore_errors=True)
+            try:
+                raise error
+            except OSError:  # shutil calls the handler while handling the error (a bare `raise` re-raises it)
+                if "onexc" in kwargs:
+                    handler(os.rmdir, str(path), error)
+                else:
+                    handler(os.rmdir, str(path), (OSError, error, None))
+            return None
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(printer, "print_all", interrupted)
+    monkeypatch.setattr(tempfile._shutil, "rmtree", busy)  # type: ignore[attr-defined]
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", site)
+    result = build(site, chromium_path, "pdf")
+    assert result.exit_code == 130 and "interrupted" in result.output, result.output
+    assert "Directory not empty" not in result.output and "stopped" not in result.output

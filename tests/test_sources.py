@@ -62,6 +62,16 @@ def test_front_matter_lines_are_file_lines(tmp_path):
     assert problems == [] and source.line(("kana",)) == 3 and source.body == "本文\n" and source.body_line == 5
 
 
+def test_a_duplicate_key_in_front_matter_names_the_first_line_of_the_file(tmp_path):
+    f = tmp_path / "d.md"
+    f.write_text("---\nname: 内科\nkana: ないか\nname: 外科\nsub:\n  a: 1\n  a: 2\n---\n本文\n", encoding="utf-8")
+    _, problems = load_markdown_file(f, "content/d.md")
+    assert [str(p) for p in problems] == [
+        "content/d.md:4: name: duplicate key 'name' (first given on line 2)",
+        "content/d.md:7: sub.a: duplicate key 'a' (first given on line 6)",
+    ]
+
+
 def test_not_utf8_is_reported_with_its_line(tmp_path):
     f = tmp_path / "d.md"
     f.write_bytes("---\nname: 内科\n".encode() + "kana: ないか\n".encode("shift_jis") + b"---\n")

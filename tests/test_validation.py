@@ -169,3 +169,56 @@ def test_unknown_fields_named_like_pydantics_types_are_reported_at_their_lines(t
     names = ["date", "str", "int", "literal[x]", "function-after"]
     assert [line.split(" (")[0] for line in lines] == [
         f"content/doctors/yamada-taro.md:{start + n}: {name}: unknown field '{name}'" for n, name in enumerate(names)]
+
+
+def test_a_content_file_named_like_one_of_the_sites_own_pages_is_an_error_at_that_file(tmp_path):
+    site = make_site(tmp_path)
+    doctor = (site / "content/doctors/yamada-taro.md").read_text(encoding="utf-8")
+    (site / "content/doctors/featured.md").write_text(doctor, encoding="utf-8")
+    (site / "content/doctors/index.md").write_text(doctor, encoding="utf-8")
+    for folder, model in (("departments", "naika"), ("guides", "referral"), ("news", "2026-10-01-open")):
+        shutil.copy(site / "content" / folder / f"{model}.md", site / "content" / folder / "index.md")
+    (site / "content/newsletters").mkdir()
+    (site / "content/newsletters/index.md").write_text("---\nnumber: 1\n---\n", encoding="utf-8")
+    (site / "build").mkdir()
+    (site / "build" / MARKER).write_text("")
+    (site / "build/kept.txt").write_text("the previous build")
+    result = build(site, "--only", "site")
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    for path, page in (("doctors/featured.md", "doctors/featured.html"), ("doctors/index.md", "doctors/index.html"),
+                       ("departments/index.md", "departments/index.html"), ("guides/index.md", "guides/index.html"),
+                       ("news/index.md", "news/index.html"), ("newsletters/index.md", "newsletters/index.html")):
+        assert (f"content/{path}: the name '{path.split('/')[1][:-3]}' is used by the site's own page {page}; "
+                "rename the file") in result.output, result.output
+    assert (site / "build/kept.txt").read_text() == "the previous build"
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "3000-01-01"])
+def test_a_date_out_of_range_is_a_clear_error(tmp_path, date):
+    site = make_site(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--date", date, "--only", "site"])
+    assert result.exit_code == 1 and f"--date {date}: expected a date from 1970-01-01 to 2999-12-31" in result.output, \
+        result.output
+    assert not (site / "build").exists()
+
+
+@pytest.mark.parametrize("epoch, says", [
+    ("yesterday", "SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (like 1764028800), got 'yesterday'"),
+    ("1.5e9", "SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (like 1764028800), got '1.5e9'"),
+    ("99999999999999", "SOURCE_DATE_EPOCH: 99999999999999 seconds is no date a build can use"),
+    ("-1", "SOURCE_DATE_EPOCH -1 (1969-12-31): expected a date from 1970-01-01 to 2999-12-31"),
+])
+def test_a_bad_source_date_epoch_says_what_is_wrong_with_it(tmp_path, epoch, says):
+    site = make_site(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--only", "site"],
+                                env={"SOURCE_DATE_EPOCH": epoch})
+    assert result.exit_code == 1 and says in result.output, result.output
+    assert "--date" not in result.output.split("\n")[0].split(":")[0] and "got None" not in result.output
+
+
+def test_source_date_epoch_sets_the_build_date(tmp_path):
+    site = make_site(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--source", str(site), "--only", "site", "--dry-run"],
+                                env={"SOURCE_DATE_EPOCH": "1764028800"})  # 2025-11-25 00:00 UTC
+    assert result.exit_code == 0, result.output

@@ -1,3 +1,3 @@
-from sitegen.cli import program
+from sitegen.launch import program
 
 program()

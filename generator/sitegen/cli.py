@@ -15,7 +15,7 @@ import click
 
 from sitegen import __version__
 from sitegen.build import OUTPUTS, BuildOptions, run
-from sitegen.errors import ContentError, SitegenError
+from sitegen.errors import ContentError, SitegenError, disk_error
 from sitegen.i18n import LANGUAGES, Messages, choose_language, help_texts
 from sitegen.project import Project
 
@@ -52,14 +52,43 @@ def _secho(message: str = "", **kw) -> None:
     click.secho(visible("\n".join(m.line(line) for line in str(message).split("\n"))), **kw)
 
 
+# the dates a build can be "as of": the calendar, the schedules and the news look years ahead of "today", which the
+# last dates Python knows (9999-12-31) leave no room for
+FIRST_DATE, LAST_DATE = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
+
+
+class DateError(ValueError):
+    """--date or SOURCE_DATE_EPOCH is not a date a build can use: the message says which and why."""
+
+
 def build_date(value: str | None) -> dt.date:
-    """The build's "today": --date, else SOURCE_DATE_EPOCH, else the clock."""
+    """The build's "today": --date, else SOURCE_DATE_EPOCH, else the clock. Raises DateError."""
     if value:
-        return dt.date.fromisoformat(value)
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise DateError(f"--date: expected YYYY-MM-DD, got {value!r}") from None
+        return _in_range(day, f"--date {value}")
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+    if epoch is not None and epoch.strip():
+        try:
+            seconds = int(epoch.strip())
+        except ValueError:
+            raise DateError(f"SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (like 1764028800), got "
+                            f"{epoch!r}; unset it, or give --date YYYY-MM-DD") from None
+        try:
+            day = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise DateError(f"SOURCE_DATE_EPOCH: {epoch} seconds is no date a build can use (from {FIRST_DATE} to "
+                            f"{LAST_DATE}); unset it, or give --date YYYY-MM-DD") from None
+        return _in_range(day, f"SOURCE_DATE_EPOCH {epoch.strip()} ({day})")
     return dt.date.today()
+
+
+def _in_range(day: dt.date, given: str) -> dt.date:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise DateError(f"{given}: expected a date from {FIRST_DATE} to {LAST_DATE}")
+    return day
 
 
 class ProgressBars:
@@ -97,8 +126,8 @@ def _date_option(date: str | None, failed: str) -> dt.date:
     """--date as a date (default: SOURCE_DATE_EPOCH or today), or a one-line error."""
     try:
         return build_date(date)
-    except ValueError:
-        _fail([f"--date: expected YYYY-MM-DD, got {date!r}"], failed)
+    except DateError as exc:
+        _fail([str(exc)], failed)
 
 
 def _site_folder(source: str, failed: str) -> Project:
@@ -182,14 +211,33 @@ class _Group(_Translated, click.Group):
         except Exception as exc:  # noqa: BLE001 - the one place that decides how an error looks
             if ctx.params.get("debug") or os.environ.get("SITEGEN_DEBUG"):
                 raise
+            if _after_interrupt(exc):  # cleaning up after Ctrl-C failed (a browser still writing its folder)
+                _secho("interrupted", fg="red", err=True)
+                sys.exit(130)
             if isinstance(exc, ContentError):
                 _fail(exc.lines(), f"{len(exc.errors)} problem(s)")
             if isinstance(exc, SitegenError):
                 _fail([str(exc)], "stopped")
+            refused = disk_error(exc, exc.filename if isinstance(exc, OSError) and exc.filename else "the disk")
+            if refused is not None:  # full, read-only, not ours: what was being written is named where it is known
+                _fail([str(refused)], "stopped")
             if isinstance(exc, OSError) and exc.filename:
                 _fail([f"{exc.filename}: {exc.strerror or exc}"], "stopped")
             _fail([f"internal error: {type(exc).__name__}: {exc}"],
                   "this is a bug in sitegen; run the command again with --debug and report what it prints")
+
+
+def _after_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` was raised while a Ctrl-C (KeyboardInterrupt) was being handled: what stops the command is the
+    interruption, whatever the clean-up then ran into."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__context__ or current.__cause__
+    return False
 
 
 @click.group(cls=_Group)

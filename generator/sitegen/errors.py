@@ -7,6 +7,7 @@ the build stops with :class:`ContentError` only after looking at everything.
 from __future__ import annotations
 
 import difflib
+import errno
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -84,6 +85,25 @@ class ContentError(SitegenError):
 
 class OutputError(SitegenError):
     """The output directory cannot be written safely."""
+
+
+# what a disk answers when it cannot take a file: full, over the quota, read-only, not ours to write
+_DISK = {
+    errno.ENOSPC: ("the disk is full", "free some space, or build into a folder on another disk (--out), and build again"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space, or build into a folder on another disk (--out), and build again"),
+    errno.EROFS: ("the disk is read-only", "build into a folder on a writable disk (--out)"),
+    errno.EACCES: ("permission denied", "check the folder's owner and permissions, or build into another folder (--out)"),
+    errno.EPERM: ("permission denied", "check the folder's owner and permissions, or build into another folder (--out)"),
+}
+
+
+def disk_error(exc: BaseException, folder: object) -> OutputError | None:
+    """A disk's refusal to take a file (`exc`: full, quota, read-only, permissions) while writing into `folder`, as
+    a clear error naming the folder; None for any other error."""
+    if not isinstance(exc, OSError) or exc.errno not in _DISK:
+        return None
+    what, advice = _DISK[exc.errno]
+    return OutputError(f"cannot write to {folder}: {what} ({exc.strerror or exc}); {advice}")
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

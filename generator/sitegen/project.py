@@ -173,7 +173,7 @@ def write_state_text(path: Path, pieces: Iterable[str]) -> None:
         with replacing(path) as out:
             for piece in pieces:
                 out.write(piece.encode("utf-8"))
-    except OSError:
+    except OSError:  # `replacing` removed its temporary file: nothing half written is left beside the record
         pass
 
 

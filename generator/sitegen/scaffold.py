@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 from string import Template
 
-from sitegen.content.load import SLUG, read_doctor_departments, read_qualification_ids, read_schedule_slots, read_site_data
+from sitegen.content.load import SITE_PAGES, SLUG, read_doctor_departments, read_qualification_ids, read_schedule_slots, read_site_data
 from sitegen.errors import SitegenError, did_you_mean
 from sitegen.project import Project
 
@@ -50,6 +50,9 @@ def new_file(project: Project, kind: str, name: str | None, today: dt.date) -> t
     check_slug(name)
     if kind == "news" and not _DATED.match(name):
         name = f"{today.isoformat()}-{name}"  # news files are named <date>-<id>.md
+    page = SITE_PAGES.get(FOLDERS[kind], {}).get(name)
+    if page is not None:
+        raise ScaffoldError(f"'{name}' cannot be a file name here: the site's own page {page} has it; choose another")
     suffix = ".yaml" if kind == "schedule" else ".md"
     path = project.content / FOLDERS[kind] / f"{name}{suffix}"
     _refuse_existing(project, path)

@@ -26,7 +26,7 @@ from typing import Callable
 
 from sitegen.artifacts import Artifact
 from sitegen.cores import workers
-from sitegen.errors import OutputError
+from sitegen.errors import OutputError, disk_error
 
 MARKER = ".sitegen-build"
 PARALLEL_FROM = 500  # fewer files are written by one thread
@@ -87,6 +87,17 @@ def write_outputs(out: Path, site_root: Path, outputs: dict[str, list[Artifact]]
     check_paths(outputs)
     check_out_dir(out, site_root)
     out = out.resolve()
+    try:
+        return _write_outputs(out, outputs, reuse, unchanged, on_published)
+    except OSError as exc:  # the staging folder is gone: the previous build is as it was
+        refused = disk_error(exc, out)
+        if refused is None:
+            raise
+        raise refused from exc
+
+
+def _write_outputs(out: Path, outputs: dict[str, list[Artifact]], reuse: bool, unchanged: dict[str, int] | None,
+                   on_published: Callable[[], None] | None) -> dict[str, int]:
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
     if reuse:

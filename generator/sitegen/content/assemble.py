@@ -64,7 +64,7 @@ def _assemble(project: Project, content: Content, today: dt.date, problems: Prob
     def picture(rel: str) -> str | None:
         name = os.path.join(project.content, rel)
         if name not in verdicts:
-            verdicts[name] = pictures.problem(name)
+            verdicts[name] = pictures.problem(name) or pictures.size_problem(name)
         return verdicts[name]
 
     def body(source: Source):
@@ -325,7 +325,7 @@ def _image_size(project: Project, image) -> tuple[int, int] | None:
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
                 return img.size
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):  # reported at the field
         return None
 
 

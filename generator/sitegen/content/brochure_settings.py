@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool
 
-from sitegen.content.models import Model, OptionalText, Text
+from sitegen.content.models import Line, Model, OptionalLine, OptionalText
 
 # Guidebook sections that can be listed in `sections`, in their default order. `guide:<slug>` places one
 # partner guide; `guides` places every guide not placed by name, in their order. `schedule` is the one-page
@@ -53,9 +53,9 @@ Section = Annotated[str, AfterValidator(_check_section)]
 
 class GuidebookSettings(Model):
     enabled: StrictBool = True
-    title: Text = "地域医療連携ガイドブック"
+    title: Line = "地域医療連携ガイドブック"
     greeting: OptionalText = ""  # ごあいさつ (plain text, blank lines between paragraphs); default: office.description
-    signature: OptionalText = ""  # who greets: 院長 田中 一郎; default: hospital.director
+    signature: OptionalLine = ""  # who greets: 院長 田中 一郎; default: hospital.director
     sections: Annotated[list[Section], AfterValidator(_check_sections)] = Field(
         default_factory=lambda: list(SECTIONS), min_length=1)
     pack: StrictBool = True  # guides and departments follow one another on a page; false: each starts a new page

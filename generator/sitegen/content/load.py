@@ -23,6 +23,7 @@ from sitegen.content.validate import validate
 from sitegen.cores import fork_map, workers
 from sitegen.errors import Location, ProblemList, did_you_mean
 from sitegen.project import Project
+from sitegen.urls import PATTERNS
 
 T = TypeVar("T")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -40,6 +41,22 @@ COLLECTIONS = {
 }
 ASSET_FOLDERS = ("images", "files")
 RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+
+def _site_pages() -> dict[str, dict[str, str]]:
+    """folder -> {name: the page} of the pages the site makes itself in a folder that also has a page per content
+    file (doctors/index.html, doctors/featured.html beside doctors/<slug>.html): a file of that name in content/
+    would be given the same page."""
+    per_file = {p.rpartition("/")[0] for p in PATTERNS.values() if "{slug}" in p}
+    out: dict[str, dict[str, str]] = {}
+    for path in PATTERNS.values():
+        folder, _, name = path.rpartition("/")
+        if "{slug}" not in path and folder in per_file and name.endswith(".html"):
+            out.setdefault(folder, {})[name.removesuffix(".html")] = path
+    return out
+
+
+SITE_PAGES = _site_pages()
 
 
 @dataclass(frozen=True)
@@ -290,6 +307,11 @@ def _load_collection(project: Project, folder: str, model, suffix: str, problems
         if slug.upper() in RESERVED_NAMES:
             problems.error(Location(rel), "", f"'{slug}' is a reserved device name on Windows (the site could not be "
                            "copied or opened there); choose another file name")
+            continue
+        page = SITE_PAGES.get(folder, {}).get(slug)
+        if page is not None:
+            problems.error(Location(rel), "", f"the name '{slug}' is used by the site's own page {page}; "
+                           "rename the file")
             continue
         if slug in first_seen:
             problems.error(Location(rel), "", f"duplicate slug '{slug}': {first_seen[slug]} has the same name")

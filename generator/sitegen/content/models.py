@@ -14,13 +14,26 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
 
-from sitegen.content.fields import is_valid_address, phone_problem, web_url_problem
+from sitegen.content.fields import is_valid_address, one_line_problem, phone_problem, web_url_problem
 
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
 SESSIONS = ("午前", "午後")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+def _check_one_line(value: str) -> str:
+    problem = one_line_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# one line of text: a name, a title, a label, a mail's subject. It goes into mail headers, page titles, headings,
+# the PDF outline and table cells, where a line break (also a quoted "\u2028" or "\x85") is never wanted
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_check_one_line)]
+OptionalLine = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_one_line)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Weekday = Literal["月", "火", "水", "木", "金", "土", "日"]
 Session = Literal["午前", "午後"]
@@ -115,8 +128,8 @@ class Hours(Model):
 class Contact(Model):
     id: Slug
     type: Literal["tel", "fax", "email", "web"]
-    label: Text  # 紹介予約専用ダイヤル
-    value: Text  # number, address or URL
+    label: Line  # 紹介予約専用ダイヤル
+    value: Line  # number, address or URL
     hours: list[Hours] = []  # or `24h` for a line that is open round the clock, every day
     closed: list[Text] = []  # 日曜・祝日, 年末年始（12月29日〜1月3日）
     holidays: Literal["closed", "open"] | None = None  # on calendar closed days; default: open only if open every day
@@ -204,12 +217,12 @@ _DIRECTOR = re.compile(rf"^({_DIRECTOR_TITLE}(?:[・兼/／]{_DIRECTOR_TITLE})*)
 
 
 class Hospital(Model):
-    name: Text
-    name_en: Text
-    name_kana: Text
-    director: OptionalText = ""
+    name: Line
+    name_en: Line
+    name_kana: Line
+    director: OptionalLine = ""
     address: Address
-    phone: Text
+    phone: Line
     beds: Beds
     designations: list[Text] = []
     logo: Image | None = None
@@ -234,21 +247,21 @@ class Hospital(Model):
 class FlowStep(Model):
     """One step of ご紹介の流れ (紹介 → 予約 → 受診 → 返書 → 逆紹介), drawn as a diagram on the web and in print."""
 
-    step: Text  # 返書
+    step: Line  # 返書
     text: OptionalText = ""  # 初診日のうちに受診のご報告をお送りします
 
 
 class Service(Model):
     """A 相談窓口 besides the referral desk: 医療福祉相談（MSW）, 入退院支援, がん相談支援センター, 在宅・介護連携."""
 
-    name: Text  # がん相談支援センター
+    name: Line  # がん相談支援センター
     text: OptionalText = ""  # what it helps with
     contacts: list[Slug] = []  # office.contacts ids (its phone line)
 
 
 class Office(Model):
-    name: Text  # 地域医療連携室
-    manager: OptionalText = ""
+    name: Line  # 地域医療連携室
+    manager: OptionalLine = ""
     description: OptionalText = ""
     contacts: list[Contact] = Field(min_length=1)
     referral_flow: list[FlowStep] = Field(default=[], max_length=8)  # ご紹介の流れ, in order
@@ -275,11 +288,11 @@ class Colours(Model):
 
 class SiteSettings(Model):
     base_url: BaseUrl
-    title: Text
+    title: Line
     description: Text
     theme: Slug = "default"
     colours: Colours = Colours()
-    department_groups: list[Text] = Field(min_length=1)  # order of 内科系, 外科系, センター …
+    department_groups: list[Line] = Field(min_length=1)  # order of 内科系, 外科系, センター …
     news_on_home: int = Field(default=5, ge=0, le=50)
 
 
@@ -287,8 +300,8 @@ class SiteSettings(Model):
 
 
 class Qualification(Model):
-    name: Text  # 循環器専門医
-    issuer: Text  # 日本循環器学会
+    name: Line  # 循環器専門医
+    issuer: Line  # 日本循環器学会
     kind: Literal["専門医", "指導医", "認定医", "その他"] = "専門医"
     advertisable: StrictBool  # 広告可能な資格か (医療広告ガイドライン)
 
@@ -297,9 +310,9 @@ class Qualification(Model):
 
 
 class OutcomeItem(Model):
-    label: Text
-    value: int | float | Text
-    unit: OptionalText = ""
+    label: Line
+    value: int | float | Line
+    unit: OptionalLine = ""
 
 
 class Outcomes(Model):
@@ -316,9 +329,9 @@ class Referral(Model):
 
 
 class Department(Reviewed):
-    name: Text
-    name_en: Text
-    group: Text
+    name: Line
+    name_en: Line
+    group: Line
     order: int = 100
     summary: Text
     features: list[Text] = []
@@ -335,15 +348,15 @@ class Department(Reviewed):
 
 
 class Doctor(Reviewed):
-    name: Text  # 山田 太郎
-    kana: Text  # やまだ たろう
-    name_en: OptionalText = ""
-    title: OptionalText = ""  # 部長, 医長
+    name: Line  # 山田 太郎
+    kana: Line  # やまだ たろう
+    name_en: OptionalLine = ""
+    title: OptionalLine = ""  # 部長, 医長
     departments: list[Slug] = Field(min_length=1)
     featured: StrictBool = False  # 注目のドクター
     joined: dt.date | None = None
     photo: Image | None = None
-    school: OptionalText = ""
+    school: OptionalLine = ""
     graduated: int | None = Field(default=None, ge=1940, le=2100)
     specialties: list[Text] = []  # 専門分野
     strengths: list[Text] = []  # 得意分野
@@ -363,9 +376,9 @@ class Period(Model):
 class Slot(Model):
     day: Weekday
     time: Session
-    room: OptionalText = ""
+    room: OptionalLine = ""
     doctor: Slug | None = None
-    clinic: OptionalText = ""  # 専門外来: ペースメーカー外来
+    clinic: OptionalLine = ""  # 専門外来: ペースメーカー外来
     # not shown when not given: a slot the office wrote nothing about (予防接種, 健診) is not labelled 初診・再診 / 予約制
     visit: Literal["初診", "再診", "初診・再診"] | None = None
     booking: Literal["紹介制", "予約制", "紹介・予約制", "予約不要"] | None = None
@@ -374,7 +387,7 @@ class Slot(Model):
 
 
 class PreviousSlot(Slot):
-    name: OptionalText = ""  # a doctor who has left (no file in content/doctors/ any more): 山田 太郎
+    name: OptionalLine = ""  # a doctor who has left (no file in content/doctors/ any more): 山田 太郎
 
 
 class PreviousSchedule(Model):
@@ -396,7 +409,7 @@ class Schedule(Model):
 
 class Form(Model):
     file: SitePath  # files/shokai-fax.pdf
-    label: Text
+    label: Line
     note: OptionalText = ""
 
 
@@ -406,7 +419,7 @@ class Question(Model):
 
 
 class Guide(Reviewed):
-    title: Text
+    title: Line
     order: int = 100
     summary: OptionalText = ""
     forms: list[Form] = []
@@ -419,15 +432,15 @@ class Guide(Reviewed):
 class ExamOption(Model):
     """A choice on the FAX 予約申込書: a group of checkboxes (検査部位, 造影の有無)."""
 
-    group: Text  # 検査部位
-    choices: list[Text] = Field(min_length=1, max_length=12)  # 頭部, 胸部, 腹部
+    group: Line  # 検査部位
+    choices: list[Line] = Field(min_length=1, max_length=12)  # 頭部, 胸部, 腹部
     multiple: StrictBool = True  # false: choose one (単純 / 造影)
 
 
 class Equipment(Reviewed):
     """One exam a partner clinic can book directly (CT・MRI・RI・内視鏡 共同利用), with its booking rules."""
 
-    name: Text  # CT検査
+    name: Line  # CT検査
     order: int = 100
     summary: OptionalText = ""  # 320列マルチスライスCT …
     slots: Text  # 予約枠: 平日 9:00〜16:00（1枠30分）
@@ -447,7 +460,7 @@ class Equipment(Reviewed):
 class PathwayStage(Model):
     """One stage of a 地域連携クリニカルパス: who cares for the patient, for how long, and what happens there."""
 
-    name: Text  # 急性期
+    name: Line  # 急性期
     where: Text  # 当院（脳神経外科・脳神経内科）
     period: OptionalText = ""  # 約2週間
     tasks: list[Text] = Field(default=[], max_length=10)  # 手術・急性期リハビリ, 連携パスシートの作成
@@ -457,7 +470,7 @@ class Pathway(Reviewed):
     """A 地域連携クリニカルパス (脳卒中, 大腿骨近位部骨折, がん, 心不全 …): the shared care plan that carries a patient
     from the hospital to the partners who take over, stage by stage."""
 
-    name: Text  # 脳卒中地域連携パス
+    name: Line  # 脳卒中地域連携パス
     order: int = 100
     disease: Text  # 対象: 脳梗塞・脳出血・くも膜下出血で入院した方
     summary: OptionalText = ""
@@ -482,7 +495,7 @@ class Absence(Model):
 
 
 class NewsItem(Reviewed):
-    title: Text
+    title: Line
     date: dt.date
     expires: dt.date | None = None  # with `absence`, the last absent day unless set
     absence: Absence | None = None

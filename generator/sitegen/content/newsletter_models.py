@@ -11,14 +11,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
-from sitegen.content.fields import is_one_line, is_valid_address, web_url_problem
-from sitegen.content.models import AdReview, Model, OptionalText, Slug, Text
-
-
-def _one_line(value: str) -> str:
-    if not is_one_line(value):
-        raise ValueError("must be one line of text (no line breaks or control characters, also not as =?...?= encoded words)")
-    return value
+from sitegen.content.fields import has_encoded_word, is_valid_address, web_url_problem
+from sitegen.content.models import AdReview, Line, Model, OptionalLine, OptionalText, Slug, Text
 
 
 def _check_https(value: str) -> str:
@@ -34,7 +28,17 @@ def _check_email(value: str) -> str:
     return value
 
 
-OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_one_line)]
+
+
+def _no_encoded_word(value: str) -> str:
+    if has_encoded_word(value):
+        raise ValueError("holds text like =?utf-8?b?...?=, which mail programs would decode as an encoded header "
+                         "word; write the text itself")
+    return value
+
+
+# a subject, a sender's name: one line, and no =?...?= encoded word (written raw, mail programs would decode it)
+OneLine = Annotated[Line, AfterValidator(_no_encoded_word)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_https)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
 
@@ -46,7 +50,7 @@ class TextSection(Model):
     """Free Markdown. `body` in the front matter, or the issue's own Markdown body when omitted."""
 
     type: Literal["text"]
-    title: OptionalText = ""
+    title: OptionalLine = ""
     body: OptionalText = ""
 
 
@@ -54,7 +58,7 @@ class DoctorSection(Model):
     """注目のドクター: the same doctor card the website shows."""
 
     type: Literal["doctor"]
-    title: OptionalText = "注目のドクター"
+    title: OptionalLine = "注目のドクター"
     doctor: Slug
     note: OptionalText = ""
 
@@ -63,7 +67,7 @@ class DepartmentSection(Model):
     """診療科紹介: the department's summary, features and referral notes from content/departments/."""
 
     type: Literal["department"]
-    title: OptionalText = "診療科のご紹介"
+    title: OptionalLine = "診療科のご紹介"
     department: Slug
     note: OptionalText = ""
 
@@ -72,7 +76,7 @@ class NewDoctorsSection(Model):
     """新任医師: doctors whose `joined` date falls after the previous issue (or those listed)."""
 
     type: Literal["new_doctors"]
-    title: OptionalText = "新任医師のご紹介"
+    title: OptionalLine = "新任医師のご紹介"
     doctors: list[Slug] | None = None  # omitted: chosen from joined dates
 
 
@@ -80,7 +84,7 @@ class ScheduleChangesSection(Model):
     """外来担当医表の変更: departments whose schedule period starts after the previous issue (or those listed)."""
 
     type: Literal["schedule_changes"]
-    title: OptionalText = "外来担当医表の変更"
+    title: OptionalLine = "外来担当医表の変更"
     departments: list[Slug] | None = None  # omitted: chosen from schedule periods
     note: OptionalText = ""
 
@@ -89,7 +93,7 @@ class NewsSection(Model):
     """お知らせ: news items published since the previous issue (or those listed)."""
 
     type: Literal["news"]
-    title: OptionalText = "お知らせ"
+    title: OptionalLine = "お知らせ"
     items: list[Slug] | None = None  # news file names without .md; omitted: chosen from dates
     limit: int = Field(default=5, ge=1, le=20)
 
@@ -98,10 +102,10 @@ class EventSection(Model):
     """An event (地域医療連携の会, 症例検討会) with date, place and an RSVP link."""
 
     type: Literal["event"]
-    title: Text
+    title: Line
     date: dt.date
-    time: OptionalText = ""  # 19:00〜20:30
-    place: Text
+    time: OptionalLine = ""  # 19:00〜20:30
+    place: Line
     rsvp: Url | None = None
     rsvp_deadline: dt.date | None = None
     body: OptionalText = ""
@@ -175,11 +179,11 @@ class SmtpSettings(Model):
 
 
 class Recipient(Model):
-    institution: OneLine  # みなと内科クリニック
-    contact: Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_one_line)] = ""  # 山田 一郎
+    institution: Line  # みなと内科クリニック (an =?...?= in it is encoded in To:, never decoded)
+    contact: OptionalLine = ""  # 山田 一郎
     email: Text  # checked separately, so that invalid addresses are listed, not fatal
-    area: OptionalText = ""  # 港区
-    specialties: list[Text] = []  # 内科, 循環器内科
+    area: OptionalLine = ""  # 港区
+    specialties: list[Line] = []  # 内科, 循環器内科
     registered: StrictBool = False  # 登録医
     opted_in: dt.date | None = None
     status: Literal["subscribed", "unsubscribed", "bounced"] | None = None  # None: not stated, never mailed

@@ -186,7 +186,9 @@ class Source:
         return Location(self.path, self.line(loc))
 
 
-def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
+def _construct(node, loc: Loc, marks: dict, problems: list, path: str, offset: int = 0) -> Any:
+    """`node` as plain data; `offset`: the lines before the parsed text in its file (a front matter's `---`), which
+    a message naming another line adds."""
     if len(loc) >= MAX_DEPTH:  # libyaml's composer does not count (the Python loader then says where)
         raise _YamlProblem(node.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
     marks.setdefault(loc, node.start_mark.line + 1)
@@ -204,7 +206,7 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
         if node.tag == "tag:yaml.org,2002:float":
             return float(value)
         if node.tag in ("tag:yaml.org,2002:str", "!"):
-            bad = _BODY_CONTROL.search(value)
+            bad = BODY_CONTROL.search(value)
             if bad is not None:  # raw ones the reader refuses; these were written as escapes ("\e", "\x07")
                 code = ord(bad.group())
                 problems.append(Problem(Location(path, node.start_mark.line + 1), _dotted(loc),
@@ -216,7 +218,7 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
     if isinstance(node, SequenceNode):
         if node.tag not in ("tag:yaml.org,2002:seq",):
             raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
-        return [_construct(item, loc + (i,), marks, problems, path) for i, item in enumerate(node.value)]
+        return [_construct(item, loc + (i,), marks, problems, path, offset) for i, item in enumerate(node.value)]
     if isinstance(node, MappingNode):
         if node.tag not in ("tag:yaml.org,2002:map",):
             raise _YamlProblem(node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
@@ -232,12 +234,12 @@ def _construct(node, loc: Loc, marks: dict, problems: list, path: str) -> Any:
                     Problem(
                         Location(path, line),
                         _dotted(loc + (key,)),
-                        f"duplicate key '{key}' (first given on line {first})",
+                        f"duplicate key '{key}' (first given on line {first + offset if first else first})",
                     )
                 )
                 continue
             marks[loc + (key,)] = line
-            result[key] = _construct(value_node, loc + (key,), marks, problems, path)
+            result[key] = _construct(value_node, loc + (key,), marks, problems, path, offset)
         return result
     raise _YamlProblem(node.start_mark.line + 1, "unsupported YAML node")  # pragma: no cover
 
@@ -388,7 +390,7 @@ def _compose(loader, path: str, first_line: int) -> tuple[Any, dict, list[Proble
         if node is None:
             return None, {(): first_line}, problems
         marks: dict = {}
-        data = _construct(node, (), marks, problems, path)
+        data = _construct(node, (), marks, problems, path, offset)
     finally:
         loader.dispose()
     if offset:
@@ -463,7 +465,7 @@ def load_markdown_file(file: Path, rel: str) -> tuple[Source | None, list[Proble
 # what a Markdown body may not hold: the C0 controls but tab, line feed and carriage return, DEL, the C1 controls
 # and the noncharacters U+FFFE and U+FFFF. They are invisible; XML (the feed) refuses them, the newsletter's MJML
 # fails on them, and a browser shows them as boxes or not at all
-_BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED",
                   0x1B: "ESC", 0x7F: "DEL", 0x85: "NEXT LINE"}
 
@@ -481,7 +483,7 @@ def body_control_characters(body: str, rel: str, body_line: int) -> list[Problem
     found: list[Problem] = []
     seen: set[tuple[int, str]] = set()
     line, counted = body_line, 0
-    for m in _BODY_CONTROL.finditer(body):
+    for m in BODY_CONTROL.finditer(body):
         line += body.count("\n", counted, m.start())
         counted = m.start()
         if (line, m.group()) in seen:

@@ -19,7 +19,7 @@ from email.utils import format_datetime, formataddr
 
 from markupsafe import escape
 
-from sitegen.content.fields import is_one_line, is_valid_address
+from sitegen.content.fields import has_encoded_word, is_one_line, is_valid_address
 from sitegen.content.newsletter_models import Recipient
 from sitegen.content.partners import salutation, token
 from sitegen.errors import SitegenError
@@ -155,8 +155,10 @@ def to_header(display: str, address: str) -> str:
     an encoded word: `email`'s own folding may put a space between two encoded words, where RFC 2047 readers drop it."""
     if not display:
         return address
-    if display.isascii():
+    if display.isascii() and not has_encoded_word(display):
         return formataddr((display, address))
+    # Japanese, or text that looks like an encoded word (=?utf-8?b?...?= in the partner list): written raw, a mail
+    # program would decode it as one and show other words; encoded, it shows as typed
     return f"{Header(display, 'utf-8', header_name='To').encode(linesep=SMTP.linesep)} <{address}>"
 
 

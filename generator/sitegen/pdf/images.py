@@ -12,6 +12,7 @@ import io
 from functools import partial
 from pathlib import Path
 
+from sitegen.content import pictures
 from sitegen.content.site import Site
 from sitegen.pdf.memo import PrintMemo, digest
 
@@ -34,8 +35,8 @@ def prepare(content: Path, site: Site, work: Path, page_width_mm: float, memo: P
         if not name.lower().endswith(IMAGE_SUFFIXES):
             continue
         source = content / name
-        if not source.is_file():
-            continue
+        if not source.is_file() or pictures.size_problem(str(source)) is not None:
+            continue  # missing, or too large to decode (reported by the loader where a page shows it)
         dest = work / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         if name in photos:
@@ -78,5 +79,5 @@ def _scaled(source: Path, box: tuple[int, int], cover: bool) -> bytes:
             else:
                 small.save(out, "PNG", optimize=True)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError):
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         return source.read_bytes()  # Chromium may still read it (SVG); otherwise the alt text shows

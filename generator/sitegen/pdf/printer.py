@@ -215,12 +215,14 @@ def chapter_pages(data: bytes) -> list[tuple[str, int]]:
 
 
 def find_pages(data: bytes, titles: list[str]) -> list[int | None]:
-    """The page of each chapter title (in document order), matched against the top-level outline."""
-    outline = chapter_pages(data)
+    """The page of each chapter title (in document order), matched against the top-level outline. Whitespace does
+    not count: where a long heading wraps at a space, Chromium's outline entry has no space there (「… about referrals,
+    appointments」 is 「… aboutreferrals, appointments」), and a heading is found all the same."""
+    outline = [(_bare(title), page) for title, page in chapter_pages(data)]
     found: list[int | None] = []
     pos = 0
     for title in titles:
-        want = _norm(title)
+        want = _bare(title)
         for i in range(pos, len(outline)):
             if outline[i][0] == want:
                 found.append(outline[i][1])
@@ -264,6 +266,11 @@ def document(data: bytes) -> "PdfWriter":
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
+
+
+def _bare(text: str) -> str:
+    """`text` without any whitespace (spaces, full-width spaces, line breaks), to match headings."""
+    return "".join(text.split())
 
 
 def insert_pages(writer: "PdfWriter", after: int, files: list, paper_mm: tuple[float, float],

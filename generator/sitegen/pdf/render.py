@@ -25,7 +25,7 @@ from sitegen.artifacts import Artifact, Rendered, RenderOptions
 from sitegen.chromium import INSTALL_HINT, BrowserNotFound, find_browser
 from sitegen.content.brochure_settings import PAPER_MM
 from sitegen.content.site import Site
-from sitegen.errors import Location, OutputSkipped, Problem, SitegenError
+from sitegen.errors import Location, OutputSkipped, Problem, SitegenError, disk_error
 from sitegen.pdf import fonts, images, printer
 from sitegen.pdf import press as press_kit
 from sitegen.pdf.book import Guidebook, contents
@@ -128,7 +128,9 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         return kept.made(parts, make)
 
     remove_orphans(Path(tempfile.gettempdir()), "sitegen-pdf-")  # left by a build that was killed
-    with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-") as tmp:
+    # a folder that cannot be removed at once (after Ctrl-C, a browser may still be writing into it) is left for the
+    # next build's remove_orphans: the error that stopped this one is the one reported
+    with tempfile.TemporaryDirectory(prefix=f"sitegen-pdf-{os.getpid()}-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         print_images: set[str] = set()  # the content images scaled for print, prepared while the browsers start
 
@@ -304,6 +306,9 @@ def render(project: Project, site: Site, options: RenderOptions, parts: tuple[st
         except (SitegenError, jinja2.TemplateError):
             raise  # content and theme mistakes are reported as such (build.run turns template errors into file:line)
         except Exception as exc:  # the browser failed: report, leave the previous build/pdf alone
+            refused = disk_error(exc, work)  # the temporary folder's disk is full or read-only
+            if refused is not None:
+                raise SitegenError(f"pdf: {refused}") from exc
             mistake = theme_mistake(exc, project)  # unless the site's own print templates did
             if mistake is not None:
                 raise mistake from exc
@@ -434,7 +439,12 @@ def _glyph_warnings(project: Project, printed: set[str], primary, fallback) -> l
                 continue
     out = []
     for ch in substituted + unprintable:
-        where = [Location(rel, text[:text.index(ch)].count("\n") + 1) for rel, text in texts.items() if ch in text]
+        where = []
+        written = _written_as(ch)
+        for rel, text in texts.items():
+            found = written.search(text)
+            if found is not None:
+                where.append(Location(rel, text[:found.start()].count("\n") + 1))
         name = f"「{ch}」(U+{ord(ch):04X})"
         if ch in substituted:
             message = (f"{name} is not in the print font BIZ UD; the PDFs print it from HanaMin (明朝), "
@@ -446,6 +456,15 @@ def _glyph_warnings(project: Project, printed: set[str], primary, fallback) -> l
         for loc in where[:3] or [Location("content")]:
             out.append(Problem(loc, "", message, "warning"))
     return out
+
+
+def _written_as(ch: str) -> re.Pattern:
+    """How `ch` can be written in a content file: itself, an escape in a quoted YAML value ("\\ue000",
+    "\\U0000E000", "\\xe9"), or an HTML character reference in Markdown (&#xE000;, &#57344;)."""
+    code = ord(ch)
+    forms = [re.escape(ch), rf"\\u{code:04x}" if code <= 0xFFFF else "", rf"\\U{code:08x}",
+             rf"\\x{code:02x}" if code <= 0xFF else "", rf"&#x0*{code:x};", rf"&#0*{code};"]
+    return re.compile("|".join(f for f in forms if f), re.I)
 
 
 def _context(site: Site, today, images: set[str], qr: Callable[[str], Markup], **extra) -> dict:
