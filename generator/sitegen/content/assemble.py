@@ -345,14 +345,19 @@ def _check_body_images(source: Source, html: str, assets: frozenset[str], proble
         why = picture(rel) if rel is not None else None
         if rel is not None and why is None:
             continue
-        at = source.body.find(src)
-        line = source.body_line + source.body[:at].count("\n") if at >= 0 else source.body_line
+        line = _body_line(source, src)
         if why is not None:
             problems.warning(Location(source.path, line), "body", f"content/{rel} {why}")
         else:
             problems.warning(Location(source.path, line), "body",
                              f"image '{src}' not found: images are files under content/images/, written from the "
                              "content folder as images/<name> (for example images/map.png)")
+
+
+def _body_line(source: Source, written: str) -> int:
+    """The file's line of the first place `written` appears in the Markdown body (its first line if nowhere)."""
+    at = source.body.find(written)
+    return source.body_line + source.body[:at].count("\n") if at >= 0 else source.body_line
 
 
 _A_HREF = re.compile(r'<a\b[^>]*?\shref="([^"]*)"')
@@ -367,8 +372,7 @@ def _check_body_file_links(source: Source, html: str, assets: frozenset[str], pr
         href = unescape(m.group(1))
         if not _ASSET_LINK.match(href) or urls.content_ref(href, assets) is not None:
             continue
-        at = source.body.find(href)
-        line = source.body_line + source.body[:at].count("\n") if at >= 0 else source.body_line
+        line = _body_line(source, href)
         path = _ASSET_LINK.sub("", href, count=1)
         folder = "images" if _ASSET_LINK.match(href).group().endswith("images/") else "files"  # type: ignore[union-attr]
         near = _name_hint(path, sorted(a[len(folder) + 1:] for a in assets if a.startswith(folder + "/")))
