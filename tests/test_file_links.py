@@ -53,3 +53,14 @@ def test_a_picture_named_in_the_wrong_case_says_so(site):
         run(Project.at(site), BuildOptions(today=TODAY, outputs=("site",)))
     assert any("photo.src: file not found: content/images/Yamada-Taro.PNG (there is 'yamada-taro.png': upper and lower "
                "case must match)" in line for line in caught.value.lines()), caught.value.lines()
+
+
+@pytest.mark.parametrize("src", ["doctors/yamada-taro.md", "qualifications.yaml", "schedules/naika.yaml"])
+def test_a_file_named_outside_the_published_folders_is_an_error(site, src):
+    """content/doctors/… is there, but only content/images and content/files are published: the link was broken."""
+    doctor = site / "content/doctors/yamada-taro.md"
+    doctor.write_text(doctor.read_text(encoding="utf-8").replace("images/yamada-taro.png", src), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        run(Project.at(site), BuildOptions(today=TODAY, outputs=("site",)))
+    assert any(f"photo.src: '{src}' is not in content/images/ or content/files/" in line
+               for line in caught.value.lines()), caught.value.lines()

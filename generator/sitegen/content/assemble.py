@@ -21,7 +21,7 @@ from typing import Callable
 from sitegen import seal, urls
 from sitegen.colour import AA_TEXT, contrast
 from sitegen.content import calendar, clinics, field_markup, newsletters, pictures, placeholders
-from sitegen.content.load import Content, Loaded
+from sitegen.content.load import ASSET_FOLDERS, Content, Loaded
 from sitegen.content.markdown_html import MarkdownRenderer
 from sitegen.content.models import SESSIONS, WEEKDAYS, Department, Doctor, Pathway, Schedule, minutes
 from sitegen.content.site import (
@@ -244,6 +244,10 @@ def _check_file(project: Project, folders: dict[str, bool], picture: Callable[[s
     if not (plain or project.inside(Path(name), content)) or ".." in rel.split("/"):
         problems.error(source.location(loc), dotted(loc),
                        f"'{rel}' is outside content/ (or a symbolic link out of it); files must be under content/")
+    elif rel.split("/", 1)[0] not in ASSET_FOLDERS:  # content/doctors/x.png is there, but never published
+        problems.error(source.location(loc), dotted(loc),
+                       f"'{rel}' is not in content/images/ or content/files/, the folders that are published (the "
+                       "link would be broken): move the file there and write images/<name> or files/<name>")
     elif not (stat.S_ISREG(mode) if plain else os.path.isfile(name)):
         problems.error(source.location(loc), dotted(loc), f"file not found: content/{rel}{_near_file(folder, name)}")
     elif attr == "src" and (why := picture(rel)) is not None:
