@@ -411,7 +411,7 @@ def test_a_character_no_print_font_has_is_found_in_the_file_that_writes_it(tmp_p
     """A private-use character written as an escape ("\\uE000" in quotes, &#xE000; in a body) is not in the file as
     such: the warning still names the file and line, not `content`."""
     site = shutil.copytree(SITES / "minimal", tmp_path / "minimal")
-    (site / "content" / "news" / "2026-11-01-x.md").write_text(text, encoding="utf-8")
+    (site / "content" / "guides" / "x.md").write_text(text, encoding="utf-8")  # a folder the brochures print from
     warnings = pdf_output._glyph_warnings(Project.at(site), {"\ue000"}, set(), set())
-    assert [str(w.location) for w in warnings] == [f"content/news/2026-11-01-x.md:{line}"], warnings
+    assert [str(w.location) for w in warnings] == [f"content/guides/x.md:{line}"], warnings
     assert "U+E000" in warnings[0].message
