@@ -260,6 +260,10 @@ def _stamps(site: Path) -> dict[str, tuple[int, int]]:
             if p.is_file()}
 
 
+def _bytes(artifact) -> bytes:
+    return artifact.data if artifact.data is not None else Path(artifact.copy_from).read_bytes()
+
+
 @pytest.mark.slow
 def test_random_edits_in_serve_serve_what_a_clean_build_makes(tmp_path):
     rng = random.Random(4)
@@ -285,9 +289,13 @@ def test_random_edits_in_serve_serve_what_a_clean_build_makes(tmp_path):
             assert invalid < 40, "nearly every edit made the content invalid: the edits test nothing"
             continue
         done.append(edit)
-        clean = {k[len("site/"):]: v for k, v in _clean_site_files(site, tmp_path).items() if k.startswith("site/")}
-        served = {path: artifact.data if artifact.data is not None else Path(artifact.copy_from).read_bytes()
-                  for path, artifact in preview.site_files.items()}
+        # what a preview started afresh on these files serves (the preview shows news drafts and news dated
+        # later, marked, where a build leaves them out)
+        _copy(site, tmp_path / "fresh")
+        fresh = Preview(Project.at(tmp_path / "fresh"), dt.date.fromisoformat(DATE))
+        assert not fresh.rebuild(None).errors
+        clean = {path: _bytes(artifact) for path, artifact in fresh.site_files.items()}
+        served = {path: _bytes(artifact) for path, artifact in preview.site_files.items()}
         differ = sorted(k for k in served.keys() | clean.keys() if served.get(k) != clean.get(k))
-        assert not differ, f"after the edits {done}: {differ[:10]} are not served as a clean build writes them"
+        assert not differ, f"after the edits {done}: {differ[:10]} are not served as a fresh preview serves them"
         compared += 1

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import sitegen.templates
 from sitegen import project as project_module
 from sitegen.build import BuildOptions, run
 from sitegen.project import Project, replacing, write_state
@@ -27,6 +28,8 @@ def test_links_planted_under_the_temporary_names_of_a_build_are_never_followed(t
     from sitegen.content import kept as kept_content
 
     monkeypatch.setattr(kept_content, "RECENT_NS", 0)  # keep the files copied a moment ago
+    # the packaged templates compiled by this build and kept in .sitegen/templates, not read from an installation
+    monkeypatch.setattr(sitegen.templates, "INSTALLED", tmp_path / "not-installed")
     monkeypatch.setenv("SITEGEN_LOAD_WORKERS", "1")  # every file written by this process, under its pid
     monkeypatch.setenv("SITEGEN_WEB_WORKERS", "1")
     site = tmp_path / "hospital"

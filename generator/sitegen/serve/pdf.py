@@ -42,11 +42,16 @@ class PdfPreview:
         self._pages: dict[str, int] = {}
         self._digests: dict[str, str] = {}
         self._pdftoppm = threading.Lock()
+        self._closed = False  # stopped: no more page images
         preview.on_site.append(self.site_changed)
 
     def close(self) -> None:
-        if self._images is not None:
-            shutil.rmtree(self._images, ignore_errors=True)
+        """Remove the page images; a conversion under way ends first, and none starts after (a request that came
+        in as the server stopped made its folder again, or wrote into it while it was being removed)."""
+        with self._pdftoppm:
+            self._closed = True
+            if self._images is not None:
+                shutil.rmtree(self._images, ignore_errors=True)
 
     def site_changed(self, site: Site) -> None:
         with self._lock:
@@ -111,6 +116,8 @@ class PdfPreview:
             return None
         key = self._digests[name]
         with self._pdftoppm:  # the browser asks for many pages at once; one converter at a time
+            if self._closed:
+                return None
             if self._images is None:
                 self._images = Path(tempfile.mkdtemp(prefix="sitegen-serve-pdf-"))
             pdf = self._images / f"{key}.pdf"
